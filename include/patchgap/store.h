@@ -1,0 +1,71 @@
+/*
+ * store.h - the one storage interface of patchgap.
+ *
+ * Every module reads and writes the database through this thin layer: open,
+ * transactions, prepared statements with positional '?' parameters, and a
+ * small metadata table.  SQLite is the embedded backend; the SQL used by the
+ * modules stays portable (no SQLite-only functions, INSERT ... ON CONFLICT
+ * rather than INSERT OR REPLACE, explicit types) so that a PostgreSQL backend
+ * can implement the same interface later.
+ *
+ * Ownership: pg_store_open() gives the caller a pg_store to free with
+ * pg_store_free().  Statements from pg_store_prepare() are owned by the caller
+ * (pg_stmt_free); text returned by pg_stmt_text() is borrowed until the next
+ * step/reset/free of that statement.
+ */
+#ifndef PATCHGAP_STORE_H
+#define PATCHGAP_STORE_H
+
+#include <stdint.h>
+#include "patchgap/common.h"
+
+typedef struct pg_store pg_store;
+typedef struct pg_stmt pg_stmt;
+
+enum pg_store_flags {
+	PG_STORE_CREATE = 1 << 0,   /* create the file and schema if missing */
+	PG_STORE_READONLY = 1 << 1, /* never write (query verbs) */
+};
+
+/* Open (and migrate to the current schema unless READONLY). */
+int pg_store_open(pg_store **out, const char *path, unsigned flags);
+void pg_store_free(pg_store *s);
+const char *pg_store_path(const pg_store *s);
+
+/* Transactions nest by counting: only the outermost commit writes. */
+int pg_store_begin(pg_store *s);
+int pg_store_commit(pg_store *s);
+int pg_store_rollback(pg_store *s);
+
+/* Run one or more statements without parameters. */
+int pg_store_exec(pg_store *s, const char *sql);
+int pg_store_prepare(pg_stmt **out, pg_store *s, const char *sql);
+void pg_stmt_free(pg_stmt *st);
+int pg_stmt_reset(pg_stmt *st);          /* also clears bindings */
+/* Parameters are 1-based.  Text is copied (transient). NULL text binds NULL. */
+int pg_stmt_bind_int(pg_stmt *st, int idx, int64_t v);
+int pg_stmt_bind_text(pg_stmt *st, int idx, const char *v);
+int pg_stmt_bind_textn(pg_stmt *st, int idx, const char *v, size_t len);
+int pg_stmt_bind_double(pg_stmt *st, int idx, double v);
+int pg_stmt_bind_null(pg_stmt *st, int idx);
+/* 1 when a row is available, 0 when done, < 0 on error. */
+int pg_stmt_step(pg_stmt *st);
+/* Convenience: step until done, expecting no rows; resets the statement. */
+int pg_stmt_exec(pg_stmt *st);
+int64_t pg_stmt_int(pg_stmt *st, int col);   /* 0-based columns */
+double pg_stmt_double(pg_stmt *st, int col);
+const char *pg_stmt_text(pg_stmt *st, int col); /* NULL for SQL NULL */
+int pg_stmt_isnull(pg_stmt *st, int col);
+int pg_stmt_columns(pg_stmt *st);
+const char *pg_stmt_column_name(pg_stmt *st, int col);
+int64_t pg_store_last_id(pg_store *s);
+int64_t pg_store_changes(pg_store *s);
+
+/* meta table: small key/value settings (schema version, last ingest...). */
+int pg_store_meta_get(char **out, pg_store *s, const char *key); /* PG_ENOTFOUND if absent; out owned */
+int pg_store_meta_set(pg_store *s, const char *key, const char *value);
+
+/* Dump every table as sorted text lines (used by crash-resume tests). */
+int pg_store_dump(pg_store *s, void (*emit)(const char *line, void *payload), void *payload);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * trailer.h - parse the trailers and annotations of a kernel commit message.
+ *
+ * Real-world messages are messy; the parser never fails on content: a line
+ * that looks like a trailer but cannot be understood is returned with
+ * malformed = 1 and the reason in `hint`.  Recognised (kind names as stored):
+ *   fixes         Fixes: <8..40 hex> ("subject")    ref_id, ref_subject
+ *   cc_stable     Cc: stable@vger.kernel.org # 5.10.x / # v6.1+   hint = version hint
+ *   reported_by   Reported-by: ...                   value; hint = "syzbot" for syzbot
+ *   closes, link  Closes:/Link: URL                  value
+ *   upstream      "commit X upstream." / "[ Upstream commit X ]" / "[ X ]"   ref_id
+ *   cherry_pick   "(cherry picked from commit X)"    ref_id
+ *   revert        "This reverts commit X."           ref_id
+ *   cve           a CVE-YYYY-N id anywhere in the text   value
+ *   depends_on    Depends-on: / "Prerequisite-patch-id:" / "Stable-dep-of:"   ref_id when hex
+ *   signed_off_by, acked_by, reviewed_by, tested_by, suggested_by, co_developed_by,
+ *   cc, other     any other "Key: value" trailer in the final paragraph
+ * ref_id is lowercase hex as written (8..40 digits), NULL when none.
+ */
+#ifndef PATCHGAP_TRAILER_H
+#define PATCHGAP_TRAILER_H
+
+#include <stddef.h>
+#include "patchgap/common.h"
+
+typedef enum {
+	PG_TR_FIXES,
+	PG_TR_CC_STABLE,
+	PG_TR_REPORTED_BY,
+	PG_TR_CLOSES,
+	PG_TR_LINK,
+	PG_TR_UPSTREAM,
+	PG_TR_CHERRY_PICK,
+	PG_TR_REVERT,
+	PG_TR_CVE,
+	PG_TR_DEPENDS_ON,
+	PG_TR_SIGNED_OFF_BY,
+	PG_TR_ACKED_BY,
+	PG_TR_REVIEWED_BY,
+	PG_TR_TESTED_BY,
+	PG_TR_SUGGESTED_BY,
+	PG_TR_CO_DEVELOPED_BY,
+	PG_TR_CC,
+	PG_TR_OTHER,
+	PG_TR__COUNT
+} pg_trailer_kind;
+
+typedef struct pg_trailer {
+	pg_trailer_kind kind;
+	unsigned line;      /* 1-based line number in the message */
+	char *raw;          /* owned: the line as written (trimmed) */
+	char *key;          /* owned: "Fixes", "Cc", ...; for annotations a fixed name ("upstream") */
+	char *value;        /* owned: text after "Key:" (trimmed), or the annotation's text */
+	char *ref_id;       /* owned: lowercase hex id, or NULL */
+	char *ref_subject;  /* owned: quoted subject of a Fixes:, or NULL */
+	char *hint;         /* owned: stable version hint, "syzbot", or the malformed reason */
+	int malformed;
+} pg_trailer;
+
+typedef struct pg_trailers {
+	pg_trailer *v;      /* owned array */
+	size_t n, alloc;
+} pg_trailers;
+
+#define PG_TRAILERS_INIT { NULL, 0, 0 }
+
+/*
+ * Parse msg (len bytes, need not be NUL-terminated; may contain NULs or
+ * invalid UTF-8) and append to out.  Fails only on allocation failure or a
+ * message over 16 MiB (PG_EINVALID).
+ */
+int pg_trailers_parse(pg_trailers *out, const char *msg, size_t len);
+void pg_trailers_release(pg_trailers *t);
+const char *pg_trailer_kind_name(pg_trailer_kind k);
+/* Number of trailers of a kind. */
+size_t pg_trailers_count(const pg_trailers *t, pg_trailer_kind k);
+
+#endif

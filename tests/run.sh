@@ -1,0 +1,81 @@
+#!/bin/bash
+# run.sh - build patchgap and run every test: unit binaries and the numbered
+# integration scripts, once on the normal build and once on an
+# AddressSanitizer + UBSan build.  Ends with "N passed, N failed".
+#
+#   tests/run.sh            everything (what CI runs)
+#   tests/run.sh --quick    normal build only
+#   tests/run.sh PATTERN    only tests whose name contains PATTERN
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+tools/deps.sh || exit 1
+
+QUICK=0
+FILTER=""
+for a in "$@"; do
+	case "$a" in
+	--quick) QUICK=1 ;;
+	*) FILTER="$a" ;;
+	esac
+done
+
+build() { # dir, extra meson args
+	local dir=$1; shift
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" -Dwerror=true "$@" >/dev/null || return 1
+	fi
+	ninja -C "$dir" >"$dir.log" 2>&1 || { cat "$dir.log"; return 1; }
+}
+
+pass=0 fail=0 skip=0
+failed_names=()
+run_suite() { # build dir, label
+	local dir=$1 label=$2 t name out rc
+	export PATCHGAP_BIN="$ROOT/$dir/cli/patchgap"
+	export PATCHGAP_BUILD="$ROOT/$dir"
+	export PATH="$ROOT/$dir/cli:$PATH"
+	for t in "$dir"/tests/test_*; do
+		[ -f "$t" ] && [ -x "$t" ] || continue
+		name=$(basename "$t")
+		[ -n "$FILTER" ] && [[ "$name" != *"$FILTER"* ]] && continue
+		out=$("$t" 2>&1); rc=$?
+		count_result "$label" "$name" "$rc" "$out"
+	done
+	for t in tests/integration/t[0-9]*.sh; do
+		[ -f "$t" ] || continue
+		name=$(basename "$t" .sh)
+		[ -n "$FILTER" ] && [[ "$name" != *"$FILTER"* ]] && continue
+		out=$(timeout 600 bash "$t" 2>&1); rc=$?
+		count_result "$label" "$name" "$rc" "$out"
+	done
+}
+count_result() { # label name rc output
+	if [ "$3" = 0 ]; then
+		if printf '%s\n' "$4" | grep -q '^SKIP:'; then
+			skip=$((skip + 1)); echo "skip $1/$2: $(printf '%s\n' "$4" | grep '^SKIP:' | head -1)"
+		else
+			pass=$((pass + 1)); echo "ok   $1/$2"
+		fi
+	else
+		fail=$((fail + 1)); failed_names+=("$1/$2")
+		echo "FAIL $1/$2 (exit $3)"
+		printf '%s\n' "$4" | tail -40 | sed 's/^/     | /'
+	fi
+}
+
+build build || { echo "0 passed, 1 failed"; exit 1; }
+run_suite build normal
+if [ "$QUICK" = 0 ]; then
+	if build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug; then
+		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+		export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+		export PATCHGAP_SANITIZED=1
+		run_suite build-asan asan
+	else
+		fail=$((fail + 1)); failed_names+=("asan/build")
+	fi
+fi
+[ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]
