@@ -53,3 +53,27 @@ int pg_ingest_run(pg_ingest_stats *out, const pg_config *cfg, pg_store *store,
 		  const pg_ingest_options *opts);
 
 #endif
+
+/* ---- queries over the ingested history (log, show) -------------------- */
+#include <jansson.h>
+
+typedef struct pg_log_filter {
+	const char *branch;      /* branch name; NULL = all commits */
+	int64_t since, until;    /* committer time bounds; 0 = none */
+	const char *path;        /* path prefix, or NULL */
+	int has_fixes;           /* only commits with a Fixes: trailer */
+	const char *backport_of; /* (abbreviated) upstream id */
+	size_t limit;            /* 0 = no limit */
+} pg_log_filter;
+
+#define PG_LOG_FILTER_INIT { NULL, 0, 0, NULL, 0, NULL, 0 }
+
+/* A JSON array of commit summaries, newest first.  *out owned (json_decref). */
+int pg_ingest_log(json_t **out, pg_store *store, const pg_log_filter *f);
+/*
+ * Resolve a full or abbreviated commit id to the full id.  PG_ENOTFOUND /
+ * PG_EAMBIGUOUS (message lists the candidates).  out: 41 bytes.
+ */
+int pg_ingest_resolve(char out[41], pg_store *store, const char *id);
+/* Everything known about one commit as a JSON object.  *out owned. */
+int pg_ingest_show(json_t **out, pg_store *store, const char *id);
