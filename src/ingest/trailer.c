@@ -188,6 +188,7 @@ typedef struct {
 	span value;      /* trimmed text after ':' on this line */
 	pg_trailer_kind kind;
 	int known;
+	int nocolon;     /* "Fixes <id>" without the ':' */
 } keyline;
 
 /* "Key: value" at column 0; key is [A-Za-z0-9][A-Za-z0-9_-]*, <= 64 chars. */
@@ -204,10 +205,26 @@ static int parse_key(const span *l, keyline *k)
 	n = (size_t)(ke - l->s);
 	if (n > MAX_KEY)
 		return 0;
+	/* "v2: changed foo" is a changelog line, not a trailer */
+	if (n >= 2 && (*l->s == 'v' || *l->s == 'V')) {
+		const char *d = l->s + 1;
+		while (d < ke && is_digit((unsigned char)*d))
+			d++;
+		if (d == ke)
+			return 0;
+	}
 	while (p < l->e && (*p == ' ' || *p == '\t'))
 		p++;
-	if (p >= l->e || *p != ':')
-		return 0;
+	k->nocolon = 0;
+	if (p >= l->e || *p != ':') {
+		/* "Fixes 1234abcd5678 (...)": a Fixes: tag that lost its colon */
+		if (p > ke && ci_eq(l->s, n, "fixes") && commit_id(p, l->e)) {
+			k->nocolon = 1;
+			p--;
+		} else {
+			return 0;
+		}
+	}
 	p++;
 	/* "https://..." is a URL, not a key */
 	if (l->e - p >= 2 && p[0] == '/' && p[1] == '/')
@@ -355,36 +372,65 @@ static int next_line(const char **p, const char *end, span *l)
 	return 1;
 }
 
-/* Pass 1: start of the final trailer block, or NULL when there is none. */
-static const char *find_block(const char *msg, const char *end)
+/* "--" (mail signature) or "---..." (patch divider): trailers end before it. */
+static int is_divider(span l)
+{
+	const char *p = l.s;
+	while (p < l.e && *p == '-')
+		p++;
+	return p - l.s >= 2 && p == l.e;
+}
+
+/*
+ * Pass 1: the final trailer block [*bs, *be), or 0 when there is none.
+ * The block is the trailer run at the end of the last paragraph plus the
+ * preceding paragraphs made only of trailer lines.  One stray text line
+ * between trailer lines ("bugzilla url: ...") is tolerated.  When the text
+ * after a divider line has no block, the block before the divider counts.
+ */
+static int find_block(const char *msg, const char *end, const char **bs, const char **be)
 {
 	cls_state st = { 0, 0, 0, { 0 } };
 	const char *p = msg, *chain = NULL, *para = NULL, *run = NULL;
-	int chain_valid = 0, para_full = 0, para_known = 0, run_known = 0;
+	const char *pre_start = NULL, *pre_end = NULL;
+	int chain_valid = 0, para_full = 0, para_known = 0, run_known = 0, stray = 0;
 	keyline k;
 	span l;
 	int more;
 
 	do {
 		enum line_class c = L_BLANK;
+		int divider = 0;
 		more = next_line(&p, end, &l);
-		if (more)
-			c = classify(&st, l, &k);
+		if (more) {
+			divider = is_divider(l);
+			c = divider ? L_BLANK : classify(&st, l, &k);
+		}
 		if (c == L_BLANK) {
-			if (!para)
-				continue;
-			/* end of a paragraph: does it extend the trailer chain? */
-			if (para_full && para_known) {
-				if (!chain_valid)
-					chain = para;
-				chain_valid = 1;
-			} else if (run && run_known) {
-				chain = run;
-				chain_valid = 1;
-			} else {
-				chain_valid = 0;
+			if (para) {
+				/* end of a paragraph: does it extend the trailer chain? */
+				if (stray)
+					run = NULL;
+				if (para_full && para_known) {
+					if (!chain_valid)
+						chain = para;
+					chain_valid = 1;
+				} else if (run && run_known) {
+					chain = run;
+					chain_valid = 1;
+				} else {
+					chain_valid = 0;
+				}
+				para = NULL;
 			}
-			para = NULL;
+			if (divider) {
+				if (chain_valid) {
+					pre_start = chain;
+					pre_end = l.s;
+				}
+				chain_valid = 0;
+				st.run = st.fixes_open = 0;
+			}
 			continue;
 		}
 		if (!para) {
@@ -393,13 +439,20 @@ static const char *find_block(const char *msg, const char *end)
 			para_known = 0;
 			run = NULL;
 			run_known = 0;
+			stray = 0;
 		}
 		if (c == L_TEXT) {
 			para_full = 0;
+			if (run && !stray) {
+				stray = 1; /* keep the run if a trailer line follows */
+				continue;
+			}
 			run = NULL;
 			run_known = 0;
+			stray = 0;
 			continue;
 		}
+		stray = 0;
 		if (!run)
 			run = l.s;
 		if (c == L_KEY && k.known) {
@@ -407,7 +460,17 @@ static const char *find_block(const char *msg, const char *end)
 			para_known = 1;
 		}
 	} while (more);
-	return chain_valid ? chain : NULL;
+	if (chain_valid) {
+		*bs = chain;
+		*be = end;
+		return 1;
+	}
+	if (pre_start) {
+		*bs = pre_start;
+		*be = pre_end;
+		return 1;
+	}
+	return 0;
 }
 
 /* ---- building the returned trailers ---- */
@@ -580,13 +643,34 @@ static void parse_fixes(pg_trailer *t, arena *a, span v)
 	size_t run, n;
 	char why[96];
 	span subj;
+	int opener = 0;
 
 	if (ci_word(p, v.e, "commit") && p + 6 < v.e && is_sp((unsigned char)p[6]))
 		p = skip_ws(p + 6, v.e);
+	/* "Fixes: (1234abcd5678 subject)", "Fixes: '1234abcd5678 (\"subject\")'" */
+	for (int i = 0; i < 2 && p < v.e && strchr("(\"'<[", *p) && *p; i++) {
+		if (commit_id(p + 1, v.e) || (i == 0 && p + 1 < v.e && strchr("(\"'<[", p[1]) && p[1] &&
+					      commit_id(p + 2, v.e))) {
+			opener = 1;
+			p++;
+		} else {
+			break;
+		}
+	}
 	n = hex_word(p, v.e, &run);
 	if (n >= 8 && n <= 40) {
+		span rest = trim((span){ p + n, v.e });
 		t->ref_id = put_lower(a, p, n);
-		subj = quoted_subject((span){ p + n, v.e });
+		subj = quoted_subject(rest);
+		if (!subj.s && opener && rest.s < rest.e) {
+			/* the opener wraps "id subject": drop the closers */
+			subj = rest;
+			for (int i = 0; i < 2 && subj.e > subj.s && strchr(")\"'>]", subj.e[-1]) && subj.e[-1]; i++)
+				subj.e--;
+			subj = trim(subj);
+			if (subj.s >= subj.e)
+				subj.s = NULL;
+		}
 		if (subj.s)
 			t->ref_subject = put(a, subj.s, (size_t)(subj.e - subj.s));
 		return;
@@ -720,6 +804,10 @@ static int emit_trailer(ctx *c, unsigned line, const keyline *k, span first,
 	switch (k->kind) {
 	case PG_TR_FIXES:
 		parse_fixes(t, &a, vs);
+		if (k->nocolon && !t->malformed) {
+			t->malformed = 1;
+			set_hint(t, &a, "missing ':' after 'Fixes'");
+		}
 		break;
 	case PG_TR_CC:
 		parse_cc(t, &a, vs);
@@ -926,7 +1014,7 @@ static int emit_cves(ctx *c, span l, unsigned line)
 
 int pg_trailers_parse(pg_trailers *out, const char *msg, size_t len)
 {
-	const char *end, *p, *block;
+	const char *end, *p, *block = NULL, *block_end = NULL;
 	size_t first = out->n;
 	cls_state st = { 0, 0, 0, { 0 } };
 	ctx c;
@@ -943,7 +1031,7 @@ int pg_trailers_parse(pg_trailers *out, const char *msg, size_t len)
 		return 0;
 	}
 	end = msg + len;
-	block = find_block(msg, end);
+	find_block(msg, end, &block, &block_end);
 	c.out = out;
 	c.first = first;
 	c.full = 0;
@@ -953,7 +1041,7 @@ int pg_trailers_parse(pg_trailers *out, const char *msg, size_t len)
 	while (!c.full && next_line(&p, end, &l)) {
 		keyline k;
 		enum line_class lc = L_TEXT;
-		int in_block = block && l.s >= block;
+		int in_block = block && l.s >= block && l.s < block_end;
 
 		line++;
 		if ((error = emit_annotations(&c, l, line, end)) < 0)
@@ -973,7 +1061,7 @@ int pg_trailers_parse(pg_trailers *out, const char *msg, size_t len)
 			cls_state look = st;
 			keyline k2;
 			if (in_block) {
-				while (next_line(&q, end, &cl) && classify(&look, cl, &k2) == L_CONT)
+				while (next_line(&q, block_end, &cl) && classify(&look, cl, &k2) == L_CONT)
 					cont = q;
 			}
 			if ((error = emit_trailer(&c, line, &k, trim(l), p, cont)) < 0)

@@ -186,6 +186,56 @@ TEST(fixes_single_quotes_and_bare_parens)
 	EXPECT(PG_TR_SIGNED_OFF_BY, 0, 6, NULL, NULL, NULL, 0);
 }
 
+TEST(fixes_id_inside_quotes_or_parens)
+{
+	CHECK_OK(parse("x\n\nFixes: (72cfb0f20c75 ASoC: rockchip: Use codec of_node)\n"
+		       "Fixes: (\"61c1db7fae21 ipv6: sit: add GSO/TSO support\")\n"
+		       "Fixes: 'c7e490fc23eb (\"Drivers: hv: fcopy: convert\")'\nSigned-off-by: A"));
+	EXPECT(PG_TR_FIXES, 0, 3, "72cfb0f20c75", "ASoC: rockchip: Use codec of_node", NULL, 0);
+	EXPECT(PG_TR_FIXES, 1, 4, "61c1db7fae21", "ipv6: sit: add GSO/TSO support", NULL, 0);
+	EXPECT(PG_TR_FIXES, 2, 5, "c7e490fc23eb", "Drivers: hv: fcopy: convert", NULL, 0);
+}
+
+TEST(fixes_missing_colon)
+{
+	/* understood, but flagged: the id and subject are still returned */
+	CHECK_OK(parse("x\n\nFixes: 8bb69f3b2918 (\"a\")\nFixes ff4bf2f42a40 (\"b: c\")\nSigned-off-by: A"));
+	CHECK_INT(COUNT(PG_TR_FIXES), 2);
+	EXPECT(PG_TR_FIXES, 0, 3, "8bb69f3b2918", "a", NULL, 0);
+	EXPECT(PG_TR_FIXES, 1, 4, "ff4bf2f42a40", "b: c", "missing ':' after 'Fixes'", 1);
+	CHECK_INT(COUNT(PG_TR_SIGNED_OFF_BY), 1);
+}
+
+TEST(stray_line_and_changelog_in_block)
+{
+	CHECK_OK(parse("Body.\n\nCc: stable@vger.kernel.org\nFixes: 80765597bc587 (\"tracing: x\")\n"
+		       "bugzilla url: https://bugzilla.kernel.org/show_bug.cgi?id=200019\n"
+		       "Signed-off-by: A\nv2: Remove statements\nSigned-off-by: B\n"));
+	EXPECT(PG_TR_CC_STABLE, 0, 3, NULL, NULL, NULL, 0);
+	EXPECT(PG_TR_FIXES, 0, 4, "80765597bc587", "tracing: x", NULL, 0);
+	EXPECT(PG_TR_SIGNED_OFF_BY, 0, 6, NULL, NULL, NULL, 0);
+	EXPECT(PG_TR_SIGNED_OFF_BY, 1, 8, NULL, NULL, NULL, 0);
+	CHECK_INT(T.n, 4);
+	/* two text lines in a row end the run */
+	CHECK_OK(parse("Body.\n\nFixes: 80765597bc587\nsome prose\nmore prose\nSigned-off-by: A\n"));
+	CHECK_INT(COUNT(PG_TR_FIXES), 0);
+	CHECK_INT(COUNT(PG_TR_SIGNED_OFF_BY), 1);
+}
+
+TEST(divider_and_signature)
+{
+	CHECK_OK(parse("Body.\n\nFixes: 1e5b2471bcc4 (\"x\")\nSigned-off-by: A\n\n------------\n\n"
+		       "v1 -> v2 changes\n- Add flow_teardown flag\n"));
+	EXPECT(PG_TR_FIXES, 0, 3, "1e5b2471bcc4", "x", NULL, 0);
+	CHECK_INT(T.n, 2);
+	CHECK_OK(parse("Body.\n\nFixes: 3a6820f2bb8a (\"x\")\nSigned-off-by: A\n\n--\n"));
+	EXPECT(PG_TR_FIXES, 0, 3, "3a6820f2bb8a", "x", NULL, 0);
+	/* a block after the divider wins */
+	CHECK_OK(parse("Body.\n\nFixes: 3a6820f2bb8a\n---\nSigned-off-by: B\n"));
+	CHECK_INT(COUNT(PG_TR_FIXES), 0);
+	EXPECT(PG_TR_SIGNED_OFF_BY, 0, 5, NULL, NULL, NULL, 0);
+}
+
 TEST(fixes_subject_with_inner_quotes)
 {
 	CHECK_OK(parse("x\n\nFixes: 1234abcd5678 (\"Revert \"net: foo\"\")\nSigned-off-by: A"));
@@ -761,6 +811,10 @@ int main(void)
 	RUN(fixes_long_and_empty_malformed);
 	RUN(fixes_hex_prefix_of_word_malformed);
 	RUN(fixes_single_quotes_and_bare_parens);
+	RUN(fixes_id_inside_quotes_or_parens);
+	RUN(fixes_missing_colon);
+	RUN(stray_line_and_changelog_in_block);
+	RUN(divider_and_signature);
 	RUN(fixes_subject_with_inner_quotes);
 	RUN(quoted_oops_fixes_not_a_trailer);
 	RUN(fixes_in_body_paragraph_not_a_trailer);
