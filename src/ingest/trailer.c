@@ -153,35 +153,38 @@ static size_t commit_id(const char *p, const char *e)
 
 typedef struct {
 	const char *name;        /* lowercase key */
+	size_t len;
 	pg_trailer_kind kind;
 } key_def;
 
+#define KEY(name, kind) { name, sizeof(name) - 1, kind }
 static const key_def known_keys[] = {
-	{ "fixes", PG_TR_FIXES },
-	{ "cc", PG_TR_CC },
-	{ "reported-by", PG_TR_REPORTED_BY },
-	{ "reported-and-tested-by", PG_TR_REPORTED_BY },
-	{ "closes", PG_TR_CLOSES },
-	{ "link", PG_TR_LINK },
-	{ "signed-off-by", PG_TR_SIGNED_OFF_BY },
-	{ "acked-by", PG_TR_ACKED_BY },
-	{ "reviewed-by", PG_TR_REVIEWED_BY },
-	{ "tested-by", PG_TR_TESTED_BY },
-	{ "suggested-by", PG_TR_SUGGESTED_BY },
-	{ "co-developed-by", PG_TR_CO_DEVELOPED_BY },
-	{ "depends-on", PG_TR_DEPENDS_ON },
-	{ "stable-dep-of", PG_TR_DEPENDS_ON },
-	{ "prerequisite-patch-id", PG_TR_DEPENDS_ON },
+	KEY("signed-off-by", PG_TR_SIGNED_OFF_BY), /* most frequent first */
+	KEY("cc", PG_TR_CC),
+	KEY("fixes", PG_TR_FIXES),
+	KEY("link", PG_TR_LINK),
+	KEY("reviewed-by", PG_TR_REVIEWED_BY),
+	KEY("acked-by", PG_TR_ACKED_BY),
+	KEY("reported-by", PG_TR_REPORTED_BY),
+	KEY("tested-by", PG_TR_TESTED_BY),
+	KEY("reported-and-tested-by", PG_TR_REPORTED_BY),
+	KEY("closes", PG_TR_CLOSES),
+	KEY("suggested-by", PG_TR_SUGGESTED_BY),
+	KEY("co-developed-by", PG_TR_CO_DEVELOPED_BY),
+	KEY("depends-on", PG_TR_DEPENDS_ON),
+	KEY("stable-dep-of", PG_TR_DEPENDS_ON),
+	KEY("prerequisite-patch-id", PG_TR_DEPENDS_ON),
 	/* common in the kernel: count as "known" for finding the block, kind other */
-	{ "reported-and-bisected-by", PG_TR_OTHER },
-	{ "bisected-by", PG_TR_OTHER },
-	{ "message-id", PG_TR_OTHER },
-	{ "buglink", PG_TR_OTHER },
-	{ "change-id", PG_TR_OTHER },
-	{ "requested-by", PG_TR_OTHER },
-	{ "debugged-by", PG_TR_OTHER },
-	{ "originally-by", PG_TR_OTHER },
+	KEY("reported-and-bisected-by", PG_TR_OTHER),
+	KEY("bisected-by", PG_TR_OTHER),
+	KEY("message-id", PG_TR_OTHER),
+	KEY("buglink", PG_TR_OTHER),
+	KEY("change-id", PG_TR_OTHER),
+	KEY("requested-by", PG_TR_OTHER),
+	KEY("debugged-by", PG_TR_OTHER),
+	KEY("originally-by", PG_TR_OTHER),
 };
+#undef KEY
 
 typedef struct {
 	span key;        /* as written, without the spaces before ':' */
@@ -237,7 +240,7 @@ static int parse_key(const span *l, keyline *k)
 	k->kind = PG_TR_OTHER;
 	k->known = 0;
 	for (size_t i = 0; i < sizeof(known_keys) / sizeof(*known_keys); i++) {
-		if (ci_eq(l->s, n, known_keys[i].name)) {
+		if (known_keys[i].len == n && ci_word(l->s, ke, known_keys[i].name)) {
 			k->kind = known_keys[i].kind;
 			k->known = 1;
 			break;
@@ -1010,11 +1013,28 @@ static int emit_cves(ctx *c, span l, unsigned line)
 	return 0;
 }
 
+/* Start of the first line that may hold a CVE id, or NULL: most messages have none. */
+static const char *first_cve(const char *msg, const char *end)
+{
+	const char *p = msg + 3, *dash;
+
+	while (p < end && (dash = memchr(p, '-', (size_t)(end - p))) != NULL) {
+		if (lower((unsigned char)dash[-1]) == 'e' && lower((unsigned char)dash[-2]) == 'v' &&
+		    lower((unsigned char)dash[-3]) == 'c') {
+			while (dash > msg && dash[-1] != '\n')
+				dash--;
+			return dash;
+		}
+		p = dash + 1;
+	}
+	return NULL;
+}
+
 /* ---- public API ---- */
 
 int pg_trailers_parse(pg_trailers *out, const char *msg, size_t len)
 {
-	const char *end, *p, *block = NULL, *block_end = NULL;
+	const char *end, *p, *block = NULL, *block_end = NULL, *cve;
 	size_t first = out->n;
 	cls_state st = { 0, 0, 0, { 0 } };
 	ctx c;
@@ -1032,6 +1052,7 @@ int pg_trailers_parse(pg_trailers *out, const char *msg, size_t len)
 	}
 	end = msg + len;
 	find_block(msg, end, &block, &block_end);
+	cve = first_cve(msg, end);
 	c.out = out;
 	c.first = first;
 	c.full = 0;
@@ -1067,7 +1088,7 @@ int pg_trailers_parse(pg_trailers *out, const char *msg, size_t len)
 			if ((error = emit_trailer(&c, line, &k, trim(l), p, cont)) < 0)
 				goto out;
 		}
-		if ((error = emit_cves(&c, l, line)) < 0)
+		if (cve && l.e > cve && (error = emit_cves(&c, l, line)) < 0)
 			goto out;
 	}
 out:
