@@ -17,7 +17,7 @@ default status), references (stable commit URLs of the fixes, then `references_e
 metrics when a CVSS score exists.  Rejected ids get a REJECTED record (rejectedReasons).
 
 Selection: --offset N (skip N records), --limit N (keep N), --stride K (keep every K-th),
---ids A,B (only these).  Records are kept in file order.  Python standard library only.
+--ids A,B (these too; only these when no other option is given).  Records are kept in file order.  Python standard library only.
 """
 import argparse
 import gzip
@@ -193,22 +193,24 @@ def main():
     ap.add_argument("--stride", type=int, default=1)
     ap.add_argument("--ids", default="")
     a = ap.parse_args()
+    a.sliced = a.offset or a.limit or a.stride != 1
     ids = set(x for x in a.ids.split(",") if x)
     emit = emit_vulns if a.layout == "vulns" else emit_cvelist
-    n = kept = 0
+    n = kept = 0  # kept: records chosen by offset/limit/stride
     with gzip.open(a.input, "rt", encoding="utf-8") as f:
         for line in f:
             r = json.loads(line)
-            if ids and r["id"] not in ids:
-                continue
             n += 1
-            if n <= a.offset or (n - a.offset - 1) % a.stride:
+            if r["id"] in ids:
+                emit(r, a.outdir)
+                continue
+            if ids and not a.sliced:
+                continue
+            if n <= a.offset or (n - a.offset - 1) % a.stride or (a.limit and kept >= a.limit):
                 continue
             emit(r, a.outdir)
             kept += 1
-            if a.limit and kept >= a.limit:
-                break
-    print("wrote %d records to %s (%s layout)" % (kept, a.outdir, a.layout), file=sys.stderr)
+    print("wrote %d records to %s (%s layout)" % (kept + len(ids), a.outdir, a.layout), file=sys.stderr)
 
 
 if __name__ == "__main__":
