@@ -643,6 +643,9 @@ int pg_cve_import(pg_store *s, const char *const *paths, size_t npaths,
 	for (i = 0; i < im.recs.len; i++) {
 		const struct rec_src *r = &im.recs.ptr[i];
 		if (i > 0 && !strcmp(im.recs.ptr[i - 1].id, r->id)) {
+			/* the same files reached through two paths given: nothing to say */
+			if (!strcmp(im.recs.ptr[i - 1].dir, r->dir))
+				continue;
 			/* sorted winner first: this one is a lower-ranked copy */
 			char *p = file_path(r, r->have & (1u << EXT_JSON) ? EXT_JSON : EXT_SHA1, 0);
 			char *w = file_path(&im.recs.ptr[i - 1],

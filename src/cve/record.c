@@ -249,7 +249,7 @@ static const char override_prefix[] = "Setting original vulnerable kernel to be 
 
 static int dyad_line(pg_cve__rec *r, char *line, unsigned lineno, void *payload)
 {
-	char *f[4], *p = pg_str_trim(line), *save = p;
+	char *f[4], *p = pg_str_trim(line), *save = p, orig[160];
 	int n = 0, error;
 
 	(void)payload;
@@ -276,6 +276,7 @@ static int dyad_line(pg_cve__rec *r, char *line, unsigned lineno, void *payload)
 		}
 		return 0;
 	}
+	snprintf(orig, sizeof(orig), "%s", p);   /* for the message: p is split in place */
 	for (f[n++] = p; *p; p++) {
 		if (*p != ':')
 			continue;
@@ -288,7 +289,7 @@ static int dyad_line(pg_cve__rec *r, char *line, unsigned lineno, void *payload)
 	}
 	if (n != 4)
 		return pg_error_setc(PG_EINVALID, "line %u: '%.120s' is not vuln_version:vuln_sha:fix_version:fix_sha",
-				     lineno, save);
+				     lineno, orig);
 	for (int i = 0; i < 4; i++)
 		f[i] = pg_str_trim(f[i]);
 	if ((strcmp(f[0], "0") && !version_valid(f[0])) || (strcmp(f[2], "0") && !version_valid(f[2])))
