@@ -53,6 +53,8 @@ int pg_buf_grow(pg_buf *b, size_t extra)
 		return pg_error_setc(PG_ENOMEM, "out of memory growing a buffer to %zu bytes", nalloc);
 	b->ptr = p;
 	b->alloc = nalloc;
+	/* keep the invariant "ptr is NUL-terminated" even for a first, empty grow */
+	b->ptr[b->len] = '\0';
 	return 0;
 }
 
