@@ -46,6 +46,7 @@ struct pg_kbuild {
 	pg_strmap objs;          /* "a/b.o" objects and "a/b/" subdirectories -> kobj */
 	pg_strmap dirs;          /* "a/b" ("" = top) -> kdir, directories walked */
 	pg_strmap dirmax;        /* "a/b" -> kobj (borrowed): best built object at or below */
+	pg_strmap maybe;         /* "a/b" -> owned reason: a missing included makefile lives here */
 	PG_VEC(char *) warnings;
 	size_t warnings_dropped;
 };
@@ -113,6 +114,9 @@ void pg_kbuild_free(pg_kbuild *kb)
 	}
 	for (size_t i = 0; pg_strmap_next(&kb->dirmax, &i, &k, &v);)
 		free(v);
+	for (size_t i = 0; pg_strmap_next(&kb->maybe, &i, &k, &v);)
+		free(v);
+	pg_strmap_release(&kb->maybe);
 	pg_strmap_release(&kb->objs);
 	pg_strmap_release(&kb->dirs);
 	pg_strmap_release(&kb->dirmax);
@@ -417,6 +421,27 @@ static int eval_dir(struct walk *w, const struct walk_item *it)
 		if ((error = add_list(w, &mk, it->dir, dropped_lists[i], PG_KBUILD_NOT_BUILT, it->state,
 				      it->reason, !strncmp(dropped_lists[i], "subdir", 6))) < 0)
 			goto out;
+	for (size_t i = 0; i < mk.missing.len; i++) {
+		char *md = pg_strdup(mk.missing.ptr[i]), *slash, *why;
+		pg_buf msg = PG_BUF_INIT;
+		if (!md) {
+			error = PG_ENOMEM;
+			goto out;
+		}
+		if ((slash = strrchr(md, '/')) != NULL)
+			*slash = '\0';
+		else
+			md[0] = '\0';
+		error = pg_buf_printf(&msg, "%s (included from %s/, which may build files here) is missing",
+				      mk.missing.ptr[i], it->dir);
+		why = error < 0 ? NULL : pg_buf_detach(&msg);
+		pg_buf_release(&msg);
+		if (!why || pg_strmap_get(&kb->maybe, md, NULL) || pg_strmap_set(&kb->maybe, md, why) < 0)
+			free(why);
+		free(md);
+		if (error < 0)
+			goto out;
+	}
 	if (mk.uncertain) {
 		d->uncertain = 1;
 		if (!d->uncertain_reason && mk.uncertain_reason &&
@@ -660,7 +685,45 @@ void pg_kbuild_verdict_release(pg_kbuild_verdict *v)
 	}
 }
 
+/* A missing included makefile in dir or above: it may build anything here. */
+static const char *maybe_reason(const pg_kbuild *kb, const char *dir)
+{
+	char buf[4096];
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (;;) {
+		const char *r = pg_strmap_get(&kb->maybe, buf, NULL);
+		char *slash;
+		if (r)
+			return r;
+		if (!buf[0])
+			return NULL;
+		slash = strrchr(buf, '/');
+		if (slash)
+			*slash = '\0';
+		else
+			buf[0] = '\0';
+	}
+}
+
+static int file_verdict(pg_kbuild_verdict *out, const pg_kbuild *kb, const char *path_in);
+
 int pg_kbuild_file(pg_kbuild_verdict *out, const pg_kbuild *kb, const char *path_in)
+{
+	int error = file_verdict(out, kb, path_in);
+	const char *why;
+	if (error < 0 || out->state != PG_KBUILD_NOT_BUILT || strstr(out->reason, "is another architecture") ||
+	    !(why = maybe_reason(kb, path_in)))
+		return error;
+	{
+		char *old = out->reason;
+		out->reason = NULL;
+		error = set_verdict(out, PG_KBUILD_POSSIBLE, why, old);
+		free(old);
+	}
+	return error;
+}
+
+static int file_verdict(pg_kbuild_verdict *out, const pg_kbuild *kb, const char *path_in)
 {
 	char *path = pg_strdup(path_in), *dir = NULL, *dot, *slash;
 	pg_buf msg = PG_BUF_INIT;

@@ -62,6 +62,10 @@ void pg_mk_release(pg_mk *mk)
 	for (size_t i = 0; pg_strmap_next(&mk->lists, &i, &k, &v);)
 		list_free(v);
 	pg_strmap_release(&mk->lists);
+	pg_strmap_release(&mk->exports);
+	for (size_t i = 0; i < mk->missing.len; i++)
+		free(mk->missing.ptr[i]);
+	pg_vec_release(&mk->missing);
 	for (size_t i = 0; i < mk->origins.len; i++)
 		free(mk->origins.ptr[i]);
 	pg_vec_release(&mk->origins);
@@ -155,7 +159,7 @@ int pg_mk_copy_exports(pg_mk *dst, const pg_mk *src)
 	for (size_t i = 0; pg_strmap_next(&src->vars, &i, &k, &val);) {
 		struct kvar *v = val;
 		int error;
-		if (v && v->exported && (error = pg_mk_set(dst, k, v->value, v->recursive, 1)) < 0)
+		if (v && (v->exported || pg_strmap_get(&src->exports, k, NULL)) && (error = pg_mk_set(dst, k, v->value, v->recursive, 1)) < 0)
 			return error;
 	}
 	return 0;
@@ -1348,6 +1352,8 @@ asg_out:
 				}
 				if ((v = pg_strmap_get(&mk->vars, nm, NULL)) != NULL)
 					v->exported = 1;
+				if (pg_strmap_set(&mk->exports, nm, (void *)1) < 0)
+					error = pg_error_setc(PG_ENOMEM, "out of memory");
 				free(nm);
 			}
 		pg_buf_release(&names);
@@ -1455,7 +1461,17 @@ static int read_file(pg_mk *mk, const char *path, int optional, struct reader *o
 		pg_buf_release(&text);
 		if (optional == 2)
 			return PG_ENOTFOUND;
-		return optional ? 0 : mk_warn(mk, 1, "included file '%s' not found", path);
+		if (optional)
+			return 0;
+		{
+			/* remember it: the missing file may name objects in its own directory */
+			char *copy = pg_strdup(path);
+			if (!copy || pg_vec_push(&mk->missing, copy) < 0) {
+				free(copy);
+				return pg_error_setc(PG_ENOMEM, "out of memory");
+			}
+		}
+		return mk_warn(mk, 1, "included file '%s' not found", path);
 	}
 	if (error < 0) {
 		pg_buf_release(&text);
