@@ -352,6 +352,7 @@ struct frame {
 	int state;      /* this branch: T_* */
 	int taken;      /* some earlier branch of this #if chain */
 	char *evidence; /* "path:line: #ifdef CONFIG_X [CONFIG_X is not set]" */
+	char *open;     /* "path:line: #ifdef CONFIG_X" of the chain's opening directive */
 };
 
 static int tri_and(int a, int b)
@@ -542,7 +543,8 @@ int pg_kconfig_hunks(pg_kcond_result *out, const pg_kconfig *cfg, const char *pa
 				arg++;
 #define KW(s) (kwl == sizeof(s) - 1 && !strncmp(kw, s, kwl))
 			if (KW("if") || KW("ifdef") || KW("ifndef")) {
-				struct frame f = { T_UNKNOWN, T_UNKNOWN, NULL };
+				struct frame f = { T_UNKNOWN, T_UNKNOWN, NULL, NULL };
+				pg_buf ob = PG_BUF_INIT;
 				if (KW("if"))
 					f.state = eval_expr(arg, cfg, file_state);
 				else {
@@ -558,8 +560,16 @@ int pg_kconfig_hunks(pg_kcond_result *out, const pg_kconfig *cfg, const char *pa
 				f.taken = f.state;
 				if ((error = make_evidence(&f.evidence, cfg, path, first, d, NULL)) < 0)
 					goto out;
+				if ((error = pg_buf_printf(&ob, "%s:%u: %.200s", path, first, d)) < 0 ||
+				    !(f.open = pg_buf_detach(&ob))) {
+					pg_buf_release(&ob);
+					free(f.evidence);
+					error = error < 0 ? error : PG_ENOMEM;
+					goto out;
+				}
 				if (pg_vec_push(&st, f) < 0) {
 					free(f.evidence);
+					free(f.open);
 					error = pg_error_setc(PG_ENOMEM, "out of memory");
 					goto out;
 				}
@@ -583,11 +593,8 @@ int pg_kconfig_hunks(pg_kcond_result *out, const pg_kconfig *cfg, const char *pa
 				f->state = tri_and(tri_not(f->taken), c);
 				f->taken = tri_or(f->taken, f->state);
 				/* evidence names this branch and the chain's opening line */
-				{
-					const char *of = f->evidence ? strchr(f->evidence, ' ') : NULL;
-					if ((error = make_evidence(&ev, cfg, path, first, d, of ? of + 1 : NULL)) < 0)
-						goto out;
-				}
+				if ((error = make_evidence(&ev, cfg, path, first, d, f->open)) < 0)
+					goto out;
 				if (KW("elif")) {
 					/* the elif's own symbols matter most: annotate them too */
 					pg_buf b = PG_BUF_INIT;
@@ -602,6 +609,7 @@ int pg_kconfig_hunks(pg_kcond_result *out, const pg_kconfig *cfg, const char *pa
 				free(f->evidence);
 				f->evidence = ev;
 			} else if (KW("endif") && st.len) {
+				free(st.ptr[st.len - 1].open);
 				free(st.ptr[st.len - 1].evidence);
 				st.len--;
 			}
@@ -621,8 +629,10 @@ int pg_kconfig_hunks(pg_kcond_result *out, const pg_kconfig *cfg, const char *pa
 		}
 	}
 out:
-	for (size_t i = 0; i < st.len; i++)
+	for (size_t i = 0; i < st.len; i++) {
 		free(st.ptr[i].evidence);
+		free(st.ptr[i].open);
+	}
 	pg_vec_release(&st);
 	pg_buf_release(&dir);
 	free(seen);

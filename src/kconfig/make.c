@@ -1087,10 +1087,21 @@ static int handle_cond(pg_mk *mk, struct reader *r, const char *l, int kwi, cons
 		c->state = (unsigned char)v;
 		c->taken = (unsigned char)v;
 	}
+	if (outer == C_FALSE) {
+		c->origin = UINT32_MAX;
+		return 0;
+	}
+	if (is_else && c->origin != UINT32_MAX) {
+		/* "else (of Makefile:3: ifdef CONFIG_X [CONFIG_X=y])" */
+		pg_buf t = PG_BUF_INIT;
+		const char *open = mk->origins.ptr[c->origin];
+		if ((error = pg_buf_printf(&t, "%s (of %s)", l, open)) == 0)
+			error = add_origin(mk, t.ptr, NULL, &c->origin);
+		pg_buf_release(&t);
+		return error;
+	}
 	c->origin = UINT32_MAX;
-	if (outer != C_FALSE)
-		return add_origin(mk, l, NULL, &c->origin);
-	return 0;
+	return add_origin(mk, l, NULL, &c->origin);
 }
 
 static int read_file(pg_mk *mk, const char *path, int optional, struct reader *outer_r);
