@@ -167,6 +167,12 @@ bad_line:
 			goto out;
 		}
 	}
+	if (!config_lines && bad) {
+		error = pg_error_setc(PG_EINVALID,
+			"%s:%zu: not a .config: no 'CONFIG_X=...' or '# CONFIG_X is not set' line, and line '%s' "
+			"is neither a comment nor a CONFIG_ assignment", name, first_bad, first_bad_text);
+		goto out;
+	}
 	if (!config_lines) {
 		error = pg_error_setc(PG_EINVALID,
 			"%s: not a .config: no 'CONFIG_X=...' or '# CONFIG_X is not set' line in %zu lines",

@@ -666,6 +666,19 @@ loop_out:
 			break;
 		}
 		{
+			/* named as "a/b/" by a Makefile higher up (obj-$(CONFIG_X) += a/b/)? */
+			pg_buf key = PG_BUF_INIT;
+			struct kobj *o;
+			if ((error = pg_buf_printf(&key, "%s/", d)) < 0)
+				break;
+			o = pg_strmap_get(&kb->objs, key.ptr, NULL);
+			pg_buf_release(&key);
+			if (o) {
+				error = set_verdict(out, o->state, o->reason, NULL);
+				break;
+			}
+		}
+		{
 			char *slash = strrchr(d, '/');
 			if (slash)
 				*slash = '\0';
