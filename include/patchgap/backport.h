@@ -70,6 +70,8 @@ typedef struct pg_livepatch_verdict {
 
 /* Never fails on content; PG_ENOMEM only.  *out owned (pg_livepatch_free). */
 int pg_livepatch_assess(pg_livepatch_verdict **out, const char *diff, size_t len);
+/* The verdict of a single-parent commit's diff (parent -> commit). */
+int pg_livepatch_assess_commit(pg_livepatch_verdict **out, git_repository *repo, const git_oid *commit);
 void pg_livepatch_free(pg_livepatch_verdict *v);
 const char *pg_livepatch_level_name(pg_livepatch_level l); /* likely|shadow|not */
 /* JSON object text (jansson, sorted keys); *out owned (free()). */

@@ -72,6 +72,8 @@ static void str_vec_free(str_vec *v)
 	pg_vec_release(v);
 }
 
+static int commit_trees(git_tree **parent_tree, git_tree **tree, git_repository *repo, const git_commit *c);
+
 static int git_fail(const char *what)
 {
 	const git_error *e = git_error_last();
@@ -105,6 +107,32 @@ int pg_backport__diff_text(pg_buf *out, git_repository *repo, git_tree *a, git_t
 		error = pg_buf_put(out, buf.ptr, buf.size);
 	git_buf_dispose(&buf);
 	git_diff_free(diff);
+	return error;
+}
+
+int pg_livepatch_assess_commit(pg_livepatch_verdict **out, git_repository *repo, const git_oid *commit)
+{
+	git_commit *c = NULL;
+	git_tree *pt = NULL, *t = NULL;
+	pg_buf diff = PG_BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	int error;
+
+	*out = NULL;
+	oid_hex(hex, commit);
+	if (git_commit_lookup(&c, repo, commit) < 0) {
+		git_error_clear();
+		return pg_error_setc(PG_ENOTFOUND, "unknown commit %s", hex);
+	}
+	if (git_commit_parentcount(c) > 1)
+		error = pg_error_setc(PG_EINVALID, "commit %s is a merge: no single diff to assess", hex);
+	else if ((error = commit_trees(&pt, &t, repo, c)) == 0 &&
+		 (error = pg_backport__diff_text(&diff, repo, pt, t)) == 0)
+		error = pg_livepatch_assess(out, pg_buf_cstr(&diff), diff.len);
+	pg_buf_release(&diff);
+	git_tree_free(pt);
+	git_tree_free(t);
+	git_commit_free(c);
 	return error;
 }
 
