@@ -48,3 +48,11 @@ am_tree() { # mbox branch
 	git -C "$TMP/am" am -q "$1" >/dev/null
 	git -C "$TMP/am" rev-parse 'HEAD^{tree}'
 }
+
+# clone the repo at BRANCH into $TMP/hand and cd there (build an expected tree by hand)
+hand_clone() { # branch
+	rm -rf "$TMP/hand"
+	git clone -q "$TMP/repo" "$TMP/hand" -b "$1"
+	cd "$TMP/hand"
+}
+hand_tree() { git add -A >/dev/null && git write-tree; }
