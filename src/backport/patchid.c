@@ -102,7 +102,7 @@ int pg_patchid_text(git_oid *out, const char *diff, size_t len, size_t *next)
 {
 	unsigned char result[20] = { 0 };
 	char pre[64] = "", post[64] = "";
-	size_t pos = 0, patchlen = 0;
+	size_t pos = 0, patchlen = 0, stop = len;
 	int before = -1, after = -1, binary = 0, found_next = 0;
 	pg_sha1 ctx;
 
@@ -153,8 +153,10 @@ int pg_patchid_text(git_oid *out, const char *diff, size_t len, size_t *next)
 				continue;
 			} else if (starts(line, n, "--- "))
 				before = after = 1;
-			else if (!isalpha((unsigned char)line[0]))
+			else if (!isalpha((unsigned char)line[0])) {
+				stop = pos; /* end of this patch: the rest is the next one */
 				break;
+			}
 		}
 
 		if (binary) {
@@ -170,8 +172,10 @@ int pg_patchid_text(git_oid *out, const char *diff, size_t len, size_t *next)
 				scan_hunk_header(line, n, &before, &after);
 				continue;
 			}
-			if (!starts(line, n, "diff "))
+			if (!starts(line, n, "diff ")) {
+				stop = pos;
 				break;
+			}
 			flush_one_hunk(result, &ctx);
 			before = after = -1;
 		}
@@ -183,7 +187,7 @@ int pg_patchid_text(git_oid *out, const char *diff, size_t len, size_t *next)
 		hash_nospace(&ctx, line, n, &patchlen);
 	}
 	if (!found_next && next)
-		*next = len;
+		*next = stop;
 	flush_one_hunk(result, &ctx);
 	if (!patchlen)
 		return pg_error_setc(PG_ENOTFOUND, "no diff in the text given for a patch id");
