@@ -147,7 +147,8 @@ static void print_text(const pg_backport_result *r)
 			       r->candidates[i].used ? " (in series)" : "");
 		}
 	}
-	if (r->status != PG_BACKPORT_PRESENT && r->nsteps) {
+	if (r->status != PG_BACKPORT_PRESENT && r->nsteps &&
+	    !(r->status == PG_BACKPORT_CONFLICT && r->nsteps == 1)) {
 		printf("%s:\n", r->status == PG_BACKPORT_CONFLICT ? "last series tried" : "series");
 		for (size_t i = 0; i < r->nsteps; i++) {
 			git_oid_tostr(a, sizeof(a), &r->steps[i].upstream);
@@ -158,7 +159,11 @@ static void print_text(const pg_backport_result *r)
 			putchar('\n');
 		}
 	}
-	print_conflicts("remaining conflicts", r->remaining, r->nremaining);
+	if (r->nsteps > 1) /* with the fix alone they are the conflicts above */
+		print_conflicts("remaining conflicts", r->remaining, r->nremaining);
+	if (r->status == PG_BACKPORT_CONFLICT)
+		printf("no prerequisite series up to --max-deps applies%s\n",
+		       r->ncandidates ? "" : " (no upstream commit touched the conflicting lines)");
 	if (r->created_ref)
 		printf("created:  %s\n", r->created_ref);
 	else if (r->status == PG_BACKPORT_WITH_DEPS)

@@ -1366,7 +1366,8 @@ static int search_series(struct bp_ctx *cx, struct attempt *first)
 			cand_vec_free(&cands);
 			goto out;
 		}
-		qsort(cands.ptr, cands.len, sizeof(*cands.ptr), cand_cmp);
+		if (cands.len)
+			qsort(cands.ptr, cands.len, sizeof(*cands.ptr), cand_cmp);
 		for (size_t i = 0; i < cands.len; i++)
 			if ((error = remember_candidate(r, cx->repo, &cands.ptr[i])) < 0) {
 				cand_vec_free(&cands);

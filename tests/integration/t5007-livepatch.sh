@@ -9,13 +9,9 @@ printf 'config FOO\n\tbool "foo"\n' >drivers/Kconfig; KC=$(commit_all "foo: add 
 "$PATCHGAP_BIN" livepatch "$BODY" --repo . >"$TMP/a.txt" || fail "livepatch exited $?"
 grep -q "^live patch: likely (1 C file, 1 function changed)$" "$TMP/a.txt" || fail "$(cat "$TMP/a.txt")"
 "$PATCHGAP_BIN" livepatch "$KC" --repo . --json >"$TMP/b.json" || fail "livepatch --json exited $?"
-python3 - "$TMP/b.json" <<'PY'
-import json, sys
-v = json.load(open(sys.argv[1]))
-assert v["verdict"] == "not", v
-assert v["reasons"][0]["rule"] == "build" and v["reasons"][0]["file"] == "drivers/Kconfig", v
-assert v["reasons"][0]["line"] == 1, v
-PY
+grep -q '^  "verdict": "not"$' "$TMP/b.json" || fail "verdict: $(cat "$TMP/b.json")"
+grep -q '"rule": "build"' "$TMP/b.json" && grep -q '"file": "drivers/Kconfig"' "$TMP/b.json" \
+	&& grep -q '"line": 1,' "$TMP/b.json" || fail "reason: $(cat "$TMP/b.json")"
 git show "$KC" >"$TMP/kc.diff"
 "$PATCHGAP_BIN" livepatch --diff "$TMP/kc.diff" | grep -q "build.*drivers/Kconfig:1:" || fail "--diff FILE"
 git show "$BODY" | "$PATCHGAP_BIN" livepatch --diff - | grep -q "^live patch: likely" || fail "--diff -"
@@ -25,8 +21,6 @@ rc=0; "$PATCHGAP_BIN" livepatch nosuchcommit --repo . 2>"$TMP/err" || rc=$?
 [ "$rc" = 3 ] || fail "unknown commit: exit $rc"
 rc=0; "$PATCHGAP_BIN" livepatch 2>/dev/null || rc=$?
 [ "$rc" = 2 ] || fail "no argument: exit $rc"
-"$PATCHGAP_BIN" backport "$KC" --onto stable --repo . --no-branch --json | python3 -c '
-import json, sys
-r = json.load(sys.stdin)
-assert r["livepatch"]["verdict"] == "not", r["livepatch"]'
+"$PATCHGAP_BIN" backport "$KC" --onto stable --repo . --no-branch --json | grep -q '^    "verdict": "not"$' \
+	|| fail "backport result lacks the verdict"
 echo "ok: livepatch verdicts"
