@@ -74,10 +74,15 @@ static void str_vec_free(str_vec *v)
 
 static int commit_trees(git_tree **parent_tree, git_tree **tree, git_repository *repo, const git_commit *c);
 
-static int git_fail(const char *what)
+const char *pg_backport__git_msg(void)
 {
 	const git_error *e = git_error_last();
-	return pg_error_set("%s: %s", what, e && e->message ? e->message : "libgit2 error");
+	return e && e->message ? e->message : "libgit2 error";
+}
+
+static int git_fail(const char *what)
+{
+	return pg_error_set("%s: %s", what, pg_backport__git_msg());
 }
 
 static void oid_hex(char out[GIT_OID_HEXSZ + 1], const git_oid *id)

@@ -13,6 +13,8 @@
 json_t *pg_livepatch__to_json(const pg_livepatch_verdict *v);
 /* Unified diff (GIT_DIFF_FORMAT_PATCH) between two trees, appended to out. */
 int pg_backport__diff_text(pg_buf *out, git_repository *repo, git_tree *a, git_tree *b);
+/* libgit2's last error message, never NULL. */
+const char *pg_backport__git_msg(void);
 /* First line of a commit message, trimmed, owned. */
 char *pg_backport__subject(const git_commit *c);
 

@@ -62,7 +62,7 @@ int pg_backport_mbox(char **out, git_repository *repo, const pg_backport_result 
 				     pg_backport_status_name(r->status));
 	series_tag(tag, sizeof(tag), r->branch_name);
 	if (git_commit_lookup(&head, repo, &r->head) < 0 || git_commit_tree(&prev, head) < 0) {
-		error = pg_error_set("cannot read the branch head: %s", git_error_last()->message);
+		error = pg_error_set("cannot read the branch head: %s", pg_backport__git_msg());
 		goto out;
 	}
 	for (size_t i = 0; i < r->nsteps; i++) {
@@ -85,7 +85,7 @@ int pg_backport_mbox(char **out, git_repository *repo, const pg_backport_result 
 		    git_diff_get_stats(&stats, diff) < 0 ||
 		    git_diff_stats_to_buf(&statbuf, stats, GIT_DIFF_STATS_FULL | GIT_DIFF_STATS_INCLUDE_SUMMARY, 72) < 0) {
 			error = pg_error_set("cannot format patch %zu of the series: %s", i + 1,
-					     git_error_last() ? git_error_last()->message : "?");
+					     pg_backport__git_msg());
 			goto step_out;
 		}
 		if ((error = pg_backport__message(&msg, up, r, s->prerequisite, r->nsteps - 1)) < 0)

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "patchgap/backport.h"
+#include "backport/backport_int.h"
 #include "util/sha1.h"
 #include "util/banned.h"
 
@@ -217,13 +217,13 @@ int pg_patchid_commit(git_oid *out, git_repository *repo, const git_oid *id)
 	if ((git_commit_parentcount(c) == 1 &&
 	     (git_commit_parent(&parent, c, 0) < 0 || git_commit_tree(&pt, parent) < 0)) ||
 	    git_commit_tree(&t, c) < 0) {
-		error = pg_error_set("cannot read the trees of commit %s: %s", hex, git_error_last()->message);
+		error = pg_error_set("cannot read the trees of commit %s: %s", hex, pg_backport__git_msg());
 		goto out;
 	}
 	dopts.flags |= GIT_DIFF_INDENT_HEURISTIC;
 	if (git_diff_tree_to_tree(&diff, repo, pt, t, &dopts) < 0 ||
 	    git_diff_to_buf(&buf, diff, GIT_DIFF_FORMAT_PATCH) < 0) {
-		error = pg_error_set("cannot diff commit %s: %s", hex, git_error_last()->message);
+		error = pg_error_set("cannot diff commit %s: %s", hex, pg_backport__git_msg());
 		goto out;
 	}
 	if ((error = pg_patchid_text(out, buf.ptr, buf.size, NULL)) < 0)

@@ -89,12 +89,12 @@ static int checkout_to(git_repository *repo, const git_oid *tree_id, const char 
 			       GIT_CHECKOUT_DONT_WRITE_INDEX | GIT_CHECKOUT_RECREATE_MISSING;
 	co.target_directory = dir;
 	if (git_tree_lookup(&tree, repo, tree_id) < 0 || git_index_new(&empty) < 0) {
-		error = pg_error_set("cannot read the tree to test: %s", git_error_last()->message);
+		error = pg_error_set("cannot read the tree to test: %s", pg_backport__git_msg());
 		goto out;
 	}
 	co.baseline_index = empty;
 	if (git_checkout_tree(repo, (git_object *)tree, &co) < 0)
-		error = pg_error_set("cannot check out the result into '%s': %s", dir, git_error_last()->message);
+		error = pg_error_set("cannot check out the result into '%s': %s", dir, pg_backport__git_msg());
 out:
 	git_index_free(empty);
 	git_tree_free(tree);

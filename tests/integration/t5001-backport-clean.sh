@@ -49,6 +49,18 @@ cmp -s "$TMP/status.before" "$TMP/status.after" || fail "working tree/index chan
 [ "$(sqlite3 "$TMP/pg.db" "SELECT status || ' ' || fix_sha || ' ' || created_ref FROM backport_runs")" = \
   "clean $FIX $REF" ] || fail "run not recorded: $(sqlite3 "$TMP/pg.db" 'SELECT * FROM backport_runs')"
 
+# the repository and database from the config (core.repository / core.database)
+cat >"$TMP/pg.conf" <<CONF
+[core]
+	repository = $TMP/repo
+	database = $TMP/cfg.db
+[branch "master"]
+	kind = mainline
+CONF
+(cd "$TMP" && "$PATCHGAP_BIN" --conf "$TMP/pg.conf" backport "$FIX" --onto stable --no-branch >/dev/null) \
+	|| fail "backport with the config's repository exited $?"
+[ "$(sqlite3 "$TMP/cfg.db" "SELECT status FROM backport_runs")" = clean ] || fail "not recorded in core.database"
+
 # JSON
 "$PATCHGAP_BIN" backport "$FIX" --onto stable --repo . --no-branch --json >"$TMP/out.json"
 python3 - "$TMP/out.json" "$FIX" "$want" <<'PY'
