@@ -23,7 +23,8 @@ static const char usage[] =
 	"\n"
 	"Writes a per-branch security advisory.  FMT is cve5 (CVE JSON 5.1.1, kernel CNA\n"
 	"style), osv (OSV 1.7), csaf (CSAF 2.0 csaf_vex), openvex (OpenVEX 0.2.0), text\n"
-	"(mbox announcement) or all (every format; needs --out).\n"
+	"(mbox announcement), all (every format; needs --out) or model (the advisory\n"
+	"model as JSON, the input form of --model).\n"
 	"\n"
 	"  --model FILE      the advisory model as JSON (doc/internals/advise.md)\n"
 	"  --cve-jsonl FILE  kernel CNA records (kernel-cves.jsonl[.gz]); with --id\n"
@@ -85,7 +86,9 @@ PG_CMD(advisory)
 		pg_cli_error(cli, "--format is required (cve5, osv, csaf, openvex, text, all)");
 		return PG_EXIT_USAGE;
 	}
-	if (!strcmp(fmt, "all")) {
+	if (!strcmp(fmt, "model")) {
+		nformats = 0; /* the model JSON itself, for other tools and tests */
+	} else if (!strcmp(fmt, "all")) {
 		for (int i = 0; i < PG_ADVISE_NFORMATS; i++)
 			formats[nformats++] = (pg_advise_format)i;
 		if (!outdir) {
@@ -133,6 +136,23 @@ PG_CMD(advisory)
 		pg_cli_error(cli, "cannot create '%s': %s", outdir, strerror(errno));
 		ret = PG_EXIT_ERROR;
 		goto out;
+	}
+	if (!nformats) {
+		if ((error = pg_advise_write_model(&b, doc)) < 0) {
+			ret = pg_cli_fail(cli, error);
+			goto out;
+		}
+		if (outdir) {
+			char name[1024];
+			snprintf(name, sizeof(name), "%s.model.json", doc->id);
+			if ((error = write_file(outdir, name, &b)) < 0 ||
+			    (error = pg_buf_printf(&files, "%s/%s", outdir, name)) < 0) {
+				ret = pg_cli_fail(cli, error);
+				goto out;
+			}
+			nfiles++;
+		} else
+			fwrite(b.ptr ? b.ptr : "", 1, b.len, stdout);
 	}
 	for (size_t f = 0; f < nformats; f++) {
 		int per_vuln = formats[f] == PG_ADVISE_CVE5 || formats[f] == PG_ADVISE_OSV;

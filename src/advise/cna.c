@@ -444,6 +444,20 @@ int pg_advise_load_cna_record(pg_advise_doc **out, const void *record, const cha
 				goto out;
 		}
 	}
+	if (vendor) {
+		/* say where a vendor branch's verdict comes from */
+		for (i = 0; i < v->nstates; i++) {
+			pg_advise_state *s = &v->states[i];
+			pg_buf eb = PG_BUF_INIT;
+			if ((error = pg_buf_printf(&eb, "from the upstream %s.y line that %s follows: %s", want, vendor,
+						   s->evidence ? s->evidence : "no detail")) < 0) {
+				pg_buf_release(&eb);
+				goto out;
+			}
+			free(s->evidence);
+			s->evidence = pg_buf_detach(&eb);
+		}
+	}
 	if ((error = pg_advise_doc_normalize(doc)) < 0) {
 		pg_error_prefix("CNA record %s", id);
 		goto out;
