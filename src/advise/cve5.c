@@ -138,12 +138,14 @@ static int add_semver_block(json_t *affected, const pg_advise_doc *doc, const pg
 			e |= pg_advise__append_new(vers, json_pack("{s:s,s:s,s:s,s:s}", "version", s->fix_version,
 								   "lessThanOrEqual", upto, "status", "unaffected",
 								   "versionType", "semver"));
-		} else if (s->status == PG_ADVISE_NOT_AFFECTED && !mainline_affected && p->branch &&
-			   pg_kver_parse(&k, p->branch) == 0) {
-			/* say it explicitly: this series is not affected */
+		} else if ((s->status == PG_ADVISE_UNDER_INVESTIGATION ||
+			    (s->status == PG_ADVISE_NOT_AFFECTED && !mainline_affected)) &&
+			   p->branch && pg_kver_parse(&k, p->branch) == 0) {
+			/* say it explicitly: this series is not affected / not known */
 			snprintf(upto, sizeof(upto), "%d.%d.*", k.major, k.minor);
 			e |= pg_advise__append_new(vers, json_pack("{s:s,s:s,s:s,s:s}", "version", p->branch,
-								   "lessThanOrEqual", upto, "status", "unaffected",
+								   "lessThanOrEqual", upto, "status",
+								   s->status == PG_ADVISE_NOT_AFFECTED ? "unaffected" : "unknown",
 								   "versionType", "semver"));
 		}
 	}
@@ -154,6 +156,14 @@ static int add_semver_block(json_t *affected, const pg_advise_doc *doc, const pg
 	if (e) {
 		json_decref(b);
 		return pg_error_setc(PG_ENOMEM, "out of memory");
+	}
+	if (!json_array_size(vers) && !json_array_size(affected)) {
+		/* nothing affected and no version to name: say it with the default status only */
+		int unknown = 0;
+		for (size_t i = 0; i < v->nstates; i++)
+			unknown |= v->states[i].status == PG_ADVISE_UNDER_INVESTIGATION;
+		json_object_del(b, "versions");
+		json_object_set_new(b, "defaultStatus", json_string(unknown ? "unknown" : "unaffected"));
 	}
 	if (json_array_size(vers) || !json_array_size(affected))
 		return pg_advise__append_new(affected, b);
