@@ -267,7 +267,7 @@ void pg_report_input_release(pg_report_input *in);
 int pg_report_input_add(pg_report_fix **out, pg_report_input *in, const char *id, const char *branch);
 int pg_report_load_json(pg_report_input *in, const char *text, const char *source_name);
 int pg_report_load_json_file(pg_report_input *in, const char *path);
-/* Nearest-rank free statistics: median and P90 by linear interpolation (type 7). */
+/* Median and P90 by linear interpolation between order statistics (Hyndman-Fan type 7). */
 int pg_report_stats_compute(pg_report_stats *out, const double *values, size_t n);
 int pg_report_compute(pg_report *out, const pg_report_input *in);
 void pg_report_release(pg_report *r);

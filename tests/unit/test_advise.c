@@ -4,6 +4,7 @@
  * stability, the revision ledger, the JSON model round trip, and the
  * patch-gap report statistics on hand-computed sets.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -436,6 +437,83 @@ TEST(revisions)
 	pg_store_free(s);
 }
 
+TEST(report_stats_hand_computed)
+{
+	pg_report_stats st;
+	double one[] = { 5 }, five[] = { 10, 2, 4, 1, 3 }, four[] = { 4, 1, 3, 2 };
+	CHECK_OK(pg_report_stats_compute(&st, NULL, 0));
+	CHECK_INT(st.n, 0);
+	CHECK_OK(pg_report_stats_compute(&st, one, 1));
+	CHECK(st.median == 5 && st.p90 == 5 && st.mean == 5);
+	CHECK_OK(pg_report_stats_compute(&st, five, 5));
+	/* sorted 1 2 3 4 10: median 3; p90 at h = 3.6: 4 + 0.6 * (10 - 4) = 7.6; mean 4 */
+	CHECK(st.median == 3 && fabs(st.p90 - 7.6) < 1e-9 && st.mean == 4 && st.min == 1 && st.max == 10);
+	CHECK_OK(pg_report_stats_compute(&st, four, 4));
+	/* sorted 1 2 3 4: median 2.5; p90 at h = 2.7: 3 + 0.7 = 3.7 */
+	CHECK(fabs(st.median - 2.5) < 1e-9 && fabs(st.p90 - 3.7) < 1e-9);
+}
+
+#define D(days) ((int64_t)1704067200 + (int64_t)(days) * 86400) /* 2024-01-01 + days */
+
+TEST(report_compute_hand_computed)
+{
+	pg_report_input in = { 0 };
+	pg_report r;
+	pg_report_fix *f;
+	pg_buf b = PG_BUF_INIT;
+	/* branch A: windows 1, 2, 3, 4, 10 days; one open fix upstream at day 20 */
+	static const int win[] = { 1, 2, 3, 4, 10 };
+	for (int i = 0; i < 5; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "CVE-2024-%04d", i + 1);
+		CHECK_OK(pg_report_input_add(&f, &in, id, "A"));
+		f->upstream_date = D(i);
+		f->branch_date = D(i + win[i]);
+		pg_advise_set(&f->priority, i < 2 ? "high" : "low");
+		pg_advise_set(&f->subsystem, "net");
+		if (i == 0) {
+			f->classifier_date = D(0);
+			f->cve_date = D(30); /* flagged 30 days before the CVE */
+		}
+		if (i == 1)
+			f->branch_tag_date = D(1 + 2 + 5);
+	}
+	CHECK_OK(pg_report_input_add(&f, &in, "CVE-2024-0099", "A"));
+	f->upstream_date = D(20);
+	pg_advise_set(&f->priority, "high");
+	/* branch B: one fix in 7 days; its date (day 50) is the latest: as_of */
+	CHECK_OK(pg_report_input_add(&f, &in, "CVE-2024-0001", "B"));
+	f->upstream_date = D(43);
+	f->branch_date = D(50);
+	CHECK_OK(pg_report_compute(&r, &in));
+	CHECK_INT(r.as_of, D(50));
+	CHECK_INT(r.nclosed, 6);
+	CHECK_INT(r.nopen, 1);
+	CHECK(r.open_age.n == 1 && r.open_age.median == 30);
+	/* windows 1 2 3 4 7 10: median 3.5, p90 at h = 4.5: 7 + 0.5 * 3 = 8.5 */
+	CHECK(fabs(r.window.median - 3.5) < 1e-9 && fabs(r.window.p90 - 8.5) < 1e-9);
+	CHECK(r.tag_window.n == 1 && r.tag_window.median == 7); /* day 8 - day 1 */
+	CHECK(r.nlead == 1 && r.lead.median == 30);
+	for (size_t i = 0; i < r.ngroups; i++) {
+		const pg_report_group *g = &r.groups[i];
+		if (!strcmp(g->dimension, "priority") && !strcmp(g->key, "high"))
+			CHECK(g->window.n == 2 && g->window.median == 1.5 && g->open == 1);
+		if (!strcmp(g->dimension, "priority") && !strcmp(g->key, "(unknown)"))
+			CHECK(g->window.n == 1 && g->window.median == 7);
+		if (!strcmp(g->dimension, "branch") && !strcmp(g->key, "A"))
+			CHECK(g->window.n == 5 && g->window.median == 3 && fabs(g->window.p90 - 7.6) < 1e-9);
+	}
+	CHECK_OK(pg_report_write_html(&b, &r));
+	CHECK(strstr(pg_buf_cstr(&b), "<svg") != NULL);
+	CHECK(strstr(pg_buf_cstr(&b), "http") == NULL); /* standalone: no external URL at all */
+	pg_buf_reset(&b);
+	CHECK_OK(pg_report_write_text(&b, &r));
+	CHECK(strstr(pg_buf_cstr(&b), "CVE-2024-0099    A              upstream 2024-01-21  open 30.0 days") != NULL);
+	pg_buf_release(&b);
+	pg_report_release(&r);
+	pg_report_input_release(&in);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pg-test-advise-XXXXXX");
@@ -450,6 +528,8 @@ int main(void)
 	RUN(ranges_equal_dyad_pairs);
 	RUN(byte_stable);
 	RUN(revisions);
+	RUN(report_stats_hand_computed);
+	RUN(report_compute_hand_computed);
 	{
 		char cmd[512];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
