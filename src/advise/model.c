@@ -223,7 +223,7 @@ int pg_advise_kind_parse(pg_advise_kind *out, const char *s)
 
 int pg_advise__dump(pg_buf *out, const json_t *json)
 {
-	char *s = json_dumps(json, JSON_SORT_KEYS | JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+	char *s = json_dumps(json, JSON_SORT_KEYS | JSON_INDENT(2) | JSON_REAL_PRECISION(10));
 	int error;
 	if (!s)
 		return pg_error_setc(PG_ENOMEM, "cannot serialise JSON");
