@@ -393,7 +393,7 @@ int pg_advise_load_cna_record(pg_advise_doc **out, const void *record, const cha
 			struct line *l = &lines[i];
 			const char *pid;
 			pg_advise_state *s;
-			char label[64];
+			char label[96];
 			const pg_advise_state *have;
 
 			if (branch && strcmp(l->key, want))
@@ -436,7 +436,7 @@ int pg_advise_load_cna_record(pg_advise_doc **out, const void *record, const cha
 		if (branch && !want_found) {
 			const char *pid;
 			pg_advise_state *s;
-			char label[64];
+			char label[96];
 			snprintf(label, sizeof(label), "%s.y", want);
 			if ((error = add_upstream_product(doc, want, vendor, &pid)) < 0 ||
 			    (error = pg_advise_vuln_add_state(&s, v, pid, PG_ADVISE_UNDER_INVESTIGATION)) < 0 ||

@@ -383,7 +383,8 @@ int pg_advise_doc_normalize(pg_advise_doc *doc)
 		return pg_error_setc(PG_EINVALID, "the advisory has no document id");
 	if (!doc->nproducts)
 		return pg_error_setc(PG_EINVALID, "advisory '%s' lists no product (tracked branch)", doc->id);
-	qsort(doc->products, doc->nproducts, sizeof(*doc->products), cmp_product);
+	if (doc->nproducts > 1) /* qsort(NULL, 0) is undefined */
+		qsort(doc->products, doc->nproducts, sizeof(*doc->products), cmp_product);
 	for (i = 0; i < doc->nproducts; i++) {
 		if (!doc->products[i].id || !*doc->products[i].id)
 			return pg_error_setc(PG_EINVALID, "product %zu has no id", i + 1);
@@ -391,7 +392,8 @@ int pg_advise_doc_normalize(pg_advise_doc *doc)
 			if (!strcmp(doc->products[i].id, doc->products[j].id))
 				return pg_error_setc(PG_EINVALID, "product id '%s' appears twice", doc->products[i].id);
 	}
-	qsort(doc->vulns, doc->nvulns, sizeof(*doc->vulns), cmp_vuln);
+	if (doc->nvulns > 1)
+		qsort(doc->vulns, doc->nvulns, sizeof(*doc->vulns), cmp_vuln);
 	for (i = 0; i < doc->nvulns; i++) {
 		pg_advise_vuln *v = &doc->vulns[i];
 		if (!v->id || !*v->id)
@@ -421,7 +423,8 @@ int pg_advise_doc_normalize(pg_advise_doc *doc)
 						     v->id, s->product);
 		}
 		sort_doc = doc;
-		qsort(v->states, v->nstates, sizeof(*v->states), cmp_state);
+		if (v->nstates > 1)
+			qsort(v->states, v->nstates, sizeof(*v->states), cmp_state);
 		sort_doc = NULL;
 		for (j = 1; j < v->nstates; j++)
 			if (!strcmp(v->states[j].product, v->states[j - 1].product))

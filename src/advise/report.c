@@ -299,7 +299,8 @@ int pg_report_compute(pg_report *r, const pg_report_input *in)
 				goto out;
 		}
 	}
-	qsort(r->groups, r->ngroups, sizeof(*r->groups), cmp_group);
+	if (r->ngroups > 1)
+		qsort(r->groups, r->ngroups, sizeof(*r->groups), cmp_group);
 out:
 	pg_vec_release(&win);
 	pg_vec_release(&tag);
@@ -332,7 +333,8 @@ static size_t *fix_order(const pg_report_input *in)
 	for (size_t i = 0; i < in->nfixes; i++)
 		idx[i] = i;
 	order_in = in;
-	qsort(idx, in->nfixes, sizeof(*idx), cmp_fix_idx);
+	if (in->nfixes > 1)
+		qsort(idx, in->nfixes, sizeof(*idx), cmp_fix_idx);
 	order_in = NULL;
 	return idx;
 }

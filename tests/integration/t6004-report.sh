@@ -71,7 +71,7 @@ for dim in ("priority", "bug_class", "subsystem", "branch"):
         chk(dim + "/" + key + ".p90", g["window_days"]["p90"], q(vals, .9))
         chk(dim + "/" + key + ".open", g["open"], sum(1 for f in inp if f[dim] == key and "branch_date" not in f))
 if len(rep["groups"]["branch"]) != 3: bad.append("branch groups")
-print("\n".join(bad)); sys.exit(1 if bad else 0)
+bad and print("\n".join(bad)); sys.exit(1 if bad else 0)
 PY
 
 $P report --input "$T/in.json" --format html --out "$T/r.html" || fail "html"
@@ -95,6 +95,10 @@ $P report --input "$T/in.json" --branch 6.12 >"$T/r.txt" || fail "text --branch"
 grep -q "^  commit in the branch" "$T/r.txt" || fail "text has no window line"
 grep -q "debian-6.1" "$T/r.txt" && fail "--branch 6.12 shows another branch"
 grep -q "^Open fixes" "$T/r.txt" || fail "text lists no open fixes"
+
+# an empty history is a valid (empty) report in every format
+echo '{"fixes": []}' >"$T/empty.json"
+for f in text json html; do $P report --input "$T/empty.json" --format $f >/dev/null || fail "empty input, $f"; done
 
 # errors
 $P report --input "$T/in.json" --branch nope >/dev/null 2>"$T/e"; [ $? = 3 ] || fail "unknown branch exit code"
