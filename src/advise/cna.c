@@ -24,8 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include <zlib.h>
 #include "advise/advise_int.h"
+#include "util/json.h"
+#include "util/jsonl.h"
 #include "util/str.h"
 #include "util/banned.h"
 
@@ -472,75 +473,44 @@ out:
 
 int pg_advise_load_cna_file(pg_advise_doc **out, const char *path, const char *cve_id, const char *branch)
 {
-	gzFile f = NULL;
-	pg_buf line = PG_BUF_INIT;
-	char needle[80], chunk[65536];
+	pg_jsonl *r = NULL;
 	json_t *rec = NULL;
-	int error = 0, n, found = 0;
-	size_t lineno = 0;
+	const char *line;
+	size_t len;
+	char needle[80];
+	int error;
 
 	*out = NULL;
 	if (strncmp(cve_id, "CVE-", 4) || strlen(cve_id) > 40)
 		return pg_error_setc(PG_EINVALID, "'%s' is not a CVE id", cve_id);
 	snprintf(needle, sizeof(needle), "\"%s\"", cve_id);
-	if (!(f = gzopen(path, "rb")))
-		return pg_error_setc(PG_EIO, "cannot open '%s'", path);
-	pg_buf_init(&line, (size_t)64 << 20);
-	/* Read line by line; parse only lines that mention the id. */
-	for (;;) {
-		char *nl;
-		n = gzread(f, chunk, sizeof(chunk));
-		if (n < 0) {
-			int zerr;
-			error = pg_error_setc(PG_EIO, "cannot read '%s': %s", path, gzerror(f, &zerr));
+	if ((error = pg_jsonl_open(&r, path, 0)) < 0)
+		return error;
+	/* parse only the lines that mention the id: 11k records, one wanted */
+	while ((error = pg_jsonl_next_line(r, &line, &len)) > 0) {
+		json_t *idv;
+		if (!strstr(line, needle))
+			continue;
+		if ((error = pg_json_parse(&rec, line, len, path)) < 0) {
+			pg_error_prefix("line %zu", pg_jsonl_lineno(r));
 			goto out;
 		}
-		if (n == 0 && !line.len)
+		idv = json_object_get(rec, "id");
+		if (json_is_string(idv) && !strcmp(json_string_value(idv), cve_id))
 			break;
-		if ((error = pg_buf_put(&line, chunk, (size_t)n)) < 0) {
-			pg_error_prefix("'%s'", path);
-			goto out;
-		}
-		while ((nl = memchr(line.ptr, '\n', line.len)) || (n == 0 && line.len)) {
-			size_t len = nl ? (size_t)(nl - line.ptr) : line.len;
-			lineno++;
-			line.ptr[len] = 0;
-			if (strstr(line.ptr, needle)) {
-				json_error_t jerr;
-				rec = json_loads(line.ptr, 0, &jerr);
-				if (!rec) {
-					error = pg_error_setc(PG_EINVALID, "%s: line %zu: invalid JSON: %s", path, lineno, jerr.text);
-					goto out;
-				}
-				if (json_is_string(json_object_get(rec, "id")) &&
-				    !strcmp(json_string_value(json_object_get(rec, "id")), cve_id)) {
-					found = 1;
-					goto done;
-				}
-				json_decref(rec);
-				rec = NULL;
-			}
-			if (nl) {
-				memmove(line.ptr, nl + 1, line.len - len - 1);
-				line.len -= len + 1;
-				line.ptr[line.len] = 0;
-			} else
-				line.len = 0;
-		}
-		if (n == 0)
-			break;
+		json_decref(rec);
+		rec = NULL;
 	}
-done:
-	if (!found) {
+	if (error < 0)
+		goto out;
+	if (!rec) {
 		error = pg_error_setc(PG_ENOTFOUND, "%s is not in '%s'", cve_id, path);
 		goto out;
 	}
-	error = pg_advise_load_cna_record(out, rec, branch);
-	if (error < 0)
+	if ((error = pg_advise_load_cna_record(out, rec, branch)) < 0)
 		pg_error_prefix("%s", path);
 out:
 	json_decref(rec);
-	pg_buf_release(&line);
-	gzclose(f);
+	pg_jsonl_free(r);
 	return error;
 }

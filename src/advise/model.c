@@ -13,6 +13,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "advise/advise_int.h"
+#include "util/json.h"
 #include "util/str.h"
 #include "util/vec.h"
 #include "util/banned.h"
@@ -223,12 +224,7 @@ int pg_advise_kind_parse(pg_advise_kind *out, const char *s)
 
 int pg_advise__dump(pg_buf *out, const json_t *json)
 {
-	char *s = json_dumps(json, JSON_SORT_KEYS | JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-	int error;
-	if (!s)
-		return pg_error_setc(PG_ENOMEM, "cannot serialise JSON");
-	error = pg_buf_puts(out, s);
-	free(s);
+	int error = pg_json_dump(out, json, 2);
 	return error < 0 ? error : pg_buf_putc(out, '\n');
 }
 
@@ -248,7 +244,7 @@ int pg_advise__append_new(json_t *arr, json_t *v)
 
 int pg_advise__set_str(json_t *obj, const char *key, const char *s)
 {
-	return s ? pg_advise__set_new(obj, key, json_string(s)) : 0;
+	return s ? pg_advise__set_new(obj, key, pg_json_string(s)) : 0;
 }
 
 json_t *pg_advise__date(int64_t t)
@@ -367,6 +363,55 @@ static int cmp_state(const void *a, const void *b)
 	return ia < ib ? -1 : ia > ib;
 }
 
+/* Replace invalid UTF-8 by U+FFFD so that no writer fails on user data. */
+static int repair(char **field)
+{
+	json_t *j;
+	int error = 0;
+	if (!*field)
+		return 0;
+	if (!(j = pg_json_string(*field)))
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	if (strcmp(json_string_value(j), *field))
+		error = pg_advise_set(field, json_string_value(j));
+	json_decref(j);
+	return error;
+}
+
+static int repair_strs(pg_advise_strs *s)
+{
+	int error = 0;
+	for (size_t i = 0; i < s->n && !error; i++)
+		error = repair(&s->v[i]);
+	return error;
+}
+
+static int repair_doc(pg_advise_doc *d)
+{
+	int e = 0;
+	e |= repair(&d->id) | repair(&d->title) | repair(&d->scope) | repair(&d->focus_branch) |
+	     repair(&d->publisher) | repair(&d->namespace_url);
+	for (size_t i = 0; i < d->nproducts; i++) {
+		pg_advise_product *p = &d->products[i];
+		e |= repair(&p->id) | repair(&p->branch) | repair(&p->build) | repair(&p->repo);
+	}
+	for (size_t i = 0; i < d->nvulns; i++) {
+		pg_advise_vuln *v = &d->vulns[i];
+		e |= repair(&v->id) | repair(&v->title) | repair(&v->description) | repair(&v->cwe) |
+		     repair(&v->bug_class) | repair(&v->cvss_vector) | repair(&v->cvss_severity) |
+		     repair(&v->rejection_reason);
+		e |= repair_strs(&v->fix_commits) | repair_strs(&v->introducing_commits) |
+		     repair_strs(&v->program_files) | repair_strs(&v->references);
+		for (size_t j = 0; j < v->nstates; j++) {
+			pg_advise_state *s = &v->states[j];
+			e |= repair(&s->product) | repair(&s->vuln_version) | repair(&s->vuln_sha) |
+			     repair(&s->fix_version) | repair(&s->fix_sha) | repair(&s->justification) |
+			     repair(&s->evidence) | repair(&s->remediation);
+		}
+	}
+	return e ? PG_ENOMEM : 0;
+}
+
 static int check_sha(const char *what, const char *vid, const char *sha)
 {
 	if (sha && !pg_str_is_sha(sha))
@@ -383,6 +428,8 @@ int pg_advise_doc_normalize(pg_advise_doc *doc)
 		return pg_error_setc(PG_EINVALID, "the advisory has no document id");
 	if (!doc->nproducts)
 		return pg_error_setc(PG_EINVALID, "advisory '%s' lists no product (tracked branch)", doc->id);
+	if ((error = repair_doc(doc)) < 0)
+		return error;
 	if (doc->nproducts > 1) /* qsort(NULL, 0) is undefined */
 		qsort(doc->products, doc->nproducts, sizeof(*doc->products), cmp_product);
 	for (i = 0; i < doc->nproducts; i++) {
@@ -675,8 +722,7 @@ static int load_vuln(pg_advise_doc *doc, struct lctx *c, json_t *o, size_t idx)
 
 int pg_advise_load_json(pg_advise_doc **out, const char *text, const char *src)
 {
-	json_error_t jerr;
-	json_t *root = json_loads(text, 0, &jerr), *a, *o, *pub;
+	json_t *root = NULL, *a, *o, *pub;
 	pg_advise_doc *doc = NULL;
 	struct lctx c = { src, "the document" };
 	char *id = NULL, *str = NULL;
@@ -684,8 +730,8 @@ int pg_advise_load_json(pg_advise_doc **out, const char *text, const char *src)
 	int error = 0;
 
 	*out = NULL;
-	if (!root)
-		return pg_error_setc(PG_EINVALID, "%s: invalid JSON at line %d: %s", src, jerr.line, jerr.text);
+	if ((error = pg_json_parse(&root, text, strlen(text), src)) < 0)
+		return error;
 	if (!json_is_object(root)) {
 		error = pg_error_setc(PG_EINVALID, "%s: the advisory model must be a JSON object", src);
 		goto out;

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "advise/advise_int.h"
+#include "util/json.h"
 #include "util/str.h"
 #include "util/vec.h"
 #include "util/banned.h"
@@ -94,13 +95,12 @@ static int jget_date(int64_t *out, json_t *o, const char *key, const char *src, 
 
 int pg_report_load_json(pg_report_input *in, const char *text, const char *src)
 {
-	json_error_t jerr;
-	json_t *root = json_loads(text, 0, &jerr), *fixes, *o, *t;
+	json_t *root = NULL, *fixes, *o, *t;
 	size_t i;
-	int error = 0;
+	int error;
 
-	if (!root)
-		return pg_error_setc(PG_EINVALID, "%s: invalid JSON at line %d: %s", src, jerr.line, jerr.text);
+	if ((error = pg_json_parse(&root, text, strlen(text), src)) < 0)
+		return error;
 	fixes = json_object_get(root, "fixes");
 	if (!json_is_object(root) || !json_is_array(fixes)) {
 		error = pg_error_setc(PG_EINVALID, "%s: a report input is an object with a 'fixes' array", src);

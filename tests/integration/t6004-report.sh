@@ -58,7 +58,7 @@ lead = [(P(f["cve_date"]) - P(f["classifier_date"])) / 86400 for f in inp if "cv
 tag = [(P(f["branch_tag_date"]) - P(f["upstream_date"])) / 86400 for f in inp if "branch_tag_date" in f]
 bad = []
 def chk(name, got, want):
-    if abs(got - want) > 1e-5: bad.append("%s: got %r want %r" % (name, got, want))
+    if abs(got - want) > 1e-5 * max(1, abs(want)): bad.append("%s: got %r want %r" % (name, got, want))
 for name, vals, key in (("window", win, "window_days"), ("open", age, "open_age_days"), ("lead", lead, "classifier_lead_days"), ("tag", tag, "tag_window_days")):
     s = rep[key]
     chk(name + ".n", s["n"], len(vals)); chk(name + ".median", s["median"], q(vals, .5)); chk(name + ".p90", s["p90"], q(vals, .9))
