@@ -18,7 +18,7 @@
 #include "util/banned.h"
 
 static const char usage[] =
-	"usage: patchgap [--db FILE] advisory --format FMT (--model FILE | --cve-jsonl FILE --id CVE-ID)\n"
+	"usage: patchgap [--db FILE] advisory --format FMT (--id ID | --model FILE | --cve-jsonl FILE --id CVE-ID)\n"
 	"                [--branch NAME] [--out DIR] [--no-record] [--json]\n"
 	"\n"
 	"Writes a per-branch security advisory.  FMT is cve5 (CVE JSON 5.1.1, kernel CNA\n"
@@ -26,9 +26,11 @@ static const char usage[] =
 	"(mbox announcement), all (every format; needs --out) or model (the advisory\n"
 	"model as JSON, the input form of --model).\n"
 	"\n"
+	"  --id ID           a CVE id or fix commit from the database: CVE record (cve import)\n"
+	"                    and per-branch status from the affectedness engine (ingest)\n"
 	"  --model FILE      the advisory model as JSON (doc/internals/advise.md)\n"
 	"  --cve-jsonl FILE  kernel CNA records (kernel-cves.jsonl[.gz]); with --id\n"
-	"  --id CVE-ID       the CVE to publish from --cve-jsonl\n"
+	"                    (with --id: the CVE to publish from that file)\n"
 	"  --branch NAME     scope the advisory to one branch (6.1, linux-6.1.y, mainline,\n"
 	"                    or a vendor branch such as debian-6.1)\n"
 	"  --out DIR         write <document id><.ext> files into DIR (created if missing)\n"
@@ -100,8 +102,8 @@ PG_CMD(advisory)
 		return PG_EXIT_USAGE;
 	} else
 		nformats = 1;
-	if (!!model == !!jsonl) {
-		pg_cli_error(cli, "give exactly one of --model FILE or --cve-jsonl FILE");
+	if ((model && jsonl) || (!model && !jsonl && !id)) {
+		pg_cli_error(cli, "give exactly one of --id ID, --model FILE or --cve-jsonl FILE --id CVE-ID");
 		return PG_EXIT_USAGE;
 	}
 	if (jsonl && !id) {
@@ -113,20 +115,23 @@ PG_CMD(advisory)
 		return PG_EXIT_USAGE;
 	}
 
-	if (model)
-		error = pg_advise_load_json_file(&doc, model);
-	else
-		error = pg_advise_load_cna_file(&doc, jsonl, id, branch);
-	if (error < 0) {
-		ret = pg_cli_fail(cli, error);
-		goto out;
-	}
-	/* The ledger: an explicit --db (created if new), else the config's database if there is a config. */
-	if (cli->db_path || access(cli->conf_path, R_OK) == 0) {
-		if ((rc = pg_cli_open_store(&store, cli, cli->db_path ? PG_STORE_CREATE : 0)) > 0) {
+	/* The ledger (and the source for --id): an explicit --db (created if new when it is
+	 * only the ledger), else the config's database if there is a config. */
+	if (cli->db_path || access(cli->conf_path, R_OK) == 0 || (!model && !jsonl)) {
+		if ((rc = pg_cli_open_store(&store, cli, cli->db_path && (model || jsonl) ? PG_STORE_CREATE : 0)) > 0) {
 			ret = rc;
 			goto out;
 		}
+	}
+	if (model)
+		error = pg_advise_load_json_file(&doc, model);
+	else if (jsonl)
+		error = pg_advise_load_cna_file(&doc, jsonl, id, branch);
+	else
+		error = pg_advise_load_store(&doc, store, id, branch);
+	if (error < 0) {
+		ret = pg_cli_fail(cli, error);
+		goto out;
 	}
 	if ((error = pg_advise_doc_finalize(doc, store, !pg_opt_get(opts, "no-record"))) < 0) {
 		ret = pg_cli_fail(cli, error);

@@ -157,6 +157,13 @@ int pg_advise_load_cna_record(pg_advise_doc **out, const void *record, const cha
 /* Find CVE id in a kernel-cves JSON-lines file (.gz or plain) and load it. */
 int pg_advise_load_cna_file(pg_advise_doc **out, const char *path, const char *cve_id,
 			    const char *branch);
+/*
+ * From the database: id is a CVE id (cve tables) or a fix commit (a silent
+ * fix: vulnerability id "PGSA-<12 hex>"); one product per tracked branch
+ * (or only `branch`), states from the affectedness engine (pg_affect_fix).
+ * PG_ENOTFOUND for an unknown id or branch.
+ */
+int pg_advise_load_store(pg_advise_doc **out, pg_store *store, const char *id, const char *branch);
 /* The model's JSON form (doc/internals/advise.md). */
 int pg_advise_load_json(pg_advise_doc **out, const char *text, const char *source_name);
 int pg_advise_load_json_file(pg_advise_doc **out, const char *path);

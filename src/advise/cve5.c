@@ -8,8 +8,8 @@
  *                mainline release that introduced it, "0" < it unaffected,
  *                every fixed stable series "X.Y.Z <= X.Y.*" unaffected and
  *                the mainline fix as original_commit_for_fix;
- * programFiles on each block, references to the fixing commits.  Vendor
- * branches get their own git block on their own repo.  A document with no
+ * programFiles on each block, references to the fixing commits.  Each
+ * vendor product gets its own git block ("Linux (<branch>)", its repo).  A document with no
  * affected product yields one explicit "unaffected" block; a rejected
  * vulnerability a REJECTED record with its reason.
  */
@@ -55,20 +55,26 @@ static int is_stable_version(const char *ver)
 	return ver && pg_kver_parse(&k, ver) == 0 && k.patch > 0;
 }
 
+/* vp NULL: the upstream block (mainline and stable, kernel repo); else one vendor product's block. */
 static int add_git_block(json_t *affected, const pg_advise_doc *doc, const pg_advise_vuln *v,
-			 const char *repo, int upstream)
+			 const pg_advise_product *vp)
 {
-	json_t *b = new_block(v, upstream ? "Linux" : "Linux (vendor tree)", repo, "unaffected"), *vers;
-	int e = 0;
+	char pname[200], label[160];
+	json_t *b, *vers;
+	int e = 0, upstream = vp == NULL;
 
+	if (vp) {
+		pg_advise__product_label(label, sizeof(label), vp);
+		snprintf(pname, sizeof(pname), "Linux (%s)", label);
+	}
+	b = new_block(v, vp ? pname : "Linux", vp ? vp->repo : PG_ADVISE_KERNEL_REPO, "unaffected");
 	if (!b)
 		return pg_error_setc(PG_ENOMEM, "out of memory");
 	vers = json_object_get(b, "versions");
 	for (size_t i = 0; i < v->nstates; i++) {
 		const pg_advise_state *s = &v->states[i];
 		const pg_advise_product *p = pg_advise_doc_product(doc, s->product);
-		const char *prepo = p->repo ? p->repo : PG_ADVISE_KERNEL_REPO;
-		if ((p->kind == PG_ADVISE_VENDOR) == upstream || strcmp(prepo, repo))
+		if (vp ? p != vp : p->kind == PG_ADVISE_VENDOR)
 			continue;
 		if (s->status != PG_ADVISE_AFFECTED && s->status != PG_ADVISE_FIXED)
 			continue;
@@ -241,20 +247,13 @@ int pg_advise_write_cve5(pg_buf *out, const pg_advise_doc *doc, size_t vi)
 		error = pg_error_setc(PG_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((error = add_git_block(affected, doc, v, PG_ADVISE_KERNEL_REPO, 1)) < 0)
+	if ((error = add_git_block(affected, doc, v, NULL)) < 0)
 		goto out;
-	/* vendor trees: one git block per repository, in product order */
-	for (size_t i = 0; i < doc->nproducts; i++) {
-		const pg_advise_product *p = &doc->products[i];
-		int seen = 0;
-		if (p->kind != PG_ADVISE_VENDOR || !p->repo)
-			continue;
-		for (size_t j = 0; j < i; j++)
-			seen |= doc->products[j].kind == PG_ADVISE_VENDOR && doc->products[j].repo &&
-				!strcmp(doc->products[j].repo, p->repo);
-		if (!seen && (error = add_git_block(affected, doc, v, p->repo, 0)) < 0)
+	/* vendor trees: one git block per product (its own repository, when known) */
+	for (size_t i = 0; i < doc->nproducts; i++)
+		if (doc->products[i].kind == PG_ADVISE_VENDOR &&
+		    (error = add_git_block(affected, doc, v, &doc->products[i])) < 0)
 			goto out;
-	}
 	if ((error = add_semver_block(affected, doc, v)) < 0)
 		goto out;
 	if (!(refs = json_array()) || pg_advise__set_new(cna, "references", refs) < 0) {

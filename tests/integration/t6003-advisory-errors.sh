@@ -16,7 +16,7 @@ expect() { # exit-code, stderr-substring, args...
 $P advisory --help | grep -q "^usage: patchgap" || fail "--help"
 expect 2 "--format is required" advisory --model x.json
 expect 2 "'pdf' is not an advisory format" advisory --format pdf --model x.json
-expect 2 "exactly one of --model" advisory --format csaf
+expect 2 "give exactly one of" advisory --format csaf
 expect 2 "--cve-jsonl needs --id" advisory --format csaf --cve-jsonl x.gz
 expect 2 "give --out DIR" advisory --format all --model x.json
 expect 1 "cannot open 'missing.json'" advisory --format csaf --model missing.json
