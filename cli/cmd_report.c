@@ -17,7 +17,7 @@
 #include "util/banned.h"
 
 static const char usage[] =
-	"usage: patchgap report --input FILE [--format text|json|html] [--branch NAME]\n"
+	"usage: patchgap [--db FILE] report [--input FILE] [--format text|json|html] [--branch NAME]\n"
 	"                       [--as-of DATE] [--out FILE] [--json]\n"
 	"\n"
 	"The patch-gap report: per tracked branch and security fix, the timeline upstream\n"
@@ -26,7 +26,8 @@ static const char usage[] =
 	"priority, bug class, subsystem and branch; fixes still open and their age; fixes\n"
 	"the classifier flagged before their CVE and by how many days.\n"
 	"\n"
-	"  --input FILE    fix events as JSON (doc/internals/advise.md)\n"
+	"  --input FILE    fix events as JSON (doc/internals/advise.md); without it, the\n"
+	"                  database: ingested history, imported CVEs, affectedness engine\n"
 	"  --format FMT    text (default), json, or html (one self-contained page with\n"
 	"                  SVG charts, no external resources)\n"
 	"  --branch NAME   only the fixes of this branch\n"
@@ -54,15 +55,22 @@ PG_CMD(report)
 	branch = pg_opt_get(opts, "branch");
 	asof = pg_opt_get(opts, "as-of");
 	outpath = pg_opt_get(opts, "out");
-	if (!input) {
-		pg_cli_error(cli, "--input FILE is required (reading the history from the database comes with ingest)");
-		return PG_EXIT_USAGE;
-	}
 	if (strcmp(fmt, "text") && strcmp(fmt, "json") && strcmp(fmt, "html")) {
 		pg_cli_error(cli, "'%s' is not a report format (text, json, html)", fmt);
 		return PG_EXIT_USAGE;
 	}
-	if ((error = pg_report_load_json_file(&in, input)) < 0) {
+	if (input)
+		error = pg_report_load_json_file(&in, input);
+	else {
+		pg_store *store = NULL;
+		if ((rc = pg_cli_open_store(&store, cli, PG_STORE_READONLY)) > 0) {
+			ret = rc;
+			goto out;
+		}
+		error = pg_report_load_store(&in, store, branch);
+		pg_store_free(store);
+	}
+	if (error < 0) {
 		ret = pg_cli_fail(cli, error);
 		goto out;
 	}
@@ -81,7 +89,7 @@ PG_CMD(report)
 			}
 		}
 		if (!j) {
-			pg_cli_error(cli, "'%s' has no fix for branch '%s'", input, branch);
+			pg_cli_error(cli, "'%s' has no fix for branch '%s'", input ? input : "the database", branch);
 			ret = PG_EXIT_NOTFOUND;
 			goto out;
 		}

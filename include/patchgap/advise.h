@@ -274,6 +274,12 @@ void pg_report_input_release(pg_report_input *in);
 int pg_report_input_add(pg_report_fix **out, pg_report_input *in, const char *id, const char *branch);
 int pg_report_load_json(pg_report_input *in, const char *text, const char *source_name);
 int pg_report_load_json_file(pg_report_input *in, const char *path);
+/*
+ * From the database: every published CVE the affectedness engine finds
+ * affected or fixed on each tracked stable/vendor branch (or only `branch`),
+ * dated from the ingested commits and tags (doc/internals/advise.md).
+ */
+int pg_report_load_store(pg_report_input *in, pg_store *store, const char *branch);
 /* Median and P90 by linear interpolation between order statistics (Hyndman-Fan type 7). */
 int pg_report_stats_compute(pg_report_stats *out, const double *values, size_t n);
 int pg_report_compute(pg_report *out, const pg_report_input *in);

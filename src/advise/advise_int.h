@@ -30,4 +30,7 @@ const pg_advise_state *pg_advise__state(const pg_advise_vuln *v, const char *pro
 /* Branch name normalised for matching: "linux-6.1.y" / "v6.1" / "6.1.y" -> "6.1". */
 void pg_advise__branch_key(char *buf, size_t size, const char *name);
 
+/* Remove (and free) the last fix of a report input. */
+void pg_report__drop_last(pg_report_input *in);
+
 #endif

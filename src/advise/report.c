@@ -54,6 +54,12 @@ void pg_report_input_release(pg_report_input *in)
 	memset(in, 0, sizeof(*in));
 }
 
+void pg_report__drop_last(pg_report_input *in)
+{
+	if (in->nfixes)
+		fix_release(&in->fixes[--in->nfixes]);
+}
+
 int pg_report_input_add(pg_report_fix **out, pg_report_input *in, const char *id, const char *branch)
 {
 	pg_report_fix *f;

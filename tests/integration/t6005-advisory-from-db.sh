@@ -110,6 +110,20 @@ check "CVE document: vendor affected, unfixed git range" jqc --arg a "$A" \
 check "CVE document: dated from the CVE" jqc '.document.tracking.initial_release_date >= "2026-02-02T10:00:00Z"' cve/PGAP-CVE-2026-90001.csaf.json
 check "CVE document: description from the record" jqc '.vulnerabilities[0].notes[] | select(.category == "description") | .text | contains("frob")' cve/PGAP-CVE-2026-90001.csaf.json
 
+# --- the patch-gap report from the same database -----------------------------
+$PG report --json >report.json 2>err || { cat err; exit 1; }
+FT=$(g log -1 --format=%ct "$F"); BT=$(g log -1 --format=%ct "$B")
+check "report: two fixes (6.1.y closed, vendor open; 6.0.y not affected)" jqc '.fixes_total == 2 and .fixes_open == 1' report.json
+check "report: 6.1.y window = backport date - fix date" jqc --argjson w "$(( BT - FT ))" \
+	'.fixes[] | select(.branch == "linux-6.1.y") | (.window_days * 86400 | round) == $w and .branch_tag == "v6.1.1" and .mainline_release == "v6.2"' report.json
+check "report: vendor open since the fix, as of the CVE date" jqc --argjson ft "$FT" \
+	'.fixes[] | select(.branch == "vendor") | .open and ((.open_age_days * 86400 - (("2026-02-02T10:00:00Z" | fromdateiso8601) - $ft)) | if . < 0 then -. else . end) < 100' report.json
+check "report: subsystem from the fix's files" jqc '.groups.subsystem | has("net/core")' report.json
+$PG report --format html --out report.html 2>err || { cat err; exit 1; }
+check "report: html standalone" bash -c '! grep -qiE "https?:|src=|href=" report.html'
+rc=0; $PG report --branch nope >/dev/null 2>err || rc=$?
+check "report: unknown branch exit 3" test $rc = 3
+
 # --- the vendor branch picks up the fix: revision 2 -------------------------
 g checkout -q vendor
 tick; g cherry-pick -x "$F" >/dev/null
