@@ -191,7 +191,9 @@ int pg_affect_fix(json_t **out, pg_affect_index *ix, const char *id)
 				snprintf(best.reason, sizeof(best.reason), "no fix commit known");
 			}
 			pg_json_set(br, view->name, eval_json(&best));
-			if (best.status == PG_AFFECT_AFFECTED || best.status == PG_AFFECT_FIXED) {
+			/* dyad lines describe upstream lines of development only */
+			if ((best.status == PG_AFFECT_AFFECTED || best.status == PG_AFFECT_FIXED) &&
+			    strcmp(view->kind, "vendor")) {
 				char line[200];
 				snprintf(line, sizeof(line), "%s:%s:%s:%s", best.vuln_version, best.vuln_sha,
 					 best.fix_version, best.fix_sha);
