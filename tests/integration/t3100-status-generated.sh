@@ -7,16 +7,7 @@
 gen_repo small 11
 cd $T
 $PG ingest >/dev/null
-python3 - "$TRUTH" <<'PY'
-import json, os, sys
-t = json.load(open(sys.argv[1]))
-for f in t['fixes']:
-    if not f.get('cve'):
-        continue
-    d = 'vulns/cve/published/%s' % f['cve'].split('-')[1]
-    os.makedirs(d, exist_ok=True)
-    open('%s/%s.sha1' % (d, f['cve']), 'w').write(f['fix'] + '\n')
-PY
+python3 "$SRC/tools/truth-to-cna.py" "$TRUTH" vulns >/dev/null
 $PG cve import vulns >/dev/null 2>&1
 python3 - "$TRUTH" "$PG" <<'PY'
 import json, subprocess, sys
