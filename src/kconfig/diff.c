@@ -449,8 +449,15 @@ static int file_verdict(pg_kfile_verdict *out, const struct dfile *df, const pg_
 		out->evidence = pg_strdup("file is created by the patch");
 		return out->evidence ? 0 : PG_ENOMEM;
 	}
-	if (out->build == PG_KBUILD_NOT_BUILT || !is_c_like(path) || !df->hunks.len || !tree)
+	if (out->build == PG_KBUILD_NOT_BUILT || !is_c_like(path) || !df->hunks.len || !tree) {
+		const char *why = out->build == PG_KBUILD_NOT_BUILT ? "not evaluated: the file is not built"
+				  : !is_c_like(path) ? "not evaluated: not a C or assembly file"
+				  : "not evaluated: no tree to read";
+		for (size_t i = 0; i < out->nhunks; i++)
+			if (!(out->hunks[i].evidence = pg_strdup(why)))
+				return PG_ENOMEM;
 		return 0;
+	}
 	error = tree->read(&content, path, tree->payload);
 	if (error == PG_ENOTFOUND) {
 		error = 0;

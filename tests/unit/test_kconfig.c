@@ -232,7 +232,8 @@ static void make_small_tree(const char *root)
 		   "core-y += arch/x86/extra/\n"
 		   "drivers-$(CONFIG_BAZ) += arch/x86/bazdrv/\n"
 		   "bzImage: vmlinux\n\t$(Q)$(MAKE) $(build)=arch/x86/boot\n");
-	write_file(root, "arch/x86/Kbuild", "obj-y += kernel/\n");
+	write_file(root, "arch/x86/Kbuild", "obj-y += kernel/\nsubdir- += boot\n");
+	write_file(root, "arch/x86/boot/Makefile", "setup-y += header.o\n");
 	write_file(root, "arch/x86/kernel/Makefile", "obj-y := process_$(BITS).o\nobj-$(CONFIG_FOO) += foo_$(BITS).o\n");
 	write_file(root, "arch/x86/extra/Makefile", "obj-y += extra.o\n");
 	write_file(root, "arch/x86/bazdrv/Makefile", "obj-y += bazdrv.o\n");
@@ -262,7 +263,13 @@ static void make_small_tree(const char *root)
 		   "obj-$(CONFIG_BAR) += mod/\n"
 		   "obj-y += comp/\n"
 		   "obj-y += weird/\n"
-		   "obj-y += nomake/\n");
+		   "obj-y += nomake/\n"
+		   "obj-y += vd/\n");
+	write_file(root, "drivers/vd/Makefile",
+		   "vobjs-y := vclock.o\n"
+		   "targets += $(vobjs-y) vd.lds\n"
+		   "obj-y += vma.o\n"
+		   "extra-y += vmlinux.lds\n");
 	write_file(root, "drivers/mod/Makefile", "obj-y += alwaysy.o\nobj-m += m.o\n");
 	write_file(root, "drivers/comp/Makefile",
 		   "obj-$(CONFIG_BAR) += cmod.o\n"
@@ -365,6 +372,15 @@ TEST(kbuild_small_tree)
 	CHECK(st(kb, "arch/x86/bazdrv/bazdrv.c", NULL, 0) == PG_KBUILD_NOT_BUILT);
 	CHECK(st(kb, "arch/arm64/kernel/setup.c", why, sizeof(why)) == PG_KBUILD_NOT_BUILT);
 	CHECK(strstr(why, "another architecture") != NULL);
+	/* built outside obj lists: a recipe's $(build)=dir (subdir- is for
+	 * cleaning only), objects of custom rules, extra-y linker scripts */
+	CHECK(st(kb, "arch/x86/boot/header.S", why, sizeof(why)) == PG_KBUILD_POSSIBLE);
+	CHECK(strstr(why, "arch/x86/Makefile:10: $(Q)$(MAKE) $(build)=arch/x86/boot") != NULL);
+	CHECK(st(kb, "drivers/vd/vclock.c", why, sizeof(why)) == PG_KBUILD_POSSIBLE);
+	CHECK(strstr(why, "vobjs-y") && strstr(why, "custom rule"));
+	CHECK(st(kb, "drivers/vd/vma.c", NULL, 0) == PG_KBUILD_BUILTIN);
+	CHECK(st(kb, "drivers/vd/vmlinux.lds.S", NULL, 0) == PG_KBUILD_BUILTIN);
+	CHECK(st(kb, "drivers/vd/other.c", NULL, 0) == PG_KBUILD_NOT_BUILT);
 	/* headers */
 	CHECK(st(kb, "include/linux/sched.h", NULL, 0) == PG_KBUILD_POSSIBLE);
 	CHECK(st(kb, "arch/x86/include/asm/x.h", NULL, 0) == PG_KBUILD_POSSIBLE);
@@ -470,6 +486,10 @@ TEST(kbuild_debian_61)
 		{ "drivers/gpu/drm/nouveau/nouveau_drm.c", PG_KBUILD_MODULE, "[CONFIG_DRM_NOUVEAU=m]" },
 		{ "io_uring/io_uring.c", PG_KBUILD_BUILTIN, "Kbuild:" },
 		{ "tools/perf/builtin-top.c", PG_KBUILD_NOT_BUILT, "tools/ is not named" },
+		/* built outside the obj lists: bzImage's setup code, the vDSO */
+		{ "arch/x86/boot/header.S", PG_KBUILD_POSSIBLE, "$(build)=$(boot) $(KBUILD_IMAGE)" },
+		{ "arch/x86/entry/vdso/vclock_gettime.c", PG_KBUILD_POSSIBLE, "targets += vdso.lds $(vobjs-y)" },
+		{ "arch/x86/kernel/vmlinux.lds.S", PG_KBUILD_BUILTIN, "extra-y" },
 		{ "include/linux/skbuff.h", PG_KBUILD_POSSIBLE, "shared header" },
 		{ "fs/ext4/ext4.h", PG_KBUILD_MODULE, "header beside built object fs/ext4/" },
 		{ "fs/ntfs3/ntfs_fs.h", PG_KBUILD_NOT_BUILT, "obj-$(CONFIG_NTFS3_FS)" },
