@@ -401,6 +401,12 @@ out:
 	return error;
 }
 
+static int has_suffix(const char *s, const char *sfx)
+{
+	size_t n = strlen(s), m = strlen(sfx);
+	return n >= m && !strcmp(s + n - m, sfx);
+}
+
 static int is_c_like(const char *path)
 {
 	const char *dot = strrchr(path, '.');
@@ -491,7 +497,10 @@ static int file_verdict(pg_kfile_verdict *out, const struct dfile *df, const pg_
 			all_disabled = 0;
 			continue;
 		}
-		if ((error = eval_hunk(hv, h, skip, at, cfg, path, pg_buf_cstr(&content), content.len, out->build)) < 0)
+		/* a header is compiled into built-in and modular units alike: its
+		 * "#ifdef MODULE" stays undecided */
+		if ((error = eval_hunk(hv, h, skip, at, cfg, path, pg_buf_cstr(&content), content.len,
+				       has_suffix(path, ".h") ? PG_KBUILD_POSSIBLE : out->build)) < 0)
 			goto out;
 		any_enabled |= hv->cond == PG_KCOND_ENABLED;
 		any_unknown |= hv->cond == PG_KCOND_UNKNOWN;

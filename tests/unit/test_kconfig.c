@@ -744,6 +744,15 @@ TEST(diff_verdicts)
 	CHECK_INT(pv.status, PG_VEX_UNDER_INVESTIGATION);
 	pg_kpatch_verdict_release(&pv);
 
+	/* a header beside built-in objects: "#ifdef MODULE" stays unknown there */
+	write_file(root, "kernel/k.h", "#ifdef MODULE\nint m;\n#endif\n");
+	{
+		static const char patch_h[] = "--- a/kernel/k.h\n+++ b/kernel/k.h\n@@ -2 +2 @@\n-int m;\n+int n;\n";
+		CHECK_OK(pg_kconfig_diff(&pv, kb, &t, cfg, patch_h, sizeof(patch_h) - 1));
+		CHECK(pv.nfiles == 1 && pv.files[0].build == PG_KBUILD_BUILTIN && pv.files[0].hunks[0].cond == PG_KCOND_UNKNOWN);
+		CHECK_INT(pv.status, PG_VEX_AFFECTED);
+		pg_kpatch_verdict_release(&pv);
+	}
 	CHECK(pg_kconfig_diff(&pv, kb, &t, cfg, "hello\nworld\n", 12) == PG_EINVALID);
 	CHECK(strstr(pg_error_last(), "no unified diff") != NULL);
 	CHECK(pg_kconfig_diff(&pv, kb, &t, cfg, "--- a/x.c\n+++ b/x.c\n@@ -1,3 +1,3 @@\n x\n", 38) == PG_EINVALID);
