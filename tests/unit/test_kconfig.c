@@ -417,8 +417,12 @@ TEST(kbuild_git_tree)
 		 "cd '%s' && git init -q && git add -A && git -c user.name=t -c user.email=t@t commit -qm one && "
 		 "echo 'obj-y += late.o' >> kernel/Makefile && git add -A && "
 		 "git -c user.name=t -c user.email=t@t commit -qm two", root);
-	if (system(cmd) != 0)
+	if (system(cmd) != 0) {
+		pg_kconfig_free(cfg);
+		rm_rf(root);
+		free(root);
 		SKIP("git not available");
+	}
 	/* HEAD~1: late.o not listed yet; HEAD: listed */
 	CHECK_OK(pg_ktree_git(&t, root, "HEAD~1"));
 	CHECK_OK(pg_kbuild_eval(&kb, &t, cfg));
