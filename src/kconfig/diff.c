@@ -534,17 +534,19 @@ int pg_kconfig_diff(pg_kpatch_verdict *out, const pg_kbuild *kb, const pg_ktree 
 	memset(out, 0, sizeof(*out));
 	if ((error = parse_diff(&files, diff, len)) < 0)
 		goto out;
-	if (!(out->files = calloc(files.len, sizeof(*out->files)))) {
+	if (!(out->files = calloc(files.len ? files.len : 1, sizeof(*out->files)))) {
 		error = pg_error_setc(PG_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < files.len; i++) {
-		pg_kfile_verdict *fv = &out->files[i];
+		pg_kfile_verdict *fv = &out->files[out->nfiles];
 		if (!files.ptr[i].old_path && !files.ptr[i].new_path)
-			continue;
-		if ((error = file_verdict(fv, &files.ptr[i], kb, tree, cfg)) < 0)
+			continue; /* a header we could not read names: nothing to judge */
+		if ((error = file_verdict(fv, &files.ptr[i], kb, tree, cfg)) < 0) {
+			pg_kfile_verdict_release(fv);
 			goto out;
-		out->nfiles = i + 1;
+		}
+		out->nfiles++;
 		if (!files.ptr[i].old_path)
 			continue; /* created files hold no vulnerable code */
 		considered++;
@@ -563,7 +565,6 @@ int pg_kconfig_diff(pg_kpatch_verdict *out, const pg_kbuild *kb, const pg_ktree 
 		} else if (fv->status == PG_VEX_AFFECTED)
 			any_aff = 1;
 	}
-	out->nfiles = files.len;
 	if (considered && not_aff == considered) {
 		out->status = PG_VEX_NOT_AFFECTED;
 		out->justification = all_cnp ? PG_VEX_CODE_NOT_PRESENT : PG_VEX_VULNERABLE_CODE_NOT_IN_EXECUTE_PATH;

@@ -757,6 +757,12 @@ TEST(diff_verdicts)
 		CHECK_INT(pv.status, PG_VEX_AFFECTED);
 		pg_kpatch_verdict_release(&pv);
 	}
+	{
+		static const char weird[] = "diff --git weird\n--- /dev/null\n+++ /dev/null\n@@ -0,0 +0,0 @@\n";
+		CHECK_OK(pg_kconfig_diff(&pv, kb, &t, cfg, weird, sizeof(weird) - 1));
+		CHECK(pv.nfiles == 0 && pv.status == PG_VEX_UNDER_INVESTIGATION);
+		pg_kpatch_verdict_release(&pv);
+	}
 	CHECK(pg_kconfig_diff(&pv, kb, &t, cfg, "hello\nworld\n", 12) == PG_EINVALID);
 	CHECK(strstr(pg_error_last(), "no unified diff") != NULL);
 	CHECK(pg_kconfig_diff(&pv, kb, &t, cfg, "--- a/x.c\n+++ b/x.c\n@@ -1,3 +1,3 @@\n x\n", 38) == PG_EINVALID);
