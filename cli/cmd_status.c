@@ -12,13 +12,20 @@
 #include "util/banned.h"
 
 static const char usage[] =
-	"usage: patchgap status <branch|commit> [--all] [--fail-on POLICY] [--json]\n"
+	"usage: patchgap status <branch|commit> [--all] [--config FILE | --no-config]\n"
+	"                       [--fail-on POLICY] [--json]\n"
 	"\n"
 	"Lists every known security fix (imported CVEs) whose bug is present in the\n"
 	"branch head or commit and whose fix is not, with the reasons: which introducer\n"
 	"(or which backport of it) is present; for fixes found, how (annotation, same\n"
 	"subject and files) and with what confidence.  Works for vendor commits whose ids\n"
 	"are not upstream's.  --all also lists the fixes that are present.\n"
+	"\n"
+	"--config FILE (default: the branch's 'kconfig' from the config file) evaluates\n"
+	"each open fix's diff against the tree's Kbuild files and #if blocks under that\n"
+	"kernel .config: fixes whose code is not compiled are listed separately as\n"
+	"not affected, with the VEX justification and the evidence.  --no-config\n"
+	"ignores a configured .config.\n"
 	"\n"
 	"POLICY is a comma-separated list of conditions that must all hold for one open\n"
 	"fix:  any | age>DAYS | severity>=low|medium|high|critical\n"
@@ -72,7 +79,7 @@ static int matches(const struct cond *c, size_t n, json_t *e)
 PG_CMD(status)
 {
 	struct pg_opt opts[] = { { "json", 0, NULL, 0 }, { "all", 0, NULL, 0 }, { "fail-on", 1, NULL, 0 },
-				 { NULL, 0, NULL, 0 } };
+				 { "config", 1, NULL, 0 }, { "no-config", 0, NULL, 0 }, { NULL, 0, NULL, 0 } };
 	const char **args;
 	int nargs, rc, error;
 	pg_config *cfg = NULL;
@@ -97,6 +104,10 @@ PG_CMD(status)
 	if (pg_config_load(&cfg, cli->conf_path) == 0)
 		so.repository = cfg->repository;
 	so.include_fixed = pg_opt_get(opts, "all") != NULL;
+	so.kconfig = pg_opt_get(opts, "config");
+	if (!so.kconfig && cfg && pg_config_branch(cfg, args[0]))
+		so.kconfig = pg_config_branch(cfg, args[0])->kconfig; /* the config file wins over the last ingest */
+	so.no_kconfig = pg_opt_get(opts, "no-config") != NULL;
 	if ((rc = pg_cli_open_store(&store, cli, PG_STORE_READONLY)) > 0)
 		goto out;
 	if ((error = pg_affect_index_open(&ix, store)) < 0 || (error = pg_affect_status(&o, ix, args[0], &so)) < 0) {
@@ -111,17 +122,26 @@ PG_CMD(status)
 			pg_json_set(o, "policy_matches", json_integer((json_int_t)hits));
 		pg_json_print(stdout, o, 2);
 	} else {
-		printf("%s (branch %s, base %s): %zu open, %zu possibly affected (no introducer known), %zu unknown\n",
+		printf("%s (branch %s, base %s): %zu open, %zu possibly affected (no introducer known), %zu unknown",
 		       args[0], json_string_value(json_object_get(o, "branch")),
 		       json_string_value(json_object_get(o, "base")) ? json_string_value(json_object_get(o, "base")) : "-",
 		       json_array_size(json_object_get(o, "unfixed")), json_array_size(json_object_get(o, "possibly_affected")),
 		       json_array_size(json_object_get(o, "unknown")));
+		if (json_object_get(o, "not_affected_by_config"))
+			printf(", %zu not built under %s", json_array_size(json_object_get(o, "not_affected_by_config")),
+			       json_string_value(json_object_get(o, "config")));
+		putchar('\n');
 		json_array_foreach(json_object_get(o, "unfixed"), i, e)
 			printf("OPEN  %-16s %.12s %-8s %4lldd  %s\n      %s\n", json_string_value(json_object_get(e, "id")),
 			       json_string_value(json_object_get(e, "fix")),
 			       json_string_value(json_object_get(e, "severity")) ? json_string_value(json_object_get(e, "severity")) : "-",
 			       (long long)json_integer_value(json_object_get(e, "age_days")),
 			       json_string_value(json_object_get(e, "subject")), json_string_value(json_object_get(e, "reason")));
+		json_array_foreach(json_object_get(o, "not_affected_by_config"), i, e)
+			printf("NOT BUILT %-12s %.12s %s: %s\n", json_string_value(json_object_get(e, "id")),
+			       json_string_value(json_object_get(e, "fix")),
+			       json_string_value(json_object_get(json_object_get(e, "vex"), "justification")),
+			       json_string_value(json_object_get(e, "subject")));
 		json_array_foreach(json_object_get(o, "fixed"), i, e)
 			printf("FIXED %-16s %.12s by %.12s (%s)\n", json_string_value(json_object_get(e, "id")),
 			       json_string_value(json_object_get(e, "fix")), json_string_value(json_object_get(e, "fixed_by")),

@@ -46,13 +46,20 @@ typedef struct pg_status_options {
 	unsigned version;
 	const char *repository;  /* git repository, to walk a commit that is not a branch head */
 	int include_fixed;       /* also list fixes that are present */
+	const char *kconfig;     /* kernel .config: drop fixes whose code is not built (VEX);
+				  * NULL = the branch's configured one, if any */
+	int no_kconfig;          /* ignore the branch's configured .config */
 } pg_status_options;
-#define PG_STATUS_OPTIONS_INIT { 1, NULL, 0 }
+#define PG_STATUS_OPTIONS_INIT { 1, NULL, 0, NULL, 0 }
 
 /*
  * Every known security fix (CVE fix commits and classifier-flagged commits)
  * that affects the given branch name or commit and is not fixed in it.
- * *out: { "target", "branch", "base", "unfixed": [...], "fixed": [...] }.
+ * *out: { "target", "branch", "base", "unfixed": [...], "fixed": [...],
+ *         "not_affected_by_config": [...] }.  With a .config, each open fix's
+ * diff is evaluated against the tree's Kbuild files and #if blocks: fixes
+ * whose code is not built move to not_affected_by_config with the VEX
+ * justification and evidence; the others carry their "vex" verdict.
  */
 int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, const pg_status_options *opts);
 

@@ -77,3 +77,13 @@ int pg_ingest_log(json_t **out, pg_store *store, const pg_log_filter *f);
 int pg_ingest_resolve(char out[41], pg_store *store, const char *id);
 /* Everything known about one commit as a JSON object.  *out owned. */
 int pg_ingest_show(json_t **out, pg_store *store, const char *id);
+
+/*
+ * The unified diff of a commit against its first parent (all files, no
+ * renames), built with the same subtree-skipping comparison as ingest, so it
+ * costs milliseconds on a kernel-sized tree.  Appends to out (util/buf.h).
+ */
+struct pg_buf;
+struct git_repository;
+struct git_oid;
+int pg_ingest_commit_diff(struct pg_buf *out, struct git_repository *repo, const struct git_oid *commit);

@@ -14,6 +14,7 @@
 #include <git2.h>
 #include "affect/affect_int.h"
 #include "patchgap/ingest.h"
+#include "patchgap/kconfig.h"
 #include "util/json.h"
 #include "util/banned.h"
 
@@ -85,6 +86,68 @@ out:
 	return error;
 }
 
+/* Build awareness for one status run: the tree at the evaluated commit + a .config. */
+struct build_ctx {
+	git_repository *repo;
+	pg_kconfig *cfg;
+	pg_ktree tree;
+	int have_tree;
+	pg_kbuild *kb;
+	char path[4096];
+};
+
+static void build_ctx_release(struct build_ctx *b)
+{
+	pg_kbuild_free(b->kb);
+	if (b->have_tree)
+		pg_ktree_release(&b->tree);
+	pg_kconfig_free(b->cfg);
+	git_repository_free(b->repo);
+}
+
+static int build_ctx_open(struct build_ctx *b, const char *repository, const char *kconfig, const char *rev)
+{
+	int error;
+	memset(b, 0, sizeof(*b));
+	snprintf(b->path, sizeof(b->path), "%s", kconfig);
+	if (!repository)
+		return pg_error_setc(PG_EINVALID, "a repository is needed to evaluate the .config '%s'", kconfig);
+	if ((error = pg_kconfig_load(&b->cfg, kconfig)) < 0)
+		return error;
+	if (git_repository_open_ext(&b->repo, repository, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return pg_error_setc(PG_ENOTFOUND, "'%s' is not a git repository", repository);
+	if ((error = pg_ktree_git(&b->tree, repository, rev)) < 0)
+		return error;
+	b->have_tree = 1;
+	return pg_kbuild_eval(&b->kb, &b->tree, b->cfg);
+}
+
+/* The VEX verdict of a fix's diff under the build; NULL JSON when it cannot be judged. */
+static json_t *build_verdict(struct build_ctx *b, const char *fix, int *not_affected)
+{
+	pg_buf diff = PG_BUF_INIT, js = PG_BUF_INIT;
+	pg_kpatch_verdict v;
+	git_oid id;
+	json_t *o = NULL;
+
+	*not_affected = 0;
+	memset(&v, 0, sizeof(v));
+	if (git_oid_fromstr(&id, fix) < 0 || pg_ingest_commit_diff(&diff, b->repo, &id) < 0 ||
+	    pg_kconfig_diff(&v, b->kb, &b->tree, b->cfg, diff.ptr ? diff.ptr : "", diff.len) < 0 ||
+	    pg_kpatch_verdict_json(&js, &v) < 0 || pg_json_parse(&o, js.ptr, js.len, "kconfig verdict") < 0) {
+		o = json_object();
+		pg_json_set(o, "status", json_string("under_investigation"));
+		pg_json_set(o, "error", pg_json_string(pg_error_last()));
+	} else {
+		*not_affected = v.status == PG_VEX_NOT_AFFECTED;
+		pg_json_set(o, "config", pg_json_string(b->path));
+	}
+	pg_kpatch_verdict_release(&v);
+	pg_buf_release(&diff);
+	pg_buf_release(&js);
+	return o;
+}
+
 static json_t *entry(const char *cve, const char *fix, const struct pg_affect__commit *F,
 		     const struct pg_affect__eval *e, const char *severity, int64_t now)
 {
@@ -119,8 +182,10 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 	struct pg_affect__view *view = NULL, *owned = NULL, cutview;
 	pg_stmt *st = NULL;
 	json_t *o = NULL, *unfixed = json_array(), *fixed = json_array(), *unknown = json_array(),
-	       *possibly = json_array();
-	char sha[41], last_cve[64] = "";
+	       *possibly = json_array(), *notaff = json_array();
+	char sha[41] = "", last_cve[64] = "", *kconfig = NULL;
+	struct build_ctx build;
+	int use_build = 0;
 	int error = 0, rc;
 	int64_t now = 0;
 
@@ -168,6 +233,29 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 			view = &cutview;
 		}
 	}
+	/* build awareness: an explicit .config, else the branch's configured one */
+	memset(&build, 0, sizeof(build));
+	{
+		pg_stmt *b = NULL;
+		char head[41] = "";
+		if ((error = pg_store_prepare(&b, ix->store, "SELECT head_sha, config_path FROM branches WHERE name = ?")) < 0)
+			goto out;
+		pg_stmt_bind_text(b, 1, view->name);
+		if (pg_stmt_step(b) > 0) {
+			if (pg_stmt_text(b, 0))
+				snprintf(head, sizeof(head), "%s", pg_stmt_text(b, 0));
+			if (!opts->kconfig && !opts->no_kconfig && pg_stmt_text(b, 1))
+				kconfig = pg_strdup(pg_stmt_text(b, 1));
+		}
+		pg_stmt_free(b);
+		if (opts->kconfig)
+			kconfig = pg_strdup(opts->kconfig);
+		if (kconfig) {
+			if ((error = build_ctx_open(&build, opts->repository, kconfig, sha[0] ? sha : head)) < 0)
+				goto out;
+			use_build = 1;
+		}
+	}
 	/* "now" for ages: the newest commit we know, so results do not depend on the clock */
 	if ((error = pg_store_prepare(&st, ix->store, "SELECT max(committer_time) FROM commits")) < 0)
 		goto out;
@@ -208,9 +296,14 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 			goto next;
 		pg_affect__commit(&F, ix, best_fix);
 		switch (best.status) {
-		case PG_AFFECT_AFFECTED:
-			json_array_append_new(unfixed, entry(cve, best_fix, F, &best, sev, now));
+		case PG_AFFECT_AFFECTED: {
+			json_t *en = entry(cve, best_fix, F, &best, sev, now);
+			int na = 0;
+			if (use_build)
+				pg_json_set(en, "vex", build_verdict(&build, best_fix, &na));
+			json_array_append_new(na ? notaff : unfixed, en);
 			break;
+		}
 		case PG_AFFECT_FIXED:
 			if (opts->include_fixed)
 				json_array_append_new(fixed, entry(cve, best_fix, F, &best, sev, now));
@@ -242,22 +335,32 @@ next:
 		pg_json_set(counts, "unfixed", json_integer((json_int_t)json_array_size(unfixed)));
 		pg_json_set(counts, "possibly_affected", json_integer((json_int_t)json_array_size(possibly)));
 		pg_json_set(counts, "unknown", json_integer((json_int_t)json_array_size(unknown)));
+		pg_json_set(counts, "not_affected_by_config", json_integer((json_int_t)json_array_size(notaff)));
 		pg_json_set(o, "counts", counts);
 	}
 	pg_json_set(o, "unfixed", unfixed);
 	pg_json_set(o, "possibly_affected", possibly);
 	pg_json_set(o, "unknown", unknown);
+	if (use_build) {
+		pg_json_set(o, "config", pg_json_string(kconfig));
+		pg_json_set(o, "not_affected_by_config", notaff);
+	} else
+		json_decref(notaff);
 	if (opts->include_fixed)
 		pg_json_set(o, "fixed", fixed);
 	else
 		json_decref(fixed);
-	unfixed = possibly = unknown = fixed = NULL;
+	unfixed = possibly = unknown = fixed = notaff = NULL;
 	*out = o;
 out:
 	json_decref(unfixed);
 	json_decref(fixed);
 	json_decref(unknown);
 	json_decref(possibly);
+	json_decref(notaff);
+	if (use_build || build.cfg || build.repo)
+		build_ctx_release(&build);
+	free(kconfig);
 	pg_stmt_free(st);
 	pg_affect__view_free(owned);
 	return error;

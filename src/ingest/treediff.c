@@ -8,6 +8,7 @@
  * The result equals `git log --no-renames --name-status` for the first parent.
  */
 #include <string.h>
+#include "patchgap/ingest.h"
 #include "ingest/ingest_int.h"
 #include "util/banned.h"
 
@@ -214,4 +215,53 @@ void pg_ingest__files_clear(pg_ingest__files *files)
 	for (size_t i = 0; i < files->len; i++)
 		free(files->ptr[i].path);
 	files->len = 0;
+}
+
+int pg_ingest_commit_diff(pg_buf *out, git_repository *repo, const git_oid *commit)
+{
+	git_commit *c = NULL, *parent = NULL;
+	pg_ingest__files files = PG_VEC_INIT;
+	char missing[GIT_OID_HEXSZ + 1] = "", hex[GIT_OID_HEXSZ + 1];
+	int error = 0;
+
+	git_oid_tostr(hex, sizeof(hex), commit);
+	if (git_commit_lookup(&c, repo, commit) < 0)
+		return pg_error_setc(PG_ENOTFOUND, "commit %s is not in the repository", hex);
+	if (git_commit_parentcount(c) && git_commit_parent(&parent, c, 0) < 0) {
+		error = pg_error_setc(PG_ENOTFOUND, "the parent of commit %s is missing", hex);
+		goto out;
+	}
+	if ((error = pg_ingest__tree_diff(&files, repo, parent ? git_commit_tree_id(parent) : NULL,
+					  git_commit_tree_id(c), missing)) < 0)
+		goto out;
+	for (size_t i = 0; i < files.len && !error; i++) {
+		pg_ingest__file *f = &files.ptr[i];
+		git_blob *ob = NULL, *nb = NULL;
+		git_patch *patch = NULL;
+		git_buf text = { 0 };
+
+		if ((f->old_is_blob && git_blob_lookup(&ob, repo, &f->old_id) < 0) ||
+		    (f->new_is_blob && git_blob_lookup(&nb, repo, &f->new_id) < 0)) {
+			git_oid_tostr(missing, sizeof(missing), ob || !f->old_is_blob ? &f->new_id : &f->old_id);
+			error = pg_error_setc(PG_ENOTFOUND, "commit %s: object %s is missing", hex, missing);
+		} else if (git_patch_from_buffers(&patch, ob ? git_blob_rawcontent(ob) : NULL,
+						  ob ? (size_t)git_blob_rawsize(ob) : 0, f->path,
+						  nb ? git_blob_rawcontent(nb) : NULL, nb ? (size_t)git_blob_rawsize(nb) : 0,
+						  f->path, NULL) < 0 ||
+			   git_patch_to_buf(&text, patch) < 0) {
+			error = pg_error_set("cannot diff %s in commit %s", f->path, hex);
+		} else {
+			error = pg_buf_put(out, text.ptr, text.size);
+		}
+		git_buf_dispose(&text);
+		git_patch_free(patch);
+		git_blob_free(ob);
+		git_blob_free(nb);
+	}
+out:
+	pg_ingest__files_clear(&files);
+	pg_vec_release(&files);
+	git_commit_free(parent);
+	git_commit_free(c);
+	return error;
 }
