@@ -201,6 +201,39 @@ static const char *const cve_steps[] = {
 };
 
 /*
+ * backport: one row per `patchgap backport` run.
+ *  backport_runs  the outcome (present|clean|with-deps|conflict), the series
+ *                 applied (upstream ids in order, space separated), what was
+ *                 created, and the --test result (pass|fail, reason, exit
+ *                 status, duration, log tail).
+ */
+static const char *const backport_steps[] = {
+	"CREATE TABLE backport_runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  fix_sha TEXT NOT NULL,"
+	"  onto_ref TEXT NOT NULL,"
+	"  onto_sha TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  series TEXT,"
+	"  created_ref TEXT,"
+	"  result_sha TEXT,"
+	"  conflicts INTEGER NOT NULL DEFAULT 0,"
+	"  present_how TEXT,"
+	"  present_sha TEXT,"
+	"  test_cmd TEXT,"
+	"  test_result TEXT,"
+	"  test_reason TEXT,"
+	"  test_exit INTEGER,"
+	"  test_duration_ms INTEGER,"
+	"  test_log_tail TEXT,"
+	"  livepatch TEXT,"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX backport_runs_fix ON backport_runs(fix_sha, onto_ref);",
+	NULL
+};
+
+/*
  * advise: the revision ledger of published advisories.
  *  advisories     one row per (document, revision): the content hash of the
  *                 model that revision was generated from, its date (taken
@@ -224,6 +257,7 @@ static const char *const advise_steps[] = {
 const struct pg_schema_module pg_store__schema[] = {
 	{ "ingest", ingest_steps },
 	{ "cve", cve_steps },
+	{ "backport", backport_steps },
 	{ "advise", advise_steps },
 	{ NULL, NULL }
 };

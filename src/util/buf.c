@@ -54,6 +54,8 @@ int pg_buf_grow(pg_buf *b, size_t extra)
 	p[b->len] = '\0';   /* keep the invariant even when nothing is appended (empty file) */
 	b->ptr = p;
 	b->alloc = nalloc;
+	/* keep the invariant "ptr is NUL-terminated" even for a first, empty grow */
+	b->ptr[b->len] = '\0';
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include "util/map.h"
 #include "util/str.h"
 #include "util/vec.h"
+#include "util/sha1.h"
 
 TEST(buf_limit)
 {
@@ -109,6 +110,42 @@ TEST(hex)
 	CHECK_INT(pg_str_hexlen("abc12g", 40), 5);
 }
 
+TEST(sha1)
+{
+	static const struct { const char *in; const char *hex; } cases[] = {
+		{ "", "da39a3ee5e6b4b0d3255bfef95601890afd80709" },
+		{ "abc", "a9993e364706816aba3e25717850c26c9cd0d89d" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		  "84983e441c3bd26ebaae4aa1f95129e5e54670f1" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		pg_sha1 c;
+		unsigned char d[20];
+		char hex[41];
+		pg_sha1_init(&c);
+		/* feed byte by byte to exercise block buffering */
+		for (const char *p = cases[i].in; *p; p++)
+			pg_sha1_update(&c, p, 1);
+		pg_sha1_final(d, &c);
+		for (int j = 0; j < 20; j++)
+			snprintf(hex + 2 * j, 3, "%02x", d[j]);
+		CHECK_STR(hex, cases[i].hex);
+	}
+	{ /* one million 'a' */
+		pg_sha1 c;
+		unsigned char d[20];
+		char buf[1000], hex[41];
+		memset(buf, 'a', sizeof(buf));
+		pg_sha1_init(&c);
+		for (int i = 0; i < 1000; i++)
+			pg_sha1_update(&c, buf, sizeof(buf));
+		pg_sha1_final(d, &c);
+		for (int j = 0; j < 20; j++)
+			snprintf(hex + 2 * j, 3, "%02x", d[j]);
+		CHECK_STR(hex, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+	}
+}
+
 int main(void)
 {
 	RUN(buf_limit);
@@ -116,6 +153,7 @@ int main(void)
 	RUN(strmap);
 	RUN(oidmap);
 	RUN(vec);
+	RUN(sha1);
 	RUN(kver);
 	RUN(time);
 	RUN(hex);

@@ -1,0 +1,325 @@
+/*
+ * cmd_backport.c - `patchgap backport <commit> --onto <branch>`: apply an
+ * upstream fix onto an older branch in memory and report clean / with
+ * prerequisites / conflict / already present, optionally writing the
+ * series as commits, an mbox, running a test command and recording the run.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <git2.h>
+#include "cli.h"
+#include "patchgap/backport.h"
+#include "util/banned.h"
+
+static const char usage[] =
+	"usage: patchgap backport <commit> --onto <branch-or-ref> [--repo PATH] [--with-deps]\n"
+	"                         [--no-branch] [--mbox FILE] [--test CMD] [--timeout SEC]\n"
+	"                         [--max-deps N] [--json]\n"
+	"\n"
+	"Cherry-picks <commit> onto the head of <branch> in memory (the working tree,\n"
+	"index and HEAD are never touched).  Outcomes:\n"
+	"  present    already on the branch (ancestor, 'commit X upstream' annotation,\n"
+	"             same git patch-id --stable, or the change is already in the files)\n"
+	"  clean      applies alone: commit on refs/heads/patchgap/<branch>/<id12>\n"
+	"  with-deps  applies after prerequisite upstream commits (found by blaming the\n"
+	"             conflicting lines and from Fixes:/Depends-on: lines)\n"
+	"  conflict   no series up to --max-deps applies: conflicting files and hunks\n"
+	"\n"
+	"  --onto REF      branch name, full ref or revision to apply onto (required)\n"
+	"  --repo PATH     the git repository (default: core.repository of the config)\n"
+	"  --with-deps     create the prerequisite series as commits too\n"
+	"  --no-branch     only report: create no commit and no ref\n"
+	"  --mbox FILE     write the series as an mbox for 'git am' ('-' = stdout)\n"
+	"  --test CMD      run 'sh -c CMD' in a temporary checkout of the result\n"
+	"  --timeout SEC   test time limit (default 600); the process group is killed\n"
+	"  --max-deps N    largest number of prerequisites tried (default 8)\n"
+	"  --json          print the result as JSON\n"
+	"\n"
+	"The run is recorded in the database (table backport_runs) when --db is given\n"
+	"or the config names one.  CVE ids as <commit> and --all need the status\n"
+	"module and are not available yet.\n"
+	"\n"
+	"Exit status: 0 present, or clean/with-deps and created (test passed);\n"
+	"1 conflict, prerequisites needed without --with-deps, or the test failed;\n"
+	"2 usage; 3 unknown commit, branch or repository.\n";
+
+static int open_repo(git_repository **repo, struct pg_cli *cli, const char *path, pg_config **cfg_out)
+{
+	pg_config *cfg = NULL;
+	int rc;
+
+	if (!path) {
+		if ((rc = pg_cli_load_config(&cfg, cli)) > 0)
+			return rc;
+		path = cfg->repository;
+	}
+	if (git_repository_open_ext(repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		pg_cli_error(cli, "'%s' is not a git repository", path);
+		pg_config_free(cfg);
+		return PG_EXIT_NOTFOUND;
+	}
+	*cfg_out = cfg;
+	return 0;
+}
+
+static int is_cve(const char *s)
+{
+	return (s[0] == 'C' || s[0] == 'c') && !strncmp(s + 1, s[0] == 'C' ? "VE-" : "ve-", 3) &&
+	       isdigit((unsigned char)s[4]);
+}
+
+static void print_snippet(const char *label, unsigned start, unsigned lines, const char *text)
+{
+	const char *p = text;
+	if (lines)
+		printf("      %s lines %u-%u:\n", label, start, start + lines - 1);
+	else
+		printf("      %s: (nothing, insertion before line %u)\n", label, start);
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		int n = nl ? (int)(nl - p) : (int)strlen(p);
+		printf("      | %.*s\n", n, p);
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+static void print_conflicts(const char *title, const pg_backport_conflict *c, size_t n)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	if (!n)
+		return;
+	printf("%s:\n", title);
+	for (size_t i = 0; i < n; i++) {
+		git_oid_tostr(hex, sizeof(hex), &c[i].commit);
+		printf("  %s (%s conflict applying %.12s)", c[i].path, c[i].kind, hex);
+		if (strcmp(c[i].path, c[i].upstream_path))
+			printf(" [upstream: %s]", c[i].upstream_path);
+		putchar('\n');
+		for (size_t j = 0; j < c[i].nhunks; j++) {
+			const pg_backport_hunk *h = &c[i].hunks[j];
+			printf("    hunk %zu: branch %u-%u, upstream parent %u-%u, commit %u-%u\n", j + 1,
+			       h->ours_start, h->ours_start + (h->ours_lines ? h->ours_lines - 1 : 0),
+			       h->base_start, h->base_start + (h->base_lines ? h->base_lines - 1 : 0),
+			       h->theirs_start, h->theirs_start + (h->theirs_lines ? h->theirs_lines - 1 : 0));
+			print_snippet("branch (ours)", h->ours_start, h->ours_lines, h->ours);
+			print_snippet("commit (theirs)", h->theirs_start, h->theirs_lines, h->theirs);
+		}
+	}
+}
+
+static void print_text(const pg_backport_result *r)
+{
+	char a[GIT_OID_HEXSZ + 1], b[GIT_OID_HEXSZ + 1];
+
+	git_oid_tostr(a, sizeof(a), &r->fix);
+	printf("fix:      %.12s %s\n", a, r->fix_subject);
+	git_oid_tostr(a, sizeof(a), &r->head);
+	git_oid_tostr(b, sizeof(b), &r->fork_point);
+	printf("onto:     %s (%.12s)", r->onto_ref, a);
+	if (r->has_fork_point)
+		printf(", fork point %.12s", b);
+	putchar('\n');
+	switch (r->status) {
+	case PG_BACKPORT_PRESENT:
+		printf("result:   already present (%s)\n  %s\n", r->present_how, r->present_evidence);
+		break;
+	case PG_BACKPORT_CLEAN:
+		printf("result:   clean\n");
+		break;
+	case PG_BACKPORT_WITH_DEPS:
+		printf("result:   applies with %zu prerequisite%s\n", r->nsteps - 1, r->nsteps == 2 ? "" : "s");
+		break;
+	default:
+		printf("result:   conflict\n");
+	}
+	for (size_t i = 0; i < r->nrenames; i++)
+		printf("renamed on branch: %s -> %s (similarity %u%%)\n", r->renames[i].from, r->renames[i].to,
+		       r->renames[i].similarity);
+	print_conflicts("conflicts of the fix alone", r->conflicts, r->nconflicts);
+	if (r->ncandidates) {
+		printf("prerequisite candidates:\n");
+		for (size_t i = 0; i < r->ncandidates; i++) {
+			git_oid_tostr(a, sizeof(a), &r->candidates[i].id);
+			printf("  %.12s %s [%s]%s\n", a, r->candidates[i].subject, r->candidates[i].why,
+			       r->candidates[i].used ? " (in series)" : "");
+		}
+	}
+	if (r->status != PG_BACKPORT_PRESENT && r->nsteps &&
+	    !(r->status == PG_BACKPORT_CONFLICT && r->nsteps == 1)) {
+		printf("%s:\n", r->status == PG_BACKPORT_CONFLICT ? "last series tried" : "series");
+		for (size_t i = 0; i < r->nsteps; i++) {
+			git_oid_tostr(a, sizeof(a), &r->steps[i].upstream);
+			git_oid_tostr(b, sizeof(b), &r->steps[i].created);
+			printf("  %zu/%zu %.12s %s [%s]", i + 1, r->nsteps, a, r->steps[i].subject, r->steps[i].why);
+			if (!git_oid_is_zero(&r->steps[i].created))
+				printf(" -> %.12s", b);
+			putchar('\n');
+		}
+	}
+	if (r->nsteps > 1) /* with the fix alone they are the conflicts above */
+		print_conflicts("remaining conflicts", r->remaining, r->nremaining);
+	if (r->status == PG_BACKPORT_CONFLICT)
+		printf("no prerequisite series up to --max-deps applies%s\n",
+		       r->ncandidates ? "" : " (no upstream commit touched the conflicting lines)");
+	if (r->created_ref)
+		printf("created:  %s\n", r->created_ref);
+	else if (r->status == PG_BACKPORT_WITH_DEPS)
+		printf("not created: rerun with --with-deps to create the series\n");
+	if (r->test.ran) {
+		printf("test:     %s (%s) in %lld ms\n", r->test.passed ? "passed" : "FAILED", r->test.reason,
+		       (long long)r->test.duration_ms);
+		if (!r->test.passed && r->test.log_tail && *r->test.log_tail) {
+			const char *p = r->test.log_tail;
+			printf("  log tail:\n");
+			while (p && *p) {
+				const char *nl = strchr(p, '\n');
+				int n = nl ? (int)(nl - p) : (int)strlen(p);
+				printf("  | %.*s\n", n, p);
+				p = nl ? nl + 1 : NULL;
+			}
+		}
+	}
+	if (r->livepatch) {
+		printf("live patch: %s\n", pg_livepatch_level_name(r->livepatch->level));
+		for (size_t i = 0; i < r->livepatch->nreasons; i++)
+			printf("  %s %s:%u: %s\n", r->livepatch->reasons[i].rule, r->livepatch->reasons[i].file,
+			       r->livepatch->reasons[i].line, r->livepatch->reasons[i].detail);
+	}
+}
+
+static int write_file(struct pg_cli *cli, const char *path, const char *text)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	if (!f) {
+		pg_cli_error(cli, "cannot write '%s'", path);
+		return PG_EXIT_ERROR;
+	}
+	fputs(text, f);
+	if (f != stdout && fclose(f) != 0) {
+		pg_cli_error(cli, "cannot write '%s'", path);
+		return PG_EXIT_ERROR;
+	}
+	return 0;
+}
+
+PG_CMD(backport)
+{
+	struct pg_opt opts[] = {
+		{ "onto", 1, NULL, 0 }, { "repo", 1, NULL, 0 }, { "with-deps", 0, NULL, 0 },
+		{ "no-branch", 0, NULL, 0 }, { "mbox", 1, NULL, 0 }, { "test", 1, NULL, 0 },
+		{ "timeout", 1, NULL, 0 }, { "max-deps", 1, NULL, 0 }, { "all", 0, NULL, 0 },
+		{ "json", 0, NULL, 0 }, { NULL, 0, NULL, 0 }
+	};
+	pg_backport_options bo = PG_BACKPORT_OPTIONS_INIT;
+	pg_backport_result *r = NULL;
+	git_repository *repo = NULL;
+	git_object *obj = NULL;
+	pg_config *cfg = NULL;
+	pg_store *store = NULL;
+	const char **rest;
+	const char *onto, *v, *db = NULL;
+	char *text = NULL;
+	int nrest, rc, error;
+
+	if ((rc = pg_cli_parse(cli, argc, argv, opts, &rest, &nrest, usage)) >= 0)
+		return rc;
+	if (pg_opt_get(opts, "all")) {
+		pg_cli_error(cli, "--all needs the status module (unfixed fixes per branch), which is not "
+				  "available yet: give one fix commit");
+		return PG_EXIT_USAGE;
+	}
+	if (nrest != 1 || !(onto = pg_opt_get(opts, "onto"))) {
+		pg_cli_error(cli, nrest != 1 ? "expected exactly one <commit> (see --help)"
+					     : "--onto <branch> is required (see --help)");
+		return PG_EXIT_USAGE;
+	}
+	if (is_cve(rest[0])) {
+		pg_cli_error(cli, "'%s': CVE ids need the CVE and status modules, which are not available "
+				  "yet: give the fix commit id", rest[0]);
+		return PG_EXIT_USAGE;
+	}
+	if ((v = pg_opt_get(opts, "timeout"))) {
+		char *end;
+		unsigned long t = strtoul(v, &end, 10);
+		if (*end || !t || t > 86400) {
+			pg_cli_error(cli, "--timeout '%s' is not a number of seconds (1..86400)", v);
+			return PG_EXIT_USAGE;
+		}
+		bo.test_timeout = (unsigned)t;
+	}
+	if ((v = pg_opt_get(opts, "max-deps"))) {
+		char *end;
+		unsigned long t = strtoul(v, &end, 10);
+		if (*end || t > 64) {
+			pg_cli_error(cli, "--max-deps '%s' is not a number in 0..64", v);
+			return PG_EXIT_USAGE;
+		}
+		bo.max_deps = (unsigned)t;
+	}
+	bo.with_deps = pg_opt_get(opts, "with-deps") != NULL;
+	bo.create_branch = pg_opt_get(opts, "no-branch") == NULL;
+	bo.test_cmd = pg_opt_get(opts, "test");
+
+	if ((rc = open_repo(&repo, cli, pg_opt_get(opts, "repo"), &cfg)) > 0)
+		return rc;
+	if (git_revparse_single(&obj, repo, rest[0]) < 0 || git_object_type(obj) != GIT_OBJECT_COMMIT) {
+		git_object *peeled = NULL;
+		if (obj && git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) == 0) {
+			git_object_free(obj);
+			obj = peeled;
+		} else {
+			pg_cli_error(cli, "unknown fix '%s': no such commit in %s", rest[0], git_repository_path(repo));
+			rc = PG_EXIT_NOTFOUND;
+			goto out;
+		}
+	}
+	if ((error = pg_backport_run(&r, repo, git_object_id(obj), onto, &bo)) < 0) {
+		rc = pg_cli_fail(cli, error);
+		goto out;
+	}
+	db = cli->db_path ? cli->db_path : cfg ? cfg->database : NULL;
+	if (db) {
+		if ((error = pg_store_open(&store, db, PG_STORE_CREATE)) < 0 ||
+		    (error = pg_backport_record(store, r, bo.test_cmd, (int64_t)time(NULL), NULL)) < 0) {
+			rc = pg_cli_fail(cli, error);
+			goto out;
+		}
+	}
+	if ((v = pg_opt_get(opts, "mbox"))) {
+		if (r->status == PG_BACKPORT_CLEAN || r->status == PG_BACKPORT_WITH_DEPS) {
+			if ((error = pg_backport_mbox(&text, repo, r)) < 0) {
+				rc = pg_cli_fail(cli, error);
+				goto out;
+			}
+			if ((rc = write_file(cli, v, text)) > 0)
+				goto out;
+			free(text);
+			text = NULL;
+		} else if (!cli->quiet)
+			fprintf(stderr, "patchgap backport: no mbox written: the result is %s\n",
+				pg_backport_status_name(r->status));
+	}
+	if (cli->json) {
+		if ((error = pg_backport_json(&text, r)) < 0) {
+			rc = pg_cli_fail(cli, error);
+			goto out;
+		}
+		printf("%s\n", text);
+	} else if (!cli->quiet)
+		print_text(r);
+	rc = PG_EXIT_OK;
+	if (r->status == PG_BACKPORT_CONFLICT || (r->status == PG_BACKPORT_WITH_DEPS && !bo.with_deps) ||
+	    (r->test.ran && !r->test.passed))
+		rc = PG_EXIT_ERROR;
+out:
+	free(text);
+	pg_backport_result_free(r);
+	pg_store_free(store);
+	git_object_free(obj);
+	git_repository_free(repo);
+	pg_config_free(cfg);
+	return rc;
+}

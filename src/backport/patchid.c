@@ -1,0 +1,239 @@
+/*
+ * patchid.c - git's stable patch id (`git patch-id --stable`), in C.
+ *
+ * The state machine mirrors git's builtin/patch-id.c (get_one_patchid) line
+ * for line so the ids are interchangeable with git's: header lines of each
+ * file diff and its hunk lines are hashed with all whitespace removed, "index"
+ * lines, hunk headers (line numbers) and "\ No newline" markers are skipped,
+ * and the per-file SHA-1s are summed bytewise with carry, which makes the id
+ * independent of file order.  Binary diffs hash the pre/post blob ids of the
+ * "index" line, as git does.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "backport/backport_int.h"
+#include "util/sha1.h"
+#include "util/banned.h"
+
+static void flush_one_hunk(unsigned char result[20], pg_sha1 *ctx)
+{
+	unsigned char hash[20];
+	unsigned carry = 0;
+
+	pg_sha1_final(hash, ctx);
+	for (int i = 0; i < 20; i++) {
+		carry += (unsigned)result[i] + hash[i];
+		result[i] = (unsigned char)carry;
+		carry >>= 8;
+	}
+}
+
+static int starts(const char *s, size_t n, const char *prefix)
+{
+	size_t k = strlen(prefix);
+	return n >= k && !memcmp(s, prefix, k);
+}
+
+/* git's scan_hunk_header(): counts of "@@ -a,b +c,d @@", defaulting to 1. */
+static int scan_hunk_header(const char *p, size_t n, int *before, int *after)
+{
+	size_t i = 4, d;
+
+	d = 0;
+	while (i + d < n && isdigit((unsigned char)p[i + d]))
+		d++;
+	if (i + d < n && p[i + d] == ',') {
+		i += d + 1;
+		*before = atoi(p + i);
+		d = 0;
+		while (i + d < n && isdigit((unsigned char)p[i + d]))
+			d++;
+	} else
+		*before = 1;
+	if (d == 0 || i + d + 1 >= n || p[i + d] != ' ' || p[i + d + 1] != '+')
+		return 0;
+	i += d + 2;
+	d = 0;
+	while (i + d < n && isdigit((unsigned char)p[i + d]))
+		d++;
+	if (i + d < n && p[i + d] == ',') {
+		i += d + 1;
+		*after = atoi(p + i);
+		d = 0;
+		while (i + d < n && isdigit((unsigned char)p[i + d]))
+			d++;
+	} else
+		*after = 1;
+	return d != 0;
+}
+
+static int is_hex40(const char *p, size_t n)
+{
+	if (n < 40)
+		return 0;
+	for (int i = 0; i < 40; i++)
+		if (!isxdigit((unsigned char)p[i]))
+			return 0;
+	return 1;
+}
+
+static void hash_nospace(pg_sha1 *ctx, const char *p, size_t n, size_t *patchlen)
+{
+	char tmp[256];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (isspace((unsigned char)p[i]))
+			continue;
+		tmp[k++] = p[i];
+		if (k == sizeof(tmp)) {
+			pg_sha1_update(ctx, tmp, k);
+			*patchlen += k;
+			k = 0;
+		}
+	}
+	pg_sha1_update(ctx, tmp, k);
+	*patchlen += k;
+}
+
+int pg_patchid_text(git_oid *out, const char *diff, size_t len, size_t *next)
+{
+	unsigned char result[20] = { 0 };
+	char pre[64] = "", post[64] = "";
+	size_t pos = 0, patchlen = 0, stop = len;
+	int before = -1, after = -1, binary = 0, found_next = 0;
+	pg_sha1 ctx;
+
+	pg_sha1_init(&ctx);
+	while (pos < len) {
+		const char *line = diff + pos, *nl = memchr(line, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - line) + 1 : len - pos;
+		const char *p = line;
+		size_t pn = n;
+		size_t line_start = pos;
+
+		pos += n;
+		if (starts(line, n, "commit "))
+			p = line + 7, pn = n - 7;
+		else if (starts(line, n, "From "))
+			p = line + 5, pn = n - 5;
+		else if (starts(line, n, "\\ ") && n > 12)
+			continue;
+		if (is_hex40(p, pn)) {
+			if (patchlen || before != -1) {
+				found_next = 1;
+				if (next)
+					*next = line_start;
+				break;
+			}
+			continue; /* the header of the first commit */
+		}
+		if (!patchlen && !starts(line, n, "diff "))
+			continue;
+
+		if (before == -1) {
+			if (starts(line, n, "GIT binary patch") || starts(line, n, "Binary files")) {
+				binary = 1;
+				before = 0;
+				pg_sha1_update(&ctx, pre, strlen(pre));
+				pg_sha1_update(&ctx, post, strlen(post));
+				flush_one_hunk(result, &ctx);
+				continue;
+			} else if (starts(line, n, "index ")) {
+				const char *dots = memchr(line, '.', n);
+				if (dots && dots + 1 < line + n && dots[1] == '.') {
+					const char *a = line + 6, *b = dots + 2, *e = b;
+					while (e < line + n && *e != ' ' && *e != '\n')
+						e++;
+					snprintf(pre, sizeof(pre), "%.*s", (int)(dots - a), a);
+					snprintf(post, sizeof(post), "%.*s", (int)(e - b), b);
+				}
+				continue;
+			} else if (starts(line, n, "--- "))
+				before = after = 1;
+			else if (!isalpha((unsigned char)line[0])) {
+				stop = pos; /* end of this patch: the rest is the next one */
+				break;
+			}
+		}
+
+		if (binary) {
+			if (starts(line, n, "diff ")) {
+				binary = 0;
+				before = -1;
+			}
+			continue;
+		}
+
+		if (before == 0 && after == 0) {
+			if (starts(line, n, "@@ -")) {
+				scan_hunk_header(line, n, &before, &after);
+				continue;
+			}
+			if (!starts(line, n, "diff ")) {
+				stop = pos;
+				break;
+			}
+			flush_one_hunk(result, &ctx);
+			before = after = -1;
+		}
+
+		if (line[0] == '-' || line[0] == ' ')
+			before--;
+		if (line[0] == '+' || line[0] == ' ')
+			after--;
+		hash_nospace(&ctx, line, n, &patchlen);
+	}
+	if (!found_next && next)
+		*next = stop;
+	flush_one_hunk(result, &ctx);
+	if (!patchlen)
+		return pg_error_setc(PG_ENOTFOUND, "no diff in the text given for a patch id");
+	return git_oid_fromraw(out, result) < 0 ? PG_ERROR : 0;
+}
+
+int pg_patchid_commit(git_oid *out, git_repository *repo, const git_oid *id)
+{
+	git_commit *c = NULL, *parent = NULL;
+	git_tree *t = NULL, *pt = NULL;
+	git_diff *diff = NULL;
+	git_buf buf = { 0 };
+	git_diff_options dopts;
+	char hex[GIT_OID_HEXSZ + 1];
+	int error = 0;
+
+	git_diff_options_init(&dopts, GIT_DIFF_OPTIONS_VERSION);
+	git_oid_tostr(hex, sizeof(hex), id);
+	if (git_commit_lookup(&c, repo, id) < 0) {
+		error = pg_error_setc(PG_ENOTFOUND, "commit %s not found", hex);
+		goto out;
+	}
+	if (git_commit_parentcount(c) > 1) {
+		error = pg_error_setc(PG_EINVALID, "commit %s is a merge: no patch id", hex);
+		goto out;
+	}
+	if ((git_commit_parentcount(c) == 1 &&
+	     (git_commit_parent(&parent, c, 0) < 0 || git_commit_tree(&pt, parent) < 0)) ||
+	    git_commit_tree(&t, c) < 0) {
+		error = pg_error_set("cannot read the trees of commit %s: %s", hex, pg_backport__git_msg());
+		goto out;
+	}
+	dopts.flags |= GIT_DIFF_INDENT_HEURISTIC;
+	if (git_diff_tree_to_tree(&diff, repo, pt, t, &dopts) < 0 ||
+	    git_diff_to_buf(&buf, diff, GIT_DIFF_FORMAT_PATCH) < 0) {
+		error = pg_error_set("cannot diff commit %s: %s", hex, pg_backport__git_msg());
+		goto out;
+	}
+	if ((error = pg_patchid_text(out, buf.ptr, buf.size, NULL)) < 0)
+		pg_error_set("commit %s changes nothing: no patch id", hex);
+out:
+	git_buf_dispose(&buf);
+	git_diff_free(diff);
+	git_tree_free(t);
+	git_tree_free(pt);
+	git_commit_free(parent);
+	git_commit_free(c);
+	return error;
+}
