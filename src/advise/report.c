@@ -595,6 +595,7 @@ static int svg_timeline(pg_buf *b, const pg_report *r, const size_t *idx)
 					   X(f->upstream_date), y + 3, X(end) - X(f->upstream_date) < 1 ? 1 : X(end) - X(f->upstream_date),
 					   rowh - 6, f->branch_date ? "closed" : "open")) < 0 ||
 		    (error = html_esc(b, f->id)) < 0 ||
+		    (f->subject && ((error = pg_buf_puts(b, " ")) < 0 || (error = html_esc(b, f->subject)) < 0)) ||
 		    (error = pg_buf_printf(b, ": %.1f days%s</title></rect>\n", (double)(end - f->upstream_date) / DAY,
 					   f->branch_date ? "" : " (open)")) < 0)
 			return error;
