@@ -86,9 +86,9 @@ int pg_advise_write_osv(pg_buf *out, const pg_advise_doc *doc, size_t vi)
 		return pg_error_setc(PG_EINVALID, "advisory '%s' has no vulnerability #%zu", doc->id, vi + 1);
 	v = &doc->vulns[vi];
 	if (doc->nvulns == 1)
-		error = pg_buf_printf(&id, "x_%s", doc->id);
+		error = pg_buf_printf(&id, "%s%s", PG_ADVISE_OSV_PREFIX, doc->id);
 	else
-		error = pg_buf_printf(&id, "x_%s-%s", doc->id, v->id);
+		error = pg_buf_printf(&id, "%s%s-%s", PG_ADVISE_OSV_PREFIX, doc->id, v->id);
 	if (error < 0)
 		goto out;
 	if (!(root = json_pack("{s:s,s:s,s:o,s:o,s:[],s:[]}", "schema_version", "1.7.5", "id", pg_buf_cstr(&id),

@@ -595,6 +595,7 @@ static int svg_timeline(pg_buf *b, const pg_report *r, const size_t *idx)
 					   X(f->upstream_date), y + 3, X(end) - X(f->upstream_date) < 1 ? 1 : X(end) - X(f->upstream_date),
 					   rowh - 6, f->branch_date ? "closed" : "open")) < 0 ||
 		    (error = html_esc(b, f->id)) < 0 ||
+		    (f->subject && ((error = pg_buf_puts(b, " ")) < 0 || (error = html_esc(b, f->subject)) < 0)) ||
 		    (error = pg_buf_printf(b, ": %.1f days%s</title></rect>\n", (double)(end - f->upstream_date) / DAY,
 					   f->branch_date ? "" : " (open)")) < 0)
 			return error;
@@ -636,8 +637,9 @@ static int svg_bars(pg_buf *b, const char *aria, const char *const *labels, cons
 		if ((error = pg_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"lbl\">", left - 6, y + 12)) < 0 ||
 		    (error = html_esc(b, labels[i])) < 0 ||
 		    (error = pg_buf_printf(b, "</text><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"%s\"/>"
-					      "<text x=\"%.1f\" y=\"%.1f\" class=\"val\">%.1f</text>\n",
-					   left, y + 3, w < 1 ? 1 : w, rowh - 6, cls, left + w + 4, y + 12, vals[i])) < 0)
+					      "<text x=\"%.1f\" y=\"%.1f\" class=\"val\">%.*f</text>\n",
+					   left, y + 3, w < 1 ? 1 : w, rowh - 6, cls, left + w + 4, y + 12,
+					   strcmp(cls, "hist") ? 1 : 0, vals[i])) < 0)
 			return error;
 	}
 	return pg_buf_puts(b, "</svg>\n");
@@ -664,7 +666,7 @@ int pg_report_write_html(pg_buf *b, const pg_report *r)
 	    (error = pg_buf_puts(b, "</title>\n<style>\n"
 				    "body{font-family:sans-serif;margin:2em;color:#222;max-width:980px}\n"
 				    "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}\n"
-				    "td:first-child,th:first-child{text-align:left}\n"
+				    "td:first-child,th:first-child{text-align:left}table.grp td:nth-child(2){text-align:left}\n"
 				    ".chart text{font-size:11px}.lbl{text-anchor:end}.axis{text-anchor:middle;fill:#555}\n"
 				    ".grid{stroke:#ddd}.closed{fill:#4a7fb5}.open{fill:#c0392b}.hist{fill:#6a9f58}.age{fill:#c0392b}\n"
 				    ".m-main{fill:#f39c12}.m-stable{fill:#8e44ad}.m-tag{fill:#111}\n"
@@ -682,7 +684,7 @@ int pg_report_write_html(pg_buf *b, const pg_report *r)
 	    (error = html_stats_row(b, "upstream fix to branch release tag", NULL, &r->tag_window, -1)) < 0 ||
 	    (error = html_stats_row(b, "open fixes: age", NULL, &r->open_age, -1)) < 0 ||
 	    (error = html_stats_row(b, "classifier lead over the CVE", NULL, &r->lead, -1)) < 0 ||
-	    (error = pg_buf_puts(b, "</table>\n<h2>By priority, bug class, subsystem and branch</h2>\n<table><tr><th>dimension</th>"
+	    (error = pg_buf_puts(b, "</table>\n<h2>By priority, bug class, subsystem and branch</h2>\n<table class=\"grp\"><tr><th>dimension</th>"
 				    "<th>key</th><th>n</th><th>median</th><th>p90</th><th>mean</th><th>min</th><th>max</th><th>open</th></tr>\n")) < 0)
 		goto out;
 	for (size_t i = 0; i < r->ngroups; i++)

@@ -32,6 +32,15 @@ static const char *short_sha(char buf[13], const char *sha)
 	return buf;
 }
 
+/* A header value on one line: line breaks in the data become spaces. */
+static int put_header_value(pg_buf *b, const char *s)
+{
+	int error = 0;
+	for (; *s && !error; s++)
+		error = pg_buf_putc(b, *s == '\n' || *s == '\r' ? ' ' : *s);
+	return error;
+}
+
 /* Append text, quoting mbox "From " lines. */
 static int put_body(pg_buf *b, const char *text)
 {
@@ -130,10 +139,13 @@ static int message(pg_buf *out, const pg_advise_doc *doc, const pg_advise_vuln *
 	}
 	if ((error = pg_buf_printf(out, "From patchgap %s\nFrom: %s <advisories@patchgap.invalid>\nDate: %s\n", fromdate,
 				   doc->publisher ? doc->publisher : "patchgap", date)) < 0 ||
-	    (error = pg_buf_printf(out, "Subject: %s%s: %s%s%s%s%s\n", v->rejected ? "REJECTED: " : "", v->id,
-				   v->title ? v->title : "(no title)", fs ? " [" : "", fs ? focus : "", fs ? ": " : "",
-				   fs ? pg_advise_status_name(fs->status) : "")) < 0 ||
-	    (error = pg_buf_puts(out, fs ? "]\n" : "")) < 0 ||
+	    (error = pg_buf_puts(out, "Subject: ")) < 0 ||
+	    (error = put_header_value(out, v->rejected ? "REJECTED: " : "")) < 0 ||
+	    (error = put_header_value(out, v->id)) < 0 || (error = pg_buf_puts(out, ": ")) < 0 ||
+	    (error = put_header_value(out, v->title ? v->title : "(no title)")) < 0 ||
+	    (fs && ((error = pg_buf_puts(out, " [")) < 0 || (error = put_header_value(out, focus)) < 0 ||
+		    (error = pg_buf_printf(out, ": %s]", pg_advise_status_name(fs->status))) < 0)) ||
+	    (error = pg_buf_putc(out, '\n')) < 0 ||
 	    (error = pg_buf_printf(out, "Message-ID: <%s.%s.r%d@patchgap.invalid>\nX-Patchgap-Document: %s\n"
 				   "X-Patchgap-Revision: %d\nMIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n"
 				   "Content-Transfer-Encoding: 8bit\n",

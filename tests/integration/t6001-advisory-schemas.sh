@@ -107,6 +107,24 @@ jq -e '.cveMetadata.state == "REJECTED"' "$T/out/PGAP-CVE-2019-25161.cve5.json" 
 jq -e '.withdrawn | type == "string"' "$T/out/PGAP-CVE-2019-25161.osv.json" >/dev/null || fail "rejected CVE not withdrawn in OSV"
 grep -q "^Subject: REJECTED: CVE-2019-25161" "$T/out/PGAP-CVE-2019-25161.mbox" || fail "rejected CVE text has no REJECTED subject"
 
+# the text advisories are well-formed mailboxes: one message per vulnerability, headers parsed
+if command -v python3 >/dev/null; then
+	python3 - "$T/out" <<'PY' || fail "an mbox does not parse"
+import mailbox, sys, glob, os
+n = 0
+for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.mbox"))):
+    msgs = list(mailbox.mbox(f))
+    want = 2 if "SILENT" in f else 1
+    assert len(msgs) == want, (f, len(msgs))
+    for m in msgs:
+        assert m["Subject"] and m["Date"] and m["Message-ID"] and m["X-Patchgap-Revision"], f
+        body = m.get_payload()
+        assert "Affected and fixed versions" in body and "Description" in body, f
+    n += 1
+assert n >= 10, n
+PY
+fi
+
 # negative controls: the validators reject broken documents
 jq '.affected[0].ranges[0].events[0].introduced = "04c20a9356f2"' "$T/out/PGAP-CVE-2025-21629.osv.json" >"$T/bad.osv.json"
 jq 'del(.document.category)' "$T/out/PGAP-CVE-2025-21629.csaf.json" >"$T/bad.csaf.json"

@@ -35,6 +35,11 @@ expect 3 "CVE-2024-0001 is not in 'junk.jsonl'" advisory --format csaf --cve-jso
 printf '{"id":"CVE-2024-0001", "state": "published", "dyad": [{"vuln_version": "6.1", "vuln_sha": "zz", "fix_version": "6.2", "fix_sha": "0"}]}\n' >"$T/baddyad.jsonl"
 expect 4 "malformed commit id" advisory --format csaf --cve-jsonl baddyad.jsonl --id CVE-2024-0001
 expect 4 "'NOPE' is not a CVE id" advisory --format csaf --cve-jsonl baddyad.jsonl --id NOPE
+expect 3 "does not exist (run 'patchgap init')" --db nodb.db advisory --format csaf --id CVE-2024-0001
+expect 3 "does not exist (run 'patchgap init')" --db nodb.db report
+"$P" --db "$T/empty.db" advisory --format model --model "$T/nocve.json" >/dev/null || fail "creating an empty database"
+expect 3 "CVE-2024-0001 is not in the database" --db empty.db advisory --format csaf --id CVE-2024-0001
+expect 3 "deadbeef" --db empty.db advisory --format csaf --id deadbeef
 DATA=${PATCHGAP_SHARED_DATA:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/data}
 if [ -r "$DATA/kernel-cves.jsonl.gz" ]; then
 	expect 3 "CVE-1999-0001 is not in" advisory --format text --cve-jsonl "$DATA/kernel-cves.jsonl.gz" --id CVE-1999-0001

@@ -58,8 +58,14 @@ cat > $T/patchgap.conf <<CONF
 	base = linux-6.1.y
 CONF
 cd $T
-export PATCHGAP_CONFIG=$T/patchgap.conf
-$PG --quiet ingest >/dev/null 2>&1 || { echo "ingest failed"; exit 1; }
+# ingest is only the setup here (t1000 tests it): its leak report (libgit2's regex, via
+# the config) must not fail this test.  Every other step names the database with --db,
+# so it runs with full ASan/LSan checks.
+ingest() { PATCHGAP_CONFIG=$T/patchgap.conf ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	$PG --quiet ingest >/dev/null 2>ingest.err || { echo "ingest failed"; tail -30 ingest.err; exit 1; }; }
+export PATCHGAP_CONFIG=$T/none.conf
+PG="$PG --db $T/pg.db"
+ingest
 
 # --- a silent fix, by commit id --------------------------------------------
 $PG advisory --format all --id "$F" --out out >log1 2>err || { cat err; exit 1; }
@@ -128,7 +134,7 @@ check "report: unknown branch exit 3" test $rc = 3
 g checkout -q vendor
 tick; g cherry-pick -x "$F" >/dev/null
 g checkout -q master
-$PG --quiet ingest >/dev/null 2>&1 || { echo "second ingest failed"; exit 1; }
+ingest
 $PG advisory --format all --id "$F" --out out2 >log2 2>err || { cat err; exit 1; }
 check "same document, revision 2" grep -q "^$DOC revision 2" log2
 C2=out2/$DOC.csaf.json
