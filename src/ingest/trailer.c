@@ -482,6 +482,13 @@ typedef struct {
 	char *p, *e;         /* free space in the trailer's block */
 } arena;
 
+/* A NUL in the message would silently cut a C string: read it as a space. */
+static void denul(char *r, size_t n)
+{
+	for (char *z = r; (z = memchr(z, '\0', (size_t)(r + n - z))) != NULL; z++)
+		*z = ' ';
+}
+
 static char *put(arena *a, const char *s, size_t n)
 {
 	char *r = a->p;
@@ -490,6 +497,7 @@ static char *put(arena *a, const char *s, size_t n)
 	memcpy(r, s, n);
 	r[n] = '\0';
 	a->p += n + 1;
+	denul(r, n);
 	return r;
 }
 
@@ -585,6 +593,7 @@ static int emit_annotation(ctx *c, pg_trailer_kind kind, unsigned line,
 				v[o++] = ' ';
 		}
 		v[o] = '\0';
+		denul(v, o);
 		a.p += o + 1;
 		t->value = v;
 	} else {
@@ -799,6 +808,7 @@ static int emit_trailer(ctx *c, unsigned line, const keyline *k, span first,
 		vl += (size_t)(l.e - l.s);
 	}
 	v[vl] = '\0';
+	denul(v, vl);
 	a.p += vl + 1;
 	t->value = v;
 	vs.s = v;
