@@ -62,6 +62,18 @@ assert [s["commit"] for s in r["series"]] == sys.argv[2:4], r["series"]
 assert "Depends-on" in r["series"][0]["why"], r["series"][0]
 PY
 
+# the same, named by the stable prerequisite convention on a Cc: line
+git checkout -q -b feat2 master
+printf 'int helper2(void);\n' >drivers/helper2.h; P3=$(commit_all "add helper2")
+printf 'int helper2(int flags);\n' >drivers/helper2.h
+FIX4=$(commit_all "helper2: take flags
+
+Cc: stable@vger.kernel.org # 6.1.x: ${P3:0:12}: add helper2
+Cc: stable@vger.kernel.org # 6.1.x")
+"$PATCHGAP_BIN" backport "$FIX4" --onto stable --repo . --no-branch --json >"$TMP/e.json" || true
+grep -q '"status": "with-deps"' "$TMP/e.json" && grep -q "\"commit\": \"$P3\"" "$TMP/e.json" \
+	|| fail "Cc: stable prerequisite not followed: $(cat "$TMP/e.json")"
+
 # a chain: the prerequisite itself needs an older one (found by blaming the
 # prerequisite's own conflict); --max-deps 1 is not enough
 git checkout -q -b chain stable
