@@ -47,15 +47,21 @@ void pg_config_free(pg_config *c)
 	free(c);
 }
 
-/* Resolve rel against the directory of the config file. */
+/* Resolve rel against the (absolute) directory of the config file. */
 static char *resolve_path(const char *cfgpath, const char *rel)
 {
 	pg_buf b = PG_BUF_INIT;
-	const char *slash;
-	if (rel[0] == '/' || !(slash = strrchr(cfgpath, '/')))
+	const char *slash = strrchr(cfgpath, '/');
+	char *dir, real[PATH_MAX];
+
+	if (rel[0] == '/')
 		return pg_strdup(rel);
-	pg_buf_put(&b, cfgpath, (size_t)(slash - cfgpath) + 1);
-	pg_buf_puts(&b, rel);
+	dir = slash ? pg_strndup(cfgpath, (size_t)(slash - cfgpath) + (slash == cfgpath)) : pg_strdup(".");
+	if (dir && realpath(dir, real))
+		pg_buf_printf(&b, "%s/%s", real, rel);
+	else
+		pg_buf_printf(&b, "%s/%s", dir ? dir : ".", rel);
+	free(dir);
 	return pg_buf_detach(&b);
 }
 

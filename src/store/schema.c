@@ -105,6 +105,98 @@ static const char *const ingest_steps[] = {
 };
 
 /*
+ * cve: the kernel CNA's records (src/cve, doc/internals/cve.md).
+ *  cves             one row per CVE id; state published|rejected; dates are
+ *                   UTC ISO 8601 (NULL when the layout has none: vulns.git);
+ *                   content_hash covers every file the record was read from,
+ *                   so an unchanged record is never rewritten.
+ *  cve_fixes        fixing commits (sha1 = the .sha1 mainline fix, dyad = a
+ *                   branch fix from .dyad, json = a git range's lessThan,
+ *                   reference = a stable commit URL); one row per sha, the
+ *                   first source in that order wins.
+ *  cve_introducers  explicit introducers: .vulnerable lines, dyad's
+ *                   "Setting original vulnerable kernel" overrides.
+ *  cve_ranges       the CNA's per-branch pairs in order: .dyad lines, or the
+ *                   JSON git ranges when there is no .dyad ("0" = unknown /
+ *                   not fixed; versions NULL when the JSON does not say).
+ *  cve_versions     the JSON's non-git affected versions, verbatim.
+ *  cve_files        programFiles; cve_references the reference URLs.
+ * Shas link to commits.sha at query time (no foreign key: a CVE may name
+ * commits that are not ingested yet).
+ */
+static const char *const cve_steps[] = {
+	"CREATE TABLE cves ("
+	"  id TEXT PRIMARY KEY,"
+	"  year INTEGER NOT NULL,"
+	"  num INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  title TEXT,"
+	"  description TEXT,"
+	"  published TEXT,"
+	"  updated TEXT,"
+	"  cvss_score REAL,"
+	"  cvss_vector TEXT,"
+	"  cvss_severity TEXT,"
+	"  cvss_version TEXT,"
+	"  rejected_reason TEXT,"
+	"  dyad_version TEXT,"
+	"  layout TEXT NOT NULL,"
+	"  source_path TEXT NOT NULL,"
+	"  content_hash TEXT NOT NULL"
+	");"
+	"CREATE INDEX cves_order ON cves(year, num);"
+	"CREATE INDEX cves_published ON cves(published);"
+	"CREATE TABLE cve_fixes ("
+	"  cve_id TEXT NOT NULL,"
+	"  sha TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  PRIMARY KEY (cve_id, sha)"
+	");"
+	"CREATE INDEX cve_fixes_sha ON cve_fixes(sha);"
+	"CREATE TABLE cve_introducers ("
+	"  cve_id TEXT NOT NULL,"
+	"  sha TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  version TEXT,"
+	"  PRIMARY KEY (cve_id, sha, source)"
+	");"
+	"CREATE INDEX cve_introducers_sha ON cve_introducers(sha);"
+	"CREATE TABLE cve_ranges ("
+	"  cve_id TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  vuln_version TEXT,"
+	"  vuln_sha TEXT NOT NULL,"
+	"  fix_version TEXT,"
+	"  fix_sha TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  PRIMARY KEY (cve_id, seq)"
+	");"
+	"CREATE INDEX cve_ranges_vuln ON cve_ranges(vuln_sha);"
+	"CREATE INDEX cve_ranges_fix ON cve_ranges(fix_sha);"
+	"CREATE TABLE cve_versions ("
+	"  cve_id TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  default_status TEXT,"
+	"  version TEXT NOT NULL,"
+	"  less_than TEXT,"
+	"  less_than_or_equal TEXT,"
+	"  status TEXT NOT NULL,"
+	"  version_type TEXT,"
+	"  PRIMARY KEY (cve_id, seq)"
+	");"
+	"CREATE TABLE cve_files ("
+	"  cve_id TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  path TEXT NOT NULL,"
+	"  PRIMARY KEY (cve_id, seq)"
+	");"
+	"CREATE INDEX cve_files_path ON cve_files(path);"
+	"CREATE TABLE cve_references ("
+	"  cve_id TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  url TEXT NOT NULL,"
+	"  PRIMARY KEY (cve_id, seq)"
+	");",
  * backport: one row per `patchgap backport` run.
  *  backport_runs  the outcome (present|clean|with-deps|conflict), the series
  *                 applied (upstream ids in order, space separated), what was
@@ -139,6 +231,7 @@ static const char *const backport_steps[] = {
 
 const struct pg_schema_module pg_store__schema[] = {
 	{ "ingest", ingest_steps },
+	{ "cve", cve_steps },
 	{ "backport", backport_steps },
 	{ NULL, NULL }
 };

@@ -51,8 +51,11 @@ int pg_buf_grow(pg_buf *b, size_t extra)
 		nalloc = nalloc + nalloc / 2 + 16;
 	if (!(p = realloc(b->ptr, nalloc)))
 		return pg_error_setc(PG_ENOMEM, "out of memory growing a buffer to %zu bytes", nalloc);
+	p[b->len] = '\0';   /* keep the invariant even when nothing is appended (empty file) */
 	b->ptr = p;
 	b->alloc = nalloc;
+	/* keep the invariant "ptr is NUL-terminated" even for a first, empty grow */
+	b->ptr[b->len] = '\0';
 	return 0;
 }
 

@@ -1,0 +1,139 @@
+/*
+ * cmd_status.c - `patchgap status <branch|commit>`: open security fixes of a
+ * tree, with reasons; a --fail-on policy turns it into a CI gate.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "patchgap/affect.h"
+#include "util/json.h"
+#include "util/str.h"
+#include "util/banned.h"
+
+static const char usage[] =
+	"usage: patchgap status <branch|commit> [--all] [--fail-on POLICY] [--json]\n"
+	"\n"
+	"Lists every known security fix (imported CVEs) whose bug is present in the\n"
+	"branch head or commit and whose fix is not, with the reasons: which introducer\n"
+	"(or which backport of it) is present; for fixes found, how (annotation, same\n"
+	"subject and files) and with what confidence.  Works for vendor commits whose ids\n"
+	"are not upstream's.  --all also lists the fixes that are present.\n"
+	"\n"
+	"POLICY is a comma-separated list of conditions that must all hold for one open\n"
+	"fix:  any | age>DAYS | severity>=low|medium|high|critical\n"
+	"e.g. --fail-on 'severity>=high,age>30'.  Age counts from the fix's upstream\n"
+	"commit date to the newest ingested commit.\n"
+	"\n"
+	"Exit status: 0 ok (no policy match), 1 error, 2 usage, 3 unknown branch/commit,\n"
+	"4 bad input, 5 the --fail-on policy matched at least one open fix.\n";
+
+static int sev_rank(const char *s)
+{
+	static const char *const names[] = { "none", "low", "medium", "high", "critical" };
+	for (int i = 0; s && i < 5; i++)
+		if (!strcasecmp(s, names[i]))
+			return i;
+	return -1;
+}
+
+struct cond { int kind; long n; }; /* 0 any, 1 age>, 2 severity>= */
+
+static int parse_policy(struct cond *c, size_t *n, const char *p)
+{
+	char buf[256], *save = NULL, *tok;
+	*n = 0;
+	snprintf(buf, sizeof(buf), "%s", p);
+	for (tok = strtok_r(buf, ",", &save); tok && *n < 8; tok = strtok_r(NULL, ",", &save)) {
+		tok = pg_str_trim(tok);
+		if (!strcmp(tok, "any"))
+			c[(*n)++] = (struct cond){ 0, 0 };
+		else if (!strncmp(tok, "age>", 4) && tok[4])
+			c[(*n)++] = (struct cond){ 1, strtol(tok + 4, NULL, 10) };
+		else if (!strncmp(tok, "severity>=", 10) && sev_rank(tok + 10) >= 0)
+			c[(*n)++] = (struct cond){ 2, sev_rank(tok + 10) };
+		else
+			return pg_error_setc(PG_EINVALID, "--fail-on: cannot understand '%s'", tok);
+	}
+	return *n ? 0 : pg_error_setc(PG_EINVALID, "--fail-on: empty policy");
+}
+
+static int matches(const struct cond *c, size_t n, json_t *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (c[i].kind == 1 && json_integer_value(json_object_get(e, "age_days")) <= c[i].n)
+			return 0;
+		if (c[i].kind == 2 && sev_rank(json_string_value(json_object_get(e, "severity"))) < c[i].n)
+			return 0;
+	}
+	return 1;
+}
+
+PG_CMD(status)
+{
+	struct pg_opt opts[] = { { "json", 0, NULL, 0 }, { "all", 0, NULL, 0 }, { "fail-on", 1, NULL, 0 },
+				 { NULL, 0, NULL, 0 } };
+	const char **args;
+	int nargs, rc, error;
+	pg_config *cfg = NULL;
+	pg_store *store = NULL;
+	pg_affect_index *ix = NULL;
+	pg_status_options so = PG_STATUS_OPTIONS_INIT;
+	struct cond conds[8];
+	size_t nconds = 0, hits = 0, i;
+	json_t *o = NULL, *e;
+
+	if ((rc = pg_cli_parse(cli, argc, argv, opts, &args, &nargs, usage)) >= 0)
+		return rc;
+	if (nargs != 1) {
+		pg_cli_error(cli, "need exactly one branch or commit (see --help)");
+		return PG_EXIT_USAGE;
+	}
+	if (pg_opt_get(opts, "fail-on") && parse_policy(conds, &nconds, pg_opt_get(opts, "fail-on")) < 0) {
+		pg_cli_error(cli, "%s", pg_error_last());
+		return PG_EXIT_USAGE;
+	}
+	/* the repository is needed only for commits that are not branch heads */
+	if (pg_config_load(&cfg, cli->conf_path) == 0)
+		so.repository = cfg->repository;
+	so.include_fixed = pg_opt_get(opts, "all") != NULL;
+	if ((rc = pg_cli_open_store(&store, cli, PG_STORE_READONLY)) > 0)
+		goto out;
+	if ((error = pg_affect_index_open(&ix, store)) < 0 || (error = pg_affect_status(&o, ix, args[0], &so)) < 0) {
+		rc = pg_cli_fail(cli, error);
+		goto out;
+	}
+	json_array_foreach(json_object_get(o, "unfixed"), i, e)
+		if (nconds && matches(conds, nconds, e))
+			hits++;
+	if (cli->json) {
+		if (nconds)
+			pg_json_set(o, "policy_matches", json_integer((json_int_t)hits));
+		pg_json_print(stdout, o, 2);
+	} else {
+		printf("%s (branch %s, base %s): %zu open, %zu possibly affected (no introducer known), %zu unknown\n",
+		       args[0], json_string_value(json_object_get(o, "branch")),
+		       json_string_value(json_object_get(o, "base")) ? json_string_value(json_object_get(o, "base")) : "-",
+		       json_array_size(json_object_get(o, "unfixed")), json_array_size(json_object_get(o, "possibly_affected")),
+		       json_array_size(json_object_get(o, "unknown")));
+		json_array_foreach(json_object_get(o, "unfixed"), i, e)
+			printf("OPEN  %-16s %.12s %-8s %4lldd  %s\n      %s\n", json_string_value(json_object_get(e, "id")),
+			       json_string_value(json_object_get(e, "fix")),
+			       json_string_value(json_object_get(e, "severity")) ? json_string_value(json_object_get(e, "severity")) : "-",
+			       (long long)json_integer_value(json_object_get(e, "age_days")),
+			       json_string_value(json_object_get(e, "subject")), json_string_value(json_object_get(e, "reason")));
+		json_array_foreach(json_object_get(o, "fixed"), i, e)
+			printf("FIXED %-16s %.12s by %.12s (%s)\n", json_string_value(json_object_get(e, "id")),
+			       json_string_value(json_object_get(e, "fix")), json_string_value(json_object_get(e, "fixed_by")),
+			       json_string_value(json_object_get(e, "fix_how")));
+		if (nconds)
+			printf("policy '%s': %zu open fixes match\n", pg_opt_get(opts, "fail-on"), hits);
+	}
+	rc = hits ? PG_EXIT_POLICY : PG_EXIT_OK;
+out:
+	json_decref(o);
+	pg_affect_index_free(ix);
+	pg_store_free(store);
+	pg_config_free(cfg);
+	return rc;
+}

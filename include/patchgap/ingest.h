@@ -1,0 +1,79 @@
+/*
+ * ingest.h - read the tracked git trees into the store, incrementally.
+ *
+ * One run: (1) new release tags are mapped to the commits they first
+ * contain, in memory; (2) every tracked ref is walked from its current head,
+ * hiding what earlier runs saw, and each new commit is stored with its
+ * parents, message, parsed trailers, touched files and diffstat, in batched
+ * transactions, oldest first; (3) abbreviated ids in Fixes:/upstream
+ * annotations are resolved to full ids; (4) branch heads, tags and
+ * reachability are recorded in a final transaction.
+ *
+ * Invariants: a commit row is never deleted (unreachable ones get
+ * reachable = 0); insert order is a pure function of the repository and the
+ * database, so a run killed at any moment and started again produces the same
+ * database as one uninterrupted run.
+ */
+#ifndef PATCHGAP_INGEST_H
+#define PATCHGAP_INGEST_H
+
+#include <stddef.h>
+#include "patchgap/common.h"
+#include "patchgap/config.h"
+#include "patchgap/store.h"
+
+typedef struct pg_ingest_options {
+	unsigned version;
+	int diffstat;          /* count inserted/deleted lines (default 1) */
+	size_t batch;          /* commits per transaction (default 5000) */
+	/* Non-fatal problems (missing objects, odd tags): one message each. */
+	void (*warn)(const char *msg, void *payload);
+	/* Progress: phase name, done, total (0 if unknown). */
+	void (*progress)(const char *phase, size_t done, size_t total, void *payload);
+	void *payload;
+} pg_ingest_options;
+
+#define PG_INGEST_OPTIONS_VERSION 1
+#define PG_INGEST_OPTIONS_INIT { PG_INGEST_OPTIONS_VERSION, 1, 5000, NULL, NULL, NULL }
+
+typedef struct pg_ingest_stats {
+	size_t commits_new;        /* commits stored by this run */
+	size_t commits_total;      /* commits in the database afterwards */
+	size_t files_new;          /* commit_files rows added */
+	size_t tags_new;           /* release tags processed this run */
+	size_t relations_resolved; /* ids resolved this run */
+	size_t relations_unresolved;
+	size_t relations_ambiguous;
+	size_t branches_rewritten; /* force-pushed branches detected */
+	size_t commits_unreachable;/* marked reachable = 0 this run */
+	size_t warnings;
+} pg_ingest_stats;
+
+int pg_ingest_run(pg_ingest_stats *out, const pg_config *cfg, pg_store *store,
+		  const pg_ingest_options *opts);
+
+#endif
+
+/* ---- queries over the ingested history (log, show) -------------------- */
+#include <jansson.h>
+
+typedef struct pg_log_filter {
+	const char *branch;      /* branch name; NULL = all commits */
+	int64_t since, until;    /* committer time bounds; 0 = none */
+	const char *path;        /* path prefix, or NULL */
+	int has_fixes;           /* only commits with a Fixes: trailer */
+	const char *backport_of; /* (abbreviated) upstream id */
+	size_t limit;            /* 0 = no limit */
+} pg_log_filter;
+
+#define PG_LOG_FILTER_INIT { NULL, 0, 0, NULL, 0, NULL, 0 }
+
+/* A JSON array of commit summaries, newest first.  *out owned (json_decref). */
+int pg_ingest_log(json_t **out, pg_store *store, const pg_log_filter *f);
+/*
+ * Resolve a full or abbreviated commit id to the full id.  PG_ENOTFOUND /
+ * PG_EAMBIGUOUS (message lists the candidates).  out: 41 bytes.
+ */
+int pg_ingest_resolve(char out[41], pg_store *store, const char *id);
+/* Everything known about one commit as a JSON object.  *out owned. */
+int pg_ingest_show(json_t **out, pg_store *store, const char *id);

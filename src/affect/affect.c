@@ -1,0 +1,491 @@
+/*
+ * affect.c - vulnerable/fixed pairs per tracked branch (see affect.h).
+ *
+ * A branch other than mainline is a "view": a mainline base (the series'
+ * release tag vX.Y) plus the branch's own commits (branch_commits), indexed
+ * by the upstream id each one carries (annotations), by subject for the
+ * unannotated ones, and by what they revert.  Views are built once per
+ * index from one query, so evaluating thousands of fixes against twenty
+ * branches is hash lookups, not SQL.  Commit facts (mainline release,
+ * Fixes: targets) are fetched once per id and cached.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <git2.h>
+#include "patchgap/affect.h"
+#include "affect/affect_int.h"
+#include "util/json.h"
+#include "util/str.h"
+#include "util/banned.h"
+
+static void row_free(struct pg_affect__row *r)
+{
+	if (!r)
+		return;
+	free(r->subject);
+	free(r->release);
+	free(r);
+}
+
+void pg_affect__view_free(struct pg_affect__view *v)
+{
+	if (!v)
+		return;
+	if (v->owns_rows)
+		for (size_t i = 0; i < v->rows.len; i++)
+			row_free(v->rows.ptr[i]);
+	pg_vec_release(&v->rows);
+	pg_strmap_release(&v->up);
+	pg_strmap_release(&v->subj);
+	pg_strmap_release(&v->reverted);
+	pg_strmap_release(&v->own);
+	free(v->name);
+	free(v->kind);
+	free(v->series);
+	free(v);
+}
+
+void pg_affect_index_free(pg_affect_index *ix)
+{
+	size_t it = 0;
+	void *val;
+	if (!ix)
+		return;
+	for (size_t i = 0; i < ix->views.len; i++)
+		pg_affect__view_free(ix->views.ptr[i]);
+	pg_vec_release(&ix->views);
+	while (pg_strmap_next(&ix->commits, &it, NULL, &val)) {
+		struct pg_affect__commit *c = val;
+		free(c->subject);
+		free(c->release);
+		free(c->files);
+		free(c->fixes);
+		free(c->reverts);
+		free(c);
+	}
+	pg_strmap_release(&ix->commits);
+	pg_stmt_free(ix->q_commit);
+	pg_stmt_free(ix->q_rel);
+	pg_stmt_free(ix->q_files);
+	free(ix);
+}
+
+/* Index a row into a view's maps (oldest row wins: rows come in commit order). */
+int pg_affect__view_add(struct pg_affect__view *v, struct pg_affect__row *r)
+{
+	int error = 0, found;
+	if ((error = pg_vec_push(&v->rows, r)) < 0 || (error = pg_strmap_set(&v->own, r->sha, r)) < 0)
+		return error;
+	if (r->upstream[0]) {
+		pg_strmap_get(&v->up, r->upstream, &found);
+		if (!found)
+			error = pg_strmap_set(&v->up, r->upstream, r);
+	} else if (r->subject && r->subject[0]) {
+		pg_strmap_get(&v->subj, r->subject, &found);
+		if (!found)
+			error = pg_strmap_set(&v->subj, r->subject, r);
+	}
+	if (!error && r->reverts[0]) {
+		pg_strmap_get(&v->reverted, r->reverts, &found);
+		if (!found)
+			error = pg_strmap_set(&v->reverted, r->reverts, r);
+	}
+	return error;
+}
+
+static int load_views(pg_affect_index *ix)
+{
+	pg_stmt *st = NULL, *rs = NULL;
+	int error, rc;
+
+	if ((error = pg_store_prepare(&st, ix->store,
+				      "SELECT id, name, kind, base_tag FROM branches ORDER BY id")) < 0)
+		return error;
+	while ((rc = pg_stmt_step(st)) > 0) {
+		struct pg_affect__view *v = calloc(1, sizeof(*v));
+		const char *base = pg_stmt_text(st, 3);
+		if (!v) {
+			error = pg_error_setc(PG_ENOMEM, "out of memory");
+			break;
+		}
+		v->branch_id = pg_stmt_int(st, 0);
+		v->name = pg_strdup(pg_stmt_text(st, 1));
+		v->kind = pg_strdup(pg_stmt_text(st, 2));
+		v->owns_rows = 1;
+		v->mainline = !strcmp(v->kind, "mainline");
+		if (base && pg_kver_parse(&v->base, base) == 0) {
+			char s[32];
+			v->has_base = 1;
+			snprintf(s, sizeof(s), "%d.%d", v->base.major, v->base.minor);
+			v->series = pg_strdup(s);
+		}
+		if ((error = pg_vec_push(&ix->views, v)) < 0) {
+			pg_affect__view_free(v);
+			break;
+		}
+	}
+	if (rc < 0)
+		error = rc;
+	pg_stmt_free(st);
+	if (error < 0)
+		return error;
+
+	/* One pass over every branch's own commits, oldest first. */
+	if ((error = pg_store_prepare(&rs, ix->store,
+		"SELECT bc.branch_id, c.sha, c.subject, bc.release,"
+		" (SELECT r.target_sha FROM relations r WHERE r.commit_id = c.id AND r.kind = 'upstream'"
+		"   AND r.state = 'resolved' ORDER BY r.ref_id LIMIT 1),"
+		" (SELECT r.target_sha FROM relations r WHERE r.commit_id = c.id AND r.kind = 'reverts'"
+		"   AND r.state = 'resolved' ORDER BY r.ref_id LIMIT 1),"
+		" c.id"
+		" FROM branch_commits bc JOIN commits c ON c.id = bc.commit_id"
+		" WHERE bc.reachable = 1 ORDER BY bc.branch_id, c.id")) < 0)
+		return error;
+	{
+		struct pg_affect__view *v = NULL;
+		while ((rc = pg_stmt_step(rs)) > 0) {
+			int64_t bid = pg_stmt_int(rs, 0);
+			struct pg_affect__row *r;
+			if (!v || v->branch_id != bid) {
+				v = NULL;
+				for (size_t i = 0; i < ix->views.len; i++)
+					if (ix->views.ptr[i]->branch_id == bid)
+						v = ix->views.ptr[i];
+				if (!v)
+					continue;
+			}
+			if (!(r = calloc(1, sizeof(*r)))) {
+				error = pg_error_setc(PG_ENOMEM, "out of memory");
+				break;
+			}
+			snprintf(r->sha, sizeof(r->sha), "%s", pg_stmt_text(rs, 1));
+			r->subject = pg_strdup(pg_stmt_text(rs, 2));
+			r->release = pg_stmt_text(rs, 3) ? pg_strdup(pg_stmt_text(rs, 3)) : NULL;
+			if (pg_stmt_text(rs, 4))
+				snprintf(r->upstream, sizeof(r->upstream), "%s", pg_stmt_text(rs, 4));
+			if (pg_stmt_text(rs, 5))
+				snprintf(r->reverts, sizeof(r->reverts), "%s", pg_stmt_text(rs, 5));
+			r->order = pg_stmt_int(rs, 6);
+			if (r->release) {
+				pg_kver k;
+				if (pg_kver_parse(&k, r->release) == 0 && k.patch > v->max_patch)
+					v->max_patch = k.patch;
+			}
+			if ((error = pg_affect__view_add(v, r)) < 0) {
+				row_free(r);
+				break;
+			}
+		}
+		if (rc < 0)
+			error = rc;
+	}
+	pg_stmt_free(rs);
+	return error;
+}
+
+static int load_mainline_head(pg_affect_index *ix)
+{
+	pg_stmt *st = NULL;
+	int error;
+	if ((error = pg_store_prepare(&st, ix->store,
+				      "SELECT name FROM tags WHERE line = 'mainline'")) < 0)
+		return error;
+	while ((error = pg_stmt_step(st)) > 0) {
+		pg_kver k;
+		if (pg_kver_parse(&k, pg_stmt_text(st, 0)) == 0 &&
+		    (!ix->has_latest || pg_kver_cmp(&k, &ix->latest) > 0)) {
+			ix->latest = k;
+			ix->has_latest = 1;
+		}
+	}
+	pg_stmt_free(st);
+	return error;
+}
+
+int pg_affect_index_open(pg_affect_index **out, pg_store *store)
+{
+	pg_affect_index *ix;
+	int error;
+
+	*out = NULL;
+	if (!(ix = calloc(1, sizeof(*ix))))
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	ix->store = store;
+	if ((error = pg_store_prepare(&ix->q_commit, store,
+				      "SELECT id, subject, mainline_release, on_mainline, committer_time FROM commits WHERE sha = ?")) < 0 ||
+	    (error = pg_store_prepare(&ix->q_rel, store,
+				      "SELECT r.kind, r.target_sha FROM relations r JOIN commits c ON c.id = r.commit_id"
+				      " WHERE c.sha = ? AND r.state = 'resolved' AND r.kind IN ('fixes', 'reverts')"
+				      " ORDER BY r.kind, r.ref_id")) < 0 ||
+	    (error = pg_store_prepare(&ix->q_files, store,
+				      "SELECT path FROM commit_files f JOIN commits c ON c.id = f.commit_id"
+				      " WHERE c.sha = ? ORDER BY path")) < 0 ||
+	    (error = load_views(ix)) < 0 || (error = load_mainline_head(ix)) < 0) {
+		pg_affect_index_free(ix);
+		return error;
+	}
+	*out = ix;
+	return 0;
+}
+
+/* Cached facts about one commit; NULL (not an error) when it is not ingested. */
+int pg_affect__commit(const struct pg_affect__commit **out, pg_affect_index *ix, const char *sha)
+{
+	struct pg_affect__commit *c;
+	pg_buf fixes = PG_BUF_INIT, reverts = PG_BUF_INIT, files = PG_BUF_INIT;
+	int found, rc, error = 0;
+
+	*out = pg_strmap_get(&ix->commits, sha, &found);
+	if (found)
+		return 0;
+	c = NULL;
+	pg_stmt_bind_text(ix->q_commit, 1, sha);
+	if ((rc = pg_stmt_step(ix->q_commit)) > 0) {
+		if (!(c = calloc(1, sizeof(*c)))) {
+			pg_stmt_reset(ix->q_commit);
+			return pg_error_setc(PG_ENOMEM, "out of memory");
+		}
+		snprintf(c->sha, sizeof(c->sha), "%s", sha);
+		c->order = pg_stmt_int(ix->q_commit, 0);
+		c->subject = pg_strdup(pg_stmt_text(ix->q_commit, 1));
+		c->release = pg_stmt_text(ix->q_commit, 2) ? pg_strdup(pg_stmt_text(ix->q_commit, 2)) : NULL;
+		c->on_mainline = (int)pg_stmt_int(ix->q_commit, 3);
+		c->time = pg_stmt_int(ix->q_commit, 4);
+		if (c->release && pg_kver_parse(&c->rel, c->release) == 0)
+			c->has_rel = 1;
+	}
+	pg_stmt_reset(ix->q_commit);
+	if (rc < 0)
+		return rc;
+	if (c) {
+		pg_stmt_bind_text(ix->q_rel, 1, sha);
+		while ((rc = pg_stmt_step(ix->q_rel)) > 0) {
+			pg_buf *b = !strcmp(pg_stmt_text(ix->q_rel, 0), "fixes") ? &fixes : &reverts;
+			pg_buf_printf(b, "%s%s", b->len ? " " : "", pg_stmt_text(ix->q_rel, 1));
+		}
+		pg_stmt_reset(ix->q_rel);
+		pg_stmt_bind_text(ix->q_files, 1, sha);
+		while (rc >= 0 && (rc = pg_stmt_step(ix->q_files)) > 0)
+			pg_buf_printf(&files, "%s\n", pg_stmt_text(ix->q_files, 0));
+		pg_stmt_reset(ix->q_files);
+		c->fixes = pg_buf_detach(&fixes);
+		c->reverts = pg_buf_detach(&reverts);
+		c->files = pg_buf_detach(&files);
+		if (rc < 0)
+			error = rc;
+	}
+	if (!error)
+		error = pg_strmap_set(&ix->commits, sha, c);
+	*out = c;
+	return error;
+}
+
+/* "6.2" for a commit first released in v6.2-rc3; the version in progress when untagged. */
+void pg_affect__mainline_version(char out[32], pg_affect_index *ix, const struct pg_affect__commit *c)
+{
+	if (c && c->has_rel) {
+		snprintf(out, 32, "%d.%d", c->rel.major, c->rel.minor);
+	} else if (ix->has_latest) {
+		if (ix->latest.rc)
+			snprintf(out, 32, "%d.%d", ix->latest.major, ix->latest.minor);
+		else
+			snprintf(out, 32, "%d.%d", ix->latest.major, ix->latest.minor + 1);
+	} else {
+		snprintf(out, 32, "0");
+	}
+}
+
+/* Stable version of a branch row: its release tag, or the next one when untagged. */
+static void row_version(char out[32], const struct pg_affect__view *v, const struct pg_affect__row *r, int *released)
+{
+	*released = r->release != NULL;
+	if (r->release)
+		snprintf(out, 32, "%s", r->release[0] == 'v' ? r->release + 1 : r->release);
+	else if (v->series)
+		snprintf(out, 32, "%s.%d", v->series, v->max_patch + 1);
+	else
+		snprintf(out, 32, "0");
+}
+
+/* Is a mainline commit part of the view's base (vX.Y)? */
+static int in_base(const struct pg_affect__view *v, const struct pg_affect__commit *c)
+{
+	pg_kver base;
+	if (!c || !c->on_mainline || !c->has_rel || !v->has_base)
+		return 0;
+	base = v->base;
+	return pg_kver_cmp(&c->rel, &base) <= 0;
+}
+
+/* The view's commit carrying upstream commit sha (not reverted later on the branch). */
+static const struct pg_affect__row *carrier(const struct pg_affect__view *v, const char *sha, const char **how,
+					    const struct pg_affect__row **reverted_by)
+{
+	const struct pg_affect__row *r;
+	*reverted_by = NULL;
+	if ((r = pg_strmap_get(&v->up, sha, NULL)))
+		*how = "annotation";
+	else if ((r = pg_strmap_get(&v->own, sha, NULL)))
+		*how = "same commit";
+	else
+		return NULL;
+	*reverted_by = pg_strmap_get(&v->reverted, r->sha, NULL);
+	if (!*reverted_by)
+		*reverted_by = pg_strmap_get(&v->reverted, sha, NULL);
+	return r;
+}
+
+/* Fallback for trees without annotations: same subject (and same files for full confidence). */
+static const struct pg_affect__row *by_subject(pg_affect_index *ix, const struct pg_affect__view *v,
+					       const struct pg_affect__commit *c, double *confidence)
+{
+	const struct pg_affect__row *r;
+	const struct pg_affect__commit *rc = NULL;
+	if (!c || !c->subject || !(r = pg_strmap_get(&v->subj, c->subject, NULL)))
+		return NULL;
+	*confidence = 0.8;
+	if (pg_affect__commit(&rc, ix, r->sha) == 0 && rc && rc->files && c->files && !strcmp(rc->files, c->files))
+		*confidence = 0.95;
+	return r;
+}
+
+int pg_affect__eval(struct pg_affect__eval *e, pg_affect_index *ix, const struct pg_affect__view *v,
+		    const char *fix, const char *const *intro, size_t nintro)
+{
+	const struct pg_affect__commit *F = NULL, *I;
+	const struct pg_affect__row *r, *rv;
+	const char *how;
+	int error;
+
+	memset(e, 0, sizeof(*e));
+	e->confidence = 1.0;
+	if ((error = pg_affect__commit(&F, ix, fix)) < 0)
+		return error;
+	if (!F) {
+		e->status = PG_AFFECT_UNKNOWN;
+		snprintf(e->reason, sizeof(e->reason), "fix %.12s is not in the ingested history", fix);
+		return 0;
+	}
+	if (v->mainline) {
+		/* mainline: the earliest introducer on mainline, the fix's release */
+		const struct pg_affect__commit *best = NULL;
+		for (size_t i = 0; i < nintro; i++) {
+			if ((error = pg_affect__commit(&I, ix, intro[i])) < 0)
+				return error;
+			if (I && I->on_mainline && (!v->cut || I->order <= v->cut) && (!best || I->order < best->order))
+				best = I;
+		}
+		if (nintro && !best) {
+			e->status = v->cut ? PG_AFFECT_NOT_AFFECTED : PG_AFFECT_UNKNOWN;
+			snprintf(e->reason, sizeof(e->reason), "no introducer of %.12s is in %s", fix,
+				 v->cut ? "this commit's history" : "the ingested mainline");
+			return 0;
+		}
+		if (best) {
+			pg_affect__mainline_version(e->vuln_version, ix, best);
+			snprintf(e->vuln_sha, sizeof(e->vuln_sha), "%s", best->sha);
+			e->vuln_how = "mainline";
+		} else {
+			snprintf(e->vuln_version, sizeof(e->vuln_version), "0");
+			snprintf(e->vuln_sha, sizeof(e->vuln_sha), "0");
+			e->vuln_how = "unknown";
+		}
+		if (F->on_mainline && (!v->cut || F->order <= v->cut)) {
+			pg_affect__mainline_version(e->fix_version, ix, F);
+			snprintf(e->fix_sha, sizeof(e->fix_sha), "%s", F->sha);
+			e->fix_released = F->has_rel;
+			e->fix_how = "mainline";
+			e->status = PG_AFFECT_FIXED;
+		} else {
+			snprintf(e->fix_version, sizeof(e->fix_version), "0");
+			snprintf(e->fix_sha, sizeof(e->fix_sha), "0");
+			e->status = PG_AFFECT_AFFECTED;
+		}
+		snprintf(e->reason, sizeof(e->reason), "mainline");
+		return 0;
+	}
+	if (in_base(v, F)) {
+		e->status = PG_AFFECT_NOT_AFFECTED;
+		snprintf(e->reason, sizeof(e->reason), "fix %.12s is already in the base v%s", F->sha, v->series);
+		return 0;
+	}
+	/* where the bug entered: an introducer in the base, else its (unreverted) backport */
+	for (size_t pass = 0; pass < 2 && !e->vuln_how; pass++) {
+		const struct pg_affect__row *best = NULL;
+		for (size_t i = 0; i < nintro; i++) {
+			if ((error = pg_affect__commit(&I, ix, intro[i])) < 0)
+				return error;
+			if (pass == 0) {
+				if (in_base(v, I) && (!e->vuln_how || I->order < e->vuln_order)) {
+					pg_affect__mainline_version(e->vuln_version, ix, I);
+					snprintf(e->vuln_sha, sizeof(e->vuln_sha), "%s", I->sha);
+					e->vuln_how = "base";
+					e->vuln_order = I->order;
+				}
+			} else if ((r = carrier(v, intro[i], &how, &rv)) && !rv && (!best || r->order < best->order)) {
+				best = r;
+			}
+		}
+		if (best) {
+			int rel;
+			row_version(e->vuln_version, v, best, &rel);
+			snprintf(e->vuln_sha, sizeof(e->vuln_sha), "%s", best->sha);
+			e->vuln_how = "backport";
+		}
+	}
+	/* where it was fixed */
+	if ((r = carrier(v, F->sha, &how, &rv))) {
+		if (rv) {
+			snprintf(e->reason, sizeof(e->reason), "fix backport %.12s was reverted by %.12s", r->sha, rv->sha);
+		} else {
+			row_version(e->fix_version, v, r, &e->fix_released);
+			snprintf(e->fix_sha, sizeof(e->fix_sha), "%s", r->sha);
+			e->fix_how = how;
+		}
+	} else if ((r = by_subject(ix, v, F, &e->confidence))) {
+		row_version(e->fix_version, v, r, &e->fix_released);
+		snprintf(e->fix_sha, sizeof(e->fix_sha), "%s", r->sha);
+		e->fix_how = e->confidence > 0.9 ? "subject+files" : "subject";
+	}
+	if (!nintro) {
+		if (!e->fix_how) {
+			e->status = PG_AFFECT_NOT_AFFECTED;
+			e->assumed = 1; /* dyad prints nothing; status treats it as possibly affected */
+			snprintf(e->reason, sizeof(e->reason), "no introducer known and no backport of the fix");
+			return 0;
+		}
+		snprintf(e->vuln_version, sizeof(e->vuln_version), "0");
+		snprintf(e->vuln_sha, sizeof(e->vuln_sha), "0");
+		e->vuln_how = "unknown";
+	}
+	if (!e->vuln_how) {
+		e->status = PG_AFFECT_NOT_AFFECTED;
+		snprintf(e->reason, sizeof(e->reason), "no introducer is in the base v%s or backported",
+			 v->series ? v->series : "?");
+		return 0;
+	}
+	if (e->fix_how) {
+		e->status = PG_AFFECT_FIXED;
+		if (!e->reason[0])
+			snprintf(e->reason, sizeof(e->reason), "fixed by %.12s (%s)", e->fix_sha, e->fix_how);
+	} else {
+		e->status = PG_AFFECT_AFFECTED;
+		snprintf(e->fix_version, sizeof(e->fix_version), "0");
+		snprintf(e->fix_sha, sizeof(e->fix_sha), "0");
+		if (!e->reason[0])
+			snprintf(e->reason, sizeof(e->reason), "introducer present (%s %.12s), fix absent", e->vuln_how,
+				 e->vuln_sha);
+	}
+	return 0;
+}
+
+const char *pg_affect__status_name(int s)
+{
+	switch (s) {
+	case PG_AFFECT_AFFECTED: return "affected";
+	case PG_AFFECT_FIXED: return "fixed";
+	case PG_AFFECT_NOT_AFFECTED: return "not_affected";
+	default: return "unknown";
+	}
+}

@@ -1,0 +1,85 @@
+/*
+ * affect_int.h - internals of the affectedness engine.
+ */
+#ifndef PG_AFFECT_INT_H
+#define PG_AFFECT_INT_H
+
+#include "patchgap/affect.h"
+#include "util/map.h"
+#include "util/str.h"
+#include "util/vec.h"
+
+/* One commit of a branch that is not in its mainline base. */
+struct pg_affect__row {
+	char sha[41];
+	char upstream[41];   /* resolved upstream id from annotations, or "" */
+	char reverts[41];    /* resolved id this commit reverts, or "" */
+	char *subject;       /* owned */
+	char *release;       /* owned: earliest branch tag containing it, or NULL */
+	int64_t order;       /* commits.id: ingest order, parents first */
+};
+
+/* A branch (or one commit of it): mainline base + own commits. */
+struct pg_affect__view {
+	int64_t branch_id;
+	char *name, *kind, *series; /* owned */
+	int mainline;
+	pg_kver base;
+	int has_base;
+	int max_patch;       /* highest stable release number seen, for predicted versions */
+	int owns_rows;
+	int64_t cut;          /* mainline at one commit: commits with order <= cut (0 = head) */
+	PG_VEC(struct pg_affect__row *) rows;
+	pg_strmap own;       /* sha -> row */
+	pg_strmap up;        /* upstream sha -> oldest row carrying it */
+	pg_strmap subj;      /* subject -> oldest unannotated row */
+	pg_strmap reverted;  /* reverted sha -> reverting row */
+};
+
+struct pg_affect__commit {
+	char sha[41];
+	int64_t order;
+	int64_t time;             /* committer time */
+	char *subject, *release;  /* owned */
+	pg_kver rel;
+	int has_rel, on_mainline;
+	char *fixes;   /* owned: space-separated resolved Fixes: targets */
+	char *reverts; /* owned: space-separated resolved reverted ids */
+	char *files;   /* owned: touched paths, one per line, sorted */
+};
+
+struct pg_affect_index {
+	pg_store *store;
+	PG_VEC(struct pg_affect__view *) views;
+	pg_strmap commits;   /* sha -> struct pg_affect__commit* (NULL: not ingested) */
+	pg_kver latest;      /* newest mainline tag */
+	int has_latest;
+	pg_stmt *q_commit, *q_rel, *q_files;
+};
+
+enum { PG_AFFECT_UNKNOWN, PG_AFFECT_AFFECTED, PG_AFFECT_FIXED, PG_AFFECT_NOT_AFFECTED };
+
+struct pg_affect__eval {
+	int status;
+	char vuln_version[32], vuln_sha[41], fix_version[32], fix_sha[41];
+	const char *vuln_how, *fix_how;   /* static strings */
+	int fix_released, assumed;
+	int64_t vuln_order;
+	double confidence;
+	char reason[200];
+};
+
+int pg_affect__commit(const struct pg_affect__commit **out, pg_affect_index *ix, const char *sha);
+int pg_affect__view_add(struct pg_affect__view *v, struct pg_affect__row *r);
+void pg_affect__view_free(struct pg_affect__view *v);
+void pg_affect__mainline_version(char out[32], pg_affect_index *ix, const struct pg_affect__commit *c);
+int pg_affect__eval(struct pg_affect__eval *e, pg_affect_index *ix, const struct pg_affect__view *v,
+		    const char *fix, const char *const *intro, size_t nintro);
+const char *pg_affect__status_name(int s);
+/* Fix commits and introducers of a fix id or CVE id (arrays of 41-byte strings). */
+typedef PG_VEC(char *) pg_affect__strs;
+int pg_affect__resolve_target(pg_affect__strs *fixes, pg_affect__strs *intro, char **cve_out,
+			      pg_affect_index *ix, const char *id);
+void pg_affect__strs_release(pg_affect__strs *s);
+
+#endif

@@ -1,0 +1,212 @@
+/*
+ * dyad.c - `affected`: vulnerable/fixed pairs of one fix or CVE over every
+ * tracked branch, in the CNA dyad's format.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "affect/affect_int.h"
+#include "util/json.h"
+#include "patchgap/ingest.h"
+#include "util/banned.h"
+
+void pg_affect__strs_release(pg_affect__strs *s)
+{
+	for (size_t i = 0; i < s->len; i++)
+		free(s->ptr[i]);
+	pg_vec_release(s);
+}
+
+static int strs_add(pg_affect__strs *s, const char *v)
+{
+	char *d;
+	for (size_t i = 0; i < s->len; i++)
+		if (!strcmp(s->ptr[i], v))
+			return 0;
+	if (!(d = pg_strdup(v)))
+		return PG_ENOMEM;
+	if (pg_vec_push(s, d) < 0) {
+		free(d);
+		return PG_ENOMEM;
+	}
+	return 0;
+}
+
+static int add_words(pg_affect__strs *s, const char *words)
+{
+	char buf[48];
+	int error = 0;
+	while (words && *words && !error) {
+		size_t n = strcspn(words, " ");
+		if (n < sizeof(buf)) {
+			memcpy(buf, words, n);
+			buf[n] = '\0';
+			error = strs_add(s, buf);
+		}
+		words += n + (words[n] == ' ');
+	}
+	return error;
+}
+
+static int is_cve_id(const char *id)
+{
+	return !strncasecmp(id, "CVE-", 4);
+}
+
+int pg_affect__resolve_target(pg_affect__strs *fixes, pg_affect__strs *intro, char **cve_out,
+			      pg_affect_index *ix, const char *id)
+{
+	int error = 0, rc;
+	*cve_out = NULL;
+	if (is_cve_id(id)) {
+		pg_stmt *st = NULL;
+		char cve[64];
+		int state_ok = 0;
+		snprintf(cve, sizeof(cve), "%s", id);
+		for (char *p = cve; *p; p++)
+			if (*p >= 'a' && *p <= 'z')
+				*p = (char)(*p - 'a' + 'A');
+		if ((error = pg_store_prepare(&st, ix->store, "SELECT state FROM cves WHERE id = ?")) < 0)
+			return error;
+		pg_stmt_bind_text(st, 1, cve);
+		rc = pg_stmt_step(st);
+		state_ok = rc > 0;
+		pg_stmt_free(st);
+		if (rc < 0)
+			return rc;
+		if (!state_ok)
+			return pg_error_setc(PG_ENOTFOUND, "%s is not in the database (run 'patchgap cve import')", cve);
+		if ((error = pg_store_prepare(&st, ix->store, "SELECT sha FROM cve_fixes WHERE cve_id = ? ORDER BY sha")) < 0)
+			return error;
+		pg_stmt_bind_text(st, 1, cve);
+		while (!error && (rc = pg_stmt_step(st)) > 0)
+			error = strs_add(fixes, pg_stmt_text(st, 0));
+		pg_stmt_free(st);
+		if (!error && rc < 0)
+			error = rc;
+		if (error)
+			return error;
+		if ((error = pg_store_prepare(&st, ix->store,
+					      "SELECT sha FROM cve_introducers WHERE cve_id = ? AND source = 'vulnerable' ORDER BY sha")) < 0)
+			return error;
+		pg_stmt_bind_text(st, 1, cve);
+		while (!error && (rc = pg_stmt_step(st)) > 0)
+			if (pg_str_is_sha(pg_stmt_text(st, 0)))
+				error = strs_add(intro, pg_stmt_text(st, 0));
+		pg_stmt_free(st);
+		if (!error && rc < 0)
+			error = rc;
+		if (!(*cve_out = pg_strdup(cve)))
+			error = PG_ENOMEM;
+	} else {
+		char sha[41];
+		if ((error = pg_ingest_resolve(sha, ix->store, id)) < 0)
+			return error;
+		error = strs_add(fixes, sha);
+	}
+	/* no explicit introducer: the fixes' Fixes: targets, else what they revert */
+	if (!error && intro->len == 0) {
+		for (size_t i = 0; i < fixes->len && !error; i++) {
+			const struct pg_affect__commit *c;
+			if ((error = pg_affect__commit(&c, ix, fixes->ptr[i])) < 0 || !c)
+				continue;
+			error = add_words(intro, c->fixes);
+		}
+		for (size_t i = 0; i < fixes->len && !error && intro->len == 0; i++) {
+			const struct pg_affect__commit *c;
+			if ((error = pg_affect__commit(&c, ix, fixes->ptr[i])) < 0 || !c)
+				continue;
+			error = add_words(intro, c->reverts);
+		}
+	}
+	return error;
+}
+
+static json_t *eval_json(const struct pg_affect__eval *e)
+{
+	json_t *o = json_object();
+	pg_json_set(o, "status", json_string(pg_affect__status_name(e->status)));
+	pg_json_set(o, "reason", pg_json_string(e->reason));
+	if (e->status == PG_AFFECT_AFFECTED || e->status == PG_AFFECT_FIXED) {
+		pg_json_set(o, "vuln_version", json_string(e->vuln_version));
+		pg_json_set(o, "vuln_sha", json_string(e->vuln_sha));
+		pg_json_set(o, "vuln_how", json_string(e->vuln_how ? e->vuln_how : "unknown"));
+		pg_json_set(o, "fix_version", json_string(e->fix_version));
+		pg_json_set(o, "fix_sha", json_string(e->fix_sha));
+		pg_json_set(o, "fix_released", json_boolean(e->fix_released));
+		pg_json_set(o, "fix_how", e->fix_how ? json_string(e->fix_how) : json_null());
+		pg_json_set(o, "confidence", json_real(e->confidence));
+	}
+	return o;
+}
+
+int pg_affect_fix(json_t **out, pg_affect_index *ix, const char *id)
+{
+	pg_affect__strs fixes = PG_VEC_INIT, intro = PG_VEC_INIT;
+	char *cve = NULL;
+	json_t *o = NULL, *br, *dyad, *jf, *ji;
+	int error;
+
+	*out = NULL;
+	if ((error = pg_affect__resolve_target(&fixes, &intro, &cve, ix, id)) < 0)
+		goto out;
+	o = json_object();
+	br = json_object();
+	dyad = json_array();
+	jf = json_array();
+	ji = json_array();
+	for (size_t i = 0; i < fixes.len; i++)
+		json_array_append_new(jf, json_string(fixes.ptr[i]));
+	for (size_t i = 0; i < intro.len; i++)
+		json_array_append_new(ji, json_string(intro.ptr[i]));
+	pg_json_set(o, "id", json_string(cve ? cve : fixes.ptr[0]));
+	pg_json_set(o, "fixes", jf);
+	pg_json_set(o, "introducers", ji);
+	if (!fixes.len) {
+		pg_json_set(o, "unknown_reason", json_string("the CVE names no fix commit"));
+	}
+	/* stable/vendor views first, mainline last (dyad's order) */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t v = 0; v < ix->views.len; v++) {
+			const struct pg_affect__view *view = ix->views.ptr[v];
+			struct pg_affect__eval best, e;
+			int have = 0;
+			if ((pass == 0) == view->mainline)
+				continue;
+			memset(&best, 0, sizeof(best));
+			for (size_t f = 0; f < fixes.len; f++) {
+				if ((error = pg_affect__eval(&e, ix, view, fixes.ptr[f], (const char *const *)intro.ptr,
+							     intro.len)) < 0)
+					goto out;
+				/* several fix commits: prefer the one that says most (fixed > affected > other) */
+				if (!have || (e.status == PG_AFFECT_FIXED && best.status != PG_AFFECT_FIXED) ||
+				    (e.status == PG_AFFECT_AFFECTED && best.status != PG_AFFECT_FIXED &&
+				     best.status != PG_AFFECT_AFFECTED)) {
+					best = e;
+					have = 1;
+				}
+			}
+			if (!have) {
+				best.status = PG_AFFECT_UNKNOWN;
+				snprintf(best.reason, sizeof(best.reason), "no fix commit known");
+			}
+			pg_json_set(br, view->name, eval_json(&best));
+			if (best.status == PG_AFFECT_AFFECTED || best.status == PG_AFFECT_FIXED) {
+				char line[200];
+				snprintf(line, sizeof(line), "%s:%s:%s:%s", best.vuln_version, best.vuln_sha,
+					 best.fix_version, best.fix_sha);
+				json_array_append_new(dyad, json_string(line));
+			}
+		}
+	}
+	pg_json_set(o, "branches", br);
+	pg_json_set(o, "dyad", dyad);
+	*out = o;
+	o = NULL;
+out:
+	json_decref(o);
+	free(cve);
+	pg_affect__strs_release(&fixes);
+	pg_affect__strs_release(&intro);
+	return error;
+}

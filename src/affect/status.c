@@ -1,0 +1,264 @@
+/*
+ * status.c - `status`: every known security fix that affects a branch or a
+ * commit and is not fixed in it, with the reasons.
+ *
+ * A commit of a stable/vendor branch is evaluated over the branch rows that
+ * are its ancestors (one libgit2 walk down to the series base tag); a
+ * mainline commit by ingest order (ids are assigned parents-first along the
+ * mainline walk, so "order <= commit" approximates ancestry; side branches
+ * merged later are the documented inexactness).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <git2.h>
+#include "affect/affect_int.h"
+#include "patchgap/ingest.h"
+#include "util/json.h"
+#include "util/banned.h"
+
+static struct pg_affect__view *find_view(pg_affect_index *ix, const char *name)
+{
+	for (size_t i = 0; i < ix->views.len; i++)
+		if (!strcmp(ix->views.ptr[i]->name, name))
+			return ix->views.ptr[i];
+	return NULL;
+}
+
+/* A view of branch `b` restricted to the ancestors of commit `sha`. */
+static int commit_view(struct pg_affect__view **out, const struct pg_affect__view *b, const char *sha,
+		       const char *repository)
+{
+	struct pg_affect__view *v = NULL;
+	git_repository *repo = NULL;
+	git_revwalk *w = NULL;
+	git_oid id, base;
+	pg_strmap anc = PG_STRMAP_INIT;
+	char hex[41], tag[48];
+	int error = 0;
+
+	*out = NULL;
+	if (!repository)
+		return pg_error_setc(PG_EINVALID, "a repository is needed to evaluate commit %.12s (not a branch head)", sha);
+	if (git_repository_open_ext(&repo, repository, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return pg_error_setc(PG_ENOTFOUND, "'%s' is not a git repository", repository);
+	if (git_oid_fromstr(&id, sha) < 0 || git_revwalk_new(&w, repo) < 0 || git_revwalk_push(w, &id) < 0) {
+		error = pg_error_set("cannot walk commit %s: %s", sha, git_error_last() ? git_error_last()->message : "");
+		goto out;
+	}
+	snprintf(tag, sizeof(tag), "refs/tags/v%s", b->series ? b->series : "");
+	if (b->series && git_reference_name_to_id(&base, repo, tag) == 0) {
+		git_object *o = NULL;
+		if (git_object_lookup(&o, repo, &base, GIT_OBJECT_ANY) == 0 &&
+		    git_object_peel(&o, o, GIT_OBJECT_COMMIT) == 0)
+			git_revwalk_hide(w, git_object_id(o));
+		git_object_free(o);
+	}
+	while (git_revwalk_next(&id, w) == 0) {
+		git_oid_tostr(hex, sizeof(hex), &id);
+		if ((error = pg_strmap_set(&anc, hex, (void *)1)) < 0)
+			goto out;
+	}
+	if (!(v = calloc(1, sizeof(*v)))) {
+		error = pg_error_setc(PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	v->branch_id = b->branch_id;
+	v->name = pg_strdup(b->name);
+	v->kind = pg_strdup(b->kind);
+	v->series = b->series ? pg_strdup(b->series) : NULL;
+	v->base = b->base;
+	v->has_base = b->has_base;
+	v->max_patch = b->max_patch;
+	for (size_t i = 0; i < b->rows.len && !error; i++)
+		if (pg_strmap_get(&anc, b->rows.ptr[i]->sha, NULL))
+			error = pg_affect__view_add(v, b->rows.ptr[i]);
+	if (!error) {
+		*out = v;
+		v = NULL;
+	}
+out:
+	pg_affect__view_free(v);
+	pg_strmap_release(&anc);
+	git_revwalk_free(w);
+	git_repository_free(repo);
+	return error;
+}
+
+static json_t *entry(const char *cve, const char *fix, const struct pg_affect__commit *F,
+		     const struct pg_affect__eval *e, const char *severity, int64_t now)
+{
+	json_t *o = json_object();
+	pg_json_set(o, "id", json_string(cve ? cve : fix));
+	pg_json_set(o, "fix", json_string(fix));
+	pg_json_set(o, "subject", pg_json_string(F ? F->subject : NULL));
+	pg_json_set(o, "status", json_string(pg_affect__status_name(e->status)));
+	pg_json_set(o, "reason", pg_json_string(e->reason));
+	pg_json_set(o, "severity", severity ? json_string(severity) : json_null());
+	if (e->vuln_how) {
+		pg_json_set(o, "introducer", json_string(e->vuln_sha));
+		pg_json_set(o, "introducer_how", json_string(e->vuln_how));
+	}
+	if (e->fix_how) {
+		pg_json_set(o, "fixed_by", json_string(e->fix_sha));
+		pg_json_set(o, "fix_how", json_string(e->fix_how));
+		pg_json_set(o, "confidence", json_real(e->confidence));
+	}
+	if (F) {
+		char when[32];
+		pg_time_iso8601(when, sizeof(when), F->time);
+		pg_json_set(o, "fix_date", json_string(when));
+		pg_json_set(o, "age_days", json_integer(now > F->time ? (now - F->time) / 86400 : 0));
+	}
+	return o;
+}
+
+int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, const pg_status_options *opts)
+{
+	static const pg_status_options defaults = PG_STATUS_OPTIONS_INIT;
+	struct pg_affect__view *view = NULL, *owned = NULL, cutview;
+	pg_stmt *st = NULL;
+	json_t *o = NULL, *unfixed = json_array(), *fixed = json_array(), *unknown = json_array(),
+	       *possibly = json_array();
+	char sha[41], last_cve[64] = "";
+	int error = 0, rc;
+	int64_t now = 0;
+
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	if (!(view = find_view(ix, target))) {
+		pg_stmt *b = NULL;
+		const struct pg_affect__commit *c;
+		if ((error = pg_ingest_resolve(sha, ix->store, target)) < 0) {
+			if (error == PG_ENOTFOUND)
+				pg_error_setc(PG_ENOTFOUND, "'%s' is neither a tracked branch nor an ingested commit", target);
+			goto out;
+		}
+		if ((error = pg_store_prepare(&b, ix->store,
+					      "SELECT b.name FROM branch_commits bc JOIN branches b ON b.id = bc.branch_id"
+					      " JOIN commits c ON c.id = bc.commit_id WHERE c.sha = ? AND bc.reachable = 1"
+					      " ORDER BY b.id LIMIT 1")) < 0)
+			goto out;
+		pg_stmt_bind_text(b, 1, sha);
+		if ((rc = pg_stmt_step(b)) > 0) {
+			struct pg_affect__view *bv = find_view(ix, pg_stmt_text(b, 0));
+			if (bv)
+				error = commit_view(&owned, bv, sha, opts->repository);
+			view = owned;
+		}
+		pg_stmt_free(b);
+		if (rc < 0)
+			error = rc;
+		if (error < 0)
+			goto out;
+		if (!view) {
+			/* a mainline commit */
+			if ((error = pg_affect__commit(&c, ix, sha)) < 0)
+				goto out;
+			for (size_t i = 0; i < ix->views.len && !view; i++)
+				if (ix->views.ptr[i]->mainline)
+					view = ix->views.ptr[i];
+			if (!view || !c || !c->on_mainline) {
+				error = pg_error_setc(PG_ENOTFOUND, "commit %.12s is on no tracked branch", sha);
+				goto out;
+			}
+			cutview = *view;
+			cutview.cut = c->order;
+			view = &cutview;
+		}
+	}
+	/* "now" for ages: the newest commit we know, so results do not depend on the clock */
+	if ((error = pg_store_prepare(&st, ix->store, "SELECT max(committer_time) FROM commits")) < 0)
+		goto out;
+	if (pg_stmt_step(st) > 0)
+		now = pg_stmt_int(st, 0);
+	pg_stmt_free(st);
+	st = NULL;
+
+	if ((error = pg_store_prepare(&st, ix->store,
+				      "SELECT c.id, c.cvss_severity FROM cves c WHERE c.state = 'published' ORDER BY c.year, c.num, c.id")) < 0)
+		goto out;
+	while ((rc = pg_stmt_step(st)) > 0) {
+		pg_affect__strs fixes = PG_VEC_INIT, intro = PG_VEC_INIT;
+		char *cve = NULL;
+		const char *sev = pg_stmt_text(st, 1);
+		struct pg_affect__eval best, e;
+		const struct pg_affect__commit *F = NULL;
+		const char *best_fix = NULL;
+		int have = 0;
+
+		snprintf(last_cve, sizeof(last_cve), "%s", pg_stmt_text(st, 0));
+		if ((error = pg_affect__resolve_target(&fixes, &intro, &cve, ix, last_cve)) < 0)
+			goto next;
+		memset(&best, 0, sizeof(best));
+		for (size_t f = 0; f < fixes.len; f++) {
+			if ((error = pg_affect__eval(&e, ix, view, fixes.ptr[f], (const char *const *)intro.ptr, intro.len)) < 0)
+				goto next;
+			/* a CVE is open while any of its fix commits is missing where its bug is */
+			if (!have || e.status == PG_AFFECT_AFFECTED ||
+			    (e.status == PG_AFFECT_FIXED && best.status != PG_AFFECT_AFFECTED) ||
+			    (e.status == PG_AFFECT_UNKNOWN && best.status == PG_AFFECT_NOT_AFFECTED)) {
+				best = e;
+				best_fix = fixes.ptr[f];
+				have = 1;
+			}
+		}
+		if (!have)
+			goto next;
+		pg_affect__commit(&F, ix, best_fix);
+		switch (best.status) {
+		case PG_AFFECT_AFFECTED:
+			json_array_append_new(unfixed, entry(cve, best_fix, F, &best, sev, now));
+			break;
+		case PG_AFFECT_FIXED:
+			if (opts->include_fixed)
+				json_array_append_new(fixed, entry(cve, best_fix, F, &best, sev, now));
+			break;
+		case PG_AFFECT_UNKNOWN:
+			json_array_append_new(unknown, entry(cve, best_fix, F, &best, sev, now));
+			break;
+		default:
+			if (best.assumed)
+				json_array_append_new(possibly, entry(cve, best_fix, F, &best, sev, now));
+		}
+next:
+		free(cve);
+		pg_affect__strs_release(&fixes);
+		pg_affect__strs_release(&intro);
+		if (error < 0)
+			goto out;
+	}
+	if (rc < 0) {
+		error = rc;
+		goto out;
+	}
+	o = json_object();
+	pg_json_set(o, "target", pg_json_string(target));
+	pg_json_set(o, "branch", json_string(view->name));
+	pg_json_set(o, "base", view->series ? json_string(view->series) : json_null());
+	{
+		json_t *counts = json_object();
+		pg_json_set(counts, "unfixed", json_integer((json_int_t)json_array_size(unfixed)));
+		pg_json_set(counts, "possibly_affected", json_integer((json_int_t)json_array_size(possibly)));
+		pg_json_set(counts, "unknown", json_integer((json_int_t)json_array_size(unknown)));
+		pg_json_set(o, "counts", counts);
+	}
+	pg_json_set(o, "unfixed", unfixed);
+	pg_json_set(o, "possibly_affected", possibly);
+	pg_json_set(o, "unknown", unknown);
+	if (opts->include_fixed)
+		pg_json_set(o, "fixed", fixed);
+	else
+		json_decref(fixed);
+	unfixed = possibly = unknown = fixed = NULL;
+	*out = o;
+out:
+	json_decref(unfixed);
+	json_decref(fixed);
+	json_decref(unknown);
+	json_decref(possibly);
+	pg_stmt_free(st);
+	pg_affect__view_free(owned);
+	return error;
+}

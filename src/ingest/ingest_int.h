@@ -1,0 +1,35 @@
+/*
+ * ingest_int.h - internals shared by the ingest files.
+ */
+#ifndef PG_INGEST_INT_H
+#define PG_INGEST_INT_H
+
+#include <git2.h>
+#include "util/buf.h"
+#include "util/vec.h"
+
+/* One touched path of a commit (first-parent comparison, no renames). */
+typedef struct pg_ingest__file {
+	char *path;       /* owned */
+	char status;      /* 'A' added, 'D' deleted, 'M' modified (content or mode) */
+	git_oid old_id, new_id;
+	int old_is_blob, new_is_blob; /* 0 for gitlinks (submodules) */
+	unsigned added, deleted;
+} pg_ingest__file;
+
+typedef PG_VEC(pg_ingest__file) pg_ingest__files;
+
+/*
+ * Compare two trees (either id may be NULL for "empty"), skipping subtrees
+ * whose ids are equal: the reason this is ~100x faster than
+ * git_diff_tree_to_tree on a kernel-sized tree.  Missing objects are
+ * reported through *missing (set to the first missing id's hex) and the
+ * comparison goes on with what can be read.
+ */
+int pg_ingest__tree_diff(pg_ingest__files *out, git_repository *repo,
+			 const git_oid *old_tree, const git_oid *new_tree, char missing[GIT_OID_HEXSZ + 1]);
+/* Fill added/deleted line counts; missing blobs reported as above. */
+int pg_ingest__line_stats(pg_ingest__files *files, git_repository *repo, char missing[GIT_OID_HEXSZ + 1]);
+void pg_ingest__files_clear(pg_ingest__files *files);
+
+#endif

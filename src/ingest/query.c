@@ -1,0 +1,266 @@
+/*
+ * query.c - read-only views of the ingested history for `log` and `show`.
+ * Results are jansson values so the CLI can print them as JSON or text
+ * from one source of truth.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "patchgap/ingest.h"
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/str.h"
+#include "util/banned.h"
+
+/* [lo, hi) bounds of ids starting with a hex prefix, for an index range scan. */
+static int prefix_bounds(char lo[42], char hi[42], const char *id)
+{
+	size_t n = strlen(id);
+	if (n < 4 || n > 40 || pg_str_hexlen(id, 41) != n)
+		return pg_error_setc(PG_EINVALID, "'%s' is not a commit id (4 to 40 hex digits)", id);
+	memcpy(lo, id, n);
+	lo[n] = '\0';
+	pg_str_lower(lo);
+	memcpy(hi, lo, n + 1);
+	hi[n] = 'g'; /* > any hex digit */
+	hi[n + 1] = '\0';
+	return 0;
+}
+
+int pg_ingest_resolve(char out[41], pg_store *store, const char *id)
+{
+	pg_stmt *st = NULL;
+	char lo[42], hi[42];
+	pg_buf cands = PG_BUF_INIT;
+	int error, rc, n = 0;
+
+	if ((error = prefix_bounds(lo, hi, id)) < 0)
+		return error;
+	if ((error = pg_store_prepare(&st, store,
+				      "SELECT sha FROM commits WHERE sha >= ? AND sha < ? ORDER BY sha LIMIT 10")) < 0)
+		return error;
+	pg_stmt_bind_text(st, 1, lo);
+	pg_stmt_bind_text(st, 2, hi);
+	while ((rc = pg_stmt_step(st)) > 0) {
+		if (!n)
+			snprintf(out, 41, "%s", pg_stmt_text(st, 0));
+		pg_buf_printf(&cands, " %s", pg_stmt_text(st, 0));
+		n++;
+	}
+	if (rc < 0)
+		error = rc;
+	else if (n == 0)
+		error = pg_error_setc(PG_ENOTFOUND, "commit '%s' is not in the database (not ingested?)", id);
+	else if (n > 1)
+		error = pg_error_setc(PG_EAMBIGUOUS, "commit id '%s' is ambiguous:%s", id, pg_buf_cstr(&cands));
+	pg_buf_release(&cands);
+	pg_stmt_free(st);
+	return error;
+}
+
+static json_t *row_summary(pg_stmt *st)
+{
+	json_t *o = json_object();
+	char when[32];
+	pg_time_iso8601(when, sizeof(when), pg_stmt_int(st, 3));
+	pg_json_set(o, "sha", pg_json_string(pg_stmt_text(st, 0)));
+	pg_json_set(o, "subject", pg_json_string(pg_stmt_text(st, 1)));
+	pg_json_set(o, "author", pg_json_string(pg_stmt_text(st, 2)));
+	pg_json_set(o, "date", json_string(when));
+	pg_json_set(o, "mainline_release", pg_json_string(pg_stmt_text(st, 4)));
+	pg_json_set(o, "files_changed", json_integer(pg_stmt_int(st, 5)));
+	return o;
+}
+
+int pg_ingest_log(json_t **out, pg_store *store, const pg_log_filter *f)
+{
+	pg_buf sql = PG_BUF_INIT;
+	pg_stmt *st = NULL;
+	json_t *arr = json_array();
+	char lo[42], hi[42], plo[4200];
+	int error = 0, rc, idx = 1;
+
+	*out = NULL;
+	pg_buf_puts(&sql, "SELECT c.sha, c.subject, c.author, c.committer_time, c.mainline_release, c.files_changed"
+			  " FROM commits c WHERE c.reachable = 1");
+	if (f->branch)
+		pg_buf_puts(&sql, " AND (EXISTS (SELECT 1 FROM branches b WHERE b.name = ? AND b.kind = 'mainline'"
+				  " AND c.on_mainline = 1) OR EXISTS (SELECT 1 FROM branch_commits bc JOIN branches b"
+				  " ON b.id = bc.branch_id WHERE b.name = ? AND bc.commit_id = c.id AND bc.reachable = 1))");
+	if (f->since)
+		pg_buf_puts(&sql, " AND c.committer_time >= ?");
+	if (f->until)
+		pg_buf_puts(&sql, " AND c.committer_time <= ?");
+	if (f->path)
+		pg_buf_puts(&sql, " AND EXISTS (SELECT 1 FROM commit_files cf WHERE cf.commit_id = c.id"
+				  " AND cf.path >= ? AND cf.path < ?)");
+	if (f->has_fixes)
+		pg_buf_puts(&sql, " AND EXISTS (SELECT 1 FROM trailers t WHERE t.commit_id = c.id AND t.kind = 'fixes')");
+	if (f->backport_of) {
+		if ((error = prefix_bounds(lo, hi, f->backport_of)) < 0)
+			goto out;
+		pg_buf_puts(&sql, " AND EXISTS (SELECT 1 FROM relations r WHERE r.commit_id = c.id AND r.kind = 'upstream'"
+				  " AND ((r.target_sha >= ? AND r.target_sha < ?) OR (r.ref_id >= ? AND r.ref_id < ?)))");
+	}
+	pg_buf_puts(&sql, " ORDER BY c.committer_time DESC, c.id DESC");
+	if (f->limit)
+		pg_buf_printf(&sql, " LIMIT %zu", f->limit);
+	if ((error = pg_store_prepare(&st, store, sql.ptr)) < 0)
+		goto out;
+	if (f->branch) {
+		pg_stmt_bind_text(st, idx++, f->branch);
+		pg_stmt_bind_text(st, idx++, f->branch);
+	}
+	if (f->since)
+		pg_stmt_bind_int(st, idx++, f->since);
+	if (f->until)
+		pg_stmt_bind_int(st, idx++, f->until);
+	if (f->path) {
+		/* prefix range: "drivers/net" matches "drivers/net/..." and "drivers/netfilter"? no:
+		 * a prefix ending without '/' is treated as a directory or exact file */
+		size_t n = strlen(f->path);
+		snprintf(plo, sizeof(plo), "%s", f->path);
+		if (n && plo[n - 1] == '/')
+			plo[n - 1] = '\0';
+		pg_stmt_bind_text(st, idx++, plo);
+		n = strlen(plo);
+		if (n + 2 < sizeof(plo)) {
+			plo[n] = '0'; /* '/' + 1: every "prefix/..." sorts below "prefix0" */
+			plo[n + 1] = '\0';
+		}
+		pg_stmt_bind_text(st, idx++, plo);
+	}
+	if (f->backport_of) {
+		pg_stmt_bind_text(st, idx++, lo);
+		pg_stmt_bind_text(st, idx++, hi);
+		pg_stmt_bind_text(st, idx++, lo);
+		pg_stmt_bind_text(st, idx++, hi);
+	}
+	while ((rc = pg_stmt_step(st)) > 0)
+		json_array_append_new(arr, row_summary(st));
+	if (rc < 0)
+		error = rc;
+out:
+	pg_stmt_free(st);
+	pg_buf_release(&sql);
+	if (error < 0)
+		json_decref(arr);
+	else
+		*out = arr;
+	return error;
+}
+
+/* Run a query with one text parameter and turn each row into an object with the given keys. */
+static int rows(json_t **out, pg_store *store, const char *sql, const char *param, const char *const *keys)
+{
+	pg_stmt *st = NULL;
+	json_t *arr = json_array();
+	int error, rc;
+
+	*out = NULL;
+	if ((error = pg_store_prepare(&st, store, sql)) < 0) {
+		json_decref(arr);
+		return error;
+	}
+	pg_stmt_bind_text(st, 1, param);
+	while ((rc = pg_stmt_step(st)) > 0) {
+		json_t *o = json_object();
+		for (int c = 0; keys[c]; c++) {
+			if (pg_stmt_isnull(st, c))
+				pg_json_set(o, keys[c], json_null());
+			else if (keys[c][0] == '#')
+				pg_json_set(o, keys[c] + 1, json_integer(pg_stmt_int(st, c)));
+			else
+				pg_json_set(o, keys[c], pg_json_string(pg_stmt_text(st, c)));
+		}
+		json_array_append_new(arr, o);
+	}
+	pg_stmt_free(st);
+	if (rc < 0) {
+		json_decref(arr);
+		return rc;
+	}
+	*out = arr;
+	return 0;
+}
+
+int pg_ingest_show(json_t **out, pg_store *store, const char *id)
+{
+	static const char *const kfiles[] = { "path", "status", "#added", "#deleted", NULL };
+	static const char *const ktr[] = { "kind", "raw", "value", "ref_id", "ref_subject", "hint", "#malformed", NULL };
+	static const char *const krel[] = { "kind", "ref_id", "target", "state", "candidates", "target_subject", NULL };
+	static const char *const kback[] = { "sha", "subject", "branch", "release", "kind", NULL };
+	static const char *const kin[] = { "branch", "release", "#reachable", NULL };
+	char sha[41], when[32];
+	pg_stmt *st = NULL;
+	json_t *o = NULL, *a;
+	int error;
+
+	*out = NULL;
+	if ((error = pg_ingest_resolve(sha, store, id)) < 0)
+		return error;
+	if ((error = pg_store_prepare(&st, store,
+				      "SELECT sha, author, author_email, author_time, committer_time, parents, subject, message,"
+				      " files_changed, insertions, deletions, diff_state, mainline_release, on_mainline, reachable"
+				      " FROM commits WHERE sha = ?")) < 0)
+		return error;
+	pg_stmt_bind_text(st, 1, sha);
+	if ((error = pg_stmt_step(st)) <= 0) {
+		pg_stmt_free(st);
+		return error < 0 ? error : pg_error_setc(PG_ENOTFOUND, "commit '%s' vanished", sha);
+	}
+	o = json_object();
+	pg_json_set(o, "sha", pg_json_string(pg_stmt_text(st, 0)));
+	pg_json_set(o, "author", pg_json_string(pg_stmt_text(st, 1)));
+	pg_json_set(o, "author_email", pg_json_string(pg_stmt_text(st, 2)));
+	pg_time_iso8601(when, sizeof(when), pg_stmt_int(st, 3));
+	pg_json_set(o, "author_date", json_string(when));
+	pg_time_iso8601(when, sizeof(when), pg_stmt_int(st, 4));
+	pg_json_set(o, "commit_date", json_string(when));
+	a = json_array();
+	{
+		const char *p = pg_stmt_text(st, 5);
+		while (p && *p) {
+			size_t n = strcspn(p, " ");
+			json_array_append_new(a, json_stringn(p, n));
+			p += n + (p[n] == ' ');
+		}
+	}
+	pg_json_set(o, "parents", a);
+	pg_json_set(o, "subject", pg_json_string(pg_stmt_text(st, 6)));
+	pg_json_set(o, "message", pg_json_string(pg_stmt_text(st, 7)));
+	a = json_object();
+	pg_json_set(a, "files_changed", json_integer(pg_stmt_int(st, 8)));
+	pg_json_set(a, "insertions", json_integer(pg_stmt_int(st, 9)));
+	pg_json_set(a, "deletions", json_integer(pg_stmt_int(st, 10)));
+	pg_json_set(o, "diffstat", a);
+	pg_json_set(o, "diff_state", pg_json_string(pg_stmt_text(st, 11)));
+	pg_json_set(o, "mainline_release", pg_json_string(pg_stmt_text(st, 12)));
+	pg_json_set(o, "on_mainline", json_boolean(pg_stmt_int(st, 13)));
+	pg_json_set(o, "reachable", json_boolean(pg_stmt_int(st, 14)));
+	pg_stmt_free(st);
+
+#define SUB(key, sql, keys) do { if ((error = rows(&a, store, sql, sha, keys)) < 0) goto out; \
+	pg_json_set(o, key, a); } while (0)
+	SUB("files", "SELECT path, status, added, deleted FROM commit_files cf JOIN commits c ON c.id = cf.commit_id"
+		     " WHERE c.sha = ? ORDER BY path", kfiles);
+	SUB("trailers", "SELECT kind, raw, value, ref_id, ref_subject, hint, malformed FROM trailers t"
+			" JOIN commits c ON c.id = t.commit_id WHERE c.sha = ? ORDER BY seq", ktr);
+	SUB("relations", "SELECT r.kind, r.ref_id, r.target_sha, r.state, r.candidates, tc.subject FROM relations r"
+			 " JOIN commits c ON c.id = r.commit_id LEFT JOIN commits tc ON tc.sha = r.target_sha"
+			 " WHERE c.sha = ? ORDER BY r.kind, r.ref_id", krel);
+	SUB("branches", "SELECT b.name, bc.release, bc.reachable FROM branch_commits bc JOIN branches b ON b.id = bc.branch_id"
+			" JOIN commits c ON c.id = bc.commit_id WHERE c.sha = ? ORDER BY b.name", kin);
+	/* who points at this commit: backports, fixes of it, reverts of it */
+	SUB("referenced_by", "SELECT c.sha, c.subject, b.name, bc.release, r.kind FROM relations r"
+			     " JOIN commits c ON c.id = r.commit_id"
+			     " LEFT JOIN branch_commits bc ON bc.commit_id = c.id AND bc.reachable = 1"
+			     " LEFT JOIN branches b ON b.id = bc.branch_id"
+			     " WHERE r.target_sha = ? ORDER BY r.kind, b.name, c.sha", kback);
+#undef SUB
+	*out = o;
+	o = NULL;
+out:
+	json_decref(o);
+	return error;
+}
