@@ -197,6 +197,10 @@ static const char *const cve_steps[] = {
 	"  url TEXT NOT NULL,"
 	"  PRIMARY KEY (cve_id, seq)"
 	");",
+	NULL
+};
+
+/*
  * backport: one row per `patchgap backport` run.
  *  backport_runs  the outcome (present|clean|with-deps|conflict), the series
  *                 applied (upstream ids in order, space separated), what was
