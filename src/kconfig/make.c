@@ -435,7 +435,7 @@ static int call_function(pg_mk *mk, const char *fn, size_t fnlen, const char *bo
 		int rec;
 		const char *def;
 		struct kvar *saved[8];
-		char num[4];
+		char num[24];
 
 		if ((error = expand_to(mk, a[0], l[0], &t[0])) < 0)
 			goto out;
