@@ -425,6 +425,12 @@ int pg_affect__eval(struct pg_affect__eval *e, pg_affect_index *ix, const struct
 				}
 			} else if ((r = carrier(v, intro[i], &how, &rv)) && !rv && (!best || r->order < best->order)) {
 				best = r;
+			} else if (!r && I) {
+				/* an unannotated pick of the introducer (vendor trees) */
+				double conf;
+				if ((r = by_subject(ix, v, I, &conf)) && !pg_strmap_get(&v->reverted, r->sha, NULL) &&
+				    (!best || r->order < best->order))
+					best = r;
 			}
 		}
 		if (best) {

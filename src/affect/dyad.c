@@ -76,18 +76,44 @@ int pg_affect__resolve_target(pg_affect__strs *fixes, pg_affect__strs *intro, ch
 			return rc;
 		if (!state_ok)
 			return pg_error_setc(PG_ENOTFOUND, "%s is not in the database (run 'patchgap cve import')", cve);
-		if ((error = pg_store_prepare(&st, ix->store, "SELECT sha FROM cve_fixes WHERE cve_id = ? ORDER BY sha")) < 0)
+		/*
+		 * The mainline fix commits: the .sha1 list when the record has one;
+		 * otherwise (CVE JSON only) the range ends that are on mainline,
+		 * since the others are the stable branches' copies.
+		 */
+		if ((error = pg_store_prepare(&st, ix->store,
+					      "SELECT f.sha, f.source, coalesce(c.on_mainline, 0) FROM cve_fixes f"
+					      " LEFT JOIN commits c ON c.sha = f.sha WHERE f.cve_id = ?"
+					      " ORDER BY CASE f.source WHEN 'sha1' THEN 0 ELSE 1 END, f.sha")) < 0)
 			return error;
 		pg_stmt_bind_text(st, 1, cve);
-		while (!error && (rc = pg_stmt_step(st)) > 0)
-			error = strs_add(fixes, pg_stmt_text(st, 0));
+		{
+			int have_sha1 = 0;
+			pg_affect__strs other = PG_VEC_INIT, unknown = PG_VEC_INIT;
+			while (!error && (rc = pg_stmt_step(st)) > 0) {
+				const char *src = pg_stmt_text(st, 1);
+				if (!strcmp(src, "sha1")) {
+					have_sha1 = 1;
+					error = strs_add(fixes, pg_stmt_text(st, 0));
+				} else if (!have_sha1) {
+					error = strs_add(pg_stmt_int(st, 2) ? &other : &unknown, pg_stmt_text(st, 0));
+				}
+			}
+			for (size_t i = 0; !error && !have_sha1 && i < other.len; i++)
+				error = strs_add(fixes, other.ptr[i]);
+			for (size_t i = 0; !error && !have_sha1 && !other.len && i < unknown.len; i++)
+				error = strs_add(fixes, unknown.ptr[i]);
+			pg_affect__strs_release(&other);
+			pg_affect__strs_release(&unknown);
+		}
 		pg_stmt_free(st);
 		if (!error && rc < 0)
 			error = rc;
 		if (error)
 			return error;
 		if ((error = pg_store_prepare(&st, ix->store,
-					      "SELECT sha FROM cve_introducers WHERE cve_id = ? AND source = 'vulnerable' ORDER BY sha")) < 0)
+					      "SELECT DISTINCT sha FROM cve_introducers WHERE cve_id = ?"
+					      " AND source IN ('vulnerable', 'dyad_override') ORDER BY sha")) < 0)
 			return error;
 		pg_stmt_bind_text(st, 1, cve);
 		while (!error && (rc = pg_stmt_step(st)) > 0)
@@ -191,7 +217,9 @@ int pg_affect_fix(json_t **out, pg_affect_index *ix, const char *id)
 				snprintf(best.reason, sizeof(best.reason), "no fix commit known");
 			}
 			pg_json_set(br, view->name, eval_json(&best));
-			if (best.status == PG_AFFECT_AFFECTED || best.status == PG_AFFECT_FIXED) {
+			/* dyad lines describe upstream lines of development only */
+			if ((best.status == PG_AFFECT_AFFECTED || best.status == PG_AFFECT_FIXED) &&
+			    strcmp(view->kind, "vendor")) {
 				char line[200];
 				snprintf(line, sizeof(line), "%s:%s:%s:%s", best.vuln_version, best.vuln_sha,
 					 best.fix_version, best.fix_sha);

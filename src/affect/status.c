@@ -131,8 +131,8 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 		pg_stmt *b = NULL;
 		const struct pg_affect__commit *c;
 		if ((error = pg_ingest_resolve(sha, ix->store, target)) < 0) {
-			if (error == PG_ENOTFOUND)
-				pg_error_setc(PG_ENOTFOUND, "'%s' is neither a tracked branch nor an ingested commit", target);
+			if (error == PG_ENOTFOUND || (error == PG_EINVALID && pg_str_hexlen(target, 41) != strlen(target)))
+				error = pg_error_setc(PG_ENOTFOUND, "'%s' is neither a tracked branch nor an ingested commit", target);
 			goto out;
 		}
 		if ((error = pg_store_prepare(&b, ix->store,

@@ -476,6 +476,23 @@ static int store_trailers(struct ingest *in, uint32_t cid, const char *msg)
 			pg_stmt_bind_text(in->ins_rel, 2, rk);
 			pg_stmt_bind_text(in->ins_rel, 3, t->ref_id);
 			error = pg_stmt_exec(in->ins_rel);
+		} else if (t->kind == PG_TR_FIXES && t->malformed && t->value) {
+			/*
+			 * A too-short id ("Fixes: 819955") is malformed, yet when it
+			 * is unique in the history it still names the introducer:
+			 * try it, the resolver marks it ambiguous otherwise.
+			 */
+			size_t n = pg_str_hexlen(t->value, 41);
+			char ref[41];
+			if (n >= 6 && n <= 40 && (t->value[n] == '\0' || t->value[n] == ' ')) {
+				memcpy(ref, t->value, n);
+				ref[n] = '\0';
+				pg_str_lower(ref);
+				pg_stmt_bind_int(in->ins_rel, 1, cid);
+				pg_stmt_bind_text(in->ins_rel, 2, rk);
+				pg_stmt_bind_text(in->ins_rel, 3, ref);
+				error = pg_stmt_exec(in->ins_rel);
+			}
 		}
 	}
 	pg_trailers_release(&tr);

@@ -401,6 +401,12 @@ out:
 	return error;
 }
 
+static int has_suffix(const char *s, const char *sfx)
+{
+	size_t n = strlen(s), m = strlen(sfx);
+	return n >= m && !strcmp(s + n - m, sfx);
+}
+
 static int is_c_like(const char *path)
 {
 	const char *dot = strrchr(path, '.');
@@ -449,8 +455,15 @@ static int file_verdict(pg_kfile_verdict *out, const struct dfile *df, const pg_
 		out->evidence = pg_strdup("file is created by the patch");
 		return out->evidence ? 0 : PG_ENOMEM;
 	}
-	if (out->build == PG_KBUILD_NOT_BUILT || !is_c_like(path) || !df->hunks.len || !tree)
+	if (out->build == PG_KBUILD_NOT_BUILT || !is_c_like(path) || !df->hunks.len || !tree) {
+		const char *why = out->build == PG_KBUILD_NOT_BUILT ? "not evaluated: the file is not built"
+				  : !is_c_like(path) ? "not evaluated: not a C or assembly file"
+				  : "not evaluated: no tree to read";
+		for (size_t i = 0; i < out->nhunks; i++)
+			if (!(out->hunks[i].evidence = pg_strdup(why)))
+				return PG_ENOMEM;
 		return 0;
+	}
 	error = tree->read(&content, path, tree->payload);
 	if (error == PG_ENOTFOUND) {
 		error = 0;
@@ -484,7 +497,10 @@ static int file_verdict(pg_kfile_verdict *out, const struct dfile *df, const pg_
 			all_disabled = 0;
 			continue;
 		}
-		if ((error = eval_hunk(hv, h, skip, at, cfg, path, pg_buf_cstr(&content), content.len, out->build)) < 0)
+		/* a header is compiled into built-in and modular units alike: its
+		 * "#ifdef MODULE" stays undecided */
+		if ((error = eval_hunk(hv, h, skip, at, cfg, path, pg_buf_cstr(&content), content.len,
+				       has_suffix(path, ".h") ? PG_KBUILD_POSSIBLE : out->build)) < 0)
 			goto out;
 		any_enabled |= hv->cond == PG_KCOND_ENABLED;
 		any_unknown |= hv->cond == PG_KCOND_UNKNOWN;
@@ -518,17 +534,19 @@ int pg_kconfig_diff(pg_kpatch_verdict *out, const pg_kbuild *kb, const pg_ktree 
 	memset(out, 0, sizeof(*out));
 	if ((error = parse_diff(&files, diff, len)) < 0)
 		goto out;
-	if (!(out->files = calloc(files.len, sizeof(*out->files)))) {
+	if (!(out->files = calloc(files.len ? files.len : 1, sizeof(*out->files)))) {
 		error = pg_error_setc(PG_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < files.len; i++) {
-		pg_kfile_verdict *fv = &out->files[i];
+		pg_kfile_verdict *fv = &out->files[out->nfiles];
 		if (!files.ptr[i].old_path && !files.ptr[i].new_path)
-			continue;
-		if ((error = file_verdict(fv, &files.ptr[i], kb, tree, cfg)) < 0)
+			continue; /* a header we could not read names: nothing to judge */
+		if ((error = file_verdict(fv, &files.ptr[i], kb, tree, cfg)) < 0) {
+			pg_kfile_verdict_release(fv);
 			goto out;
-		out->nfiles = i + 1;
+		}
+		out->nfiles++;
 		if (!files.ptr[i].old_path)
 			continue; /* created files hold no vulnerable code */
 		considered++;
@@ -547,7 +565,6 @@ int pg_kconfig_diff(pg_kpatch_verdict *out, const pg_kbuild *kb, const pg_ktree 
 		} else if (fv->status == PG_VEX_AFFECTED)
 			any_aff = 1;
 	}
-	out->nfiles = files.len;
 	if (considered && not_aff == considered) {
 		out->status = PG_VEX_NOT_AFFECTED;
 		out->justification = all_cnp ? PG_VEX_CODE_NOT_PRESENT : PG_VEX_VULNERABLE_CODE_NOT_IN_EXECUTE_PATH;

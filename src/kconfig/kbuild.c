@@ -286,6 +286,15 @@ static int add_word(struct walk *w, pg_mk *mk, const char *dir, const char *tok,
 			return PG_ENOMEM;
 		error = record(w->kb, path, state, reason, NULL);
 	}
+	else if (n > 4 && !strcmp(tok + n - 4, ".lds")) {
+		/* linker scripts come from x.lds.S */
+		pg_buf p = PG_BUF_INIT;
+		if ((error = pg_buf_printf(&p, "%s.o", tok)) == 0 && (path = path_join(dir, p.ptr)) != NULL)
+			error = record(w->kb, path, state, reason, NULL);
+		else if (!error)
+			error = PG_ENOMEM;
+		pg_buf_release(&p);
+	}
 	/* other words (foo.a, flags) name no source file */
 out:
 	free(path);
@@ -371,7 +380,106 @@ static int read_dir_makefile(pg_mk *mk, const char *dir)
 	return PG_ENOTFOUND;
 }
 
-static const char *const dropped_lists[] = { "obj-", "obj-n", "lib-", "lib-n", "subdir-", "subdir-n" };
+/* Lists whose words are not built.  Not "subdir-": Kbuild uses it for
+ * "make clean" of directories built by other means (arch/x86/boot). */
+static const char *const dropped_lists[] = { "obj-", "obj-n", "lib-", "lib-n" };
+
+/* Directories a recipe builds with $(MAKE) $(build)=dir: possibly built, whole subtree. */
+static int note_recipe_dirs(pg_kbuild *kb, const pg_mk *mk)
+{
+	for (size_t i = 0; i < mk->recipe_dirs.len; i++) {
+		char *item = pg_strdup(mk->recipe_dirs.ptr[i]), *tab, *why;
+		pg_buf msg = PG_BUF_INIT;
+		int error;
+		if (!item)
+			return PG_ENOMEM;
+		tab = strchr(item, '\t');
+		*tab = '\0';
+		pg_kconfig__normpath(item, 0);
+		error = pg_buf_printf(&msg, "%s/ is built by a recipe, outside the obj-y lists: %s", item, tab + 1);
+		why = error < 0 ? NULL : pg_buf_detach(&msg);
+		pg_buf_release(&msg);
+		if (!why || pg_strmap_get(&kb->maybe, item, NULL) || pg_strmap_set(&kb->maybe, item, why) < 0)
+			free(why);
+		free(item);
+		if (error < 0)
+			return error;
+	}
+	return 0;
+}
+
+/* Is base.o named by an obj-/lib- list of this directory (any state)? */
+static int listed_object(const pg_mk *mk, const char *base)
+{
+	const char *k;
+	void *v;
+	size_t n = strlen(base);
+	for (size_t i = 0; pg_strmap_next(&mk->lists, &i, &k, &v);) {
+		const struct pg_mk_list *l = v;
+		if (strncmp(k, "obj-", 4) && strncmp(k, "lib-", 4))
+			continue;
+		for (size_t j = 0; j < l->recs.len; j++) {
+			const char *t = l->recs.ptr[j].tok;
+			if (!strncmp(t, base, n) && !strcmp(t + n, ".o"))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Objects built by custom rules, not by obj-y/obj-m: words of "targets" and of
+ * X-y/X-objs/X-m lists where X.o is no object of this directory (the vDSO's
+ * vobjs-y, for instance).  They are only "possibly built".
+ */
+static int other_lists(struct walk *w, const pg_mk *mk, const struct walk_item *it)
+{
+	static const char *const kbuild_vars[] = { "obj", "lib", "subdir", "ccflags", "asflags", "ldflags",
+		"cflags", "subdir-ccflags", "subdir-asflags", "hostprogs", "always", "extra", "userprogs",
+		"header-test", "no-header-test", "clean-files", "clean-dirs", "host-csharedlibs", "targets", NULL };
+	const char *k;
+	void *v;
+	int error = 0;
+	for (size_t i = 0; !error && pg_strmap_next(&mk->lists, &i, &k, &v);) {
+		const struct pg_mk_list *l = v;
+		const char *dash = strrchr(k, '-');
+		char base[256];
+		int skip = 0;
+		if (strcmp(k, "targets")) {
+			if (!dash || (size_t)(dash - k) >= sizeof(base))
+				continue;
+			if (strcmp(dash + 1, "y") && strcmp(dash + 1, "m") && strcmp(dash + 1, "objs"))
+				continue;
+			memcpy(base, k, (size_t)(dash - k));
+			base[dash - k] = '\0';
+			for (size_t j = 0; kbuild_vars[j]; j++)
+				skip |= !strcmp(base, kbuild_vars[j]) || !strncmp(base, "CFLAGS_", 7) ||
+					!strncmp(base, "AFLAGS_", 7);
+			if (skip || listed_object(mk, base))
+				continue;
+		}
+		for (size_t j = 0; !error && j < l->recs.len; j++) {
+			const struct pg_mk_rec *rec = &l->recs.ptr[j];
+			size_t n = strlen(rec->tok);
+			char *path, *chain;
+			pg_buf why = PG_BUF_INIT;
+			if ((rec->flags & PG_MK_REC_INACTIVE) || n < 3 || strcmp(rec->tok + n - 2, ".o"))
+				continue;
+			if (!(path = path_join(mk->dir, rec->tok)))
+				return PG_ENOMEM;
+			if ((error = pg_buf_printf(&why, "%s (not an obj-y/obj-m list: built by a custom rule?)",
+						   mk->origins.ptr[rec->origin])) == 0) {
+				chain = join_reason(why.ptr, it->reason);
+				error = chain ? record(w->kb, path, state_min(PG_KBUILD_POSSIBLE, it->state), chain, NULL)
+					      : PG_ENOMEM;
+				free(chain);
+			}
+			pg_buf_release(&why);
+			free(path);
+		}
+	}
+	return error;
+}
 
 static int eval_dir(struct walk *w, const struct walk_item *it)
 {
@@ -415,7 +523,11 @@ static int eval_dir(struct walk *w, const struct walk_item *it)
 	    (error = add_list(w, &mk, it->dir, "lib-y", PG_KBUILD_BUILTIN, it->state, it->reason, 0)) < 0 ||
 	    (error = add_list(w, &mk, it->dir, "subdir-y", PG_KBUILD_BUILTIN, it->state, it->reason, 1)) < 0 ||
 	    (error = add_list(w, &mk, it->dir, "subdir-ym", PG_KBUILD_BUILTIN, it->state, it->reason, 1)) < 0 ||
-	    (error = add_list(w, &mk, it->dir, "subdir-m", PG_KBUILD_MODULE, it->state, it->reason, 1)) < 0)
+	    (error = add_list(w, &mk, it->dir, "subdir-m", PG_KBUILD_MODULE, it->state, it->reason, 1)) < 0 ||
+	    (error = add_list(w, &mk, it->dir, "extra-y", PG_KBUILD_BUILTIN, it->state, it->reason, 0)) < 0 ||
+	    (error = add_list(w, &mk, it->dir, "always-y", PG_KBUILD_BUILTIN, it->state, it->reason, 0)) < 0)
+		goto out;
+	if ((error = note_recipe_dirs(kb, &mk)) < 0 || (error = other_lists(w, &mk, it)) < 0)
 		goto out;
 	for (size_t i = 0; i < sizeof(dropped_lists) / sizeof(dropped_lists[0]); i++)
 		if ((error = add_list(w, &mk, it->dir, dropped_lists[i], PG_KBUILD_NOT_BUILT, it->state,
@@ -534,7 +646,7 @@ int pg_kbuild_eval(pg_kbuild **out, const pg_ktree *tree, const pg_kconfig *cfg)
 	/* arch/$(SRCARCH)/Makefile: core-y, drivers-y, libs-y and exported variables (BITS...) */
 	if ((error = setup_mk(&w, &arch, "")) < 0)
 		goto out;
-	if ((error = pg_mk_read_text(&arch, "Makefile", arch_defaults, sizeof(arch_defaults) - 1)) < 0)
+	if ((error = pg_mk_read_text(&arch, "top-level Makefile defaults", arch_defaults, sizeof(arch_defaults) - 1)) < 0)
 		goto out;
 	if (srcarch) {
 		snprintf(archmk, sizeof(archmk), "arch/%s/Makefile", srcarch);
@@ -548,6 +660,8 @@ int pg_kbuild_eval(pg_kbuild **out, const pg_ktree *tree, const pg_kconfig *cfg)
 			goto out;
 	}
 	w.arch = &arch;
+	if ((error = note_recipe_dirs(kb, &arch)) < 0)
+		goto out;
 
 	/* the top: Kbuild's obj-y, plus the arch lists */
 	if ((error = setup_mk(&w, &root, "")) < 0)

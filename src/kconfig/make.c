@@ -66,6 +66,9 @@ void pg_mk_release(pg_mk *mk)
 	for (size_t i = 0; i < mk->missing.len; i++)
 		free(mk->missing.ptr[i]);
 	pg_vec_release(&mk->missing);
+	for (size_t i = 0; i < mk->recipe_dirs.len; i++)
+		free(mk->recipe_dirs.ptr[i]);
+	pg_vec_release(&mk->recipe_dirs);
 	for (size_t i = 0; i < mk->origins.len; i++)
 		free(mk->origins.ptr[i]);
 	pg_vec_release(&mk->origins);
@@ -815,7 +818,7 @@ int pg_mk_expand(pg_mk *mk, const char *s, pg_buf *out)
 
 static int is_list_name(const char *name)
 {
-	return strchr(name, '-') != NULL;
+	return strchr(name, '-') != NULL || !strcmp(name, "targets");
 }
 
 struct pg_mk_list *pg_mk_list_get(const pg_mk *mk, const char *name)
@@ -1132,8 +1135,36 @@ static int handle_line(pg_mk *mk, struct reader *r, char *raw, int tab_start)
 	}
 	if (!*l)
 		return 0;
-	if (tab_start && r->rule_ctx)
-		return 0; /* recipe line */
+	if (tab_start && r->rule_ctx) {
+		/* A recipe.  "$(MAKE) $(build)=dir" builds dir outside the obj-y
+		 * lists (arch/x86/boot for bzImage, vdso...): remember dir. */
+		const char *b = strstr(l, "$(build)=");
+		if (b && ctx_state(r) != C_FALSE) {
+			pg_buf d = PG_BUF_INIT, e = PG_BUF_INIT;
+			const char *p = b + 9, *q = p;
+			int depth = 0;
+			while (*q && (depth || !is_ws(*q))) {
+				depth += *q == '(' ? 1 : *q == ')' ? -1 : 0;
+				q++;
+			}
+			if (!(error = expand_to(mk, p, (size_t)(q - p), &d)) && !(error = pg_buf_grow(&d, 0))) {
+				char *dir = pg_str_trim(d.ptr);
+				if (*dir && !strchr(dir, PG_MK_UNKNOWN) && !strchr(dir, ' ')) {
+					char *item;
+					if (!(error = pg_buf_printf(&e, "%s\t%s:%u: %.120s", dir, mk->file, mk->line, l))) {
+						item = pg_buf_detach(&e);
+						if (!item || pg_vec_push(&mk->recipe_dirs, item) < 0) {
+							free(item);
+							error = pg_error_setc(PG_ENOMEM, "out of memory");
+						}
+					}
+				}
+			}
+			pg_buf_release(&d);
+			pg_buf_release(&e);
+		}
+		return error;
+	}
 	/* conditionals are seen even in false branches, to track nesting */
 	if ((kwi = is_cond_kw(l, &kw_end)) != 0)
 		return handle_cond(mk, r, l, kwi, kw_end, 0);

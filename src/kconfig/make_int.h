@@ -37,8 +37,9 @@ typedef struct pg_mk {
 	char *dir;               /* directory being evaluated ("" = top) */
 	pg_strmap vars;          /* name -> struct kvar * */
 	pg_strmap lists;         /* name -> struct pg_mk_list * */
-	pg_strmap exports;
-	PG_VEC(char *) missing;  /* "file:line: included file 'x' not found" per missing include, path first */       /* names given to "export NAME" (possibly before being set) */
+	pg_strmap exports;       /* names given to "export NAME" (possibly before being set) */
+	PG_VEC(char *) missing;  /* tree paths of included makefiles that do not exist */
+	PG_VEC(char *) recipe_dirs; /* "dir\tfile:line: recipe" for recipes running $(build)=dir */
 	PG_VEC(char *) origins;  /* "file:line: text [CONFIG_X=y] (inside ...)" */
 	int uncertain;           /* some syntax was not understood */
 	char *uncertain_reason;  /* the first such warning */

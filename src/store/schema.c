@@ -233,9 +233,31 @@ static const char *const backport_steps[] = {
 	NULL
 };
 
+/*
+ * advise: the revision ledger of published advisories.
+ *  advisories     one row per (document, revision): the content hash of the
+ *                 model that revision was generated from, its date (taken
+ *                 from the data, not the clock) and a one-line summary.  A
+ *                 later run with an unchanged hash reuses the history; a
+ *                 changed one appends the next revision.
+ */
+static const char *const advise_steps[] = {
+	"CREATE TABLE advisories ("
+	"  doc_id TEXT NOT NULL,"
+	"  revision INTEGER NOT NULL,"
+	"  scope TEXT NOT NULL,"
+	"  content_hash TEXT NOT NULL,"
+	"  revision_date INTEGER NOT NULL,"
+	"  summary TEXT NOT NULL,"
+	"  PRIMARY KEY (doc_id, revision)"
+	");",
+	NULL
+};
+
 const struct pg_schema_module pg_store__schema[] = {
 	{ "ingest", ingest_steps },
 	{ "cve", cve_steps },
 	{ "backport", backport_steps },
+	{ "advise", advise_steps },
 	{ NULL, NULL }
 };

@@ -25,3 +25,28 @@ finish() { [ "$NFAIL" = 0 ] || { echo "$NFAIL checks failed"; exit 1; }; }
 # tick: advance a fake clock so commits get distinct, deterministic dates
 TICK=1700000000
 tick() { TICK=$((TICK + 3600)); export GIT_AUTHOR_DATE="@$TICK +0000" GIT_COMMITTER_DATE="@$TICK +0000"; }
+
+# gen_repo SCALE SEED: a generated kernel-shaped history (cached per build dir,
+# since generating is slower than the tests that read it).  Sets $GEN (the
+# repo) and $TRUTH (its ground truth), and writes $T/patchgap.conf tracking
+# every branch of the truth file.
+gen_repo() {
+	local scale=$1 seed=$2 cache=${PATCHGAP_BUILD:-$SRC/build}/gen-cache/$1-$2 data=()
+	[ -n "$SHARED" ] && data=(--data "$SHARED") || data=(--no-data)
+	if [ ! -f "$cache/done" ]; then
+		rm -rf "$cache"; mkdir -p "$cache"
+		python3 "$SRC/tools/gen-history.py" --out "$cache/repo" --seed "$seed" --scale "$scale" \
+			--truth "$cache/truth.json" "${data[@]}" >"$cache/gen.log" 2>&1 || { cat "$cache/gen.log"; return 1; }
+		touch "$cache/done"
+	fi
+	GEN=$cache/repo TRUTH=$cache/truth.json
+	python3 - "$TRUTH" "$GEN" > "$T/patchgap.conf" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+print("[core]\n\trepository = %s\n\tdatabase = %s" % (sys.argv[2], "patchgap.db"))
+for name, b in sorted(t['branches'].items(), key=lambda kv: (kv[1]['kind'] != 'mainline', kv[0])):
+    print('[branch "%s"]\n\tkind = %s' % (name, b['kind']))
+    if b['kind'] == 'vendor':
+        print('\tbase = %s' % b['parent'])
+PY
+}

@@ -1,0 +1,82 @@
+#!/bin/bash
+# bench-ingest.sh - ingest speed, incremental speed, memory and database size on a
+# generated kernel-shaped history, against `git log --no-renames --name-only`
+# over the same refs measured in the same run.
+#
+#   bench/bench-ingest.sh [SCALE] [WORKDIR]     SCALE: small|medium|large|huge (default medium)
+#
+# Targets (issue 2): full ingest <= 1.2x git log; +1,000 commits < 1 s;
+# peak memory < 2 GB at 1.5M commits.  Also reports `status` over every
+# CVE x branch (issue 4 target: < 2 s for ~15,000 CVEs x 20 branches).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SCALE=${1:-medium}
+W=${2:-/tmp/patchgap-bench-$SCALE}
+PG=$ROOT/build/cli/patchgap
+[ -x "$PG" ] || { meson setup build >/dev/null; ninja -C build >/dev/null; }
+mkdir -p "$W"
+data=(--no-data); [ -d "$ROOT/../shared/data" ] && data=(--data "$ROOT/../shared/data")
+if [ ! -f "$W/gen.done" ]; then
+	rm -rf "$W/repo"
+	/usr/bin/time -f "%e" -o "$W/gen.time" python3 tools/gen-history.py --out "$W/repo" --seed 1 --scale "$SCALE" \
+		--truth "$W/truth.json" "${data[@]}" >/dev/null
+	# libgit2 1.5 reads only generation-v1 commit-graphs (measured 5-10x faster walks)
+	git -C "$W/repo" -c commitGraph.generationVersion=1 commit-graph write --reachable
+	touch "$W/gen.done"
+fi
+python3 - "$W/truth.json" "$W/repo" > "$W/patchgap.conf" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+print("[core]\n\trepository = %s\n\tdatabase = patchgap.db" % sys.argv[2])
+for name, b in sorted(t['branches'].items(), key=lambda kv: (kv[1]['kind'] != 'mainline', kv[0])):
+    print('[branch "%s"]\n\tkind = %s' % (name, b['kind']))
+    if b['kind'] == 'vendor':
+        print('\tbase = %s' % b['parent'])
+PY
+cd "$W"
+ncommits=$(git -C repo rev-list --all --count)
+refs=$(sed -n 's/^\[branch "\(.*\)"\]/refs\/heads\/\1/p' patchgap.conf)
+secs() { /usr/bin/time -f "%e %M" -o "$W/t.out" "$@" >/dev/null 2>&1; cat "$W/t.out"; }
+
+read git_s git_kb < <(secs git -C repo log --no-renames --name-only --format=%H $refs)
+rm -f patchgap.db*
+read pg_s pg_kb < <(secs "$PG" --conf patchgap.conf ingest)
+rm -f nostat.db*
+read pgn_s pgn_kb < <(secs "$PG" --conf patchgap.conf --db nostat.db ingest --no-diffstat)
+dbsize=$(du -k patchgap.db | cut -f1)
+
+# +1,000 commits on master, then an incremental run
+git -C repo branch -f bench-base master
+{
+	for i in $(seq 1 1000); do
+		printf 'commit refs/heads/master\ncommitter Bench <b@example.org> %d +0000\ndata <<EOM\nbench: change %d\nEOM\n' $((2000000000 + i)) "$i"
+		[ "$i" = 1 ] && printf 'from refs/heads/master^0\n'
+		printf 'M 100644 inline bench/file%d.c\ndata <<EOM\nint x%d;\nEOM\n\n' $((i % 50)) "$i"
+	done
+} | git -C repo fast-import --quiet
+read inc_s inc_kb < <(secs "$PG" --conf patchgap.conf ingest)
+git -C repo update-ref refs/heads/master bench-base   # restore for the next run
+read noop_s noop_kb < <(secs "$PG" --conf patchgap.conf --db nostat.db ingest)
+
+# status over every CVE x branch
+python3 "$ROOT/tools/truth-to-cna.py" truth.json vulns >/dev/null
+"$PG" --conf patchgap.conf cve import vulns >/dev/null 2>&1 || true
+ncve=$(sqlite3 patchgap.db "select count(*) from cves")
+nbr=$(sqlite3 patchgap.db "select count(*) from branches")
+start=$(date +%s.%N)
+for b in $(sed -n 's/^\[branch "\(.*\)"\]/\1/p' patchgap.conf); do "$PG" --conf patchgap.conf status "$b" --json >/dev/null; done
+end=$(date +%s.%N)
+status_s=$(echo "$end - $start" | bc)
+
+ratio() { echo "scale=2; $1 / $2" | bc; }
+cat <<REPORT
+patchgap ingest benchmark ($SCALE, $ncommits commits, $(echo $refs | wc -w) refs; generated in $(cat "$W/gen.time") s)
+  git log --no-renames --name-only      ${git_s} s   (baseline)
+  patchgap ingest (with diffstat)       ${pg_s} s   ratio $(ratio "$pg_s" "$git_s")x   peak $((pg_kb / 1024)) MB
+  patchgap ingest --no-diffstat         ${pgn_s} s   ratio $(ratio "$pgn_s" "$git_s")x   peak $((pgn_kb / 1024)) MB
+  incremental +1,000 commits            ${inc_s} s
+  incremental, nothing new              ${noop_s} s
+  database size                         $((dbsize / 1024)) MB ($(echo "scale=0; $dbsize * 1024 / $ncommits" | bc) bytes/commit)
+  status, $ncve CVEs x $nbr branches      ${status_s} s (one process per branch)
+REPORT

@@ -1,0 +1,191 @@
+/*
+ * report_store.c - the patch-gap report's input from the database: for
+ * every tracked non-mainline branch (or one), every published CVE whose fix
+ * the affectedness engine finds affected or fixed there (pg_affect_status
+ * with include_fixed), with its dates:
+ *   upstream_date          the mainline fix commit's committer date
+ *   mainline_release(_date) commits.mainline_release and its tag's date
+ *   branch_sha/_date       the branch's commit carrying the fix
+ *   branch_tag(_date)      the branch's release containing it
+ *                          (branch_commits.release) and its tag's date
+ *   stable_release(_date)  the same as the branch tag on a stable branch
+ *   cve_date               cves.published
+ * priority is the CVE's CVSS severity, lowercased; subsystem the first path
+ * component of the fix's first file (two for drivers/, arch/, fs/, net/
+ * where a second exists); bug_class a provisional keyword reading of the
+ * subject until the classifier provides one.  Classifier dates are not in
+ * the database yet (0).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "advise/advise_int.h"
+#include "patchgap/affect.h"
+#include "util/str.h"
+#include "util/banned.h"
+
+static const char *jstr(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* One row of a one-column-or-two query with a text parameter. */
+static int query1(pg_store *s, const char *sql, const char *p1, const char *p2, char **text, int64_t *num)
+{
+	pg_stmt *st = NULL;
+	int error, rc;
+	if ((error = pg_store_prepare(&st, s, sql)) < 0)
+		return error;
+	pg_stmt_bind_text(st, 1, p1);
+	if (p2)
+		pg_stmt_bind_text(st, 2, p2);
+	if ((rc = pg_stmt_step(st)) > 0) {
+		if (text && (error = pg_advise_set(text, pg_stmt_text(st, 0))) < 0)
+			goto out;
+		if (num)
+			*num = pg_stmt_int(st, text ? 1 : 0);
+	}
+	error = rc < 0 ? rc : 0;
+out:
+	pg_stmt_free(st);
+	return error;
+}
+
+static const char *bug_class(const char *subject)
+{
+	static const struct {
+		const char *kw, *cls;
+	} map[] = {
+		{ "use-after-free", "use-after-free" }, { "use after free", "use-after-free" }, { "uaf", "use-after-free" },
+		{ "double free", "double-free" }, { "double-free", "double-free" },
+		{ "out-of-bounds", "out-of-bounds" }, { "out of bounds", "out-of-bounds" }, { "overflow", "out-of-bounds" },
+		{ "oob", "out-of-bounds" }, { "null", "null-deref" }, { "leak", "leak" }, { "uninit", "uninitialized" },
+		{ "race", "concurrency" }, { "deadlock", "concurrency" }, { "lock", "concurrency" },
+	};
+	for (size_t i = 0; subject && i < sizeof(map) / sizeof(map[0]); i++)
+		if (pg_str_find_ci(subject, map[i].kw))
+			return map[i].cls;
+	return "other";
+}
+
+static int subsystem(char **out, pg_store *s, const char *fix)
+{
+	char *path = NULL;
+	int error = query1(s, "SELECT f.path FROM commit_files f JOIN commits c ON c.id = f.commit_id"
+			      " WHERE c.sha = ? ORDER BY f.path", fix, NULL, &path, NULL);
+	if (error == 0 && path) {
+		char *slash = strchr(path, '/');
+		if (slash && (!strncmp(path, "drivers/", 8) || !strncmp(path, "arch/", 5) || !strncmp(path, "fs/", 3) ||
+			      !strncmp(path, "net/", 4)) && strchr(slash + 1, '/'))
+			*strchr(slash + 1, '/') = 0;
+		else if (slash)
+			*slash = 0;
+		error = pg_advise_set(out, path);
+	}
+	free(path);
+	return error;
+}
+
+static int add_entry(pg_report_input *in, pg_store *s, const char *branch, int stable, json_t *e)
+{
+	pg_report_fix *f;
+	const char *fix = jstr(e, "fix"), *by = jstr(e, "fixed_by"), *sev = jstr(e, "severity");
+	char *pub = NULL;
+	int error;
+
+	if (!fix || !jstr(e, "id"))
+		return 0;
+	if ((error = pg_report_input_add(&f, in, jstr(e, "id"), branch)) < 0 ||
+	    (error = pg_advise_set(&f->subject, jstr(e, "subject"))) < 0 ||
+	    (error = pg_advise_set(&f->upstream_sha, fix)) < 0 ||
+	    (error = pg_advise_set(&f->bug_class, bug_class(jstr(e, "subject")))) < 0 ||
+	    (error = subsystem(&f->subsystem, s, fix)) < 0)
+		return error;
+	if (sev && (error = pg_advise_set(&f->priority, sev)) < 0)
+		return error;
+	if (f->priority)
+		pg_str_lower(f->priority);
+	if ((error = query1(s, "SELECT mainline_release, committer_time FROM commits WHERE sha = ?", fix, NULL,
+			    &f->mainline_release, &f->upstream_date)) < 0)
+		return error;
+	if (f->mainline_release &&
+	    (error = query1(s, "SELECT tag_time FROM tags WHERE name = ?", f->mainline_release, NULL, NULL,
+			    &f->mainline_release_date)) < 0)
+		return error;
+	if (by && pg_str_is_sha(by)) {
+		if ((error = pg_advise_set(&f->branch_sha, by)) < 0 ||
+		    (error = query1(s, "SELECT committer_time FROM commits WHERE sha = ?", by, NULL, NULL, &f->branch_date)) < 0 ||
+		    (error = query1(s, "SELECT bc.release FROM branch_commits bc JOIN branches b ON b.id = bc.branch_id"
+				       " JOIN commits c ON c.id = bc.commit_id WHERE c.sha = ? AND b.name = ?",
+				    by, branch, &f->branch_tag, NULL)) < 0)
+			return error;
+		/* the fix reached this branch through its base (mainline): then it is in since the fork */
+		if (!f->branch_date)
+			f->branch_date = f->upstream_date;
+		if (f->branch_tag && (error = query1(s, "SELECT tag_time FROM tags WHERE name = ?", f->branch_tag, NULL, NULL,
+						     &f->branch_tag_date)) < 0)
+			return error;
+		if (stable && f->branch_tag) {
+			if ((error = pg_advise_set(&f->stable_release, f->branch_tag)) < 0)
+				return error;
+			f->stable_release_date = f->branch_tag_date;
+		}
+	}
+	if ((error = query1(s, "SELECT published FROM cves WHERE id = ?", f->id, NULL, &pub, NULL)) < 0)
+		return error;
+	if (pub)
+		pg_time_parse(&f->cve_date, pub);
+	free(pub);
+	if (!f->upstream_date) {
+		/* the fix is not ingested: it cannot be placed on a timeline */
+		pg_report__drop_last(in);
+	}
+	return 0;
+}
+
+int pg_report_load_store(pg_report_input *in, pg_store *s, const char *branch)
+{
+	pg_affect_index *ix = NULL;
+	pg_stmt *st = NULL;
+	json_t *status = NULL;
+	pg_status_options opts = PG_STATUS_OPTIONS_INIT;
+	int error, rc, found = 0;
+
+	opts.include_fixed = 1;
+	if ((error = pg_affect_index_open(&ix, s)) < 0 ||
+	    (error = pg_store_prepare(&st, s, "SELECT name, kind FROM branches WHERE kind <> 'mainline' ORDER BY name")) < 0)
+		goto out;
+	while ((rc = pg_stmt_step(st)) > 0) {
+		const char *name = pg_stmt_text(st, 0);
+		int stable = !strcmp(pg_stmt_text(st, 1), "stable");
+		json_t *e;
+		size_t i;
+		if (branch && strcmp(branch, name))
+			continue;
+		found = 1;
+		if ((error = pg_affect_status(&status, ix, name, &opts)) < 0)
+			goto out;
+		json_array_foreach(json_object_get(status, "unfixed"), i, e)
+			if ((error = add_entry(in, s, name, stable, e)) < 0)
+				goto out;
+		json_array_foreach(json_object_get(status, "fixed"), i, e)
+			if ((error = add_entry(in, s, name, stable, e)) < 0)
+				goto out;
+		json_decref(status);
+		status = NULL;
+	}
+	if (rc < 0) {
+		error = rc;
+		goto out;
+	}
+	if (branch && !found)
+		error = pg_error_setc(PG_ENOTFOUND, "branch '%s' is not a tracked stable or vendor branch", branch);
+out:
+	json_decref(status);
+	pg_stmt_free(st);
+	pg_affect_index_free(ix);
+	return error;
+}
