@@ -8,16 +8,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #include <git2.h>
 #include "cli.h"
+#include "patchgap/affect.h"
 #include "patchgap/backport.h"
 #include "util/banned.h"
 
 static const char usage[] =
-	"usage: patchgap backport <commit> --onto <branch-or-ref> [--repo PATH] [--with-deps]\n"
+	"usage: patchgap backport <commit|CVE-ID> --onto <branch-or-ref> [--repo PATH] [--with-deps]\n"
 	"                         [--no-branch] [--mbox FILE] [--test CMD] [--timeout SEC]\n"
 	"                         [--max-deps N] [--json]\n"
+	"       patchgap backport --all --onto <tracked-branch> [options]\n"
 	"\n"
 	"Cherry-picks <commit> onto the head of <branch> in memory (the working tree,\n"
 	"index and HEAD are never touched).  Outcomes:\n"
@@ -38,13 +42,17 @@ static const char usage[] =
 	"  --max-deps N    largest number of prerequisites tried (default 8)\n"
 	"  --json          print the result as JSON\n"
 	"\n"
-	"The run is recorded in the database (table backport_runs) when --db is given\n"
-	"or the config names one.  CVE ids as <commit> and --all need the status\n"
-	"module and are not available yet.\n"
+	"  --all           every open fix of the tracked branch (patchgap status), by\n"
+	"                  severity then age, continuing past failures; summary table\n"
+	"\n"
+	"A CVE id backports the CVE's fix commits (from the imported CVE records and\n"
+	"the ingested history: needs the database).  The run is recorded in the\n"
+	"database (table backport_runs) when --db is given or the config names one.\n"
 	"\n"
 	"Exit status: 0 present, or clean/with-deps and created (test passed);\n"
-	"1 conflict, prerequisites needed without --with-deps, or the test failed;\n"
-	"2 usage; 3 unknown commit, branch or repository.\n";
+	"1 conflict, prerequisites needed without --with-deps, or the test failed\n"
+	"(--all: for any fix); 2 usage; 3 unknown commit, CVE, branch or repository;\n"
+	"4 the fix is a merge or root commit.\n";
 
 static int open_repo(git_repository **repo, struct pg_cli *cli, const char *path, pg_config **cfg_out)
 {
@@ -205,6 +213,127 @@ static int write_file(struct pg_cli *cli, const char *path, const char *text)
 	return 0;
 }
 
+/* Exit code of one result: 0 done, 1 not applied or test failed. */
+static int result_rc(const pg_backport_result *r, const pg_backport_options *bo)
+{
+	if (r->status == PG_BACKPORT_CONFLICT || (r->status == PG_BACKPORT_WITH_DEPS && !bo->with_deps) ||
+	    (r->test.ran && !r->test.passed))
+		return PG_EXIT_ERROR;
+	return PG_EXIT_OK;
+}
+
+struct run_ctx {
+	struct pg_cli *cli;
+	git_repository *repo;
+	pg_store *store;         /* record runs here, or NULL */
+	const pg_backport_options *bo;
+	const char *mbox;        /* path, or NULL */
+	int many;                /* several fixes: collect JSON, keep going */
+	json_t *results;         /* JSON array when many */
+};
+
+/*
+ * Backport one fix (a revision) onto onto.  Returns an exit code; *r_out
+ * (optional) receives the result.  With rc->many, library errors are
+ * printed and returned, never fatal for the caller.
+ */
+static int run_one(struct run_ctx *rc, const char *fix, const char *onto, pg_backport_result **r_out)
+{
+	struct pg_cli *cli = rc->cli;
+	pg_backport_result *r = NULL;
+	git_object *obj = NULL;
+	char *text = NULL;
+	int code, error;
+
+	if (r_out)
+		*r_out = NULL;
+	if (git_revparse_single(&obj, rc->repo, fix) < 0 || git_object_type(obj) != GIT_OBJECT_COMMIT) {
+		git_object *peeled = NULL;
+		if (obj && git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) == 0) {
+			git_object_free(obj);
+			obj = peeled;
+		} else {
+			git_object_free(obj);
+			pg_cli_error(cli, "unknown fix '%s': no such commit in %s", fix, git_repository_path(rc->repo));
+			return PG_EXIT_NOTFOUND;
+		}
+	}
+	error = pg_backport_run(&r, rc->repo, git_object_id(obj), onto, rc->bo);
+	git_object_free(obj);
+	if (error < 0)
+		return pg_cli_fail(cli, error);
+	if (rc->store && (error = pg_backport_record(rc->store, r, rc->bo->test_cmd, (int64_t)time(NULL), NULL)) < 0) {
+		code = pg_cli_fail(cli, error);
+		goto out;
+	}
+	if (rc->mbox) {
+		if (r->status == PG_BACKPORT_CLEAN || r->status == PG_BACKPORT_WITH_DEPS) {
+			if ((error = pg_backport_mbox(&text, rc->repo, r)) < 0) {
+				code = pg_cli_fail(cli, error);
+				goto out;
+			}
+			if ((code = write_file(cli, rc->mbox, text)) > 0)
+				goto out;
+			free(text);
+			text = NULL;
+		} else if (!cli->quiet)
+			fprintf(stderr, "patchgap backport: no mbox written: the result is %s\n",
+				pg_backport_status_name(r->status));
+	}
+	if (cli->json) {
+		if ((error = pg_backport_json(&text, r)) < 0) {
+			code = pg_cli_fail(cli, error);
+			goto out;
+		}
+		if (rc->many) {
+			json_t *j = json_loads(text, 0, NULL);
+			if (j)
+				json_array_append_new(rc->results, j);
+		} else
+			printf("%s\n", text);
+	} else if (!cli->quiet)
+		print_text(r);
+	code = result_rc(r, rc->bo);
+out:
+	free(text);
+	if (r_out && code != PG_EXIT_NOTFOUND)
+		*r_out = r;
+	else
+		pg_backport_result_free(r);
+	return code;
+}
+
+static int severity_rank(const char *s)
+{
+	static const char *const order[] = { "critical", "high", "medium", "low", NULL };
+	for (int i = 0; s && order[i]; i++)
+		if (!strcasecmp(s, order[i]))
+			return i;
+	return 4;
+}
+
+static int priority_cmp(const void *a, const void *b)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	int sx = severity_rank(json_string_value(json_object_get(x, "severity")));
+	int sy = severity_rank(json_string_value(json_object_get(y, "severity")));
+	json_int_t ax = json_integer_value(json_object_get(x, "age_days"));
+	json_int_t ay = json_integer_value(json_object_get(y, "age_days"));
+	if (sx != sy)
+		return sx < sy ? -1 : 1;
+	if (ax != ay)
+		return ax > ay ? -1 : 1;
+	return strcmp(json_string_value(json_object_get(x, "id")) ? json_string_value(json_object_get(x, "id")) : "",
+		      json_string_value(json_object_get(y, "id")) ? json_string_value(json_object_get(y, "id")) : "");
+}
+
+/* The git ref of a tracked branch name, else the name as given. */
+static const char *onto_ref(const pg_config *cfg, const char *onto)
+{
+	const pg_branch_conf *b = cfg ? pg_config_branch(cfg, onto) : NULL;
+	return b && b->ref ? b->ref : onto;
+}
+
 PG_CMD(backport)
 {
 	struct pg_opt opts[] = {
@@ -214,31 +343,29 @@ PG_CMD(backport)
 		{ "json", 0, NULL, 0 }, { NULL, 0, NULL, 0 }
 	};
 	pg_backport_options bo = PG_BACKPORT_OPTIONS_INIT;
-	pg_backport_result *r = NULL;
+	struct run_ctx rc = { 0 };
 	git_repository *repo = NULL;
-	git_object *obj = NULL;
+	pg_affect_index *ix = NULL;
 	pg_config *cfg = NULL;
 	pg_store *store = NULL;
+	json_t *aff = NULL;
 	const char **rest;
 	const char *onto, *v, *db = NULL;
-	char *text = NULL;
-	int nrest, rc, error;
+	int nrest, code, error, all;
 
-	if ((rc = pg_cli_parse(cli, argc, argv, opts, &rest, &nrest, usage)) >= 0)
-		return rc;
-	if (pg_opt_get(opts, "all")) {
-		pg_cli_error(cli, "--all needs the status module (unfixed fixes per branch), which is not "
-				  "available yet: give one fix commit");
+	if ((code = pg_cli_parse(cli, argc, argv, opts, &rest, &nrest, usage)) >= 0)
+		return code;
+	all = pg_opt_get(opts, "all") != NULL;
+	if (!(onto = pg_opt_get(opts, "onto"))) {
+		pg_cli_error(cli, "--onto <branch> is required (see --help)");
 		return PG_EXIT_USAGE;
 	}
-	if (nrest != 1 || !(onto = pg_opt_get(opts, "onto"))) {
-		pg_cli_error(cli, nrest != 1 ? "expected exactly one <commit> (see --help)"
-					     : "--onto <branch> is required (see --help)");
+	if (all ? nrest != 0 : nrest != 1) {
+		pg_cli_error(cli, all ? "--all takes no <commit>" : "expected exactly one <commit> or CVE id (see --help)");
 		return PG_EXIT_USAGE;
 	}
-	if (is_cve(rest[0])) {
-		pg_cli_error(cli, "'%s': CVE ids need the CVE and status modules, which are not available "
-				  "yet: give the fix commit id", rest[0]);
+	if (all && pg_opt_get(opts, "mbox")) {
+		pg_cli_error(cli, "--mbox writes one series: not with --all");
 		return PG_EXIT_USAGE;
 	}
 	if ((v = pg_opt_get(opts, "timeout"))) {
@@ -263,63 +390,131 @@ PG_CMD(backport)
 	bo.create_branch = pg_opt_get(opts, "no-branch") == NULL;
 	bo.test_cmd = pg_opt_get(opts, "test");
 
-	if ((rc = open_repo(&repo, cli, pg_opt_get(opts, "repo"), &cfg)) > 0)
-		return rc;
-	if (git_revparse_single(&obj, repo, rest[0]) < 0 || git_object_type(obj) != GIT_OBJECT_COMMIT) {
-		git_object *peeled = NULL;
-		if (obj && git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) == 0) {
-			git_object_free(obj);
-			obj = peeled;
-		} else {
-			pg_cli_error(cli, "unknown fix '%s': no such commit in %s", rest[0], git_repository_path(repo));
-			rc = PG_EXIT_NOTFOUND;
+	if ((code = open_repo(&repo, cli, pg_opt_get(opts, "repo"), &cfg)) > 0)
+		return code;
+	if (!cfg && (all || is_cve(rest[0])) && !cli->db_path && access(cli->conf_path, F_OK) == 0) {
+		/* the database (and tracked branch names) come from the config */
+		if ((code = pg_cli_load_config(&cfg, cli)) > 0)
 			goto out;
-		}
-	}
-	if ((error = pg_backport_run(&r, repo, git_object_id(obj), onto, &bo)) < 0) {
-		rc = pg_cli_fail(cli, error);
-		goto out;
 	}
 	db = cli->db_path ? cli->db_path : cfg ? cfg->database : NULL;
-	if (db) {
-		if ((error = pg_store_open(&store, db, PG_STORE_CREATE)) < 0 ||
-		    (error = pg_backport_record(store, r, bo.test_cmd, (int64_t)time(NULL), NULL)) < 0) {
-			rc = pg_cli_fail(cli, error);
+	if (db && (error = pg_store_open(&store, db, PG_STORE_CREATE)) < 0) {
+		code = pg_cli_fail(cli, error);
+		goto out;
+	}
+	rc.cli = cli;
+	rc.repo = repo;
+	rc.store = store;
+	rc.bo = &bo;
+	rc.mbox = pg_opt_get(opts, "mbox");
+
+	if (!all && !is_cve(rest[0])) {
+		code = run_one(&rc, rest[0], onto, NULL);
+		goto out;
+	}
+
+	/* CVE id or --all: ask the affect module which fixes to backport */
+	if (!store) {
+		pg_cli_error(cli, "%s needs the database (ingested history and CVE records): give --db or a config",
+			     all ? "--all" : rest[0]);
+		code = PG_EXIT_USAGE;
+		goto out;
+	}
+	if ((error = pg_affect_index_open(&ix, store)) < 0) {
+		code = pg_cli_fail(cli, error);
+		goto out;
+	}
+	if (all) {
+		pg_status_options so = PG_STATUS_OPTIONS_INIT;
+		so.repository = git_repository_workdir(repo) ? git_repository_workdir(repo) : git_repository_path(repo);
+		error = pg_affect_status(&aff, ix, onto, &so);
+	} else
+		error = pg_affect_fix(&aff, ix, rest[0]);
+	if (error < 0) {
+		code = pg_cli_fail(cli, error);
+		goto out;
+	}
+	rc.many = 1;
+	rc.results = json_array();
+	{
+		json_t *list = json_object_get(aff, all ? "unfixed" : "fixes");
+		size_t n = json_array_size(list), nfail = 0;
+		json_t **items = calloc(n + 1, sizeof(*items));
+		const char *target = onto_ref(cfg, onto);
+
+		if (!items) {
+			code = PG_EXIT_ERROR;
 			goto out;
 		}
-	}
-	if ((v = pg_opt_get(opts, "mbox"))) {
-		if (r->status == PG_BACKPORT_CLEAN || r->status == PG_BACKPORT_WITH_DEPS) {
-			if ((error = pg_backport_mbox(&text, repo, r)) < 0) {
-				rc = pg_cli_fail(cli, error);
-				goto out;
+		for (size_t i = 0; i < n; i++)
+			items[i] = json_array_get(list, i);
+		if (all && n)
+			qsort(items, n, sizeof(*items), priority_cmp);
+		if (!n && !cli->json && !cli->quiet)
+			printf(all ? "no open fixes for %s\n" : "%s names no fix commit\n", all ? onto : rest[0]);
+		if (!cli->json && !cli->quiet && !all && n) {
+			json_t *b = json_object_get(json_object_get(aff, "branches"), onto);
+			const char *st = json_string_value(json_object_get(b, "status"));
+			if (st)
+				printf("%s on %s: %s (%s)\n\n", rest[0], onto, st,
+				       json_string_value(json_object_get(b, "reason")) ? json_string_value(json_object_get(b, "reason")) : "");
+		}
+		for (size_t i = 0; i < n; i++) {
+			const char *fix = all ? json_string_value(json_object_get(items[i], "fix")) : json_string_value(items[i]);
+			const char *id = all ? json_string_value(json_object_get(items[i], "id")) : rest[0];
+			pg_backport_result *r = NULL;
+			int one;
+			if (!fix)
+				continue;
+			if (!cli->json && !cli->quiet && (all || n > 1))
+				printf("%s== %s %.12s\n", i ? "\n" : "", id, fix);
+			one = run_one(&rc, fix, target, &r);
+			if (one != PG_EXIT_OK)
+				nfail++;
+			if (all)
+				json_object_set_new(items[i], "backport_exit", json_integer(one));
+			if (all && r) {
+				json_object_set_new(items[i], "backport_status", json_string(pg_backport_status_name(r->status)));
+				json_object_set_new(items[i], "backport_ref", r->created_ref ? json_string(r->created_ref) : json_null());
+				if (r->status == PG_BACKPORT_PRESENT)
+					json_object_set_new(items[i], "backport_note", json_string(r->present_how));
 			}
-			if ((rc = write_file(cli, v, text)) > 0)
-				goto out;
-			free(text);
-			text = NULL;
-		} else if (!cli->quiet)
-			fprintf(stderr, "patchgap backport: no mbox written: the result is %s\n",
-				pg_backport_status_name(r->status));
-	}
-	if (cli->json) {
-		if ((error = pg_backport_json(&text, r)) < 0) {
-			rc = pg_cli_fail(cli, error);
-			goto out;
+			pg_backport_result_free(r);
 		}
-		printf("%s\n", text);
-	} else if (!cli->quiet)
-		print_text(r);
-	rc = PG_EXIT_OK;
-	if (r->status == PG_BACKPORT_CONFLICT || (r->status == PG_BACKPORT_WITH_DEPS && !bo.with_deps) ||
-	    (r->test.ran && !r->test.passed))
-		rc = PG_EXIT_ERROR;
+		if (all && !cli->json && !cli->quiet && n) {
+			printf("\n%-16s %-12s %-10s %s\n", "ID", "FIX", "RESULT", "NOTE");
+			for (size_t i = 0; i < n; i++) {
+				const char *st = json_string_value(json_object_get(items[i], "backport_status"));
+				const char *ref = json_string_value(json_object_get(items[i], "backport_ref"));
+				const char *note = json_string_value(json_object_get(items[i], "backport_note"));
+				json_int_t ex = json_integer_value(json_object_get(items[i], "backport_exit"));
+				printf("%-16s %-12.12s %-10s %s\n", json_string_value(json_object_get(items[i], "id")),
+				       json_string_value(json_object_get(items[i], "fix")),
+				       st ? st : ex == PG_EXIT_NOTFOUND ? "unknown" : "error",
+				       ref ? ref : note ? note : st && !strcmp(st, "with-deps") ? "needs --with-deps" : "");
+			}
+			printf("%zu fix%s: %zu done, %zu not applied\n", n, n == 1 ? "" : "es", n - nfail, nfail);
+		}
+		if (cli->json) {
+			json_t *o = json_pack("{s:s, s:s, s:O}", all ? "branch" : "id", all ? onto : rest[0], "onto", target,
+					      "results", rc.results);
+			char *text = o ? json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
+			if (text)
+				printf("%s\n", text);
+			free(text);
+			json_decref(o);
+		}
+		free(items);
+		code = nfail ? PG_EXIT_ERROR : PG_EXIT_OK;
+		if (!n && !all)
+			code = PG_EXIT_NOTFOUND;
+	}
 out:
-	free(text);
-	pg_backport_result_free(r);
+	json_decref(rc.results);
+	json_decref(aff);
+	pg_affect_index_free(ix);
 	pg_store_free(store);
-	git_object_free(obj);
 	git_repository_free(repo);
 	pg_config_free(cfg);
-	return rc;
+	return code;
 }

@@ -83,7 +83,9 @@ typedef struct pg_trailers {
 /*
  * Parse msg (len bytes, need not be NUL-terminated; may contain NULs or
  * invalid UTF-8) and append to out.  Fails only on allocation failure or a
- * message over 16 MiB (PG_EINVALID).
+ * message over 16 MiB (PG_EINVALID); then out is left as it was.  NUL bytes
+ * read as spaces in the returned strings.  At most 10000 trailers and 1024
+ * distinct CVE ids are returned per message.
  */
 int pg_trailers_parse(pg_trailers *out, const char *msg, size_t len);
 void pg_trailers_release(pg_trailers *t);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 #include "backport/backport_int.h"
+#include "patchgap/trailer.h"
 #include "util/buf.h"
 #include "util/map.h"
 #include "util/str.h"
@@ -252,44 +253,34 @@ static size_t hex_at(char out[GIT_OID_HEXSZ + 1], const char *p)
 
 /*
  * The upstream ids a backport's message names: "commit X upstream.",
- * "[ Upstream commit X ]", "(cherry picked from commit X)".
+ * "[ Upstream commit X ]", "(cherry picked from commit X)" (the trailer
+ * parser's upstream and cherry_pick annotations).
  */
 static int scan_backport_annotations(struct bp_ctx *cx, const git_commit *c)
 {
 	const char *msg = git_commit_message((git_commit *)c);
-	const char *line = msg;
+	pg_trailers tr = PG_TRAILERS_INIT;
+	int error;
 
-	while (line && *line) {
-		const char *nl = strchr(line, '\n'), *p;
-		size_t n = nl ? (size_t)(nl - line) : strlen(line);
-		char buf[256], hex[GIT_OID_HEXSZ + 1];
+	if ((error = pg_trailers_parse(&tr, msg, strlen(msg))) < 0)
+		return error;
+	for (size_t i = 0; i < tr.n && !error; i++) {
+		const pg_trailer *t = &tr.v[i];
 		struct annot a;
-
-		snprintf(buf, sizeof(buf), "%.*s", (int)(n < 255 ? n : 255), line);
-		line = nl ? nl + 1 : NULL;
-		p = buf;
-		while (*p == ' ' || *p == '\t' || *p == '[')
-			p++;
-		if (pg_str_starts_with_ci(p, "commit ") && strstr(p, "upstream"))
-			p += 7;
-		else if (pg_str_starts_with_ci(p, "upstream commit "))
-			p += 16;
-		else if (pg_str_starts_with(p, "(cherry picked from commit "))
-			p += 27;
-		else
+		if ((t->kind != PG_TR_UPSTREAM && t->kind != PG_TR_CHERRY_PICK) || !t->ref_id ||
+		    strlen(t->ref_id) < 8 || strlen(t->ref_id) > GIT_OID_HEXSZ)
 			continue;
-		if (!hex_at(hex, p))
-			continue;
-		memcpy(a.hex, hex, sizeof(hex));
+		snprintf(a.hex, sizeof(a.hex), "%s", t->ref_id);
 		git_oid_cpy(&a.commit, git_commit_id(c));
-		if (!(a.line = pg_strdup(pg_str_trim(buf))))
-			return PG_ENOMEM;
-		if (pg_vec_push(&cx->annots, a) < 0) {
+		if (!(a.line = pg_strdup(t->raw)))
+			error = PG_ENOMEM;
+		else if (pg_vec_push(&cx->annots, a) < 0) {
 			free(a.line);
-			return pg_error_setc(PG_ENOMEM, "out of memory");
+			error = pg_error_setc(PG_ENOMEM, "out of memory");
 		}
 	}
-	return 0;
+	pg_trailers_release(&tr);
+	return error;
 }
 
 static const struct annot *annotated(const struct bp_ctx *cx, const git_oid *id)
@@ -1033,52 +1024,77 @@ out:
 	return error;
 }
 
-/* Commits named by Fixes:/Depends-on:/"prerequisite" lines of commit id. */
+static int named_candidate(struct bp_ctx *cx, cand_vec *v, const char *hexid, const char *kind,
+			   const git_oid *series, size_t n)
+{
+	char hex[GIT_OID_HEXSZ + 1], why[300];
+	git_oid prefix;
+	git_object *obj = NULL;
+	size_t hn;
+	int error;
+
+	if (!(hn = hex_at(hex, hexid)) || git_oid_fromstrn(&prefix, hex, hn) < 0)
+		return 0;
+	if (git_object_lookup_prefix(&obj, cx->repo, &prefix, hn, GIT_OBJECT_COMMIT) < 0) {
+		git_error_clear();
+		return 0; /* unknown or ambiguous: not usable */
+	}
+	snprintf(why, sizeof(why), "%s: %.12s", kind, hex);
+	error = cand_add(cx, v, git_object_id(obj), 1, why, series, n);
+	git_object_free(obj);
+	return error;
+}
+
+/*
+ * Commits named by the message of commit id: Fixes:, Depends-on:, a stable
+ * "Cc: stable # X.Y.x: <id>: prereq" line, and any line that says
+ * "prerequisite" next to a commit id.  "Stable-dep-of: X" is skipped: it says
+ * this commit is X's dependency, the other direction.
+ */
 static int annotation_candidates(struct bp_ctx *cx, cand_vec *v, const git_oid *id, const git_oid *series,
 				 size_t n)
 {
 	git_commit *c = NULL;
-	const char *line;
-	int error = 0;
+	pg_trailers tr = PG_TRAILERS_INIT;
+	const char *msg, *line;
+	int error;
 
 	if (git_commit_lookup(&c, cx->repo, id) < 0)
 		return git_fail("cannot read a commit");
-	for (line = git_commit_message(c); line && *line && !error;) {
-		const char *nl = strchr(line, '\n'), *p = NULL;
-		char buf[256], hex[GIT_OID_HEXSZ + 1], why[300];
+	msg = git_commit_message(c);
+	if ((error = pg_trailers_parse(&tr, msg, strlen(msg))) < 0)
+		goto out;
+	for (size_t i = 0; i < tr.n && !error; i++) {
+		const pg_trailer *t = &tr.v[i];
+		if (!t->ref_id)
+			continue;
+		if (t->kind == PG_TR_FIXES)
+			error = named_candidate(cx, v, t->ref_id, "Fixes", series, n);
+		else if (t->kind == PG_TR_DEPENDS_ON && t->key && !pg_str_find_ci(t->key, "stable-dep-of") &&
+			 !pg_str_find_ci(t->key, "patch-id"))
+			error = named_candidate(cx, v, t->ref_id, t->key, series, n);
+		else if (t->kind == PG_TR_CC_STABLE)
+			error = named_candidate(cx, v, t->ref_id, "Cc: stable prerequisite", series, n);
+	}
+	for (line = msg; line && *line && !error;) {
+		const char *nl = strchr(line, '\n'), *p;
+		char buf[256];
 		size_t len = nl ? (size_t)(nl - line) : strlen(line);
-		const char *kind = NULL;
-		git_oid prefix;
-		git_object *obj = NULL;
-		size_t hn;
 
 		snprintf(buf, sizeof(buf), "%.*s", (int)(len < 255 ? len : 255), line);
 		line = nl ? nl + 1 : NULL;
-		if (pg_str_starts_with_ci(buf, "Fixes:"))
-			kind = "Fixes", p = buf + 6;
-		else if (pg_str_starts_with_ci(buf, "Depends-on:"))
-			kind = "Depends-on", p = buf + 11;
-		else if (pg_str_find_ci(buf, "prerequisite")) {
-			kind = "prerequisite";
-			for (p = buf; *p && !(pg_str_hexlen(p, 41) >= 8 && (p == buf || !isalnum((unsigned char)p[-1]))); p++)
-				;
-		}
-		if (!kind)
+		if (!pg_str_find_ci(buf, "prerequisite") || pg_str_find_ci(buf, "prerequisite-patch-id") ||
+		    pg_str_starts_with_ci(buf, "cc:"))
 			continue;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (pg_str_starts_with(p, "commit "))
-			p += 7;
-		if (!(hn = hex_at(hex, p)) || git_oid_fromstrn(&prefix, hex, hn) < 0)
-			continue;
-		if (git_object_lookup_prefix(&obj, cx->repo, &prefix, hn, GIT_OBJECT_COMMIT) < 0) {
-			git_error_clear();
-			continue; /* unknown or ambiguous: not usable */
-		}
-		snprintf(why, sizeof(why), "%s: %.*s", kind, 12, hex);
-		error = cand_add(cx, v, git_object_id(obj), 1, why, series, n);
-		git_object_free(obj);
+		for (p = buf; *p; p++)
+			if (pg_str_hexlen(p, 41) >= 8 && (p == buf || !isalnum((unsigned char)p[-1])) &&
+			    !isalnum((unsigned char)p[pg_str_hexlen(p, 41)])) {
+				error = named_candidate(cx, v, p, "prerequisite", series, n);
+				break;
+			}
 	}
+out:
+	pg_trailers_release(&tr);
 	git_commit_free(c);
 	return error;
 }

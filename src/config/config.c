@@ -140,17 +140,26 @@ int pg_config_load(pg_config **out, const char *path)
 	c->repository = resolve_path(path, repo);
 	c->database = resolve_path(path, db ? db : "patchgap.db");
 
-	/* Collect branch subsections in file order. */
-	if ((rc = git_config_iterator_glob_new(&it, cfg, "^branch\\..*\\.kind$")) < 0) {
+	/*
+	 * Collect branch subsections in file order.  A plain iterator filtered
+	 * here rather than git_config_iterator_glob_new(): libgit2 1.5's PCRE2
+	 * matcher leaks its match data on every non-matching key (ASan).
+	 */
+	if ((rc = git_config_iterator_new(&it, cfg)) < 0) {
 		error = pg_error_setc(PG_EINVALID, "config '%s': cannot list branches", path);
 		goto out;
 	}
 	while ((rc = git_config_next(&entry, it)) == 0) {
 		pg_branch_conf b = { 0 };
 		const char *name0 = entry->name + strlen("branch.");
-		size_t nlen = strlen(name0) - strlen(".kind");
+		size_t nlen;
 		pg_buf key = PG_BUF_INIT;
 		char *v = NULL;
+
+		if (strncmp(entry->name, "branch.", 7) || strlen(entry->name) < 7 + 1 + 5 ||
+		    strcmp(entry->name + strlen(entry->name) - 5, ".kind"))
+			continue;
+		nlen = strlen(name0) - strlen(".kind");
 
 		b.name = pg_strndup(name0, nlen);
 		if (!strcmp(entry->value, "mainline"))

@@ -61,4 +61,28 @@ assert r["status"] == "with-deps", r
 assert [s["commit"] for s in r["series"]] == sys.argv[2:4], r["series"]
 assert "Depends-on" in r["series"][0]["why"], r["series"][0]
 PY
+
+# the same, named by the stable prerequisite convention on a Cc: line
+git checkout -q -b feat2 master
+printf 'int helper2(void);\n' >drivers/helper2.h; P3=$(commit_all "add helper2")
+printf 'int helper2(int flags);\n' >drivers/helper2.h
+FIX4=$(commit_all "helper2: take flags
+
+Cc: stable@vger.kernel.org # 6.1.x: ${P3:0:12}: add helper2
+Cc: stable@vger.kernel.org # 6.1.x")
+"$PATCHGAP_BIN" backport "$FIX4" --onto stable --repo . --no-branch --json >"$TMP/e.json" || true
+grep -q '"status": "with-deps"' "$TMP/e.json" && grep -q "\"commit\": \"$P3\"" "$TMP/e.json" \
+	|| fail "Cc: stable prerequisite not followed: $(cat "$TMP/e.json")"
+
+# a chain: the prerequisite itself needs an older one (found by blaming the
+# prerequisite's own conflict); --max-deps 1 is not enough
+git checkout -q -b chain stable
+set_line drivers/foo.c 13 "	return x + 3 + a;"; C1=$(commit_all "chain 1")
+set_line drivers/foo.c 13 "	return x + 3 + a + b;"; C2=$(commit_all "chain 2")
+set_line drivers/foo.c 13 "	return clamp(x + 3 + a + b);"; FIX3=$(commit_all "chain fix")
+"$PATCHGAP_BIN" backport "$FIX3" --onto stable --repo . --with-deps >/dev/null || fail "chain: exit $?"
+[ "$(git log --format='%b' --reverse stable..patchgap/stable/${FIX3:0:12} | grep '^commit .* upstream.$' | cut -d' ' -f2 | tr '\n' ' ')" = \
+  "$C1 $C2 $FIX3 " ] || fail "chain series is not C1 C2 fix"
+rc=0; "$PATCHGAP_BIN" backport "$FIX3" --onto stable --repo . --no-branch --max-deps 1 >"$TMP/d.txt" || rc=$?
+[ "$rc" = 1 ] && grep -q "result:   conflict" "$TMP/d.txt" || fail "--max-deps 1: exit $rc $(cat "$TMP/d.txt")"
 echo "ok: prerequisite found and series applied"

@@ -18,9 +18,10 @@ expect 3 "unknown branch 'nosuch'" "$PATCHGAP_BIN" backport "$FIX" --onto nosuch
 expect 3 "unknown fix 'deadbeefdeadbeef'" "$PATCHGAP_BIN" backport deadbeefdeadbeef --onto stable --repo .
 mkdir "$TMP/plain"
 expect 3 "'$TMP/plain' is not a git repository" "$PATCHGAP_BIN" backport "$FIX" --onto stable --repo "$TMP/plain"
-expect 2 "CVE ids need" "$PATCHGAP_BIN" backport CVE-2024-1234 --onto stable --repo .
+expect 2 "CVE-2024-1234 needs the database" "$PATCHGAP_BIN" backport CVE-2024-1234 --onto stable --repo .
 expect 2 "--onto <branch> is required" "$PATCHGAP_BIN" backport "$FIX" --repo .
-expect 2 "--all needs the status module" "$PATCHGAP_BIN" backport --all --onto stable --repo .
+expect 2 "--all needs the database" "$PATCHGAP_BIN" backport --all --onto stable --repo .
+expect 3 "CVE-2024-1234" "$PATCHGAP_BIN" --db "$TMP/empty.db" backport CVE-2024-1234 --onto stable --repo .
 expect 2 "--timeout 'x'" "$PATCHGAP_BIN" backport "$FIX" --onto stable --repo . --test true --timeout x
 git checkout -q -b side stable
 set_line drivers/bar.c 3 "	return 7;"; commit_all "side" >/dev/null

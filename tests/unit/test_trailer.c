@@ -517,6 +517,7 @@ TEST(nul_bytes_and_unterminated)
 	CHECK_INT(pg_trailers_count(&t, PG_TR_FIXES), 1);
 	CHECK_INT(pg_trailers_count(&t, PG_TR_SIGNED_OFF_BY), 1);
 	CHECK_STR(t.v[0].ref_id, "1234abcd5678");
+	CHECK_STR(t.v[0].ref_subject, "a b"); /* a NUL reads as a space */
 	CHECK_INT(t.v[1].line, 4);
 	pg_trailers_release(&t);
 	/* a prefix that cuts "Signed-off-by" in the middle */
