@@ -84,7 +84,7 @@ END_EPOCH = 1735689600           # 2025-01-01: generation is placed to end aroun
 P_SEC, P_FIX, P_REVERT = 0.07, 0.25, 0.012
 P_MERGE_UNIT = 0.18              # chance that a mainline step is a topic merge
 # Backport probability per (landed mainline commit, alive stable branch).
-P_BP = {'sec': 0.75, 'fixcc': 0.75, 'fix': 0.28, 'revert': 0.3, 'feat': 0.01}
+P_BP = {'sec': 0.9, 'fixcc': 0.9, 'fix': 0.45, 'revert': 0.4, 'feat': 0.01}
 P_STABLE_REVERT = 0.05           # a stable backport gets reverted later on that branch
 P_VENDOR_PICK = 0.5              # a stable backport is picked by the vendor branch
 P_VENDOR_OWN = 0.3               # vendor-only commit next to a pick
@@ -228,18 +228,19 @@ def strip_trailers(msg):
 # --------------------------------------------------------------------------- git objects
 
 class Tree:
-    """Immutable directory node: ents maps name -> 20-byte blob id (file) or Tree (dir)."""
-    __slots__ = ('ents', 'sha')
+    """Immutable directory node (copy on write).
 
-    def __init__(self, ents):
+    ents:  name -> 20-byte blob id (file) or Tree (directory)
+    enc:   name -> the entry's encoded bytes in the git tree object
+    order: names in git's tree order (shared between versions while the name set is unchanged)
+    """
+    __slots__ = ('ents', 'enc', 'order', 'sha')
+
+    def __init__(self, ents, enc, order):
         self.ents = ents
-        parts = []
-        for name, v in sorted(ents.items(), key=_tkey):
-            if type(v) is Tree:
-                parts.append(b"40000 %s\x00%s" % (name.encode(), v.sha))
-            else:
-                parts.append(b"100644 %s\x00%s" % (name.encode(), v))
-        body = b"".join(parts)
+        self.enc = enc
+        self.order = order
+        body = b"".join([enc[n] for n in order])
         self.sha = SHA1(b"tree %d\x00%s" % (len(body), body)).digest()
 
 
@@ -247,26 +248,57 @@ def _tkey(kv):
     return kv[0] + '/' if type(kv[1]) is Tree else kv[0]
 
 
+def _order(ents):
+    return [k for k, _ in sorted(ents.items(), key=_tkey)]
+
+
+def _enc(name, v):
+    if type(v) is Tree:
+        return b"40000 %s\x00%s" % (name.encode(), v.sha)
+    return b"100644 %s\x00%s" % (name.encode(), v)
+
+
 def tree_update(node, changes):
-    """changes: list of (path components list, blob id or None for delete)."""
-    ents = dict(node.ents) if node is not None else {}
+    """New Tree = node with changes applied; changes: list of (path components, blob id | None)."""
+    if node is not None:
+        ents = dict(node.ents)
+        enc = dict(node.enc)
+        order = node.order
+    else:
+        ents, enc, order = {}, {}, None
+    reorder = order is None
     sub = {}
     for parts, v in changes:
+        name = parts[0]
         if len(parts) == 1:
             if v is None:
-                ents.pop(parts[0], None)
+                if name in ents:
+                    del ents[name]
+                    del enc[name]
+                    reorder = True
             else:
-                ents[parts[0]] = v
+                if name not in ents or type(ents[name]) is Tree:
+                    reorder = True
+                ents[name] = v
+                enc[name] = b"100644 %s\x00%s" % (name.encode(), v)
         else:
-            sub.setdefault(parts[0], []).append((parts[1:], v))
+            sub.setdefault(name, []).append((parts[1:], v))
     for name, items in sub.items():
         child = ents.get(name)
-        nc = tree_update(child if type(child) is Tree else None, items)
+        if type(child) is not Tree:
+            child = None
+            reorder = True
+        nc = tree_update(child, items)
         if nc.ents:
             ents[name] = nc
-        else:
-            ents.pop(name, None)
-    return Tree(ents)
+            enc[name] = b"40000 %s\x00%s" % (name.encode(), nc.sha)
+        elif name in ents:
+            del ents[name]
+            del enc[name]
+            reorder = True
+    if reorder:
+        order = _order(ents)
+    return Tree(ents, enc, order)
 
 
 def build_tree(path_blobs):
@@ -279,7 +311,8 @@ def build_tree(path_blobs):
         d[parts[-1]] = sha
 
     def mk(d):
-        return Tree({k: (mk(v) if isinstance(v, dict) else v) for k, v in d.items()})
+        ents = {k: (mk(v) if isinstance(v, dict) else v) for k, v in d.items()}
+        return Tree(ents, {k: _enc(k, v) for k, v in ents.items()}, _order(ents))
     return mk(root)
 
 
@@ -422,14 +455,10 @@ class Texts:
             return
         self.source = 'kernel-cves+lore'
         rng = random.Random("texts:%d" % seed)
-        with gzip.open(cves, 'rb') as f:
-            lines = f.readlines()
-        order = list(range(len(lines)))
-        rng.shuffle(order)
-        for i in order:
+        procs = [gz_open(cves), gz_open(lore)]
+        for r in sample_records(procs[0], need_sec + need_sec // 8 + 20, rng):
             if len(self.sec) >= need_sec:
                 break
-            r = json.loads(lines[i])
             if r.get('state') != 'published' or not r.get('subject') or not r.get('message'):
                 continue
             subj = ' '.join(clean_text(r['subject']).split())
@@ -437,16 +466,12 @@ class Texts:
             files = [p for p in (r.get('program_files') or []) if valid_path(p)][:3]
             if subj and body:
                 self.sec.append((subj, body, files))
-        with gzip.open(lore, 'rb') as f:
-            lines = f.readlines()
-        order = list(range(len(lines)))
-        rng.shuffle(order)
         seen = set()
-        for i in order:
+        for r in sample_records(procs[1], need_other * 2 + 50, rng):
             if len(self.other) >= need_other:
                 break
-            r = json.loads(lines[i])
-            if r.get('label') or r.get('rejected_cve_ids') or r.get('stable_backport') or r.get('rfc'):
+            if (r.get('label') or r.get('rejected_cve_ids') or r.get('stable_backport') or r.get('rfc')
+                    or r.get('project') == 'userspace'):
                 continue
             subj = ' '.join(clean_text(r.get('clean_subject') or '').split())
             if not subj or subj.lower() in seen or len(subj) > 120:
@@ -465,6 +490,32 @@ class Texts:
         for _, _, files in self.sec + self.other:
             out.extend(files)
         return out
+
+
+def gz_open(path):
+    """Start decompressing path in a gzip child process (parallel to the other file); a line iterator."""
+    try:
+        proc = subprocess.Popen(["gzip", "-dc", path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        return proc.stdout
+    except OSError:
+        return gzip.open(path, 'rb')
+
+
+def sample_records(fh, k, rng):
+    """Reservoir sample of k JSON lines read in file order (seeded), in random order, parsed."""
+    res = []
+    for i, line in enumerate(fh):
+        if i < k:
+            res.append(line)
+        else:
+            j = rng.randrange(i + 1)
+            if j < k:
+                res[j] = line
+    fh.close()
+    rng.shuffle(res)
+    for line in res:
+        if line.strip():
+            yield json.loads(line)
 
 
 def valid_path(p):
@@ -566,6 +617,7 @@ class Gen:
         self.n_emitted = 0
         self.vendor_rewrite_info = None
         self.pq = deque()
+        self.stats = {}
         self.prune_age = 3000
 
     # ----------------------------------------------------------------- stream
@@ -580,6 +632,9 @@ class Gen:
             self.out.write(b"".join(self.buf))
             self.buf = []
             self.bufsize = 0
+
+    def stat(self, k):
+        self.stats[k] = self.stats.get(k, 0) + 1
 
     # ----------------------------------------------------------------- time
     def tick(self, lo=60, hi=900):
@@ -799,13 +854,13 @@ class Gen:
         r = rng.random()
         if r < 0.03 or not self.landed:
             return C[0]
-        if r < 0.25 and self.bp_pool:
+        if r < 0.23 and self.bp_pool:
             for _ in range(4):
                 c = C[self.bp_pool[-1 - rng.randrange(min(200, len(self.bp_pool)))]]
                 if not c.rv:
                     return c
         n = len(self.landed)
-        if r < 0.6:
+        if r < 0.48:
             k = min(n, max(5, int(self.cycle_units * 1.5)))
             return C[self.landed[n - 1 - rng.randrange(k)]]
         return C[self.landed[rng.randrange(n)]]
@@ -986,6 +1041,7 @@ class Gen:
             if res is None:
                 continue
             changes, edits = res
+            self.stat('mainline_revert')
             c = self.new_commit()
             c.kind = 'revert'
             c.reverts = t.cid
@@ -1070,6 +1126,7 @@ class Gen:
         self.C[cid].pending += 1
         if kind == 'bp':
             self.sched.add((cid, lane.name))
+            self.stat('bp_scheduled')
 
     def run_events(self):
         ev = self.events
@@ -1135,12 +1192,16 @@ class Gen:
                 break
             if (i, b.name) in self.sched and tries < 3:
                 self.schedule(rng.randint(2, 20), 'bp', c.cid, b, tries + 1)
+                self.stat('bp_requeued')
                 return
         if not affected and rng.random() > 0.15:
+            self.stat('bp_skip_unaffected')
             return
         res = self.cherry(b, c.edits)
         if res is None:
+            self.stat('bp_no_context')
             return
+        self.stat('bp_done' if affected else 'bp_done_unaffected')
         changes = [(p, cur[:k] + new + cur[k + n:]) for p, (k, n, new, cur) in res[0].items()]
         s = self.new_commit()
         s.kind = 'backport'
@@ -1181,7 +1242,9 @@ class Gen:
         up = self.C[s.upstream]
         res = self.revert_changes(b, s)
         if res is None:
+            self.stat('stable_revert_failed')
             return
+        self.stat('stable_revert')
         changes, _ = res
         r = self.new_commit()
         r.kind = 'srevert'
@@ -1286,6 +1349,7 @@ class Gen:
             style = 'cherry_pick' if r < 0.55 else 'none' if r < 0.75 else 'adapted'
         res = self.cherry(v, c.edits, loose=True)
         if res is None:
+            self.stat('vendor_pick_failed')
             return None
         files, adapted = res
         if adapted:
@@ -1307,6 +1371,7 @@ class Gen:
                 vs(v.parent.ver), c.sha, p[0], p[1])
         x = self.new_commit()
         x.kind = 'vpick'
+        self.stat('vendor_pick_' + style)
         x.style = style
         x.upstream = c.cid
         x.subject = c.subject
@@ -1422,6 +1487,7 @@ class Gen:
         msg = "%s\n\nPull %s updates from %s:\n\n%s\n\n* tag '%s' of %s:\n%s\n" % (
             subj, area, maint[0], "\n".join(" - " + x.subject for x in tcs[:5]), tagname, url, lst)
         changes = [(p, v) for p, v in t.files.items()]
+        self.stat('topic_merge')
         c = self.new_commit()
         c.kind = 'merge'
         c.subject = subj
@@ -1888,6 +1954,7 @@ def main(argv=None):
     ap.add_argument('--vendor-rewrite', type=int, default=0, metavar='K',
                     help="replace the last K commits of the first vendor branch (force-push simulation)")
     ap.add_argument('--quiet', action='store_true')
+    ap.add_argument('--verbose', action='store_true', help="print generation statistics")
     ap.add_argument('--dump-stream', metavar='FILE', help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
@@ -1975,6 +2042,8 @@ def main(argv=None):
     if len(g.paths) <= 20000:
         git(out, 'checkout', '-q', '-f', 'master')
     t_end = time.time()
+    if args.verbose:
+        print("gen-history: stats: " + " ".join("%s=%d" % kv for kv in sorted(g.stats.items())), file=sys.stderr)
     if not args.quiet:
         print("gen-history: %s scale=%s seed=%d commits=%d files=%d stable=%d vendor=%d data=%s "
               "(data %.1fs, generate+import %.1fs, total %.1fs)" % (
