@@ -85,8 +85,9 @@ P_SEC, P_FIX, P_REVERT = 0.07, 0.25, 0.012
 P_MERGE_UNIT = 0.18              # chance that a mainline step is a topic merge
 # Backport probability per (landed mainline commit, alive stable branch).
 P_BP = {'sec': 0.9, 'fixcc': 0.9, 'fix': 0.45, 'revert': 0.4, 'feat': 0.01}
+P_STABLE_ADAPT_SKIP = 0.4       # context differs: skip the backport (else: adapted backport)
 P_STABLE_REVERT = 0.05           # a stable backport gets reverted later on that branch
-P_VENDOR_PICK = 0.5              # a stable backport is picked by the vendor branch
+P_VENDOR_PICK = 0.6              # a stable backport is picked by the vendor branch
 P_VENDOR_OWN = 0.3               # vendor-only commit next to a pick
 
 TOP = ("Linnea Thorvald", "linnea@kernel.example.org", "-0800")
@@ -528,7 +529,7 @@ def valid_path(p):
 class Commit:
     __slots__ = ('cid', 'sha', 'lane', 'kind', 'subject', 'msg', 'edits', 'touch', 'land', 'ats',
                  'author', 'cve', 'fixes', 'intro', 'upstream', 'style', 'reverts', 'bps', 'vps',
-                 'bidx', 'pending', 'rv', 'is_intro', 'cc', 'emitted', 'revmsg_ref')
+                 'bidx', 'pending', 'rv', 'is_intro', 'cc', 'emitted', 'revmsg_ref', 'anno')
 
     def __init__(self, cid):
         self.cid = cid
@@ -557,6 +558,7 @@ class Commit:
         self.cc = False
         self.emitted = True
         self.revmsg_ref = None
+        self.anno = None
 
 
 class Lane:
@@ -913,7 +915,10 @@ class Gen:
                             targets.append(t2)
                 fixes = [self.fixes_line(t) for t in targets]
         # files
-        nfiles = 1 if rng.random() < 0.55 else rng.randint(2, 4)
+        if kind == 'feat':
+            nfiles = 1 if rng.random() < 0.55 else rng.randint(2, 4)
+        else:
+            nfiles = 1 if rng.random() < 0.75 else 2
         want = list(hint)
         pinned = {}
         if intro is not None and intro.touch:
@@ -922,7 +927,7 @@ class Gen:
                     want.insert(0, p)
                     pinned[p] = newl
                     break
-        files = self.pick_files(lane, want, max(nfiles, min(len(want), 3)))
+        files = self.pick_files(lane, want, max(nfiles, min(len(want), 2 if kind != 'feat' else 3)))
         if not files:
             files = self.pick_files(lane, [], 1)
         if subj is None:
@@ -1197,19 +1202,27 @@ class Gen:
         if not affected and rng.random() > 0.15:
             self.stat('bp_skip_unaffected')
             return
-        res = self.cherry(b, c.edits)
-        if res is None:
+        res = self.cherry(b, c.edits, loose=True)
+        if res is None or (res[1] and rng.random() < P_STABLE_ADAPT_SKIP):
             self.stat('bp_no_context')
             return
         self.stat('bp_done' if affected else 'bp_done_unaffected')
+        if res[1]:
+            self.stat('bp_adapted')
         changes = [(p, cur[:k] + new + cur[k + n:]) for p, (k, n, new, cur) in res[0].items()]
         s = self.new_commit()
         s.kind = 'backport'
         greg = rng.random() < 0.6
         s.style = 'commit_upstream' if greg else 'upstream_bracket'
+        s.anno = s.style
+        if res[1]:
+            s.style = 'adapted'
         sig = STABLE_G if greg else STABLE_S
         subj, rest = c.msg.split('\n\n', 1) if '\n\n' in c.msg else (c.msg.rstrip('\n'), '')
         anno = ("commit %s upstream." if greg else "[ Upstream commit %s ]") % c.sha
+        if res[1]:
+            rest = rest + "[ %s: adjusted context, the code around it differs in %s ]\n" % (
+                sig[0].split()[0], vs(b.ver))
         msg = "%s\n\n%s\n\n%sSigned-off-by: %s <%s>\n" % (subj, anno, rest, sig[0], sig[1])
         s.subject = c.subject
         s.upstream = c.cid
@@ -1371,6 +1384,7 @@ class Gen:
                 vs(v.parent.ver), c.sha, p[0], p[1])
         x = self.new_commit()
         x.kind = 'vpick'
+        x.anno = {'cherry_pick': 'cherry_pick', 'none': 'none', 'adapted': 'backported'}[style]
         self.stat('vendor_pick_' + style)
         x.style = style
         x.upstream = c.cid
@@ -1570,7 +1584,7 @@ class Gen:
         lts_chosen = sorted(v for v in self.stable_vers if v in LTS or v in self.forced_lts)
         lts_chosen = [v for v in lts_chosen if v != self.releases[-1]] or lts_chosen
         self.vendor_plan = []
-        at_tag = {'tiny': 2, 'small': 3}.get(self.args.scale, 5)
+        at_tag = {'tiny': 1, 'small': 2}.get(self.args.scale, 4)
         for v in lts_chosen[:cfg['vendors']]:
             self.vendor_plan.append({'parent': "linux-%s.y" % vs(v), 'at_tag': at_tag, 'lane': None})
         # commit budget: mainline non-merge commits per cycle
@@ -1804,7 +1818,7 @@ def build_truth(g, args, scale):
     for c in emitted:
         if c.upstream is not None:
             backports.append({"branch": c.lane, "commit": c.sha, "upstream": C[c.upstream].sha,
-                              "style": c.style})
+                              "style": c.style, "annotation": c.anno})
         if c.reverts is not None:
             e = {"commit": c.sha, "reverts": C[c.reverts].sha, "branch": c.lane}
             if c.revmsg_ref is not None:

@@ -107,10 +107,10 @@ for b in t["backports"]:
     want = {"commit_upstream": "commit %s upstream." % b["upstream"],
             "upstream_bracket": "[ Upstream commit %s ]" % b["upstream"],
             "cherry_pick": "(cherry picked from commit %s)" % b["upstream"],
-            "adapted": "(backported from commit %s)" % b["upstream"]}.get(b["style"])
+            "backported": "(backported from commit %s)" % b["upstream"]}.get(b["annotation"])
     if want and want not in msg:
-        errors.append("%s (%s) lacks %r" % (b["commit"], b["style"], want))
-    if b["style"] == "none" and b["upstream"] in msg:
+        errors.append("%s (%s) lacks %r" % (b["commit"], b["annotation"], want))
+    if b["annotation"] == "none" and b["upstream"] in msg:
         errors.append("%s (none) names its upstream" % b["commit"])
 # reverts say so
 for r in t["reverts"]:
@@ -221,6 +221,9 @@ rewrite() {
     old_master=$(git -C "$R" rev-parse master)
     vb=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1])); print([b for b,v in t["branches"].items() if v["kind"]=="vendor"][0])' "$R.truth.json")
     old_vendor=$(git -C "$R" rev-parse "$vb")
+    local nv
+    nv=$(git -C "$R" rev-list --count "$vb" --not $(git -C "$R" for-each-ref --format='%(refname)' 'refs/heads/linux-*'))
+    [ "$nv" -ge 2 ] || { echo "vendor branch has only $nv own commits"; return 1; }
     gen --out "$R" --seed 7 --scale tiny --no-data --vendor-rewrite 2
     [ "$(git -C "$R" rev-parse master)" = "$old_master" ] || { echo "master changed"; return 1; }
     [ "$(git -C "$R" rev-parse "$vb")" != "$old_vendor" ] || { echo "vendor unchanged"; return 1; }
