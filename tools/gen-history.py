@@ -716,6 +716,7 @@ class Gen:
         """Write commit c on lane; changes: list of (path, lines or None)."""
         tch = []
         chunks = []
+        blobs = []
         for path, lines in changes:
             pb = path.encode()
             if lines is None:
@@ -725,7 +726,11 @@ class Gen:
             else:
                 data, sha = blob_of(lines)
                 tch.append((path.split('/'), sha))
-                chunks.append(b"M 100644 inline %s\ndata %d\n%s\n" % (pb, len(data), data))
+                # blobs go before the commit and are named by id: fast-import then loads the
+                # trees this commit needs without writing in between (one pack remap per
+                # commit instead of one per path)
+                blobs.append(b"blob\ndata %d\n%s\n" % (len(data), data))
+                chunks.append(b"M 100644 %s %s\n" % (sha.hex().encode(), pb))
                 lane.files[path] = lines
         root = tree_update(lane.root, tch) if tch else lane.root
         lane.root = root
@@ -744,7 +749,7 @@ class Gen:
             head.append(b"from :%d\n" % (parents[0] + 1))
             for p in parents[1:]:
                 head.append(b"merge :%d\n" % (p + 1))
-        chunk = b"".join(head) + b"".join(chunks) + b"\n"
+        chunk = b"".join(blobs) + b"".join(head) + b"".join(chunks) + b"\n"
         if hold:
             self.vhold.append((c.cid, chunk))
             while len(self.vhold) > self.args.vendor_rewrite:
@@ -2002,7 +2007,8 @@ def main(argv=None):
     env = dict(os.environ)
     env['GLIBC_TUNABLES'] = ("glibc.malloc.trim_threshold=1073741824:glibc.malloc.top_pad=268435456:"
                              "glibc.malloc.mmap_threshold=1073741824")
-    proc = subprocess.Popen(["git", "-C", out, "fast-import", "--quiet", "--done", "--force",
+    proc = subprocess.Popen(["git", "-C", out, "-c", "core.compression=1", "-c", "core.packedGitWindowSize=32m",
+                             "-c", "core.deltaBaseCacheLimit=256m", "fast-import", "--quiet", "--done", "--force",
                              "--active-branches=64", "--depth=10"], stdin=subprocess.PIPE, env=env)
     sink = proc.stdin
     if args.dump_stream:
