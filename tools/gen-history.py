@@ -41,6 +41,7 @@ Invariants (the tests rely on them):
 """
 
 import argparse
+import functools
 import bisect
 import gzip
 import hashlib
@@ -334,6 +335,7 @@ def file_style(path):
     return 'c' if ext in ('c', 'h', 'S') else 'text'
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def stem_of(path):
     base = path.rsplit('/', 1)[-1]
     if '.' in base:
@@ -350,8 +352,15 @@ class Content:
     def __init__(self, lines_range):
         self.lo, self.hi = lines_range
         self.u = 0
+        self.cache = {}
 
     def initial(self, path):
+        v = self.cache.get(path)
+        if v is None:
+            v = self.cache[path] = self._initial(path)
+        return v
+
+    def _initial(self, path):
         h = int.from_bytes(hashlib.md5(path.encode()).digest()[:8], 'little')
         n = self.lo + h % (self.hi - self.lo + 1)
         st, style = stem_of(path), file_style(path)
