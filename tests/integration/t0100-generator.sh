@@ -31,7 +31,7 @@ gen() { python3 "$GEN" --quiet "$@"; }
 # --- reproducibility ------------------------------------------------------------------------
 check "generate tiny (seed 7, synthetic)" gen --out "$TMP/a" --seed 7 --scale tiny --no-data
 check "generate tiny again (seed 7, synthetic)" gen --out "$TMP/b" --seed 7 --scale tiny --no-data
-check "generate tiny (seed 8, synthetic)" gen --out "$TMP/c" --seed 8 --scale tiny --no-data
+check "generate tiny (seed 8, synthetic, 150 commits)" gen --out "$TMP/c" --seed 8 --scale tiny --no-data --commits 150
 
 same_master() { [ "$(git -C "$TMP/a" rev-parse master)" = "$(git -C "$TMP/b" rev-parse master)" ]; }
 check "same seed gives the same master" same_master
