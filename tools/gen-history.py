@@ -41,6 +41,7 @@ Invariants (the tests rely on them):
 """
 
 import argparse
+import functools
 import bisect
 import gzip
 import hashlib
@@ -84,9 +85,10 @@ END_EPOCH = 1735689600           # 2025-01-01: generation is placed to end aroun
 P_SEC, P_FIX, P_REVERT = 0.07, 0.25, 0.012
 P_MERGE_UNIT = 0.18              # chance that a mainline step is a topic merge
 # Backport probability per (landed mainline commit, alive stable branch).
-P_BP = {'sec': 0.75, 'fixcc': 0.75, 'fix': 0.28, 'revert': 0.3, 'feat': 0.01}
+P_BP = {'sec': 0.9, 'fixcc': 0.9, 'fix': 0.45, 'revert': 0.4, 'feat': 0.01}
+P_STABLE_ADAPT_SKIP = 0.4       # context differs: skip the backport (else: adapted backport)
 P_STABLE_REVERT = 0.05           # a stable backport gets reverted later on that branch
-P_VENDOR_PICK = 0.5              # a stable backport is picked by the vendor branch
+P_VENDOR_PICK = 0.6              # a stable backport is picked by the vendor branch
 P_VENDOR_OWN = 0.3               # vendor-only commit next to a pick
 
 TOP = ("Linnea Thorvald", "linnea@kernel.example.org", "-0800")
@@ -228,18 +230,19 @@ def strip_trailers(msg):
 # --------------------------------------------------------------------------- git objects
 
 class Tree:
-    """Immutable directory node: ents maps name -> 20-byte blob id (file) or Tree (dir)."""
-    __slots__ = ('ents', 'sha')
+    """Immutable directory node (copy on write).
 
-    def __init__(self, ents):
+    ents:  name -> 20-byte blob id (file) or Tree (directory)
+    enc:   name -> the entry's encoded bytes in the git tree object
+    order: names in git's tree order (shared between versions while the name set is unchanged)
+    """
+    __slots__ = ('ents', 'enc', 'order', 'sha')
+
+    def __init__(self, ents, enc, order):
         self.ents = ents
-        parts = []
-        for name, v in sorted(ents.items(), key=_tkey):
-            if type(v) is Tree:
-                parts.append(b"40000 %s\x00%s" % (name.encode(), v.sha))
-            else:
-                parts.append(b"100644 %s\x00%s" % (name.encode(), v))
-        body = b"".join(parts)
+        self.enc = enc
+        self.order = order
+        body = b"".join([enc[n] for n in order])
         self.sha = SHA1(b"tree %d\x00%s" % (len(body), body)).digest()
 
 
@@ -247,26 +250,57 @@ def _tkey(kv):
     return kv[0] + '/' if type(kv[1]) is Tree else kv[0]
 
 
+def _order(ents):
+    return [k for k, _ in sorted(ents.items(), key=_tkey)]
+
+
+def _enc(name, v):
+    if type(v) is Tree:
+        return b"40000 %s\x00%s" % (name.encode(), v.sha)
+    return b"100644 %s\x00%s" % (name.encode(), v)
+
+
 def tree_update(node, changes):
-    """changes: list of (path components list, blob id or None for delete)."""
-    ents = dict(node.ents) if node is not None else {}
+    """New Tree = node with changes applied; changes: list of (path components, blob id | None)."""
+    if node is not None:
+        ents = dict(node.ents)
+        enc = dict(node.enc)
+        order = node.order
+    else:
+        ents, enc, order = {}, {}, None
+    reorder = order is None
     sub = {}
     for parts, v in changes:
+        name = parts[0]
         if len(parts) == 1:
             if v is None:
-                ents.pop(parts[0], None)
+                if name in ents:
+                    del ents[name]
+                    del enc[name]
+                    reorder = True
             else:
-                ents[parts[0]] = v
+                if name not in ents or type(ents[name]) is Tree:
+                    reorder = True
+                ents[name] = v
+                enc[name] = b"100644 %s\x00%s" % (name.encode(), v)
         else:
-            sub.setdefault(parts[0], []).append((parts[1:], v))
+            sub.setdefault(name, []).append((parts[1:], v))
     for name, items in sub.items():
         child = ents.get(name)
-        nc = tree_update(child if type(child) is Tree else None, items)
+        if type(child) is not Tree:
+            child = None
+            reorder = True
+        nc = tree_update(child, items)
         if nc.ents:
             ents[name] = nc
-        else:
-            ents.pop(name, None)
-    return Tree(ents)
+            enc[name] = b"40000 %s\x00%s" % (name.encode(), nc.sha)
+        elif name in ents:
+            del ents[name]
+            del enc[name]
+            reorder = True
+    if reorder:
+        order = _order(ents)
+    return Tree(ents, enc, order)
 
 
 def build_tree(path_blobs):
@@ -279,7 +313,8 @@ def build_tree(path_blobs):
         d[parts[-1]] = sha
 
     def mk(d):
-        return Tree({k: (mk(v) if isinstance(v, dict) else v) for k, v in d.items()})
+        ents = {k: (mk(v) if isinstance(v, dict) else v) for k, v in d.items()}
+        return Tree(ents, {k: _enc(k, v) for k, v in ents.items()}, _order(ents))
     return mk(root)
 
 
@@ -300,6 +335,7 @@ def file_style(path):
     return 'c' if ext in ('c', 'h', 'S') else 'text'
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def stem_of(path):
     base = path.rsplit('/', 1)[-1]
     if '.' in base:
@@ -316,8 +352,15 @@ class Content:
     def __init__(self, lines_range):
         self.lo, self.hi = lines_range
         self.u = 0
+        self.cache = {}
 
     def initial(self, path):
+        v = self.cache.get(path)
+        if v is None:
+            v = self.cache[path] = self._initial(path)
+        return v
+
+    def _initial(self, path):
         h = int.from_bytes(hashlib.md5(path.encode()).digest()[:8], 'little')
         n = self.lo + h % (self.hi - self.lo + 1)
         st, style = stem_of(path), file_style(path)
@@ -422,14 +465,10 @@ class Texts:
             return
         self.source = 'kernel-cves+lore'
         rng = random.Random("texts:%d" % seed)
-        with gzip.open(cves, 'rb') as f:
-            lines = f.readlines()
-        order = list(range(len(lines)))
-        rng.shuffle(order)
-        for i in order:
+        procs = [gz_open(cves), gz_open(lore)]
+        for r in sample_records(procs[0], need_sec + need_sec // 8 + 20, rng):
             if len(self.sec) >= need_sec:
                 break
-            r = json.loads(lines[i])
             if r.get('state') != 'published' or not r.get('subject') or not r.get('message'):
                 continue
             subj = ' '.join(clean_text(r['subject']).split())
@@ -437,16 +476,12 @@ class Texts:
             files = [p for p in (r.get('program_files') or []) if valid_path(p)][:3]
             if subj and body:
                 self.sec.append((subj, body, files))
-        with gzip.open(lore, 'rb') as f:
-            lines = f.readlines()
-        order = list(range(len(lines)))
-        rng.shuffle(order)
         seen = set()
-        for i in order:
+        for r in sample_records(procs[1], need_other * 2 + 50, rng):
             if len(self.other) >= need_other:
                 break
-            r = json.loads(lines[i])
-            if r.get('label') or r.get('rejected_cve_ids') or r.get('stable_backport') or r.get('rfc'):
+            if (r.get('label') or r.get('rejected_cve_ids') or r.get('stable_backport') or r.get('rfc')
+                    or r.get('project') == 'userspace'):
                 continue
             subj = ' '.join(clean_text(r.get('clean_subject') or '').split())
             if not subj or subj.lower() in seen or len(subj) > 120:
@@ -467,6 +502,32 @@ class Texts:
         return out
 
 
+def gz_open(path):
+    """Start decompressing path in a gzip child process (parallel to the other file); a line iterator."""
+    try:
+        proc = subprocess.Popen(["gzip", "-dc", path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        return proc.stdout
+    except OSError:
+        return gzip.open(path, 'rb')
+
+
+def sample_records(fh, k, rng):
+    """Reservoir sample of k JSON lines read in file order (seeded), in random order, parsed."""
+    res = []
+    for i, line in enumerate(fh):
+        if i < k:
+            res.append(line)
+        else:
+            j = rng.randrange(i + 1)
+            if j < k:
+                res[j] = line
+    fh.close()
+    rng.shuffle(res)
+    for line in res:
+        if line.strip():
+            yield json.loads(line)
+
+
 def valid_path(p):
     return (isinstance(p, str) and len(p) < 200 and PATH_RE.match(p) is not None and p != 'Makefile'
             and '/.' not in p and not p.startswith('.'))
@@ -477,7 +538,7 @@ def valid_path(p):
 class Commit:
     __slots__ = ('cid', 'sha', 'lane', 'kind', 'subject', 'msg', 'edits', 'touch', 'land', 'ats',
                  'author', 'cve', 'fixes', 'intro', 'upstream', 'style', 'reverts', 'bps', 'vps',
-                 'bidx', 'pending', 'rv', 'is_intro', 'cc', 'emitted', 'revmsg_ref')
+                 'bidx', 'pending', 'rv', 'is_intro', 'cc', 'emitted', 'revmsg_ref', 'anno')
 
     def __init__(self, cid):
         self.cid = cid
@@ -506,6 +567,7 @@ class Commit:
         self.cc = False
         self.emitted = True
         self.revmsg_ref = None
+        self.anno = None
 
 
 class Lane:
@@ -566,6 +628,7 @@ class Gen:
         self.n_emitted = 0
         self.vendor_rewrite_info = None
         self.pq = deque()
+        self.stats = {}
         self.prune_age = 3000
 
     # ----------------------------------------------------------------- stream
@@ -580,6 +643,9 @@ class Gen:
             self.out.write(b"".join(self.buf))
             self.buf = []
             self.bufsize = 0
+
+    def stat(self, k):
+        self.stats[k] = self.stats.get(k, 0) + 1
 
     # ----------------------------------------------------------------- time
     def tick(self, lo=60, hi=900):
@@ -659,6 +725,7 @@ class Gen:
         """Write commit c on lane; changes: list of (path, lines or None)."""
         tch = []
         chunks = []
+        blobs = []
         for path, lines in changes:
             pb = path.encode()
             if lines is None:
@@ -668,7 +735,11 @@ class Gen:
             else:
                 data, sha = blob_of(lines)
                 tch.append((path.split('/'), sha))
-                chunks.append(b"M 100644 inline %s\ndata %d\n%s\n" % (pb, len(data), data))
+                # blobs go before the commit and are named by id: fast-import then loads the
+                # trees this commit needs without writing in between (one pack remap per
+                # commit instead of one per path)
+                blobs.append(b"blob\ndata %d\n%s\n" % (len(data), data))
+                chunks.append(b"M 100644 %s %s\n" % (sha.hex().encode(), pb))
                 lane.files[path] = lines
         root = tree_update(lane.root, tch) if tch else lane.root
         lane.root = root
@@ -687,7 +758,7 @@ class Gen:
             head.append(b"from :%d\n" % (parents[0] + 1))
             for p in parents[1:]:
                 head.append(b"merge :%d\n" % (p + 1))
-        chunk = b"".join(head) + b"".join(chunks) + b"\n"
+        chunk = b"".join(blobs) + b"".join(head) + b"".join(chunks) + b"\n"
         if hold:
             self.vhold.append((c.cid, chunk))
             while len(self.vhold) > self.args.vendor_rewrite:
@@ -799,13 +870,13 @@ class Gen:
         r = rng.random()
         if r < 0.03 or not self.landed:
             return C[0]
-        if r < 0.25 and self.bp_pool:
+        if r < 0.23 and self.bp_pool:
             for _ in range(4):
                 c = C[self.bp_pool[-1 - rng.randrange(min(200, len(self.bp_pool)))]]
                 if not c.rv:
                     return c
         n = len(self.landed)
-        if r < 0.6:
+        if r < 0.48:
             k = min(n, max(5, int(self.cycle_units * 1.5)))
             return C[self.landed[n - 1 - rng.randrange(k)]]
         return C[self.landed[rng.randrange(n)]]
@@ -858,7 +929,10 @@ class Gen:
                             targets.append(t2)
                 fixes = [self.fixes_line(t) for t in targets]
         # files
-        nfiles = 1 if rng.random() < 0.55 else rng.randint(2, 4)
+        if kind == 'feat':
+            nfiles = 1 if rng.random() < 0.55 else rng.randint(2, 4)
+        else:
+            nfiles = 1 if rng.random() < 0.75 else 2
         want = list(hint)
         pinned = {}
         if intro is not None and intro.touch:
@@ -867,7 +941,7 @@ class Gen:
                     want.insert(0, p)
                     pinned[p] = newl
                     break
-        files = self.pick_files(lane, want, max(nfiles, min(len(want), 3)))
+        files = self.pick_files(lane, want, max(nfiles, min(len(want), 2 if kind != 'feat' else 3)))
         if not files:
             files = self.pick_files(lane, [], 1)
         if subj is None:
@@ -986,6 +1060,7 @@ class Gen:
             if res is None:
                 continue
             changes, edits = res
+            self.stat('mainline_revert')
             c = self.new_commit()
             c.kind = 'revert'
             c.reverts = t.cid
@@ -1070,6 +1145,7 @@ class Gen:
         self.C[cid].pending += 1
         if kind == 'bp':
             self.sched.add((cid, lane.name))
+            self.stat('bp_scheduled')
 
     def run_events(self):
         ev = self.events
@@ -1135,20 +1211,32 @@ class Gen:
                 break
             if (i, b.name) in self.sched and tries < 3:
                 self.schedule(rng.randint(2, 20), 'bp', c.cid, b, tries + 1)
+                self.stat('bp_requeued')
                 return
         if not affected and rng.random() > 0.15:
+            self.stat('bp_skip_unaffected')
             return
-        res = self.cherry(b, c.edits)
-        if res is None:
+        res = self.cherry(b, c.edits, loose=True)
+        if res is None or (res[1] and rng.random() < P_STABLE_ADAPT_SKIP):
+            self.stat('bp_no_context')
             return
+        self.stat('bp_done' if affected else 'bp_done_unaffected')
+        if res[1]:
+            self.stat('bp_adapted')
         changes = [(p, cur[:k] + new + cur[k + n:]) for p, (k, n, new, cur) in res[0].items()]
         s = self.new_commit()
         s.kind = 'backport'
         greg = rng.random() < 0.6
         s.style = 'commit_upstream' if greg else 'upstream_bracket'
+        s.anno = s.style
+        if res[1]:
+            s.style = 'adapted'
         sig = STABLE_G if greg else STABLE_S
         subj, rest = c.msg.split('\n\n', 1) if '\n\n' in c.msg else (c.msg.rstrip('\n'), '')
         anno = ("commit %s upstream." if greg else "[ Upstream commit %s ]") % c.sha
+        if res[1]:
+            rest = rest + "[ %s: adjusted context, the code around it differs in %s ]\n" % (
+                sig[0].split()[0], vs(b.ver))
         msg = "%s\n\n%s\n\n%sSigned-off-by: %s <%s>\n" % (subj, anno, rest, sig[0], sig[1])
         s.subject = c.subject
         s.upstream = c.cid
@@ -1181,7 +1269,9 @@ class Gen:
         up = self.C[s.upstream]
         res = self.revert_changes(b, s)
         if res is None:
+            self.stat('stable_revert_failed')
             return
+        self.stat('stable_revert')
         changes, _ = res
         r = self.new_commit()
         r.kind = 'srevert'
@@ -1286,6 +1376,7 @@ class Gen:
             style = 'cherry_pick' if r < 0.55 else 'none' if r < 0.75 else 'adapted'
         res = self.cherry(v, c.edits, loose=True)
         if res is None:
+            self.stat('vendor_pick_failed')
             return None
         files, adapted = res
         if adapted:
@@ -1307,6 +1398,8 @@ class Gen:
                 vs(v.parent.ver), c.sha, p[0], p[1])
         x = self.new_commit()
         x.kind = 'vpick'
+        x.anno = {'cherry_pick': 'cherry_pick', 'none': 'none', 'adapted': 'backported'}[style]
+        self.stat('vendor_pick_' + style)
         x.style = style
         x.upstream = c.cid
         x.subject = c.subject
@@ -1422,6 +1515,7 @@ class Gen:
         msg = "%s\n\nPull %s updates from %s:\n\n%s\n\n* tag '%s' of %s:\n%s\n" % (
             subj, area, maint[0], "\n".join(" - " + x.subject for x in tcs[:5]), tagname, url, lst)
         changes = [(p, v) for p, v in t.files.items()]
+        self.stat('topic_merge')
         c = self.new_commit()
         c.kind = 'merge'
         c.subject = subj
@@ -1504,7 +1598,7 @@ class Gen:
         lts_chosen = sorted(v for v in self.stable_vers if v in LTS or v in self.forced_lts)
         lts_chosen = [v for v in lts_chosen if v != self.releases[-1]] or lts_chosen
         self.vendor_plan = []
-        at_tag = {'tiny': 2, 'small': 3}.get(self.args.scale, 5)
+        at_tag = {'tiny': 1, 'small': 2}.get(self.args.scale, 4)
         for v in lts_chosen[:cfg['vendors']]:
             self.vendor_plan.append({'parent': "linux-%s.y" % vs(v), 'at_tag': at_tag, 'lane': None})
         # commit budget: mainline non-merge commits per cycle
@@ -1738,7 +1832,7 @@ def build_truth(g, args, scale):
     for c in emitted:
         if c.upstream is not None:
             backports.append({"branch": c.lane, "commit": c.sha, "upstream": C[c.upstream].sha,
-                              "style": c.style})
+                              "style": c.style, "annotation": c.anno})
         if c.reverts is not None:
             e = {"commit": c.sha, "reverts": C[c.reverts].sha, "branch": c.lane}
             if c.revmsg_ref is not None:
@@ -1888,6 +1982,7 @@ def main(argv=None):
     ap.add_argument('--vendor-rewrite', type=int, default=0, metavar='K',
                     help="replace the last K commits of the first vendor branch (force-push simulation)")
     ap.add_argument('--quiet', action='store_true')
+    ap.add_argument('--verbose', action='store_true', help="print generation statistics")
     ap.add_argument('--dump-stream', metavar='FILE', help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
@@ -1921,7 +2016,8 @@ def main(argv=None):
     env = dict(os.environ)
     env['GLIBC_TUNABLES'] = ("glibc.malloc.trim_threshold=1073741824:glibc.malloc.top_pad=268435456:"
                              "glibc.malloc.mmap_threshold=1073741824")
-    proc = subprocess.Popen(["git", "-C", out, "fast-import", "--quiet", "--done", "--force",
+    proc = subprocess.Popen(["git", "-C", out, "-c", "core.compression=1", "-c", "core.packedGitWindowSize=32m",
+                             "-c", "core.deltaBaseCacheLimit=256m", "fast-import", "--quiet", "--done", "--force",
                              "--active-branches=64", "--depth=10"], stdin=subprocess.PIPE, env=env)
     sink = proc.stdin
     if args.dump_stream:
@@ -1975,6 +2071,8 @@ def main(argv=None):
     if len(g.paths) <= 20000:
         git(out, 'checkout', '-q', '-f', 'master')
     t_end = time.time()
+    if args.verbose:
+        print("gen-history: stats: " + " ".join("%s=%d" % kv for kv in sorted(g.stats.items())), file=sys.stderr)
     if not args.quiet:
         print("gen-history: %s scale=%s seed=%d commits=%d files=%d stable=%d vendor=%d data=%s "
               "(data %.1fs, generate+import %.1fs, total %.1fs)" % (
