@@ -52,6 +52,7 @@ struct importer {
 	PG_VEC(struct rec_src) recs;
 	pg_strmap existing;     /* id -> struct existing * */
 	pg_stmt *ins_cve, *del[6], *ins_fix, *ins_intro, *ins_range, *ins_ver, *ins_file, *ins_ref;
+	pg_buf files[EXT_COUNT], hashbuf;   /* reused from record to record */
 };
 
 struct existing {
@@ -407,13 +408,13 @@ out:
 }
 
 static int store_record(struct importer *im, const pg_cve__rec *r, const struct rec_src *src,
-			const char *source_path, const char *hash)
+			const char *source_path, const char *hash, int replace)
 {
 	pg_stmt *st = im->ins_cve;
 	int error;
 	size_t i;
 
-	for (i = 0; i < 6; i++)
+	for (i = 0; replace && i < 6; i++)
 		if ((error = pg_stmt_bind_text(im->del[i], 1, r->id)) < 0 || (error = pg_stmt_exec(im->del[i])) < 0)
 			return error;
 	if ((error = pg_stmt_bind_text(st, 1, r->id)) < 0 ||
@@ -507,8 +508,9 @@ static int hash_put(pg_buf *h, const char *label, const char *data, size_t len)
  */
 static int import_one(struct importer *im, const struct rec_src *src)
 {
-	pg_buf files[EXT_COUNT], h = PG_BUF_INIT;
+	pg_buf *files = im->files, *h = &im->hashbuf;
 	pg_cve__rec r;
+	unsigned have = src->have;
 	char *path = NULL, *source_path = NULL, hash[GIT_OID_HEXSZ + 1];
 	struct existing *old;
 	git_oid oid;
@@ -516,7 +518,11 @@ static int import_one(struct importer *im, const struct rec_src *src)
 
 	memset(&r, 0, sizeof(r));
 	for (e = 0; e < EXT_COUNT; e++)
-		pg_buf_init(&files[e], RECORD_FILE_LIMIT);
+		pg_buf_reset(&files[e]);
+	pg_buf_reset(h);
+	/* the .mbox only gives a title when the JSON has none: rejected or JSON-less ids */
+	if ((have & (1u << EXT_JSON)) && src->dir_state && strcmp(src->dir_state, "rejected"))
+		have &= ~(1u << EXT_MBOX);
 	if (!(src->have & ((1u << EXT_JSON) | (1u << EXT_SHA1)))) {
 		int any = 0;
 		for (e = 0; e < EXT_COUNT && !any; e++)
@@ -526,13 +532,13 @@ static int import_one(struct importer *im, const struct rec_src *src)
 		goto out;
 	}
 	source_path = file_path(src, src->have & (1u << EXT_JSON) ? EXT_JSON : EXT_SHA1, 1);
-	if (!source_path || (error = pg_buf_printf(&h, "layout %s\nstate %s\npath %s\n", src->layout,
+	if (!source_path || (error = pg_buf_printf(h, "layout %s\nstate %s\npath %s\n", src->layout,
 						  src->dir_state ? src->dir_state : "-", source_path)) < 0) {
 		error = error ? error : PG_ENOMEM;
 		goto out;
 	}
 	for (e = 0; e < EXT_COUNT; e++) {
-		if (!(src->have & (1u << e)))
+		if (!(have & (1u << e)))
 			continue;
 		free(path);
 		if (!(path = file_path(src, e, 0))) {
@@ -545,10 +551,10 @@ static int import_one(struct importer *im, const struct rec_src *src)
 			report(im, path, why);
 			goto out;
 		}
-		if ((error = hash_put(&h, ext_names[e], files[e].ptr, files[e].len)) < 0)
+		if ((error = hash_put(h, ext_names[e], pg_buf_cstr(&files[e]), files[e].len)) < 0)
 			goto out;
 	}
-	if (git_odb_hash(&oid, h.ptr, h.len, GIT_OBJECT_BLOB) < 0) {
+	if (git_odb_hash(&oid, h->ptr, h->len, GIT_OBJECT_BLOB) < 0) {
 		error = pg_error_set("cannot hash record %s", src->id);
 		goto out;
 	}
@@ -567,18 +573,18 @@ static int import_one(struct importer *im, const struct rec_src *src)
 	if (src->dir_state)
 		r.state = src->dir_state;
 	/* order matters: fix sources rank sha1 > dyad > json > reference (first wins) */
-	if (src->have & (1u << EXT_SHA1) && (parse_error = pg_cve__parse_sha1(&r, files[EXT_SHA1].ptr)) < 0)
+	if (src->have & (1u << EXT_SHA1) && (parse_error = pg_cve__parse_sha1(&r, pg_buf_cstr(&files[EXT_SHA1]))) < 0)
 		bad_ext = EXT_SHA1;
-	else if (src->have & (1u << EXT_DYAD) && (parse_error = pg_cve__parse_dyad(&r, files[EXT_DYAD].ptr)) < 0)
+	else if (src->have & (1u << EXT_DYAD) && (parse_error = pg_cve__parse_dyad(&r, pg_buf_cstr(&files[EXT_DYAD]))) < 0)
 		bad_ext = EXT_DYAD;
 	else if (src->have & (1u << EXT_JSON) &&
-		 (parse_error = pg_cve__parse_json(&r, files[EXT_JSON].ptr, files[EXT_JSON].len, src->dir_state,
+		 (parse_error = pg_cve__parse_json(&r, pg_buf_cstr(&files[EXT_JSON]), files[EXT_JSON].len, src->dir_state,
 						   !(src->have & (1u << EXT_DYAD)))) < 0)
 		bad_ext = EXT_JSON;
 	else if (src->have & (1u << EXT_VULNERABLE) &&
-		 (parse_error = pg_cve__parse_vulnerable(&r, files[EXT_VULNERABLE].ptr)) < 0)
+		 (parse_error = pg_cve__parse_vulnerable(&r, pg_buf_cstr(&files[EXT_VULNERABLE]))) < 0)
 		bad_ext = EXT_VULNERABLE;
-	else if (src->have & (1u << EXT_MBOX) && (parse_error = pg_cve__parse_mbox(&r, files[EXT_MBOX].ptr)) < 0)
+	else if (have & (1u << EXT_MBOX) && (parse_error = pg_cve__parse_mbox(&r, pg_buf_cstr(&files[EXT_MBOX]))) < 0)
 		bad_ext = EXT_MBOX;
 	if (parse_error == PG_ENOMEM) {
 		error = parse_error;
@@ -595,7 +601,7 @@ static int import_one(struct importer *im, const struct rec_src *src)
 		report(im, path, why);
 		goto out;
 	}
-	if ((error = store_record(im, &r, src, source_path, hash)) < 0) {
+	if ((error = store_record(im, &r, src, source_path, hash, old != NULL)) < 0) {
 		pg_error_prefix("storing %s", src->id);
 		goto out;
 	}
@@ -607,9 +613,6 @@ static int import_one(struct importer *im, const struct rec_src *src)
 		im->stats->imported++;
 out:
 	pg_cve__rec_release(&r);
-	for (e = 0; e < EXT_COUNT; e++)
-		pg_buf_release(&files[e]);
-	pg_buf_release(&h);
 	free(path);
 	free(source_path);
 	return error;
@@ -627,6 +630,9 @@ int pg_cve_import(pg_store *s, const char *const *paths, size_t npaths,
 	im.s = s;
 	im.opts = opts;
 	im.stats = stats;
+	for (i = 0; i < EXT_COUNT; i++)
+		pg_buf_init(&im.files[i], RECORD_FILE_LIMIT);
+	pg_buf_init(&im.hashbuf, 0);
 	git_libgit2_init();
 
 	for (i = 0; i < npaths && !error; i++)
@@ -686,6 +692,9 @@ out:
 		}
 	}
 	pg_strmap_release(&im.existing);
+	for (i = 0; i < EXT_COUNT; i++)
+		pg_buf_release(&im.files[i]);
+	pg_buf_release(&im.hashbuf);
 	git_libgit2_shutdown();
 	return error;
 }
