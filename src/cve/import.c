@@ -3,9 +3,10 @@
  *
  * Three steps: (1) detect each path's layout and collect one rec_src per CVE
  * id (the files that make up the record); (2) sort by id and drop duplicate
- * ids (vulns.git rejected > vulns.git published > plain JSON); (3) for each
- * record read its files, hash them, and only when the hash differs from the
- * stored content_hash parse them and replace the record's rows.
+ * ids (vulns.git rejected > vulns.git published > plain JSON); (3) reader
+ * threads read each record's files, hash them and, only when the hash differs
+ * from the stored content_hash, parse them; the calling thread replaces the
+ * record's rows, in id order (see "the pipeline" below).
  *
  * Invariants: the whole run is one transaction (a database failure rolls
  * everything back); a malformed record is reported and skipped without
@@ -61,6 +62,7 @@ struct existing {
 	int rejected;
 };
 
+/* Count and pass on a skipped record or path.  Calling thread only. */
 static void report(struct importer *im, const char *path, const char *reason)
 {
 	im->stats->skipped++;
