@@ -100,11 +100,13 @@ static int do_import(struct pg_cli *cli, int argc, const char **argv)
 	if (!cli->quiet || st.skipped)
 		fprintf(stderr, "imported %zu, updated %zu, unchanged %zu, rejected %zu, skipped %zu\n",
 			st.imported, st.updated, st.unchanged, st.rejected, st.skipped);
+	if (!cli->quiet && st.ignored)
+		fprintf(stderr, "ignored %zu records of other CNAs\n", st.ignored);
 	if (cli->json) {
-		json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:O}", "imported", (json_int_t)st.imported,
+		json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:O}", "imported", (json_int_t)st.imported,
 				      "updated", (json_int_t)st.updated, "unchanged", (json_int_t)st.unchanged,
 				      "rejected", (json_int_t)st.rejected, "skipped", (json_int_t)st.skipped,
-				      "problems", ctx.problems);
+				      "ignored", (json_int_t)st.ignored, "problems", ctx.problems);
 		print_json(o);
 		json_decref(o);
 	}

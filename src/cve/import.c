@@ -45,6 +45,7 @@ struct rec_src {
 	const char *dir_state;  /* vulns: published/rejected; cve5: NULL */
 	unsigned have;          /* bit EXT_x: the file exists */
 	int prio;               /* duplicate resolution: higher wins */
+	int kernel_only;        /* found in a CVE JSON 5 folder: ignore other CNAs' records */
 	size_t order;           /* discovery order (ties) */
 };
 
@@ -134,7 +135,7 @@ static int walk(struct importer *im, const char *dir, const char *rel, const cha
 			int found_id = 0;
 			uintptr_t idx = (uintptr_t)pg_strmap_get(&local, id, &found_id);
 			if (!found_id) {
-				struct rec_src r = { { 0 }, NULL, NULL, layout, state, 0, 0, 0 };
+				struct rec_src r = { { 0 }, NULL, NULL, layout, state, 0, 0, cve5, 0 };
 				snprintf(r.id, sizeof(r.id), "%s", id);
 				r.dir = pg_strdup(dir);
 				r.rel = pg_strdup(rel);
@@ -240,7 +241,7 @@ static int collect_path(struct importer *im, const char *path)
 	if (!S_ISDIR(st.st_mode)) {
 		char id[32];
 		size_t n = strlen(base);
-		struct rec_src r = { { 0 }, NULL, NULL, "cve5", NULL, 1u << EXT_JSON, 1, im->recs.len };
+		struct rec_src r = { { 0 }, NULL, NULL, "cve5", NULL, 1u << EXT_JSON, 1, 0, im->recs.len };
 		if (n < 6 || strcmp(base + n - 5, ".json") || classify_name(base, id, 1) != EXT_JSON ||
 		    !pg_cve_id_valid(id)) {
 			report(im, path, "not a CVE JSON 5 file (want CVE-YYYY-NNNN.json)");
@@ -502,7 +503,7 @@ static int store_record(struct importer *im, const pg_cve__rec *r, const struct 
  * counters and rowids are the same whatever the thread timing.  Readers run
  * at most WINDOW records ahead; the ring slot of record i is i % WINDOW.
  */
-enum outcome { OUT_UNCHANGED, OUT_STORE, OUT_SKIP, OUT_FAIL, OUT_DUP };
+enum outcome { OUT_UNCHANGED, OUT_STORE, OUT_SKIP, OUT_FAIL, OUT_DUP, OUT_IGNORED };
 
 struct prepared {
 	int ready;
@@ -606,6 +607,12 @@ static int prepare_one(const struct importer *im, struct reader *rd, const struc
 			return skip_with(p, src, path, pg_error_last());
 		free(path);
 		path = NULL;
+		/* cheap pre-filter: another CNA's record does not name the kernel CNA at all */
+		if (src->kernel_only && e == EXT_JSON &&
+		    !memmem(files[e].ptr, files[e].len, PG_CVE_KERNEL_ORG, strlen(PG_CVE_KERNEL_ORG))) {
+			p->outcome = OUT_IGNORED;
+			return 0;
+		}
 		if ((error = hash_put(h, ext_names[e], pg_buf_cstr(&files[e]), files[e].len)) < 0)
 			return fail_with(p, error);
 	}
@@ -638,6 +645,11 @@ static int prepare_one(const struct importer *im, struct reader *rd, const struc
 		bad_ext = EXT_MBOX;
 	if (parse_error == PG_ENOMEM)
 		return fail_with(p, parse_error);
+	if (src->kernel_only && bad_ext != EXT_JSON &&
+	    (!p->rec.assigner || strcmp(p->rec.assigner, PG_CVE_KERNEL_ORG))) {
+		p->outcome = OUT_IGNORED;
+		return 0;
+	}
 	if (bad_ext >= 0) {
 		char why[1024];
 		snprintf(why, sizeof(why), "%s", pg_error_last());
@@ -657,6 +669,9 @@ static int finish_one(struct importer *im, const struct rec_src *src, struct pre
 
 	switch (p->outcome) {
 	case OUT_DUP:
+		return 0;
+	case OUT_IGNORED:
+		im->stats->ignored++;
 		return 0;
 	case OUT_UNCHANGED:
 		im->stats->unchanged++;
