@@ -40,25 +40,40 @@ static const char usage[] =
 struct import_ctx {
 	const struct pg_cli *cli;
 	json_t *problems;
+	int progress_shown;   /* a progress line is on the terminal: end it first */
 };
+
+/* Reasons quote file content: keep control bytes off the terminal. */
+static void print_clean(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
 
 static void on_problem(const char *path, const char *reason, void *payload)
 {
 	struct import_ctx *c = payload;
-	pg_cli_progress_done(c->cli);
+	if (c->progress_shown)
+		pg_cli_progress_done(c->cli);
+	c->progress_shown = 0;
 	if (c->cli->json) {
 		json_t *o = json_object();
 		json_object_set_new(o, "path", json_string(path));
 		json_object_set_new(o, "reason", json_string(reason));
 		json_array_append_new(c->problems, o);
 	}
-	fprintf(stderr, "patchgap cve import: %s: %s\n", path, reason);
+	fputs("patchgap cve import: ", stderr);
+	print_clean(stderr, path);
+	fputs(": ", stderr);
+	print_clean(stderr, reason);
+	fputc('\n', stderr);
 }
 
 static void on_progress(size_t done, size_t total, void *payload)
 {
 	struct import_ctx *c = payload;
 	pg_cli_progress(c->cli, "importing CVE records: %zu/%zu", done, total);
+	c->progress_shown = c->cli->progress;
 }
 
 static int print_json(json_t *v)
@@ -78,7 +93,7 @@ static int do_import(struct pg_cli *cli, int argc, const char **argv)
 	int nrest, rc, error;
 	pg_store *store = NULL;
 	pg_cve_import_stats st;
-	struct import_ctx ctx = { cli, json_array() };
+	struct import_ctx ctx = { cli, json_array(), 0 };
 	pg_cve_import_opts io = { on_problem, on_progress, &ctx };
 
 	if ((rc = pg_cli_parse(cli, argc, argv, opts, &rest, &nrest, usage)) >= 0)
@@ -91,7 +106,8 @@ static int do_import(struct pg_cli *cli, int argc, const char **argv)
 	if ((rc = pg_cli_open_store(&store, cli, PG_STORE_CREATE)) > 0)
 		goto out;
 	error = pg_cve_import(store, rest, (size_t)nrest, &io, &st);
-	pg_cli_progress_done(cli);
+	if (ctx.progress_shown)
+		pg_cli_progress_done(cli);
 	if (error < 0) {
 		pg_cli_error(cli, "import failed, nothing stored: %s", pg_error_last());
 		rc = PG_EXIT_ERROR;
@@ -100,11 +116,13 @@ static int do_import(struct pg_cli *cli, int argc, const char **argv)
 	if (!cli->quiet || st.skipped)
 		fprintf(stderr, "imported %zu, updated %zu, unchanged %zu, rejected %zu, skipped %zu\n",
 			st.imported, st.updated, st.unchanged, st.rejected, st.skipped);
+	if (!cli->quiet && st.ignored)
+		fprintf(stderr, "ignored %zu records of other CNAs\n", st.ignored);
 	if (cli->json) {
-		json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:O}", "imported", (json_int_t)st.imported,
+		json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:O}", "imported", (json_int_t)st.imported,
 				      "updated", (json_int_t)st.updated, "unchanged", (json_int_t)st.unchanged,
 				      "rejected", (json_int_t)st.rejected, "skipped", (json_int_t)st.skipped,
-				      "problems", ctx.problems);
+				      "ignored", (json_int_t)st.ignored, "problems", ctx.problems);
 		print_json(o);
 		json_decref(o);
 	}

@@ -37,10 +37,17 @@
  * rejected and was not rejected before (a new rejected id, or a published id
  * that moved to rejected/).  imported: any other new id.  updated: any other
  * changed record.  skipped: malformed records and unusable paths.
+ * ignored (not part of the above): records of other CNAs met while walking a
+ * folder of CVE JSON 5 files (a cvelistV5 checkout holds every CNA's
+ * records); single files named on the command line are always imported.
  */
 typedef struct pg_cve_import_stats {
 	size_t imported, updated, unchanged, rejected, skipped;
+	size_t ignored;
 } pg_cve_import_stats;
+
+/* The kernel CNA's organisation id (cveMetadata.assignerOrgId). */
+#define PG_CVE_KERNEL_ORG "f4215fc3-5b6b-47ff-a258-f7189bd81038"
 
 typedef struct pg_cve_import_opts {
 	/* A record or path was skipped: path is the file at fault, reason says why. */

@@ -40,6 +40,7 @@ typedef struct pg_cve__rec {
 	double cvss_score;
 	char *cvss_vector, *cvss_severity, *cvss_version;
 	char *dyad_version;
+	char *assigner;      /* cveMetadata.assignerOrgId, or NULL */
 	PG_VEC(struct pg_cve__sha) fixes;
 	PG_VEC(struct pg_cve__sha) introducers;
 	PG_VEC(struct pg_cve__range) ranges;

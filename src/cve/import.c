@@ -3,9 +3,10 @@
  *
  * Three steps: (1) detect each path's layout and collect one rec_src per CVE
  * id (the files that make up the record); (2) sort by id and drop duplicate
- * ids (vulns.git rejected > vulns.git published > plain JSON); (3) for each
- * record read its files, hash them, and only when the hash differs from the
- * stored content_hash parse them and replace the record's rows.
+ * ids (vulns.git rejected > vulns.git published > plain JSON); (3) reader
+ * threads read each record's files, hash them and, only when the hash differs
+ * from the stored content_hash, parse them; the calling thread replaces the
+ * record's rows, in id order (see "the pipeline" below).
  *
  * Invariants: the whole run is one transaction (a database failure rolls
  * everything back); a malformed record is reported and skipped without
@@ -17,10 +18,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <git2.h>
 #include "cve/cve_int.h"
 #include "util/buf.h"
@@ -42,6 +45,7 @@ struct rec_src {
 	const char *dir_state;  /* vulns: published/rejected; cve5: NULL */
 	unsigned have;          /* bit EXT_x: the file exists */
 	int prio;               /* duplicate resolution: higher wins */
+	int kernel_only;        /* found in a CVE JSON 5 folder: ignore other CNAs' records */
 	size_t order;           /* discovery order (ties) */
 };
 
@@ -59,6 +63,7 @@ struct existing {
 	int rejected;
 };
 
+/* Count and pass on a skipped record or path.  Calling thread only. */
 static void report(struct importer *im, const char *path, const char *reason)
 {
 	im->stats->skipped++;
@@ -130,7 +135,7 @@ static int walk(struct importer *im, const char *dir, const char *rel, const cha
 			int found_id = 0;
 			uintptr_t idx = (uintptr_t)pg_strmap_get(&local, id, &found_id);
 			if (!found_id) {
-				struct rec_src r = { { 0 }, NULL, NULL, layout, state, 0, 0, 0 };
+				struct rec_src r = { { 0 }, NULL, NULL, layout, state, 0, 0, cve5, 0 };
 				snprintf(r.id, sizeof(r.id), "%s", id);
 				r.dir = pg_strdup(dir);
 				r.rel = pg_strdup(rel);
@@ -236,7 +241,7 @@ static int collect_path(struct importer *im, const char *path)
 	if (!S_ISDIR(st.st_mode)) {
 		char id[32];
 		size_t n = strlen(base);
-		struct rec_src r = { { 0 }, NULL, NULL, "cve5", NULL, 1u << EXT_JSON, 1, im->recs.len };
+		struct rec_src r = { { 0 }, NULL, NULL, "cve5", NULL, 1u << EXT_JSON, 1, 0, im->recs.len };
 		if (n < 6 || strcmp(base + n - 5, ".json") || classify_name(base, id, 1) != EXT_JSON ||
 		    !pg_cve_id_valid(id)) {
 			report(im, path, "not a CVE JSON 5 file (want CVE-YYYY-NNNN.json)");
@@ -407,13 +412,13 @@ out:
 }
 
 static int store_record(struct importer *im, const pg_cve__rec *r, const struct rec_src *src,
-			const char *source_path, const char *hash)
+			const char *source_path, const char *hash, int replace)
 {
 	pg_stmt *st = im->ins_cve;
 	int error;
 	size_t i;
 
-	for (i = 0; i < 6; i++)
+	for (i = 0; replace && i < 6; i++)
 		if ((error = pg_stmt_bind_text(im->del[i], 1, r->id)) < 0 || (error = pg_stmt_exec(im->del[i])) < 0)
 			return error;
 	if ((error = pg_stmt_bind_text(st, 1, r->id)) < 0 ||
@@ -491,7 +496,72 @@ static int store_record(struct importer *im, const pg_cve__rec *r, const struct 
 	return 0;
 }
 
-/* ---- one record ---- */
+/*
+ * ---- the pipeline ----
+ * Reader threads read, hash and parse records (prepare_one); the calling
+ * thread writes them to the database in id order (finish_one), so reports,
+ * counters and rowids are the same whatever the thread timing.  Readers run
+ * at most WINDOW records ahead; the ring slot of record i is i % WINDOW.
+ */
+enum outcome { OUT_UNCHANGED, OUT_STORE, OUT_SKIP, OUT_FAIL, OUT_DUP, OUT_IGNORED };
+
+struct prepared {
+	int ready;
+	enum outcome outcome;
+	pg_cve__rec rec;
+	char hash[GIT_OID_HEXSZ + 1];
+	char *source_path;
+	char *problem_path;      /* OUT_SKIP */
+	char problem[1024];      /* OUT_SKIP: reason; OUT_FAIL: the error message */
+	int error;               /* OUT_FAIL */
+};
+
+struct reader {
+	pg_buf files[EXT_COUNT], hash;   /* reused from record to record */
+};
+
+#define WINDOW 256
+#define MAX_READERS 4
+
+static void reader_init(struct reader *rd)
+{
+	for (int e = 0; e < EXT_COUNT; e++)
+		pg_buf_init(&rd->files[e], RECORD_FILE_LIMIT);
+	pg_buf_init(&rd->hash, 0);
+}
+
+static void reader_release(struct reader *rd)
+{
+	for (int e = 0; e < EXT_COUNT; e++)
+		pg_buf_release(&rd->files[e]);
+	pg_buf_release(&rd->hash);
+}
+
+static void prepared_release(struct prepared *p)
+{
+	pg_cve__rec_release(&p->rec);
+	free(p->source_path);
+	free(p->problem_path);
+	memset(p, 0, sizeof(*p));
+}
+
+/* fail_with/skip_with return 0 so prepare_one can `return skip_with(...)`. */
+static int fail_with(struct prepared *p, int error)
+{
+	p->outcome = OUT_FAIL;
+	p->error = error < 0 ? error : PG_ERROR;
+	snprintf(p->problem, sizeof(p->problem), "%s", *pg_error_last() ? pg_error_last() : "out of memory");
+	return 0;
+}
+
+/* path is taken over (may be NULL: the record id is named instead). */
+static int skip_with(struct prepared *p, const struct rec_src *src, char *path, const char *reason)
+{
+	p->outcome = OUT_SKIP;
+	p->problem_path = path ? path : pg_strdup(src->id);
+	snprintf(p->problem, sizeof(p->problem), "%s", reason);
+	return p->problem_path ? 0 : fail_with(p, PG_ENOMEM);
+}
 
 static int hash_put(pg_buf *h, const char *label, const char *data, size_t len)
 {
@@ -501,117 +571,271 @@ static int hash_put(pg_buf *h, const char *label, const char *data, size_t len)
 	return pg_buf_put(h, data, len);
 }
 
-/*
- * Returns 0 when the record was stored, skipped or unchanged (stats say
- * which), < 0 only for database or memory failures.
- */
-static int import_one(struct importer *im, const struct rec_src *src)
+/* Read, hash and (when changed) parse one record into p (always 0).  Thread-safe: reads im only. */
+static int prepare_one(const struct importer *im, struct reader *rd, const struct rec_src *src,
+			struct prepared *p)
 {
-	pg_buf files[EXT_COUNT], h = PG_BUF_INIT;
-	pg_cve__rec r;
-	char *path = NULL, *source_path = NULL, hash[GIT_OID_HEXSZ + 1];
+	pg_buf *files = rd->files, *h = &rd->hash;
+	unsigned have = src->have;
 	struct existing *old;
+	char *path = NULL;
 	git_oid oid;
 	int error = 0, e, parse_error = 0, bad_ext = -1;
 
-	memset(&r, 0, sizeof(r));
 	for (e = 0; e < EXT_COUNT; e++)
-		pg_buf_init(&files[e], RECORD_FILE_LIMIT);
-	if (!(src->have & ((1u << EXT_JSON) | (1u << EXT_SHA1)))) {
-		int any = 0;
-		for (e = 0; e < EXT_COUNT && !any; e++)
-			if (src->have & (1u << e))
-				any = 1, path = file_path(src, e, 0);
-		report(im, path ? path : src->id, "no .json or .sha1 file for this CVE id");
-		goto out;
+		pg_buf_reset(&files[e]);
+	pg_buf_reset(h);
+	/* the .mbox only gives a title when the JSON has none: rejected or JSON-less ids */
+	if ((have & (1u << EXT_JSON)) && src->dir_state && strcmp(src->dir_state, "rejected"))
+		have &= ~(1u << EXT_MBOX);
+	if (!(have & ((1u << EXT_JSON) | (1u << EXT_SHA1)))) {
+		for (e = 0; e < EXT_COUNT && !path; e++)
+			if (have & (1u << e) && !(path = file_path(src, e, 0)))
+				return fail_with(p, PG_ENOMEM);
+		return skip_with(p, src, path, "no .json or .sha1 file for this CVE id");
 	}
-	source_path = file_path(src, src->have & (1u << EXT_JSON) ? EXT_JSON : EXT_SHA1, 1);
-	if (!source_path || (error = pg_buf_printf(&h, "layout %s\nstate %s\npath %s\n", src->layout,
-						  src->dir_state ? src->dir_state : "-", source_path)) < 0) {
-		error = error ? error : PG_ENOMEM;
-		goto out;
-	}
+	p->source_path = file_path(src, have & (1u << EXT_JSON) ? EXT_JSON : EXT_SHA1, 1);
+	if (!p->source_path || (error = pg_buf_printf(h, "layout %s\nstate %s\npath %s\n", src->layout,
+						     src->dir_state ? src->dir_state : "-", p->source_path)) < 0)
+		return fail_with(p, error ? error : PG_ENOMEM);
 	for (e = 0; e < EXT_COUNT; e++) {
-		if (!(src->have & (1u << e)))
+		if (!(have & (1u << e)))
 			continue;
+		if (!(path = file_path(src, e, 0)))
+			return fail_with(p, PG_ENOMEM);
+		if (pg_buf_read_file(&files[e], path) < 0)
+			return skip_with(p, src, path, pg_error_last());
 		free(path);
-		if (!(path = file_path(src, e, 0))) {
-			error = PG_ENOMEM;
-			goto out;
+		path = NULL;
+		/* cheap pre-filter: another CNA's record does not name the kernel CNA at all */
+		if (src->kernel_only && e == EXT_JSON &&
+		    !memmem(files[e].ptr, files[e].len, PG_CVE_KERNEL_ORG, strlen(PG_CVE_KERNEL_ORG))) {
+			p->outcome = OUT_IGNORED;
+			return 0;
 		}
-		if (pg_buf_read_file(&files[e], path) < 0) {
-			char why[512];
-			snprintf(why, sizeof(why), "%s", pg_error_last());
-			report(im, path, why);
-			goto out;
-		}
-		if ((error = hash_put(&h, ext_names[e], files[e].ptr, files[e].len)) < 0)
-			goto out;
+		if ((error = hash_put(h, ext_names[e], pg_buf_cstr(&files[e]), files[e].len)) < 0)
+			return fail_with(p, error);
 	}
-	if (git_odb_hash(&oid, h.ptr, h.len, GIT_OBJECT_BLOB) < 0) {
-		error = pg_error_set("cannot hash record %s", src->id);
-		goto out;
-	}
-	git_oid_tostr(hash, sizeof(hash), &oid);
+	if (git_odb_hash(&oid, h->ptr, h->len, GIT_OBJECT_BLOB) < 0)
+		return fail_with(p, pg_error_set("cannot hash record %s", src->id));
+	git_oid_tostr(p->hash, sizeof(p->hash), &oid);
 	old = pg_strmap_get(&im->existing, src->id, NULL);
-	if (old && !strcmp(old->hash, hash)) {
-		im->stats->unchanged++;
-		goto out;
+	if (old && !strcmp(old->hash, p->hash)) {
+		p->outcome = OUT_UNCHANGED;
+		return 0;
 	}
 
-	if ((error = pg_cve__rec_init(&r, src->id)) < 0) {
-		report(im, source_path, pg_error_last());
-		error = 0;
-		goto out;
-	}
+	if (pg_cve__rec_init(&p->rec, src->id) < 0)
+		return skip_with(p, src, NULL, pg_error_last());
 	if (src->dir_state)
-		r.state = src->dir_state;
+		p->rec.state = src->dir_state;
 	/* order matters: fix sources rank sha1 > dyad > json > reference (first wins) */
-	if (src->have & (1u << EXT_SHA1) && (parse_error = pg_cve__parse_sha1(&r, files[EXT_SHA1].ptr)) < 0)
+	if (have & (1u << EXT_SHA1) && (parse_error = pg_cve__parse_sha1(&p->rec, pg_buf_cstr(&files[EXT_SHA1]))) < 0)
 		bad_ext = EXT_SHA1;
-	else if (src->have & (1u << EXT_DYAD) && (parse_error = pg_cve__parse_dyad(&r, files[EXT_DYAD].ptr)) < 0)
+	else if (have & (1u << EXT_DYAD) && (parse_error = pg_cve__parse_dyad(&p->rec, pg_buf_cstr(&files[EXT_DYAD]))) < 0)
 		bad_ext = EXT_DYAD;
-	else if (src->have & (1u << EXT_JSON) &&
-		 (parse_error = pg_cve__parse_json(&r, files[EXT_JSON].ptr, files[EXT_JSON].len, src->dir_state,
-						   !(src->have & (1u << EXT_DYAD)))) < 0)
+	else if (have & (1u << EXT_JSON) &&
+		 (parse_error = pg_cve__parse_json(&p->rec, pg_buf_cstr(&files[EXT_JSON]), files[EXT_JSON].len,
+						   src->dir_state, !(have & (1u << EXT_DYAD)))) < 0)
 		bad_ext = EXT_JSON;
-	else if (src->have & (1u << EXT_VULNERABLE) &&
-		 (parse_error = pg_cve__parse_vulnerable(&r, files[EXT_VULNERABLE].ptr)) < 0)
+	else if (have & (1u << EXT_VULNERABLE) &&
+		 (parse_error = pg_cve__parse_vulnerable(&p->rec, pg_buf_cstr(&files[EXT_VULNERABLE]))) < 0)
 		bad_ext = EXT_VULNERABLE;
-	else if (src->have & (1u << EXT_MBOX) && (parse_error = pg_cve__parse_mbox(&r, files[EXT_MBOX].ptr)) < 0)
+	else if (have & (1u << EXT_MBOX) && (parse_error = pg_cve__parse_mbox(&p->rec, pg_buf_cstr(&files[EXT_MBOX]))) < 0)
 		bad_ext = EXT_MBOX;
-	if (parse_error == PG_ENOMEM) {
-		error = parse_error;
-		goto out;
+	if (parse_error == PG_ENOMEM)
+		return fail_with(p, parse_error);
+	if (src->kernel_only && bad_ext != EXT_JSON &&
+	    (!p->rec.assigner || strcmp(p->rec.assigner, PG_CVE_KERNEL_ORG))) {
+		p->outcome = OUT_IGNORED;
+		return 0;
 	}
 	if (bad_ext >= 0) {
 		char why[1024];
-		free(path);
-		if (!(path = file_path(src, bad_ext, 0))) {
-			error = PG_ENOMEM;
-			goto out;
-		}
 		snprintf(why, sizeof(why), "%s", pg_error_last());
-		report(im, path, why);
-		goto out;
+		if (!(path = file_path(src, bad_ext, 0)))
+			return fail_with(p, PG_ENOMEM);
+		return skip_with(p, src, path, why);
 	}
-	if ((error = store_record(im, &r, src, source_path, hash)) < 0) {
+	p->outcome = OUT_STORE;
+	return 0;
+}
+
+/* Store or report one prepared record, in order.  < 0 only for database/memory failures. */
+static int finish_one(struct importer *im, const struct rec_src *src, struct prepared *p)
+{
+	struct existing *old;
+	int error;
+
+	switch (p->outcome) {
+	case OUT_DUP:
+		return 0;
+	case OUT_IGNORED:
+		im->stats->ignored++;
+		return 0;
+	case OUT_UNCHANGED:
+		im->stats->unchanged++;
+		return 0;
+	case OUT_SKIP:
+		report(im, p->problem_path, p->problem);
+		return 0;
+	case OUT_FAIL:
+		pg_error_set("%s", p->problem);
+		return p->error;
+	case OUT_STORE:
+		break;
+	}
+	old = pg_strmap_get(&im->existing, src->id, NULL);
+	if ((error = store_record(im, &p->rec, src, p->source_path, p->hash, old != NULL)) < 0) {
 		pg_error_prefix("storing %s", src->id);
-		goto out;
+		return error;
 	}
-	if (!strcmp(r.state, "rejected") && !(old && old->rejected))
+	if (!strcmp(p->rec.state, "rejected") && !(old && old->rejected))
 		im->stats->rejected++;
 	else if (old)
 		im->stats->updated++;
 	else
 		im->stats->imported++;
+	return 0;
+}
+
+struct pipeline {
+	pthread_mutex_t mu;
+	pthread_cond_t ready_cv, space_cv;
+	size_t next, consumed, n;
+	int stop;
+	struct prepared *ring;
+	const struct importer *im;
+	const unsigned char *dup;
+};
+
+static void *reader_main(void *arg)
+{
+	struct pipeline *pl = arg;
+	struct reader rd;
+
+	reader_init(&rd);
+	pthread_mutex_lock(&pl->mu);
+	for (;;) {
+		size_t i;
+		struct prepared *p;
+		while (!pl->stop && pl->next < pl->n && pl->next >= pl->consumed + WINDOW)
+			pthread_cond_wait(&pl->space_cv, &pl->mu);
+		if (pl->stop || pl->next >= pl->n)
+			break;
+		i = pl->next++;
+		pthread_mutex_unlock(&pl->mu);
+		p = &pl->ring[i % WINDOW];
+		if (pl->dup[i])
+			p->outcome = OUT_DUP;
+		else
+			prepare_one(pl->im, &rd, &pl->im->recs.ptr[i], p);
+		pthread_mutex_lock(&pl->mu);
+		p->ready = 1;
+		pthread_cond_broadcast(&pl->ready_cv);
+	}
+	pthread_mutex_unlock(&pl->mu);
+	reader_release(&rd);
+	return NULL;
+}
+
+/*
+ * Mark the records not to import: dup[i] = 1 for a second copy of the same
+ * files (reached through two paths given: silent), 2 for a lower-ranked copy
+ * of the id (reported).  recs are sorted winner first within an id.
+ */
+static int mark_duplicates(struct importer *im, unsigned char *dup)
+{
+	size_t i, win = 0;
+	for (i = 0; i < im->recs.len; i++) {
+		const struct rec_src *r = &im->recs.ptr[i], *w;
+		char *p, *wp, why[PATH_MAX + 64];
+		if (i == 0 || strcmp(im->recs.ptr[win].id, r->id)) {
+			win = i;
+			continue;
+		}
+		w = &im->recs.ptr[win];
+		if (!strcmp(w->dir, r->dir)) {
+			dup[i] = 1;
+			continue;
+		}
+		dup[i] = 2;
+		p = file_path(r, r->have & (1u << EXT_JSON) ? EXT_JSON : EXT_SHA1, 0);
+		wp = file_path(w, w->have & (1u << EXT_JSON) ? EXT_JSON : EXT_SHA1, 0);
+		if (!p || !wp) {
+			free(p);
+			free(wp);
+			return pg_error_setc(PG_ENOMEM, "out of memory");
+		}
+		snprintf(why, sizeof(why), "duplicate of %s (that one is imported)", wp);
+		report(im, p, why);
+		free(p);
+		free(wp);
+	}
+	return 0;
+}
+
+static size_t reader_count(size_t nrecs)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (nrecs < 64 || n < 2)
+		return 1;
+	return n > MAX_READERS ? MAX_READERS : (size_t)n;
+}
+
+/* Run the readers and store in order; < 0 on a database or memory failure. */
+static int run_pipeline(struct importer *im, const unsigned char *dup)
+{
+	struct pipeline pl;
+	pthread_t threads[MAX_READERS];
+	size_t nthreads = 0, want = reader_count(im->recs.len), i;
+	int error = 0;
+
+	memset(&pl, 0, sizeof(pl));
+	pl.n = im->recs.len;
+	pl.im = im;
+	pl.dup = dup;
+	if (!(pl.ring = calloc(WINDOW, sizeof(*pl.ring))))
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	pthread_mutex_init(&pl.mu, NULL);
+	pthread_cond_init(&pl.ready_cv, NULL);
+	pthread_cond_init(&pl.space_cv, NULL);
+	for (i = 0; i < want; i++)
+		if (pthread_create(&threads[nthreads], NULL, reader_main, &pl) == 0)
+			nthreads++;
+	if (!nthreads) {
+		error = pg_error_set("cannot start a reader thread");
+		goto out;
+	}
+	for (i = 0; i < pl.n; i++) {
+		struct prepared *p = &pl.ring[i % WINDOW];
+		pthread_mutex_lock(&pl.mu);
+		while (!p->ready)
+			pthread_cond_wait(&pl.ready_cv, &pl.mu);
+		pthread_mutex_unlock(&pl.mu);
+		error = finish_one(im, &im->recs.ptr[i], p);
+		prepared_release(p);
+		pthread_mutex_lock(&pl.mu);
+		pl.consumed++;
+		if (error < 0)
+			pl.stop = 1;
+		pthread_cond_broadcast(&pl.space_cv);
+		pthread_mutex_unlock(&pl.mu);
+		if (error < 0)
+			break;
+		if (im->opts && im->opts->progress && ((i + 1) % 512 == 0 || i + 1 == pl.n))
+			im->opts->progress(i + 1, pl.n, im->opts->payload);
+	}
 out:
-	pg_cve__rec_release(&r);
-	for (e = 0; e < EXT_COUNT; e++)
-		pg_buf_release(&files[e]);
-	pg_buf_release(&h);
-	free(path);
-	free(source_path);
+	for (i = 0; i < nthreads; i++)
+		pthread_join(threads[i], NULL);
+	/* after a failure, slots prepared past it were never consumed */
+	for (i = 0; i < WINDOW; i++)
+		prepared_release(&pl.ring[i]);
+	free(pl.ring);
+	pthread_cond_destroy(&pl.space_cv);
+	pthread_cond_destroy(&pl.ready_cv);
+	pthread_mutex_destroy(&pl.mu);
 	return error;
 }
 
@@ -619,8 +843,9 @@ int pg_cve_import(pg_store *s, const char *const *paths, size_t npaths,
 		  const pg_cve_import_opts *opts, pg_cve_import_stats *stats)
 {
 	struct importer im;
+	unsigned char *dup = NULL;
 	int error = 0, in_txn = 0;
-	size_t i, done = 0;
+	size_t i;
 
 	memset(&im, 0, sizeof(im));
 	memset(stats, 0, sizeof(*stats));
@@ -635,33 +860,18 @@ int pg_cve_import(pg_store *s, const char *const *paths, size_t npaths,
 		goto out;
 	if (im.recs.len)
 		qsort(im.recs.ptr, im.recs.len, sizeof(im.recs.ptr[0]), cmp_src);
+	if (!(dup = calloc(im.recs.len + 1, 1))) {
+		error = pg_error_setc(PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((error = mark_duplicates(&im, dup)) < 0)
+		goto out;
 	if ((error = pg_store_begin(s)) < 0)
 		goto out;
 	in_txn = 1;
-	if ((error = load_existing(&im)) < 0 || (error = prepare_all(&im)) < 0)
+	if ((error = load_existing(&im)) < 0 || (error = prepare_all(&im)) < 0 ||
+	    (error = run_pipeline(&im, dup)) < 0)
 		goto out;
-	for (i = 0; i < im.recs.len; i++) {
-		const struct rec_src *r = &im.recs.ptr[i];
-		if (i > 0 && !strcmp(im.recs.ptr[i - 1].id, r->id)) {
-			/* the same files reached through two paths given: nothing to say */
-			if (!strcmp(im.recs.ptr[i - 1].dir, r->dir))
-				continue;
-			/* sorted winner first: this one is a lower-ranked copy */
-			char *p = file_path(r, r->have & (1u << EXT_JSON) ? EXT_JSON : EXT_SHA1, 0);
-			char *w = file_path(&im.recs.ptr[i - 1],
-					    im.recs.ptr[i - 1].have & (1u << EXT_JSON) ? EXT_JSON : EXT_SHA1, 0);
-			char why[PATH_MAX + 64];
-			snprintf(why, sizeof(why), "duplicate of %s (that one is imported)", w ? w : "?");
-			report(&im, p ? p : r->id, why);
-			free(p);
-			free(w);
-			continue;
-		}
-		if ((error = import_one(&im, r)) < 0)
-			goto out;
-		if (opts && opts->progress && (++done % 512 == 0 || i + 1 == im.recs.len))
-			opts->progress(i + 1, im.recs.len, opts->payload);
-	}
 	free_stmts(&im);
 	memset(im.del, 0, sizeof(im.del));
 	im.ins_cve = im.ins_fix = im.ins_intro = im.ins_range = im.ins_ver = im.ins_file = im.ins_ref = NULL;
@@ -671,6 +881,7 @@ out:
 	free_stmts(&im);
 	if (in_txn)
 		pg_store_rollback(s);
+	free(dup);
 	for (i = 0; i < im.recs.len; i++) {
 		free(im.recs.ptr[i].dir);
 		free(im.recs.ptr[i].rel);

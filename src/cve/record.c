@@ -57,6 +57,7 @@ void pg_cve__rec_release(pg_cve__rec *r)
 	free(r->cvss_severity);
 	free(r->cvss_version);
 	free(r->dyad_version);
+	free(r->assigner);
 	for (i = 0; i < r->fixes.len; i++)
 		free(r->fixes.ptr[i].version);
 	for (i = 0; i < r->introducers.len; i++)
@@ -493,6 +494,8 @@ int pg_cve__parse_json(pg_cve__rec *r, const char *text, size_t len, const char 
 		goto out;
 	}
 	r->state = dir_state ? dir_state : !strcmp(state, "REJECTED") ? "rejected" : "published";
+	if ((error = set_str(&r->assigner, jstr(meta, "assignerOrgId"))) < 0)
+		goto out;
 	if ((error = norm_date(&r->published, jstr(meta, "datePublished"), "datePublished")) < 0 ||
 	    (error = norm_date(&r->updated, jstr(meta, "dateUpdated"), "dateUpdated")) < 0)
 		goto out;
