@@ -49,10 +49,11 @@ static int commit_view(struct pg_affect__view **out, const struct pg_affect__vie
 	}
 	snprintf(tag, sizeof(tag), "refs/tags/v%s", b->series ? b->series : "");
 	if (b->series && git_reference_name_to_id(&base, repo, tag) == 0) {
-		git_object *o = NULL;
+		git_object *o = NULL, *c = NULL;
 		if (git_object_lookup(&o, repo, &base, GIT_OBJECT_ANY) == 0 &&
-		    git_object_peel(&o, o, GIT_OBJECT_COMMIT) == 0)
-			git_revwalk_hide(w, git_object_id(o));
+		    git_object_peel(&c, o, GIT_OBJECT_COMMIT) == 0)
+			git_revwalk_hide(w, git_object_id(c));
+		git_object_free(c);
 		git_object_free(o);
 	}
 	while (git_revwalk_next(&id, w) == 0) {
@@ -184,7 +185,7 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 	json_t *o = NULL, *unfixed = json_array(), *fixed = json_array(), *unknown = json_array(),
 	       *possibly = json_array(), *notaff = json_array();
 	char sha[41] = "", last_cve[64] = "", *kconfig = NULL;
-	struct build_ctx build;
+	struct build_ctx build = { 0 };
 	int use_build = 0;
 	int error = 0, rc;
 	int64_t now = 0;

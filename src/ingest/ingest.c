@@ -279,12 +279,17 @@ static int collect_tags(struct ingest *in)
 				continue; /* a series nobody tracks */
 		}
 		pg_buf_printf(&ref, "refs/tags/%s", names.strings[i]);
-		if (git_revparse_single(&obj, in->repo, ref.ptr) < 0 ||
-		    git_object_peel(&obj, obj, GIT_OBJECT_COMMIT) < 0) {
-			warn(in, "tag '%s' does not point to a readable commit; ignored", names.strings[i]);
-			git_object_free(obj);
-			pg_buf_release(&ref);
-			continue;
+		{
+			git_object *tagobj = NULL;
+			int rc2 = git_revparse_single(&tagobj, in->repo, ref.ptr);
+			if (rc2 == 0)
+				rc2 = git_object_peel(&obj, tagobj, GIT_OBJECT_COMMIT);
+			git_object_free(tagobj);
+			if (rc2 < 0) {
+				warn(in, "tag '%s' does not point to a readable commit; ignored", names.strings[i]);
+				pg_buf_release(&ref);
+				continue;
+			}
 		}
 		pg_buf_release(&ref);
 		git_oid_cpy(&t.commit, git_object_id(obj));
@@ -316,7 +321,8 @@ static int collect_tags(struct ingest *in)
 		for (size_t k = 0; k < nl; k++) {
 			struct line *l = lines[k];
 			int seen_new = 0, redo = 0;
-			qsort(l->tags.ptr, l->tags.len, sizeof(struct tag), cmp_tag);
+			if (l->tags.len)
+				qsort(l->tags.ptr, l->tags.len, sizeof(struct tag), cmp_tag);
 			for (size_t i = 0; i < l->tags.len; i++) {
 				if (l->tags.ptr[i].is_new)
 					seen_new = 1;
