@@ -1,0 +1,901 @@
+/*
+ * features.c - feature extraction for the security-fix classifier.
+ *
+ * Stage-1 features are hashed (feature hashing into PG_CLS_DIM buckets) and
+ * binary: each distinct index appears once in f->idx.  They come from text
+ * normalized the same way for every source: trailers ("Key-word: value"
+ * lines, the final "Key: value" paragraph), backport annotations and the
+ * "---" tail are removed, so a CNA message (trailers stripped by its tooling)
+ * and a real commit produce the same text features.  Trailer evidence goes
+ * only to the dense stage-2 vector.
+ *
+ * Speed matters (the goal is >= 200,000 commits/s for message + files): the
+ * text is scanned once, tokens are hashed on the fly (FNV-1a, lowercase),
+ * nothing is allocated per commit once the feature buffers have grown, and
+ * the distinct-index set is a bitset cleared through the index list.
+ */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "classify/classify_int.h"
+#include "util/str.h"
+#include "util/banned.h"
+
+#define MAX_BODY_TOKENS 600   /* splats can be long; the head says what matters */
+#define MAX_FILES 64
+#define MAX_TOKEN 48
+
+/* ---- hashing ---- */
+
+#define FNV32_INIT 2166136261u
+#define FNV32_PRIME 16777619u
+
+static inline uint32_t fnv_step(uint32_t h, unsigned char c) { return (h ^ c) * FNV32_PRIME; }
+
+static uint32_t fnv32(const char *s, size_t n)
+{
+	uint32_t h = FNV32_INIT;
+	for (size_t i = 0; i < n; i++)
+		h = fnv_step(h, (unsigned char)tolower((unsigned char)s[i]));
+	return h;
+}
+
+static inline uint32_t mix32(uint32_t x)
+{
+	x ^= x >> 16; x *= 0x7feb352du;
+	x ^= x >> 15; x *= 0x846ca68bu;
+	x ^= x >> 16;
+	return x;
+}
+
+/* Namespaces: the same word in the subject and in the body are different features. */
+enum ns { NS_SUBJ = 1, NS_SUBJ2, NS_BODY, NS_BODY2, NS_LEXS, NS_LEXB, NS_PATH, NS_SPFX, NS_FLAG, NS_FILE };
+static const char *const ns_names[] = { "", "subject", "subject2", "body", "body2", "lex-subject",
+					"lex-body", "path", "subsys", "flag", "file" };
+
+static inline uint32_t feat_index(enum ns ns, uint32_t h)
+{
+	return mix32(h ^ ((uint32_t)ns * 0x9e3779b9u)) & (PG_CLS_DIM - 1);
+}
+
+static inline uint32_t pair_hash(uint32_t a, uint32_t b) { return mix32(a * 0x01000193u + 0x5bd1e995u) ^ b; }
+
+uint64_t pg_cls__fnv64(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *s = p;
+	if (!h)
+		h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * 1099511628211ull;
+	return h;
+}
+
+/* ---- the bug-class lexicon: token phrases (hyphens split words) ---- */
+
+struct lex_entry { const char *phrase; pg_cls_bug_class cls; };
+static const struct lex_entry lexicon[] = {
+	{ "use after free", PG_CLS_UAF }, { "uaf", PG_CLS_UAF }, { "double free", PG_CLS_UAF },
+	{ "use after release", PG_CLS_UAF }, { "freed memory", PG_CLS_UAF }, { "dangling", PG_CLS_UAF },
+	{ "already freed", PG_CLS_UAF }, { "after free", PG_CLS_UAF }, { "double fput", PG_CLS_UAF },
+	{ "out of bounds write", PG_CLS_OOB_WRITE }, { "buffer overflow", PG_CLS_OOB_WRITE },
+	{ "heap overflow", PG_CLS_OOB_WRITE }, { "stack overflow", PG_CLS_OOB_WRITE },
+	{ "memory corruption", PG_CLS_OOB_WRITE }, { "overwrite", PG_CLS_OOB_WRITE },
+	{ "buffer overrun", PG_CLS_OOB_WRITE }, { "write beyond", PG_CLS_OOB_WRITE },
+	{ "out of bounds read", PG_CLS_OOB_READ }, { "over read", PG_CLS_OOB_READ },
+	{ "overread", PG_CLS_OOB_READ }, { "read beyond", PG_CLS_OOB_READ },
+	{ "out of bounds", PG_CLS_OOB }, { "oob", PG_CLS_OOB }, { "out of bound", PG_CLS_OOB },
+	{ "bounds check", PG_CLS_OOB }, { "index out of", PG_CLS_OOB }, { "beyond the end", PG_CLS_OOB },
+	{ "array index", PG_CLS_OOB }, { "invalid index", PG_CLS_OOB }, { "slab out of bounds", PG_CLS_OOB },
+	{ "null pointer", PG_CLS_NULL_DEREF }, { "null ptr", PG_CLS_NULL_DEREF },
+	{ "null deref", PG_CLS_NULL_DEREF }, { "null dereference", PG_CLS_NULL_DEREF },
+	{ "nullptr", PG_CLS_NULL_DEREF }, { "null pointer dereference", PG_CLS_NULL_DEREF },
+	{ "integer overflow", PG_CLS_INT_OVERFLOW }, { "overflow", PG_CLS_INT_OVERFLOW },
+	{ "underflow", PG_CLS_INT_OVERFLOW }, { "wraparound", PG_CLS_INT_OVERFLOW },
+	{ "wrap around", PG_CLS_INT_OVERFLOW }, { "signedness", PG_CLS_INT_OVERFLOW },
+	{ "truncation", PG_CLS_INT_OVERFLOW }, { "shift out of bounds", PG_CLS_INT_OVERFLOW },
+	{ "race", PG_CLS_RACE }, { "racy", PG_CLS_RACE }, { "data race", PG_CLS_RACE },
+	{ "race condition", PG_CLS_RACE }, { "concurrently", PG_CLS_RACE }, { "toctou", PG_CLS_RACE },
+	{ "kcsan", PG_CLS_RACE }, { "races", PG_CLS_RACE },
+	{ "memory leak", PG_CLS_LEAK }, { "leak", PG_CLS_LEAK }, { "leaks", PG_CLS_LEAK },
+	{ "refcount", PG_CLS_LEAK }, { "reference count", PG_CLS_LEAK }, { "refcnt", PG_CLS_LEAK },
+	{ "kmemleak", PG_CLS_LEAK }, { "leaking", PG_CLS_LEAK }, { "reference leak", PG_CLS_LEAK },
+	{ "uninitialized", PG_CLS_UNINIT }, { "uninitialised", PG_CLS_UNINIT }, { "uninit", PG_CLS_UNINIT },
+	{ "kmsan", PG_CLS_UNINIT }, { "infoleak", PG_CLS_UNINIT }, { "info leak", PG_CLS_UNINIT },
+	{ "information leak", PG_CLS_UNINIT }, { "kernel infoleak", PG_CLS_UNINIT },
+	{ "uninit value", PG_CLS_UNINIT }, { "stack contents", PG_CLS_UNINIT },
+	{ "deadlock", PG_CLS_DOS }, { "hang", PG_CLS_DOS }, { "soft lockup", PG_CLS_DOS },
+	{ "hung task", PG_CLS_DOS }, { "infinite loop", PG_CLS_DOS }, { "livelock", PG_CLS_DOS },
+	{ "lockup", PG_CLS_DOS }, { "stall", PG_CLS_DOS }, { "divide error", PG_CLS_DOS },
+	{ "division by zero", PG_CLS_DOS }, { "divide by zero", PG_CLS_DOS }, { "panic", PG_CLS_DOS },
+	{ "crash", PG_CLS_DOS }, { "bug_on", PG_CLS_DOS }, { "warning", PG_CLS_DOS },
+	{ "recursion", PG_CLS_DOS }, { "hangs", PG_CLS_DOS }, { "oops", PG_CLS_DOS },
+	{ "permission", PG_CLS_PERM }, { "capability", PG_CLS_PERM }, { "capable", PG_CLS_PERM },
+	{ "cap_net_admin", PG_CLS_PERM }, { "cap_sys_admin", PG_CLS_PERM }, { "privilege", PG_CLS_PERM },
+	{ "unprivileged", PG_CLS_PERM }, { "access check", PG_CLS_PERM }, { "ns_capable", PG_CLS_PERM },
+	{ "bypass", PG_CLS_PERM }, { "privileged", PG_CLS_PERM },
+	{ "security", PG_CLS_OTHER }, { "vulnerability", PG_CLS_OTHER }, { "exploit", PG_CLS_OTHER },
+	{ "attacker", PG_CLS_OTHER }, { "malicious", PG_CLS_OTHER }, { "spectre", PG_CLS_OTHER },
+	{ "untrusted", PG_CLS_OTHER }, { "sanity check", PG_CLS_OTHER }, { "validate", PG_CLS_OTHER },
+	{ "invalid", PG_CLS_OTHER },
+};
+#define NLEX (sizeof(lexicon) / sizeof(lexicon[0]))
+#define LEX_MAXW 4
+
+/* Evidence tokens (lowercase). */
+enum evid { EV_KASAN = 1, EV_KMSAN, EV_UBSAN, EV_KCSAN, EV_KFENCE, EV_SYZBOT, EV_SYZKALLER, EV_REPRO, EV_LOCKDEP,
+	    EV__COUNT };
+static const char *const evid_words[] = { "", "kasan", "kmsan", "ubsan", "kcsan", "kfence", "syzbot",
+					  "syzkaller", "reproducer", "lockdep" };
+
+struct lex_compiled { uint32_t h[LEX_MAXW]; unsigned nw; pg_cls_bug_class cls; };
+static struct lex_compiled lexc[NLEX];
+#define LEX_SET 1024
+static uint16_t lex_first[LEX_SET]; /* first-token hash -> 1 + index of first entry in a chain; 0 empty */
+static uint16_t lex_next[NLEX];     /* chain of entries with the same first-token slot */
+static uint32_t evid_h[EV__COUNT];
+static pthread_once_t lex_once = PTHREAD_ONCE_INIT;
+
+static void lex_compile(void)
+{
+	for (size_t i = 0; i < NLEX; i++) {
+		const char *p = lexicon[i].phrase;
+		struct lex_compiled *c = &lexc[i];
+		c->cls = lexicon[i].cls;
+		while (*p && c->nw < LEX_MAXW) {
+			const char *e = strchr(p, ' ');
+			size_t n = e ? (size_t)(e - p) : strlen(p);
+			c->h[c->nw++] = fnv32(p, n);
+			p += n;
+			while (*p == ' ')
+				p++;
+		}
+	}
+	/* chains in reverse so lookups see the table order */
+	for (size_t i = NLEX; i-- > 0;) {
+		uint32_t s = lexc[i].h[0] & (LEX_SET - 1);
+		lex_next[i] = lex_first[s];
+		lex_first[s] = (uint16_t)(i + 1);
+	}
+	for (int k = 1; k < EV__COUNT; k++)
+		evid_h[k] = fnv32(evid_words[k], strlen(evid_words[k]));
+}
+
+/* ---- dense (stage-2) features ---- */
+
+enum dense {
+	D_FIXES, D_CC_STABLE, D_REPORTED, D_REPORTED_SYZBOT, D_CLOSES_SYZ, D_CLOSES, D_REPORTED_MULTI, D_CVE,
+	D_TRAILER__END,
+	D_ADD_NULL_CHECK = 10, D_ADD_BOUNDS_CHECK, D_ADD_RETURN_ERR, D_KFREE, D_PUT, D_GET, D_LOCK, D_UNLOCK,
+	D_NOSPEC, D_COPY_USER, D_SIZE_ARITH, D_MEMSET_ZERO, D_CAPABLE, D_RCU, D_SET_NULL, D_MIN_CLAMP,
+	D_SMALL, D_MEDIUM, D_LARGE, D_GOTO_ERR, D_WARN, D_LIST_DEL, D_NEW_FILE, D_DOCS_TESTS_ONLY,
+	D_SPINLOCK_IRQ, D_ATOMIC, D_SKB_CHECK, D_LEN_CHECK, D_LOG_LINES,
+	D_MAIL_FIX_TREE = 40, D_MAIL_NEXT_TREE, D_MAIL_RFC, D_MAIL_BACKPORT, D_MAIL_RESPIN, D_MAIL_SERIES
+};
+static const char *const dense_names[PG_CLS_NDENSE] = {
+	[D_FIXES] = "trailer:fixes", [D_CC_STABLE] = "trailer:cc_stable", [D_REPORTED] = "trailer:reported_by",
+	[D_REPORTED_SYZBOT] = "trailer:reported_by_syzbot", [D_CLOSES_SYZ] = "trailer:syzkaller_link",
+	[D_CLOSES] = "trailer:closes", [D_REPORTED_MULTI] = "trailer:reported_by_2plus", [D_CVE] = "trailer:cve_id",
+	[D_ADD_NULL_CHECK] = "diff:add_null_check", [D_ADD_BOUNDS_CHECK] = "diff:add_bounds_check",
+	[D_ADD_RETURN_ERR] = "diff:add_return_error", [D_KFREE] = "diff:kfree_changed", [D_PUT] = "diff:put_changed",
+	[D_GET] = "diff:get_changed", [D_LOCK] = "diff:lock_changed", [D_UNLOCK] = "diff:unlock_changed",
+	[D_NOSPEC] = "diff:array_index_nospec", [D_COPY_USER] = "diff:copy_user", [D_SIZE_ARITH] = "diff:size_arith",
+	[D_MEMSET_ZERO] = "diff:zero_init", [D_CAPABLE] = "diff:capable_check", [D_RCU] = "diff:rcu",
+	[D_SET_NULL] = "diff:set_null", [D_MIN_CLAMP] = "diff:min_clamp", [D_SMALL] = "diff:small_le10",
+	[D_MEDIUM] = "diff:medium_11_50", [D_LARGE] = "diff:large_gt200", [D_GOTO_ERR] = "diff:add_goto_err",
+	[D_WARN] = "diff:warn_changed", [D_LIST_DEL] = "diff:list_del", [D_NEW_FILE] = "diff:new_file",
+	[D_DOCS_TESTS_ONLY] = "diff:docs_tests_only", [D_SPINLOCK_IRQ] = "diff:irqsave_lock",
+	[D_ATOMIC] = "diff:atomic_refcount", [D_SKB_CHECK] = "diff:skb_len_check", [D_LEN_CHECK] = "diff:len_check",
+	[D_LOG_LINES] = "diff:log2_lines", [D_MAIL_FIX_TREE] = "mail:fix_tree", [D_MAIL_NEXT_TREE] = "mail:next_tree",
+	[D_MAIL_RFC] = "mail:rfc", [D_MAIL_BACKPORT] = "mail:stable_backport", [D_MAIL_RESPIN] = "mail:v2_or_later",
+	[D_MAIL_SERIES] = "mail:part_of_series",
+};
+
+const char *pg_cls_dense_name(size_t k)
+{
+	return k < PG_CLS_NDENSE && dense_names[k] ? dense_names[k] : "unused";
+}
+
+int pg_cls_dense_is_trailer(size_t k) { return k < D_TRAILER__END; }
+_Static_assert(D_TRAILER__END == PG_CLS_DENSE_TRAILERS, "trailer block size");
+_Static_assert(D_MAIL_SERIES < PG_CLS_NDENSE, "dense vector size");
+
+const char *pg_cls_bug_class_name(pg_cls_bug_class c)
+{
+	static const char *const n[PG_CLS__COUNT] = { "none", "uaf", "oob-write", "oob-read", "oob", "null-deref",
+		"integer-overflow", "race", "leak-refcount", "uninit-infoleak", "dos-hang", "missing-permission-check",
+		"other" };
+	return (unsigned)c < PG_CLS__COUNT ? n[c] : "none";
+}
+
+/* ---- feature buffer ---- */
+
+void pg_cls_features_init(pg_cls_features *f)
+{
+	memset(f, 0, sizeof(*f));
+}
+
+void pg_cls_features_release(pg_cls_features *f)
+{
+	free(f->idx);
+	free(f->seen);
+	memset(f, 0, sizeof(*f));
+}
+
+static void feat_reset(pg_cls_features *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		f->seen[f->idx[i] >> 6] &= ~(1ull << (f->idx[i] & 63));
+	f->n = 0;
+	memset(f->dense, 0, sizeof(f->dense));
+	memset(f->lexicon, 0, sizeof(f->lexicon));
+	f->has_trailers = f->syzbot = f->reproducer = f->sanitizer = 0;
+}
+
+struct ctx {
+	pg_cls_features *f;
+	pg_cls__name_cb cb;
+	void *payload;
+	int error;
+	unsigned evid[EV__COUNT];
+};
+
+static inline void emit(struct ctx *c, enum ns ns, uint32_t h, const char *text, size_t len)
+{
+	pg_cls_features *f = c->f;
+	uint32_t i = feat_index(ns, h);
+
+	if (c->cb)
+		c->cb(i, ns_names[ns], text, len, c->payload);
+	if (f->seen[i >> 6] & (1ull << (i & 63)))
+		return;
+	if (f->n == f->alloc) {
+		size_t na = f->alloc ? f->alloc * 2 : 512;
+		uint32_t *p = realloc(f->idx, na * sizeof(*p));
+		if (!p) {
+			c->error = pg_error_setc(PG_ENOMEM, "out of memory extracting features");
+			return;
+		}
+		f->idx = p;
+		f->alloc = na;
+	}
+	f->seen[i >> 6] |= 1ull << (i & 63);
+	f->idx[f->n++] = i;
+}
+
+static void emit_str(struct ctx *c, enum ns ns, const char *s, size_t n)
+{
+	emit(c, ns, fnv32(s, n), s, n);
+}
+
+/* ---- tokenizer ---- */
+
+struct tokstate {
+	uint32_t hist[LEX_MAXW];     /* last token hashes, hist[0] newest */
+	const char *tp[LEX_MAXW];    /* their text (for names) */
+	size_t tl[LEX_MAXW];
+	unsigned nhist;
+	unsigned ntok;
+	enum ns uni, bi, lex;
+	unsigned lexweight;
+};
+
+static void lex_check(struct ctx *c, struct tokstate *t)
+{
+	/* phrases ending at the newest token: match on the oldest word first */
+	for (unsigned w = 1; w <= t->nhist && w <= LEX_MAXW; w++) {
+		uint32_t first = t->hist[w - 1];
+		for (unsigned e = lex_first[first & (LEX_SET - 1)]; e; e = lex_next[e - 1]) {
+			const struct lex_compiled *l = &lexc[e - 1];
+			unsigned k;
+			if (l->nw != w || l->h[0] != first)
+				continue;
+			for (k = 1; k < w; k++)
+				if (l->h[k] != t->hist[w - 1 - k])
+					break;
+			if (k < w)
+				continue;
+			c->f->lexicon[l->cls] += t->lexweight;
+			emit(c, t->lex, (uint32_t)(e * 2654435761u), lexicon[e - 1].phrase, strlen(lexicon[e - 1].phrase));
+		}
+	}
+}
+
+static void token(struct ctx *c, struct tokstate *t, const char *s, size_t n, uint32_t h, int alpha)
+{
+	if (n < 2 || !alpha)
+		return; /* numbers and hex ids carry no meaning across commits */
+	memmove(t->hist + 1, t->hist, (LEX_MAXW - 1) * sizeof(t->hist[0]));
+	memmove(t->tp + 1, t->tp, (LEX_MAXW - 1) * sizeof(t->tp[0]));
+	memmove(t->tl + 1, t->tl, (LEX_MAXW - 1) * sizeof(t->tl[0]));
+	t->hist[0] = h;
+	t->tp[0] = s;
+	t->tl[0] = n;
+	if (t->nhist < LEX_MAXW)
+		t->nhist++;
+	t->ntok++;
+	emit(c, t->uni, h, s, n);
+	if (t->nhist >= 2) {
+		if (c->cb) {
+			char pair[2 * MAX_TOKEN + 2];
+			int len = snprintf(pair, sizeof(pair), "%.*s %.*s", (int)t->tl[1], t->tp[1], (int)t->tl[0], t->tp[0]);
+			emit(c, t->bi, pair_hash(t->hist[1], h), pair, (size_t)len);
+		} else {
+			emit(c, t->bi, pair_hash(t->hist[1], h), NULL, 0);
+		}
+	}
+	if (lex_first[h & (LEX_SET - 1)] || t->nhist > 1)
+		lex_check(c, t);
+	for (int k = 1; k < EV__COUNT; k++)
+		if (h == evid_h[k])
+			c->evid[k]++;
+}
+
+/* Tokenize [s, s+n): words of [A-Za-z0-9_], lowercased; a hex run with a digit is an id. */
+static void tokenize(struct ctx *c, struct tokstate *t, const char *s, size_t n, unsigned max_tokens)
+{
+	size_t i = 0;
+	while (i < n && t->ntok < max_tokens) {
+		unsigned char ch = (unsigned char)s[i];
+		if (isalnum(ch) || ch == '_') {
+			size_t st = i;
+			uint32_t h = FNV32_INIT;
+			int alpha = 0, hexonly = 1, digit = 0;
+			while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '_')) {
+				unsigned char d = (unsigned char)s[i];
+				if (isdigit(d))
+					digit = 1;
+				else {
+					if (!isxdigit(d))
+						hexonly = 0;
+					alpha = 1;
+				}
+				if (i - st < MAX_TOKEN)
+					h = fnv_step(h, (unsigned char)tolower(d));
+				i++;
+			}
+			if (i - st > MAX_TOKEN || (hexonly && digit && i - st >= 7))
+				alpha = 0;
+			token(c, t, s + st, i - st < MAX_TOKEN ? i - st : MAX_TOKEN, h, alpha);
+		} else {
+			i++;
+		}
+	}
+}
+
+/* ---- message normalization ---- */
+
+static int is_key_char(unsigned char ch) { return isalnum(ch) || ch == '-' || ch == '_'; }
+
+/*
+ * Is this line (trimmed, without the newline) a trailer or an annotation?
+ * in_last: the line is in the message's final paragraph, where any
+ * "Key: value" line is a trailer.
+ */
+static int strip_line(const char *l, size_t n, int in_last)
+{
+	static const char *const keys[] = { "fixes", "cc", "link", "closes", "bugzilla", "buglink", "bug",
+		"cve", "change-id", "message-id", "signed-off-by", "patchwork-id", "upstream", "x-patchwork" };
+	size_t k = 0;
+	int hyphen = 0;
+
+	if (!n)
+		return 0;
+	while (k < n && is_key_char((unsigned char)l[k])) {
+		if (l[k] == '-')
+			hyphen = 1;
+		k++;
+	}
+	if (k > 0 && k < n && l[k] == ':' && (k + 1 == n || l[k + 1] == ' ' || l[k + 1] == '\t')) {
+		if (in_last || hyphen)
+			return 1;
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strlen(keys[i]) == k && !strncasecmp(l, keys[i], k))
+				return 1;
+	}
+	/* annotations: "commit <id> upstream.", "[ Upstream commit <id> ]", "[ <id> ]", "[bwh: ...]",
+	 * "(cherry picked from commit <id>)" */
+	if (n >= 7 && !strncasecmp(l, "commit ", 7) && pg_str_hexlen(l + 7, 40) >= 12)
+		return 1;
+	if (l[0] == '[' && l[n - 1] == ']')
+		return 1;
+	if (n > 28 && !strncasecmp(l, "(cherry picked from commit ", 27))
+		return 1;
+	if (n > 16 && !strncasecmp(l, "upstream commit ", 16))
+		return 1;
+	return 0;
+}
+
+typedef void (*line_fn)(const char *l, size_t n, void *payload);
+
+/* Call fn for each kept line of msg (trimmed); stops at a "---" line. */
+static void for_each_kept_line(const char *msg, size_t len, line_fn fn, void *payload, int *had_trailers)
+{
+	size_t last_para = 0, i, end = len;
+
+	/* the final paragraph starts after the last blank line followed by text */
+	for (i = 0; i < len; i++) {
+		if (msg[i] == '\n' && i + 3 <= len && msg[i + 1] == '-' && msg[i + 2] == '-' && msg[i + 3] == '-' &&
+		    (i + 4 == len || msg[i + 4] == '\n' || msg[i + 4] == '\r')) {
+			end = i;
+			break;
+		}
+	}
+	if (len >= 3 && !strncmp(msg, "---", 3) && (len == 3 || msg[3] == '\n'))
+		end = 0;
+	for (i = end; i > 0; i--) {
+		if (msg[i - 1] == '\n') {
+			size_t j = i;
+			int blank = 1;
+			while (j < end && msg[j] != '\n') {
+				if (!isspace((unsigned char)msg[j]))
+					blank = 0;
+				j++;
+			}
+			if (blank && j < end) {
+				/* is there any text after this blank line? */
+				size_t q = j;
+				while (q < end && isspace((unsigned char)msg[q]))
+					q++;
+				if (q < end) {
+					last_para = j;
+					break;
+				}
+			}
+		}
+	}
+	for (i = 0; i < end;) {
+		size_t st = i, e;
+		while (i < end && msg[i] != '\n')
+			i++;
+		e = i;
+		if (i < end)
+			i++;
+		while (st < e && isspace((unsigned char)msg[st]))
+			st++;
+		while (e > st && isspace((unsigned char)msg[e - 1]))
+			e--;
+		if (strip_line(msg + st, e - st, st >= last_para && last_para > 0)) {
+			if (had_trailers)
+				*had_trailers = 1;
+			continue;
+		}
+		fn(msg + st, e - st, payload);
+	}
+}
+
+static void norm_line(const char *l, size_t n, void *payload)
+{
+	pg_buf *b = payload;
+	if (pg_buf_put(b, l, n) == 0)
+		pg_buf_putc(b, '\n');
+}
+
+int pg_cls_normalize_message(char **out, const char *msg, size_t len)
+{
+	pg_buf b = PG_BUF_INIT;
+	int error = 0;
+
+	*out = NULL;
+	if ((error = pg_buf_grow(&b, len + 1)) < 0)
+		goto out;
+	for_each_kept_line(msg ? msg : "", msg ? len : 0, norm_line, &b, NULL);
+	*out = pg_buf_detach(&b);
+	if (!*out)
+		error = pg_error_setc(PG_ENOMEM, "out of memory");
+out:
+	pg_buf_release(&b);
+	return error;
+}
+
+/* ---- trailers (stage-2 evidence) ---- */
+
+static void trailer_line(pg_cls_features *f, const char *l, size_t n, unsigned *reported)
+{
+#define KEY(k) (n > sizeof(k) - 1 && !strncasecmp(l, k, sizeof(k) - 1))
+	if (KEY("fixes:"))
+		f->dense[D_FIXES] = 1;
+	else if (KEY("cc:") && memmem(l, n, "stable@", 7))
+		f->dense[D_CC_STABLE] = 1;
+	else if (KEY("reported-by:") || KEY("reported-and-tested-by:")) {
+		f->dense[D_REPORTED] = 1;
+		(*reported)++;
+		if (memmem(l, n, "syzbot", 6) || memmem(l, n, "syzkaller", 9)) {
+			f->dense[D_REPORTED_SYZBOT] = 1;
+			f->syzbot = 1;
+		}
+	} else if (KEY("closes:") || KEY("link:")) {
+		if (KEY("closes:"))
+			f->dense[D_CLOSES] = 1;
+		if (memmem(l, n, "syzkaller", 9) || memmem(l, n, "syzbot", 6)) {
+			f->dense[D_CLOSES_SYZ] = 1;
+			f->syzbot = 1;
+			f->reproducer = 1;
+		}
+	}
+	if (n > 9 && memmem(l, n, "CVE-", 4))
+		f->dense[D_CVE] = 1;
+#undef KEY
+}
+
+struct body_ctx {
+	struct ctx *c;
+	struct tokstate *t;
+};
+
+static void body_line(const char *l, size_t n, void *payload)
+{
+	struct body_ctx *b = payload;
+	if (b->t->ntok < MAX_BODY_TOKENS)
+		tokenize(b->c, b->t, l, n, MAX_BODY_TOKENS);
+}
+
+/* Scan every line (trailers anywhere) for stage-2 trailer evidence. */
+static void scan_trailers(pg_cls_features *f, const char *msg, size_t len)
+{
+	unsigned reported = 0;
+	size_t i = 0;
+	while (i < len) {
+		size_t st = i, e;
+		while (i < len && msg[i] != '\n')
+			i++;
+		e = i++;
+		while (st < e && (msg[st] == ' ' || msg[st] == '\t'))
+			st++;
+		if (e - st > 3 && (msg[st] == 'F' || msg[st] == 'f' || msg[st] == 'C' || msg[st] == 'c' ||
+				   msg[st] == 'R' || msg[st] == 'r' || msg[st] == 'L' || msg[st] == 'l'))
+			trailer_line(f, msg + st, e - st, &reported);
+		if (e - st == 3 && !strncmp(msg + st, "---", 3))
+			break;
+	}
+	if (reported >= 2)
+		f->dense[D_REPORTED_MULTI] = 1;
+}
+
+/* ---- diff features ---- */
+
+static int has(const char *l, size_t n, const char *w) { return memmem(l, n, w, strlen(w)) != NULL; }
+
+static void diff_line(pg_cls_features *f, const char *l, size_t n)
+{
+	char sign = l[0];
+	const char *s = l + 1;
+	size_t m = n - 1;
+
+	if (has(s, m, "kfree(") || has(s, m, "kvfree(") || has(s, m, "vfree(") || has(s, m, "kfree_rcu(") ||
+	    has(s, m, "kfree_skb("))
+		f->dense[D_KFREE] = 1;
+	if (has(s, m, "_put(") || has(s, m, "put_device(") || has(s, m, "fput("))
+		f->dense[D_PUT] = 1;
+	if (has(s, m, "_get(") || has(s, m, "refcount_inc") || has(s, m, "_hold(") || has(s, m, "get_device("))
+		f->dense[D_GET] = 1;
+	if (has(s, m, "_lock(") || has(s, m, "_lock_bh(") || has(s, m, "_lock_irq"))
+		f->dense[D_LOCK] = 1;
+	if (has(s, m, "_unlock(") || has(s, m, "_unlock_bh(") || has(s, m, "_unlock_irq"))
+		f->dense[D_UNLOCK] = 1;
+	if (has(s, m, "irqsave"))
+		f->dense[D_SPINLOCK_IRQ] = 1;
+	if (has(s, m, "array_index_nospec"))
+		f->dense[D_NOSPEC] = 1;
+	if (has(s, m, "copy_from_user") || has(s, m, "copy_to_user") || has(s, m, "get_user(") ||
+	    has(s, m, "put_user(") || has(s, m, "memdup_user"))
+		f->dense[D_COPY_USER] = 1;
+	if (has(s, m, "_overflow(") || has(s, m, "struct_size(") || has(s, m, "array_size(") ||
+	    has(s, m, "size_add(") || has(s, m, "size_mul(") || has(s, m, "kcalloc(") || has(s, m, "kmalloc_array(") ||
+	    has(s, m, "overflows_type"))
+		f->dense[D_SIZE_ARITH] = 1;
+	if (has(s, m, "synchronize_rcu") || has(s, m, "call_rcu") || has(s, m, "rcu_dereference") ||
+	    has(s, m, "rcu_read_lock"))
+		f->dense[D_RCU] = 1;
+	if (has(s, m, "atomic_") || has(s, m, "refcount_"))
+		f->dense[D_ATOMIC] = 1;
+	if (has(s, m, "list_del"))
+		f->dense[D_LIST_DEL] = 1;
+	if (has(s, m, "WARN_ON") || has(s, m, "BUG_ON"))
+		f->dense[D_WARN] = 1;
+	if (sign != '+')
+		return;
+	/* added lines only */
+	if (has(s, m, "if (!") || has(s, m, "== NULL") || has(s, m, "IS_ERR_OR_NULL") || has(s, m, "!= NULL"))
+		f->dense[D_ADD_NULL_CHECK] = 1;
+	if (has(s, m, "if (") && (has(s, m, " >= ") || has(s, m, " > ") || has(s, m, " < ") || has(s, m, " <= ")))
+		f->dense[D_ADD_BOUNDS_CHECK] = 1;
+	if (has(s, m, "if (") && (has(s, m, "len") || has(s, m, "size") || has(s, m, "count")))
+		f->dense[D_LEN_CHECK] = 1;
+	if (has(s, m, "return -E") || has(s, m, "= -E"))
+		f->dense[D_ADD_RETURN_ERR] = 1;
+	if (has(s, m, "memset(") || has(s, m, "kzalloc(") || has(s, m, "= {}") || has(s, m, "= { 0 }") ||
+	    has(s, m, "__GFP_ZERO"))
+		f->dense[D_MEMSET_ZERO] = 1;
+	if (has(s, m, "capable(") || has(s, m, "CAP_"))
+		f->dense[D_CAPABLE] = 1;
+	if (has(s, m, " = NULL;"))
+		f->dense[D_SET_NULL] = 1;
+	if (has(s, m, "min(") || has(s, m, "min_t(") || has(s, m, "clamp("))
+		f->dense[D_MIN_CLAMP] = 1;
+	if (has(s, m, "goto "))
+		f->dense[D_GOTO_ERR] = 1;
+	if (has(s, m, "pskb_may_pull") || has(s, m, "skb->len") || has(s, m, "skb_headlen"))
+		f->dense[D_SKB_CHECK] = 1;
+}
+
+static void diff_features(pg_cls_features *f, const char *d, size_t len)
+{
+	size_t i = 0, changed = 0, files = 0, doc_or_test = 0;
+
+	while (i < len) {
+		size_t st = i, e;
+		const char *l;
+		while (i < len && d[i] != '\n')
+			i++;
+		e = i++;
+		l = d + st;
+		if (e == st)
+			continue;
+		if (e - st > 11 && !strncmp(l, "diff --git ", 11)) {
+			files++;
+			if (memmem(l, e - st, "Documentation/", 14) || memmem(l, e - st, "tools/testing/", 14))
+				doc_or_test++;
+			continue;
+		}
+		if (e - st >= 13 && !strncmp(l, "new file mode", 13)) {
+			f->dense[D_NEW_FILE] = 1;
+			continue;
+		}
+		if ((l[0] == '+' || l[0] == '-') && !(e - st >= 3 && (!strncmp(l, "+++", 3) || !strncmp(l, "---", 3)))) {
+			changed++;
+			diff_line(f, l, e - st);
+		}
+	}
+	f->dense[D_SMALL] = changed <= 10;
+	f->dense[D_MEDIUM] = changed > 10 && changed <= 50;
+	f->dense[D_LARGE] = changed > 200;
+	f->dense[D_DOCS_TESTS_ONLY] = files > 0 && doc_or_test == files;
+	{
+		double lg = 0;
+		size_t c = changed;
+		while (c > 1) {
+			lg += 1;
+			c >>= 1;
+		}
+		f->dense[D_LOG_LINES] = (float)(lg / 10.0);
+	}
+}
+
+/* ---- subject and paths ---- */
+
+const char *pg_cls__skip_subject_prefixes(const char *s)
+{
+	for (;;) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '[') {
+			const char *e = strchr(s, ']');
+			if (!e)
+				return s;
+			s = e + 1;
+			continue;
+		}
+		if (!strncasecmp(s, "UPSTREAM:", 9) || !strncasecmp(s, "FROMGIT:", 8) ||
+		    !strncasecmp(s, "BACKPORT:", 9) || !strncasecmp(s, "FROMLIST:", 9)) {
+			s = strchr(s, ':') + 1;
+			continue;
+		}
+		return s;
+	}
+}
+
+/* Tags of the "[PATCH nf-next v2 3/5]" groups of a patch mail's subject. */
+static void mail_prefix_features(pg_cls_features *f, const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	while (*s == '[') {
+		const char *e = strchr(s, ']');
+		char tok[32];
+		size_t tn = 0;
+		if (!e)
+			return;
+		for (const char *p = s + 1; p <= e; p++) {
+			unsigned char ch = (unsigned char)*p;
+			if (p < e && ch != ' ' && ch != ',' && ch != '\t') {
+				if (tn + 1 < sizeof(tok))
+					tok[tn++] = (char)tolower(ch);
+				continue;
+			}
+			tok[tn] = '\0';
+			if (tn) {
+				if (!strcmp(tok, "net") || !strcmp(tok, "nf") || !strcmp(tok, "bpf") || !strcmp(tok, "fixes") ||
+				    !strcmp(tok, "for-linus") || !strcmp(tok, "urgent"))
+					f->dense[D_MAIL_FIX_TREE] = 1;
+				else if (strstr(tok, "next"))
+					f->dense[D_MAIL_NEXT_TREE] = 1;
+				else if (!strcmp(tok, "rfc") || !strncmp(tok, "rfc", 3))
+					f->dense[D_MAIL_RFC] = 1;
+				else if (!strcmp(tok, "autosel") || strstr(tok, "stable") || strstr(tok, ".y") ||
+					 (isdigit((unsigned char)tok[0]) && strchr(tok, '.')))
+					f->dense[D_MAIL_BACKPORT] = 1;
+				else if ((tok[0] == 'v' && tok[1] >= '2' && tok[1] <= '9') || strstr(tok, "patchv"))
+					f->dense[D_MAIL_RESPIN] = 1;
+				else if (strchr(tok, '/'))
+					f->dense[D_MAIL_SERIES] = 1;
+			}
+			tn = 0;
+		}
+		s = e + 1;
+		while (*s == ' ' || *s == '\t')
+			s++;
+	}
+}
+
+static void subject_features(struct ctx *c, const char *subj)
+{
+	struct tokstate t;
+	const char *s = pg_cls__skip_subject_prefixes(subj), *colon, *p;
+	size_t n;
+
+	mail_prefix_features(c->f, subj);
+
+	/* "netfilter: nf_tables: fix x" -> subsystem "netfilter", "netfilter/nf_tables"; words "fix x" */
+	colon = NULL;
+	for (p = s; *p; p++) {
+		if (*p == ':' && p[1] == ' ')
+			colon = p;
+		else if (*p == ' ' && (!colon || p > colon + 1)) {
+			/* a prefix has no spaces except after ': ' */
+			const char *q = p;
+			while (*q == ' ')
+				q++;
+			if (!colon || q != colon + 2)
+				break;
+		}
+	}
+	if (colon) {
+		const char *st = s;
+		unsigned depth = 0;
+		uint32_t h = FNV32_INIT;
+		for (p = s; p <= colon && depth < 3; p++) {
+			if (*p == ':' && p[1] == ' ') {
+				emit(c, NS_SPFX, h, s, (size_t)(p - s));
+				depth++;
+				h = fnv_step(h, '/');
+				p++;
+				st = p + 1;
+				continue;
+			}
+			if (*p != ' ')
+				h = fnv_step(h, (unsigned char)tolower((unsigned char)*p));
+		}
+		(void)st;
+		s = colon + 2;
+	}
+	n = strlen(s);
+	memset(&t, 0, sizeof(t));
+	t.uni = NS_SUBJ;
+	t.bi = NS_SUBJ2;
+	t.lex = NS_LEXS;
+	t.lexweight = 3;
+	tokenize(c, &t, s, n, 64);
+}
+
+static void path_features(struct ctx *c, const char *path)
+{
+	size_t n = strlen(path), depth = 0;
+	const char *dot;
+
+	for (size_t i = 0; i < n && depth < 3; i++) {
+		if (path[i] == '/') {
+			emit_str(c, NS_PATH, path, i);
+			depth++;
+		}
+	}
+	if (n)
+		emit_str(c, NS_FILE, path, n);
+	dot = strrchr(path, '.');
+	if (dot && dot[1] == 'h' && !dot[2])
+		emit_str(c, NS_FLAG, "header-file", 11);
+	if (!strncmp(path, "Documentation/", 14) || !strncmp(path, "tools/testing/", 14))
+		emit_str(c, NS_FLAG, "docs-or-selftest", 16);
+}
+
+/* ---- entry point ---- */
+
+int pg_cls__extract(pg_cls_features *f, const pg_cls_input *in, unsigned flags, pg_cls__name_cb cb, void *payload)
+{
+	struct ctx c;
+	struct tokstate t;
+	struct body_ctx bc;
+	size_t mlen;
+
+	pthread_once(&lex_once, lex_compile);
+	if (!f->seen && !(f->seen = calloc(PG_CLS_DIM / 64, sizeof(uint64_t))))
+		return pg_error_setc(PG_ENOMEM, "out of memory extracting features");
+	feat_reset(f);
+	memset(&c, 0, sizeof(c));
+	c.f = f;
+	c.cb = cb;
+	c.payload = payload;
+
+	if (in->subject && *in->subject)
+		subject_features(&c, in->subject);
+	mlen = in->message ? (in->message_len ? in->message_len : strlen(in->message)) : 0;
+	if (mlen) {
+		memset(&t, 0, sizeof(t));
+		t.uni = NS_BODY;
+		t.bi = NS_BODY2;
+		t.lex = NS_LEXB;
+		t.lexweight = 1;
+		bc.c = &c;
+		bc.t = &t;
+		for_each_kept_line(in->message, mlen, body_line, &bc, &f->has_trailers);
+		scan_trailers(f, in->message, mlen);
+		if (t.ntok)
+			emit_str(&c, NS_FLAG, "has-body", 8);
+		if (t.ntok > 120)
+			emit_str(&c, NS_FLAG, "long-body", 9);
+	}
+	for (size_t i = 0; i < in->nfiles && i < MAX_FILES; i++)
+		if (in->files[i])
+			path_features(&c, in->files[i]);
+	if (in->nfiles)
+		emit_str(&c, NS_FLAG, in->nfiles == 1 ? "one-file" : in->nfiles <= 3 ? "few-files" : "many-files", 8);
+	for (int k = 1; k < EV__COUNT; k++) {
+		if (!c.evid[k])
+			continue;
+		if (k <= EV_KFENCE)
+			f->sanitizer = 1;
+		if (k == EV_SYZBOT || k == EV_SYZKALLER)
+			f->syzbot = 1;
+		if (k == EV_REPRO || k == EV_SYZBOT)
+			f->reproducer = 1;
+	}
+	if (f->sanitizer)
+		emit_str(&c, NS_FLAG, "sanitizer-report", 16);
+	if (!(flags & PG_CLS_FEAT_NO_DIFF) && in->diff) {
+		size_t dlen = in->diff_len ? in->diff_len : strlen(in->diff);
+		if (dlen)
+			diff_features(f, in->diff, dlen);
+	}
+	return c.error;
+}
+
+int pg_cls_features_extract(pg_cls_features *f, const pg_cls_input *in, unsigned flags)
+{
+	return pg_cls__extract(f, in, flags, NULL, NULL);
+}
+
+pg_cls_bug_class pg_cls__bug_class(const pg_cls_features *f)
+{
+	/* specific classes beat generic ones at equal evidence; order is the tie-break */
+	static const pg_cls_bug_class order[] = { PG_CLS_UAF, PG_CLS_OOB_WRITE, PG_CLS_OOB_READ, PG_CLS_OOB,
+		PG_CLS_NULL_DEREF, PG_CLS_UNINIT, PG_CLS_INT_OVERFLOW, PG_CLS_RACE, PG_CLS_PERM, PG_CLS_LEAK,
+		PG_CLS_DOS };
+	pg_cls_bug_class best = PG_CLS_NONE;
+	unsigned best_n = 0;
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		unsigned n = f->lexicon[order[i]];
+		if (n > best_n) {
+			best_n = n;
+			best = order[i];
+		}
+	}
+	/* an OOB with write or read evidence in the same text gets the direction */
+	if (best == PG_CLS_OOB) {
+		if (f->lexicon[PG_CLS_OOB_WRITE])
+			best = PG_CLS_OOB_WRITE;
+		else if (f->lexicon[PG_CLS_OOB_READ])
+			best = PG_CLS_OOB_READ;
+	}
+	if (best == PG_CLS_NONE) {
+		if (f->dense[D_NOSPEC] || f->dense[D_ADD_BOUNDS_CHECK])
+			best = PG_CLS_OOB;
+		else if (f->dense[D_ADD_NULL_CHECK])
+			best = PG_CLS_NULL_DEREF;
+		else if (f->dense[D_CAPABLE])
+			best = PG_CLS_PERM;
+		else if (f->lexicon[PG_CLS_OTHER])
+			best = PG_CLS_OTHER;
+	}
+	return best;
+}
