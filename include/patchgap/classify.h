@@ -76,6 +76,8 @@ int pg_cls_model_load(pg_cls_model **out, const char *path);
  * (compiled in, so the build tree works), else the installed copy.
  */
 int pg_cls_model_load_default(pg_cls_model **out);
+/* path ? pg_cls_model_load(path) : pg_cls_model_load_default(). */
+int pg_cls_model_open(pg_cls_model **out, const char *path);
 /* The path pg_cls_model_load_default() would use first (source tree). */
 const char *pg_cls_model_default_path(void);
 /* Parse a model from memory; name is used in error messages. */
@@ -212,6 +214,12 @@ int pg_cls_parse_mbox(pg_cls_docs *out, const char *text, size_t len);
  */
 int pg_cls_parse_jsonl(pg_cls_docs *out, const char *text, size_t len, const char *name);
 void pg_cls_docs_release(pg_cls_docs *d);
+/*
+ * Read path ("-" = stdin): JSON Lines when the first non-blank byte is '{'
+ * (or format "jsonl"), else a patch / mbox / message (format "mbox").
+ * format may be NULL (auto).  Input over 256 MiB fails with PG_EINVALID.
+ */
+int pg_cls_read_input(pg_cls_docs *out, const char *path, const char *format);
 /* Borrowed view of a doc as classifier input. */
 void pg_cls_doc_input(pg_cls_input *in, const pg_cls_doc *d);
 

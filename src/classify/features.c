@@ -837,8 +837,10 @@ int pg_cls__extract(pg_cls_features *f, const pg_cls_input *in, unsigned flags, 
 	for (size_t i = 0; i < in->nfiles && i < MAX_FILES; i++)
 		if (in->files[i])
 			path_features(&c, in->files[i]);
-	if (in->nfiles)
-		emit_str(&c, NS_FLAG, in->nfiles == 1 ? "one-file" : in->nfiles <= 3 ? "few-files" : "many-files", 8);
+	if (in->nfiles) {
+		const char *nf = in->nfiles == 1 ? "one-file" : in->nfiles <= 3 ? "few-files" : "many-files";
+		emit_str(&c, NS_FLAG, nf, strlen(nf));
+	}
 	for (int k = 1; k < EV__COUNT; k++) {
 		if (!c.evid[k])
 			continue;

@@ -441,6 +441,33 @@ int pg_cls_parse_jsonl(pg_cls_docs *out, const char *text, size_t len, const cha
 	return 0;
 }
 
+int pg_cls_read_input(pg_cls_docs *out, const char *path, const char *format)
+{
+	pg_buf b = PG_BUF_INIT;
+	const char *name = strcmp(path, "-") ? path : "stdin";
+	size_t i = 0;
+	int error;
+
+	pg_buf_init(&b, MBOX_LIMIT);
+	if ((error = pg_buf_read_file(&b, path)) < 0)
+		goto out;
+	while (i < b.len && isspace((unsigned char)b.ptr[i]))
+		i++;
+	if (format && strcmp(format, "jsonl") && strcmp(format, "mbox")) {
+		error = pg_error_setc(PG_EINVALID, "unknown input format '%s' (jsonl or mbox)", format);
+		goto out;
+	}
+	if (format ? !strcmp(format, "jsonl") : (i < b.len && b.ptr[i] == '{'))
+		error = pg_cls_parse_jsonl(out, b.ptr, b.len, name);
+	else
+		error = pg_cls_parse_mbox(out, b.ptr, b.len);
+	if (error < 0 && error != PG_ENOMEM)
+		pg_error_prefix("input '%s'", name);
+out:
+	pg_buf_release(&b);
+	return error;
+}
+
 /* ---- gzip JSON Lines for the trainer ---- */
 
 int pg_cls__lines_open(pg_cls__lines *r, const char *path)

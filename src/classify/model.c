@@ -276,6 +276,11 @@ int pg_cls_model_load_default(pg_cls_model **out)
 			     PG_CLS_MODEL_SOURCE, PG_CLS_MODEL_INSTALLED);
 }
 
+int pg_cls_model_open(pg_cls_model **out, const char *path)
+{
+	return path ? pg_cls_model_load(out, path) : pg_cls_model_load_default(out);
+}
+
 /* ---- scoring ---- */
 
 double pg_cls__sigmoid(double z)
