@@ -16,6 +16,16 @@
  *   signed_off_by, acked_by, reviewed_by, tested_by, suggested_by, co_developed_by,
  *   cc, other     any other "Key: value" trailer in the final paragraph
  * ref_id is lowercase hex as written (8..40 digits), NULL when none.
+ * For cc_stable, ref_id is the prerequisite named in "# 4.19.x: <id>: prereq".
+ * For depends_on with "Stable-dep-of: <id> ("subject")", ref_subject is set.
+ *
+ * Trailers are the "Key: value" lines of the final trailer block: the last
+ * paragraph's run of trailer lines, extended over preceding paragraphs made
+ * only of trailer lines ("[ ... ]" notes, "# ..." comments and "(...)" lines
+ * may be interleaved).  Indented lines continue the previous trailer; a
+ * Fixes: subject may wrap onto the next lines.  Annotations (upstream,
+ * cherry_pick, revert, cve, depends_on) are found on any line.  Trailers are
+ * returned in line order.  See doc/internals/trailer.md.
  */
 #ifndef PATCHGAP_TRAILER_H
 #define PATCHGAP_TRAILER_H
@@ -48,9 +58,15 @@ typedef enum {
 typedef struct pg_trailer {
 	pg_trailer_kind kind;
 	unsigned line;      /* 1-based line number in the message */
-	char *raw;          /* owned: the line as written (trimmed) */
+	/*
+	 * All strings of a trailer live in ONE allocation that starts at raw:
+	 * never free or replace a single field; use pg_trailers_release().
+	 */
+	char *raw;          /* owned: the (first) line as written (trimmed) */
 	char *key;          /* owned: "Fixes", "Cc", ...; for annotations a fixed name ("upstream") */
-	char *value;        /* owned: text after "Key:" (trimmed), or the annotation's text */
+	char *value;        /* owned: text after "Key:" (trimmed; continuation lines joined
+	                     * with one space), or the annotation's text (its trimmed line;
+	                     * for cve the uppercase id) */
 	char *ref_id;       /* owned: lowercase hex id, or NULL */
 	char *ref_subject;  /* owned: quoted subject of a Fixes:, or NULL */
 	char *hint;         /* owned: stable version hint, "syzbot", or the malformed reason */
@@ -74,5 +90,16 @@ void pg_trailers_release(pg_trailers *t);
 const char *pg_trailer_kind_name(pg_trailer_kind k);
 /* Number of trailers of a kind. */
 size_t pg_trailers_count(const pg_trailers *t, pg_trailer_kind k);
+
+/*
+ * Split a full commit message as git does: the subject is the first
+ * paragraph (after leading blank lines; may span lines), the body starts
+ * after the blank lines that follow it.  Pointers are into msg; any out
+ * pointer may be NULL.  PG_EINVALID only for a message over 16 MiB.
+ */
+int pg_message_split(const char *msg, size_t len, const char **subject, size_t *subject_len,
+		     const char **body, size_t *body_len);
+/* The subject with its lines trimmed and joined by one space (git's %s); caller frees. */
+int pg_message_subject(char **out, const char *msg, size_t len);
 
 #endif
