@@ -22,9 +22,33 @@
 #include "util/str.h"
 #include "util/banned.h"
 
-#define MAX_BODY_TOKENS 600   /* splats can be long; the head says what matters */
+#define MAX_BODY_TOKENS 400
+#define MAX_BODY_BIGRAMS 160 /* word pairs only from the head of the body: speed */   /* splats can be long; the head says what matters */
 #define MAX_FILES 64
 #define MAX_TOKEN 48
+
+/* ---- character classes (ASCII tables: ctype calls per byte cost too much here) ---- */
+
+enum { C_TOK = 1, C_DIGIT = 2, C_HEX = 4, C_SPACE = 8 };
+static unsigned char cls_tab[256], low_tab[256];
+static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
+
+static void tab_init(void)
+{
+	for (int c = 0; c < 256; c++) {
+		unsigned char k = 0;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
+			k |= C_TOK;
+		if (c >= '0' && c <= '9')
+			k |= C_DIGIT | C_HEX;
+		if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+			k |= C_HEX;
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v')
+			k |= C_SPACE;
+		cls_tab[c] = k;
+		low_tab[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+}
 
 /* ---- hashing ---- */
 
@@ -37,7 +61,7 @@ static uint32_t fnv32(const char *s, size_t n)
 {
 	uint32_t h = FNV32_INIT;
 	for (size_t i = 0; i < n; i++)
-		h = fnv_step(h, (unsigned char)tolower((unsigned char)s[i]));
+		h = fnv_step(h, low_tab[(unsigned char)s[i]]);
 	return h;
 }
 
@@ -134,10 +158,13 @@ static struct lex_compiled lexc[NLEX];
 static uint16_t lex_first[LEX_SET]; /* first-token hash -> 1 + index of first entry in a chain; 0 empty */
 static uint16_t lex_next[NLEX];     /* chain of entries with the same first-token slot */
 static uint32_t evid_h[EV__COUNT];
+static uint8_t lex_lenmask[LEX_SET];  /* bit w: a phrase of w words starts with a word of this slot */
+static uint8_t evid_slot[256];        /* 1 + evidence index by low hash bits (collisions: checked) */
 static pthread_once_t lex_once = PTHREAD_ONCE_INIT;
 
 static void lex_compile(void)
 {
+	pthread_once(&tab_once, tab_init);
 	for (size_t i = 0; i < NLEX; i++) {
 		const char *p = lexicon[i].phrase;
 		struct lex_compiled *c = &lexc[i];
@@ -157,8 +184,12 @@ static void lex_compile(void)
 		lex_next[i] = lex_first[s];
 		lex_first[s] = (uint16_t)(i + 1);
 	}
-	for (int k = 1; k < EV__COUNT; k++)
+	for (size_t i = 0; i < NLEX; i++)
+		lex_lenmask[lexc[i].h[0] & (LEX_SET - 1)] |= (uint8_t)(1u << lexc[i].nw);
+	for (int k = 1; k < EV__COUNT; k++) {
 		evid_h[k] = fnv32(evid_words[k], strlen(evid_words[k]));
+		evid_slot[evid_h[k] & 255] = (uint8_t)k; /* distinct slots: asserted by the unit test */
+	}
 }
 
 /* ---- dense (stage-2) features ---- */
@@ -278,6 +309,7 @@ struct tokstate {
 	unsigned ntok;
 	enum ns uni, bi, lex;
 	unsigned lexweight;
+	unsigned max_bigrams;
 };
 
 static void lex_check(struct ctx *c, struct tokstate *t)
@@ -285,6 +317,8 @@ static void lex_check(struct ctx *c, struct tokstate *t)
 	/* phrases ending at the newest token: match on the oldest word first */
 	for (unsigned w = 1; w <= t->nhist && w <= LEX_MAXW; w++) {
 		uint32_t first = t->hist[w - 1];
+		if (!(lex_lenmask[first & (LEX_SET - 1)] & (1u << w)))
+			continue;
 		for (unsigned e = lex_first[first & (LEX_SET - 1)]; e; e = lex_next[e - 1]) {
 			const struct lex_compiled *l = &lexc[e - 1];
 			unsigned k;
@@ -305,9 +339,11 @@ static void token(struct ctx *c, struct tokstate *t, const char *s, size_t n, ui
 {
 	if (n < 2 || !alpha)
 		return; /* numbers and hex ids carry no meaning across commits */
-	memmove(t->hist + 1, t->hist, (LEX_MAXW - 1) * sizeof(t->hist[0]));
-	memmove(t->tp + 1, t->tp, (LEX_MAXW - 1) * sizeof(t->tp[0]));
-	memmove(t->tl + 1, t->tl, (LEX_MAXW - 1) * sizeof(t->tl[0]));
+	for (unsigned k = LEX_MAXW - 1; k > 0; k--) {
+		t->hist[k] = t->hist[k - 1];
+		t->tp[k] = t->tp[k - 1];
+		t->tl[k] = t->tl[k - 1];
+	}
 	t->hist[0] = h;
 	t->tp[0] = s;
 	t->tl[0] = n;
@@ -315,7 +351,7 @@ static void token(struct ctx *c, struct tokstate *t, const char *s, size_t n, ui
 		t->nhist++;
 	t->ntok++;
 	emit(c, t->uni, h, s, n);
-	if (t->nhist >= 2) {
+	if (t->nhist >= 2 && t->ntok <= t->max_bigrams) {
 		if (c->cb) {
 			char pair[2 * MAX_TOKEN + 2];
 			int len = snprintf(pair, sizeof(pair), "%.*s %.*s", (int)t->tl[1], t->tp[1], (int)t->tl[0], t->tp[0]);
@@ -324,37 +360,33 @@ static void token(struct ctx *c, struct tokstate *t, const char *s, size_t n, ui
 			emit(c, t->bi, pair_hash(t->hist[1], h), NULL, 0);
 		}
 	}
-	if (lex_first[h & (LEX_SET - 1)] || t->nhist > 1)
-		lex_check(c, t);
-	for (int k = 1; k < EV__COUNT; k++)
-		if (h == evid_h[k])
-			c->evid[k]++;
+	lex_check(c, t);
+	if (evid_slot[h & 255] && evid_h[evid_slot[h & 255]] == h)
+		c->evid[evid_slot[h & 255]]++;
 }
 
 /* Tokenize [s, s+n): words of [A-Za-z0-9_], lowercased; a hex run with a digit is an id. */
 static void tokenize(struct ctx *c, struct tokstate *t, const char *s, size_t n, unsigned max_tokens)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0;
 	while (i < n && t->ntok < max_tokens) {
-		unsigned char ch = (unsigned char)s[i];
-		if (isalnum(ch) || ch == '_') {
+		if (cls_tab[u[i]] & C_TOK) {
 			size_t st = i;
 			uint32_t h = FNV32_INIT;
-			int alpha = 0, hexonly = 1, digit = 0;
-			while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '_')) {
-				unsigned char d = (unsigned char)s[i];
-				if (isdigit(d))
-					digit = 1;
-				else {
-					if (!isxdigit(d))
-						hexonly = 0;
-					alpha = 1;
-				}
+			unsigned all = C_TOK | C_DIGIT | C_HEX, any = 0;
+			int alpha;
+			while (i < n && (cls_tab[u[i]] & C_TOK)) {
+				unsigned k = cls_tab[u[i]];
+				all &= k;
+				any |= k;
 				if (i - st < MAX_TOKEN)
-					h = fnv_step(h, (unsigned char)tolower(d));
+					h = fnv_step(h, low_tab[u[i]]);
 				i++;
 			}
-			if (i - st > MAX_TOKEN || (hexonly && digit && i - st >= 7))
+			/* a token with a letter; hex runs with a digit (ids) and numbers are not words */
+			alpha = !(all & C_DIGIT);
+			if (i - st > MAX_TOKEN || ((all & C_HEX) && (any & C_DIGIT) && i - st >= 7))
 				alpha = 0;
 			token(c, t, s + st, i - st < MAX_TOKEN ? i - st : MAX_TOKEN, h, alpha);
 		} else {
@@ -365,7 +397,7 @@ static void tokenize(struct ctx *c, struct tokstate *t, const char *s, size_t n,
 
 /* ---- message normalization ---- */
 
-static int is_key_char(unsigned char ch) { return isalnum(ch) || ch == '-' || ch == '_'; }
+static int is_key_char(unsigned char ch) { return (cls_tab[ch] & C_TOK) || ch == '-'; }
 
 /*
  * Is this line (trimmed, without the newline) a trailer or an annotation?
@@ -412,55 +444,56 @@ typedef void (*line_fn)(const char *l, size_t n, void *payload);
 static void for_each_kept_line(const char *msg, size_t len, line_fn fn, void *payload, int *had_trailers)
 {
 	size_t last_para = 0, i, end = len;
+	const char *p = msg, *e = msg + len;
 
-	/* the final paragraph starts after the last blank line followed by text */
-	for (i = 0; i < len; i++) {
-		if (msg[i] == '\n' && i + 3 <= len && msg[i + 1] == '-' && msg[i + 2] == '-' && msg[i + 3] == '-' &&
-		    (i + 4 == len || msg[i + 4] == '\n' || msg[i + 4] == '\r')) {
-			end = i;
-			break;
-		}
-	}
-	if (len >= 3 && !strncmp(msg, "---", 3) && (len == 3 || msg[3] == '\n'))
+	/* the text ends at a "---" line */
+	if (len >= 3 && !strncmp(msg, "---", 3) && (len == 3 || msg[3] == '\n' || msg[3] == '\r'))
 		end = 0;
-	for (i = end; i > 0; i--) {
-		if (msg[i - 1] == '\n') {
-			size_t j = i;
+	while (end == len && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+		size_t r = (size_t)(e - p);
+		if (r >= 4 && p[1] == '-' && p[2] == '-' && p[3] == '-' && (r == 4 || p[4] == '\n' || p[4] == '\r'))
+			end = (size_t)(p - msg);
+		p++;
+	}
+	/* the final paragraph starts after the last blank line that has text after it */
+	{
+		size_t q = end;
+		int seen_text = 0;
+		while (q > 0) {
+			size_t ls = q, le = q;
 			int blank = 1;
-			while (j < end && msg[j] != '\n') {
-				if (!isspace((unsigned char)msg[j]))
+			/* the line ending at q (exclusive) */
+			while (ls > 0 && msg[ls - 1] != '\n')
+				ls--;
+			for (size_t k = ls; k < le; k++)
+				if (!(cls_tab[(unsigned char)msg[k]] & C_SPACE)) {
 					blank = 0;
-				j++;
-			}
-			if (blank && j < end) {
-				/* is there any text after this blank line? */
-				size_t q = j;
-				while (q < end && isspace((unsigned char)msg[q]))
-					q++;
-				if (q < end) {
-					last_para = j;
 					break;
 				}
+			if (blank && seen_text) {
+				last_para = le;
+				break;
 			}
+			if (!blank)
+				seen_text = 1;
+			q = ls ? ls - 1 : 0;
 		}
 	}
 	for (i = 0; i < end;) {
-		size_t st = i, e;
-		while (i < end && msg[i] != '\n')
-			i++;
-		e = i;
-		if (i < end)
-			i++;
-		while (st < e && isspace((unsigned char)msg[st]))
+		size_t st = i, le;
+		const char *nl = memchr(msg + i, '\n', end - i);
+		le = nl ? (size_t)(nl - msg) : end;
+		i = nl ? le + 1 : end;
+		while (st < le && (cls_tab[(unsigned char)msg[st]] & C_SPACE))
 			st++;
-		while (e > st && isspace((unsigned char)msg[e - 1]))
-			e--;
-		if (strip_line(msg + st, e - st, st >= last_para && last_para > 0)) {
+		while (le > st && (cls_tab[(unsigned char)msg[le - 1]] & C_SPACE))
+			le--;
+		if (strip_line(msg + st, le - st, last_para > 0 && st >= last_para)) {
 			if (had_trailers)
 				*had_trailers = 1;
 			continue;
 		}
-		fn(msg + st, e - st, payload);
+		fn(msg + st, le - st, payload);
 	}
 }
 
@@ -556,67 +589,191 @@ static void scan_trailers(pg_cls_features *f, const char *msg, size_t len)
 
 static int has(const char *l, size_t n, const char *w) { return memmem(l, n, w, strlen(w)) != NULL; }
 
+static int ends(const char *id, size_t n, const char *suf)
+{
+	size_t m = strlen(suf);
+	return n >= m && !memcmp(id + n - m, suf, m);
+}
+
+static int eq(const char *id, size_t n, const char *w)
+{
+	return strlen(w) == n && !memcmp(id, w, n);
+}
+
+static int begins(const char *id, size_t n, const char *w)
+{
+	size_t m = strlen(w);
+	return n >= m && !memcmp(id, w, m);
+}
+
+/*
+ * One changed line of a diff: scan its identifiers once (memmem per pattern
+ * per line was the bottleneck) and set the dense diff features they imply.
+ */
 static void diff_line(pg_cls_features *f, const char *l, size_t n)
 {
-	char sign = l[0];
-	const char *s = l + 1;
-	size_t m = n - 1;
+	const unsigned char *u = (const unsigned char *)l;
+	int added = l[0] == '+', has_if = 0, has_cmp = 0, has_lenword = 0;
+	float *d = f->dense;
 
-	if (has(s, m, "kfree(") || has(s, m, "kvfree(") || has(s, m, "vfree(") || has(s, m, "kfree_rcu(") ||
-	    has(s, m, "kfree_skb("))
-		f->dense[D_KFREE] = 1;
-	if (has(s, m, "_put(") || has(s, m, "put_device(") || has(s, m, "fput("))
-		f->dense[D_PUT] = 1;
-	if (has(s, m, "_get(") || has(s, m, "refcount_inc") || has(s, m, "_hold(") || has(s, m, "get_device("))
-		f->dense[D_GET] = 1;
-	if (has(s, m, "_lock(") || has(s, m, "_lock_bh(") || has(s, m, "_lock_irq"))
-		f->dense[D_LOCK] = 1;
-	if (has(s, m, "_unlock(") || has(s, m, "_unlock_bh(") || has(s, m, "_unlock_irq"))
-		f->dense[D_UNLOCK] = 1;
-	if (has(s, m, "irqsave"))
-		f->dense[D_SPINLOCK_IRQ] = 1;
-	if (has(s, m, "array_index_nospec"))
-		f->dense[D_NOSPEC] = 1;
-	if (has(s, m, "copy_from_user") || has(s, m, "copy_to_user") || has(s, m, "get_user(") ||
-	    has(s, m, "put_user(") || has(s, m, "memdup_user"))
-		f->dense[D_COPY_USER] = 1;
-	if (has(s, m, "_overflow(") || has(s, m, "struct_size(") || has(s, m, "array_size(") ||
-	    has(s, m, "size_add(") || has(s, m, "size_mul(") || has(s, m, "kcalloc(") || has(s, m, "kmalloc_array(") ||
-	    has(s, m, "overflows_type"))
-		f->dense[D_SIZE_ARITH] = 1;
-	if (has(s, m, "synchronize_rcu") || has(s, m, "call_rcu") || has(s, m, "rcu_dereference") ||
-	    has(s, m, "rcu_read_lock"))
-		f->dense[D_RCU] = 1;
-	if (has(s, m, "atomic_") || has(s, m, "refcount_"))
-		f->dense[D_ATOMIC] = 1;
-	if (has(s, m, "list_del"))
-		f->dense[D_LIST_DEL] = 1;
-	if (has(s, m, "WARN_ON") || has(s, m, "BUG_ON"))
-		f->dense[D_WARN] = 1;
-	if (sign != '+')
-		return;
-	/* added lines only */
-	if (has(s, m, "if (!") || has(s, m, "== NULL") || has(s, m, "IS_ERR_OR_NULL") || has(s, m, "!= NULL"))
-		f->dense[D_ADD_NULL_CHECK] = 1;
-	if (has(s, m, "if (") && (has(s, m, " >= ") || has(s, m, " > ") || has(s, m, " < ") || has(s, m, " <= ")))
-		f->dense[D_ADD_BOUNDS_CHECK] = 1;
-	if (has(s, m, "if (") && (has(s, m, "len") || has(s, m, "size") || has(s, m, "count")))
-		f->dense[D_LEN_CHECK] = 1;
-	if (has(s, m, "return -E") || has(s, m, "= -E"))
-		f->dense[D_ADD_RETURN_ERR] = 1;
-	if (has(s, m, "memset(") || has(s, m, "kzalloc(") || has(s, m, "= {}") || has(s, m, "= { 0 }") ||
-	    has(s, m, "__GFP_ZERO"))
-		f->dense[D_MEMSET_ZERO] = 1;
-	if (has(s, m, "capable(") || has(s, m, "CAP_"))
-		f->dense[D_CAPABLE] = 1;
-	if (has(s, m, " = NULL;"))
-		f->dense[D_SET_NULL] = 1;
-	if (has(s, m, "min(") || has(s, m, "min_t(") || has(s, m, "clamp("))
-		f->dense[D_MIN_CLAMP] = 1;
-	if (has(s, m, "goto "))
-		f->dense[D_GOTO_ERR] = 1;
-	if (has(s, m, "pskb_may_pull") || has(s, m, "skb->len") || has(s, m, "skb_headlen"))
-		f->dense[D_SKB_CHECK] = 1;
+	for (size_t i = 1; i < n;) {
+		size_t st, len;
+		const char *id;
+		int call;
+		unsigned char ch = u[i];
+		if (!(cls_tab[ch] & C_TOK) || (cls_tab[ch] & C_DIGIT)) {
+			if (added && (ch == '<' || ch == '>') && i > 0 && l[i - 1] != '-' && i + 1 < n && l[i + 1] != '>' &&
+			    l[i + 1] != '<' && l[i - 1] != '<' && l[i - 1] != '>')
+				has_cmp = 1;
+			if (added && ch == '=' && i + 2 < n && l[i + 1] == ' ' && l[i + 2] == '{' && i + 3 < n &&
+			    (l[i + 3] == '}' || l[i + 3] == ' '))
+				d[D_MEMSET_ZERO] = 1;
+			i++;
+			continue;
+		}
+		st = i;
+		while (i < n && (cls_tab[u[i]] & C_TOK))
+			i++;
+		id = l + st;
+		len = i - st;
+		call = i < n && l[i] == '(';
+		switch (id[0]) {
+		case 'k': case 'v':
+			if (eq(id, len, "kfree") || eq(id, len, "kvfree") || eq(id, len, "vfree") || eq(id, len, "kfree_rcu") ||
+			    eq(id, len, "kfree_skb") || eq(id, len, "kfree_sensitive"))
+				d[D_KFREE] = 1;
+			else if (call && (eq(id, len, "kcalloc") || eq(id, len, "kmalloc_array") || eq(id, len, "kvcalloc")))
+				d[D_SIZE_ARITH] = 1;
+			else if (added && call && (eq(id, len, "kzalloc") || eq(id, len, "kvzalloc")))
+				d[D_MEMSET_ZERO] = 1;
+			break;
+		case 'a':
+			if (eq(id, len, "array_index_nospec"))
+				d[D_NOSPEC] = 1;
+			else if (eq(id, len, "array_size") || eq(id, len, "array3_size"))
+				d[D_SIZE_ARITH] = 1;
+			else if (begins(id, len, "atomic_"))
+				d[D_ATOMIC] = 1;
+			break;
+		case 'c':
+			if (eq(id, len, "copy_from_user") || eq(id, len, "copy_to_user"))
+				d[D_COPY_USER] = 1;
+			else if (eq(id, len, "call_rcu"))
+				d[D_RCU] = 1;
+			else if (added && call && (eq(id, len, "capable") || eq(id, len, "clamp") || eq(id, len, "clamp_t")))
+				d[id[1] == 'a' ? D_CAPABLE : D_MIN_CLAMP] = 1;
+			break;
+		case 'g':
+			if (eq(id, len, "get_user"))
+				d[D_COPY_USER] = 1;
+			else if (added && eq(id, len, "goto"))
+				d[D_GOTO_ERR] = 1;
+			break;
+		case 'i':
+			if (eq(id, len, "if"))
+				has_if = 1;
+			break;
+		case 'm':
+			if (eq(id, len, "memdup_user"))
+				d[D_COPY_USER] = 1;
+			else if (added && call && (eq(id, len, "min") || eq(id, len, "min_t")))
+				d[D_MIN_CLAMP] = 1;
+			else if (added && call && eq(id, len, "memset"))
+				d[D_MEMSET_ZERO] = 1;
+			break;
+		case 'p':
+			if (eq(id, len, "put_user"))
+				d[D_COPY_USER] = 1;
+			else if (added && eq(id, len, "pskb_may_pull"))
+				d[D_SKB_CHECK] = 1;
+			break;
+		case 'r':
+			if (begins(id, len, "refcount_")) {
+				d[D_ATOMIC] = 1;
+				if (begins(id, len, "refcount_inc"))
+					d[D_GET] = 1;
+			} else if (begins(id, len, "rcu_dereference") || eq(id, len, "rcu_read_lock")) {
+				d[D_RCU] = 1;
+			} else if (added && eq(id, len, "return") && i + 2 < n && l[i] == ' ' && l[i + 1] == '-' &&
+				   l[i + 2] == 'E') {
+				d[D_ADD_RETURN_ERR] = 1;
+			}
+			break;
+		case 's':
+			if (eq(id, len, "synchronize_rcu"))
+				d[D_RCU] = 1;
+			else if (eq(id, len, "struct_size") || eq(id, len, "size_add") || eq(id, len, "size_mul"))
+				d[D_SIZE_ARITH] = 1;
+			else if (added && (eq(id, len, "skb_headlen") || (eq(id, len, "skb") && i + 5 < n && !memcmp(l + i, "->len", 5))))
+				d[D_SKB_CHECK] = 1;
+			break;
+		case 'l':
+			if (begins(id, len, "list_del"))
+				d[D_LIST_DEL] = 1;
+			break;
+		case 'n':
+			if (added && call && eq(id, len, "ns_capable"))
+				d[D_CAPABLE] = 1;
+			break;
+		case 'o':
+			if (eq(id, len, "overflows_type"))
+				d[D_SIZE_ARITH] = 1;
+			break;
+		case 'W': case 'B':
+			if (begins(id, len, "WARN_ON") || begins(id, len, "BUG_ON"))
+				d[D_WARN] = 1;
+			break;
+		case 'I':
+			if (added && eq(id, len, "IS_ERR_OR_NULL"))
+				d[D_ADD_NULL_CHECK] = 1;
+			break;
+		case 'N':
+			if (added && eq(id, len, "NULL")) {
+				if (st >= 3 && (!memcmp(l + st - 3, "== ", 3) || !memcmp(l + st - 3, "!= ", 3)))
+					d[D_ADD_NULL_CHECK] = 1;
+				else if (st >= 2 && !memcmp(l + st - 2, "= ", 2) && i < n && l[i] == ';')
+					d[D_SET_NULL] = 1;
+			}
+			break;
+		case 'C':
+			if (added && begins(id, len, "CAP_"))
+				d[D_CAPABLE] = 1;
+			break;
+		case '_':
+			if (added && eq(id, len, "__GFP_ZERO"))
+				d[D_MEMSET_ZERO] = 1;
+			break;
+		default:
+			break;
+		}
+		if (call) {
+			if (ends(id, len, "_put") || eq(id, len, "fput") || eq(id, len, "put_device"))
+				d[D_PUT] = 1;
+			else if (ends(id, len, "_get") || ends(id, len, "_hold") || eq(id, len, "get_device"))
+				d[D_GET] = 1;
+			else if (ends(id, len, "_unlock") || ends(id, len, "_unlock_bh") || ends(id, len, "_unlock_irq") ||
+				 ends(id, len, "_unlock_irqrestore"))
+				d[D_UNLOCK] = 1;
+			else if (ends(id, len, "_lock") || ends(id, len, "_lock_bh") || ends(id, len, "_lock_irq") ||
+				 ends(id, len, "_lock_irqsave"))
+				d[D_LOCK] = 1;
+			else if (ends(id, len, "_overflow"))
+				d[D_SIZE_ARITH] = 1;
+			if (len > 7 && (ends(id, len, "irqsave") || ends(id, len, "irqrestore")))
+				d[D_SPINLOCK_IRQ] = 1;
+		}
+		if (added && has_if && len >= 3 && (memmem(id, len, "len", 3) || memmem(id, len, "size", 4) ||
+						    memmem(id, len, "count", 5)))
+			has_lenword = 1;
+	}
+	if (added && has_if) {
+		if (has_cmp)
+			d[D_ADD_BOUNDS_CHECK] = 1;
+		if (has_lenword)
+			d[D_LEN_CHECK] = 1;
+		if (has(l, n, "if (!"))
+			d[D_ADD_NULL_CHECK] = 1;
+	}
 }
 
 static void diff_features(pg_cls_features *f, const char *d, size_t len)
@@ -775,6 +932,7 @@ static void subject_features(struct ctx *c, const char *subj)
 	t.bi = NS_SUBJ2;
 	t.lex = NS_LEXS;
 	t.lexweight = 3;
+	t.max_bigrams = 64;
 	tokenize(c, &t, s, n, 64);
 }
 
@@ -807,6 +965,7 @@ int pg_cls__extract(pg_cls_features *f, const pg_cls_input *in, unsigned flags, 
 	struct body_ctx bc;
 	size_t mlen;
 
+	pthread_once(&tab_once, tab_init);
 	pthread_once(&lex_once, lex_compile);
 	if (!f->seen && !(f->seen = calloc(PG_CLS_DIM / 64, sizeof(uint64_t))))
 		return pg_error_setc(PG_ENOMEM, "out of memory extracting features");
@@ -825,6 +984,7 @@ int pg_cls__extract(pg_cls_features *f, const pg_cls_input *in, unsigned flags, 
 		t.bi = NS_BODY2;
 		t.lex = NS_LEXB;
 		t.lexweight = 1;
+		t.max_bigrams = MAX_BODY_BIGRAMS;
 		bc.c = &c;
 		bc.t = &t;
 		for_each_kept_line(in->message, mlen, body_line, &bc, &f->has_trailers);
