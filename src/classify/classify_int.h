@@ -57,18 +57,6 @@ int pg_cls__model_alloc(pg_cls_model **out);
 /* Serialize into b (deterministic). */
 int pg_cls__model_write(pg_buf *b, const pg_cls_model *m);
 
-/* Gzip (or plain) JSON Lines reader used by the trainer. */
-typedef struct pg_cls__lines {
-	void *gz;                    /* gzFile */
-	pg_buf line;
-	size_t lineno;
-	char *path;
-} pg_cls__lines;
-int pg_cls__lines_open(pg_cls__lines *r, const char *path);
-/* 1 and *out (owned) for an object, 0 at the end, < 0 on error (names file and line). */
-int pg_cls__lines_next(pg_cls__lines *r, json_t **out);
-void pg_cls__lines_close(pg_cls__lines *r);
-
 /* Normalized subject: lowercase, whitespace folded, [PATCH ...] removed; caller frees. */
 char *pg_cls__subject_key(const char *subject);
 /* Strip "[PATCH ...]"-style prefixes and Android "UPSTREAM:" tags; returns a pointer into s. */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "classify/classify_int.h"
+#include "patchgap/trailer.h"
 #include "util/str.h"
 #include "util/banned.h"
 
@@ -521,36 +522,6 @@ out:
 	return error;
 }
 
-/* ---- trailers (stage-2 evidence) ---- */
-
-static void trailer_line(pg_cls_features *f, const char *l, size_t n, unsigned *reported)
-{
-#define KEY(k) (n > sizeof(k) - 1 && !strncasecmp(l, k, sizeof(k) - 1))
-	if (KEY("fixes:"))
-		f->dense[D_FIXES] = 1;
-	else if (KEY("cc:") && memmem(l, n, "stable@", 7))
-		f->dense[D_CC_STABLE] = 1;
-	else if (KEY("reported-by:") || KEY("reported-and-tested-by:")) {
-		f->dense[D_REPORTED] = 1;
-		(*reported)++;
-		if (memmem(l, n, "syzbot", 6) || memmem(l, n, "syzkaller", 9)) {
-			f->dense[D_REPORTED_SYZBOT] = 1;
-			f->syzbot = 1;
-		}
-	} else if (KEY("closes:") || KEY("link:")) {
-		if (KEY("closes:"))
-			f->dense[D_CLOSES] = 1;
-		if (memmem(l, n, "syzkaller", 9) || memmem(l, n, "syzbot", 6)) {
-			f->dense[D_CLOSES_SYZ] = 1;
-			f->syzbot = 1;
-			f->reproducer = 1;
-		}
-	}
-	if (n > 9 && memmem(l, n, "CVE-", 4))
-		f->dense[D_CVE] = 1;
-#undef KEY
-}
-
 struct body_ctx {
 	struct ctx *c;
 	struct tokstate *t;
@@ -563,26 +534,94 @@ static void body_line(const char *l, size_t n, void *payload)
 		tokenize(b->c, b->t, l, n, MAX_BODY_TOKENS);
 }
 
-/* Scan every line (trailers anywhere) for stage-2 trailer evidence. */
-static void scan_trailers(pg_cls_features *f, const char *msg, size_t len)
+/*
+ * Stage-2 trailer evidence from the shared trailer parser (ingest/trailer.c),
+ * so "what is a Fixes: trailer" has one definition in patchgap.
+ */
+/*
+ * Cheap pre-check: could the parser find evidence here?  A superset test (a
+ * line starting with fixes/reported/closes/link in any case, a cc line naming
+ * stable, or "CVE-"
+ * anywhere), so skipping the parser never loses evidence; most messages of
+ * the feed have none of these lines and skip the allocations of the parser.
+ */
+static int maybe_evidence(const char *msg, size_t len)
 {
-	unsigned reported = 0;
-	size_t i = 0;
-	while (i < len) {
-		size_t st = i, e;
-		while (i < len && msg[i] != '\n')
-			i++;
-		e = i++;
-		while (st < e && (msg[st] == ' ' || msg[st] == '\t'))
-			st++;
-		if (e - st > 3 && (msg[st] == 'F' || msg[st] == 'f' || msg[st] == 'C' || msg[st] == 'c' ||
-				   msg[st] == 'R' || msg[st] == 'r' || msg[st] == 'L' || msg[st] == 'l'))
-			trailer_line(f, msg + st, e - st, &reported);
-		if (e - st == 3 && !strncmp(msg + st, "---", 3))
+	const char *p = msg, *e = msg + len;
+	if (memmem(msg, len, "CVE-", 4))
+		return 1;
+	while (p < e) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		size_t n;
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		n = (size_t)((nl ? nl : e) - p);
+		if (n >= 3) {
+			unsigned char c0 = low_tab[(unsigned char)p[0]];
+			if ((c0 == 'f' && n >= 5 && !strncasecmp(p, "fixes", 5)) || (c0 == 'c' && ((low_tab[(unsigned char)p[1]] == 'c' &&
+			    memmem(p, n, "stable", 6)) || (n >= 6 && !strncasecmp(p, "closes", 6)))) || (c0 == 'r' && n >= 8 && !strncasecmp(p, "reported", 8)) ||
+			    (c0 == 'l' && n >= 4 && !strncasecmp(p, "link", 4)))
+				return 1;
+		}
+		if (!nl)
 			break;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+static int scan_trailers(pg_cls_features *f, const char *msg, size_t len)
+{
+	pg_trailers tr = PG_TRAILERS_INIT;
+	unsigned reported = 0;
+	int error;
+
+	if (!maybe_evidence(msg, len))
+		return 0;
+	if ((error = pg_trailers_parse(&tr, msg, len)) < 0) {
+		pg_trailers_release(&tr);
+		/* over-long message: no trailer evidence rather than no verdict */
+		return error == PG_EINVALID ? 0 : error;
+	}
+	for (size_t i = 0; i < tr.n; i++) {
+		const pg_trailer *t = &tr.v[i];
+		const char *v = t->value ? t->value : "";
+		switch (t->kind) {
+		case PG_TR_FIXES:
+			f->dense[D_FIXES] = 1;
+			break;
+		case PG_TR_CC_STABLE:
+			f->dense[D_CC_STABLE] = 1;
+			break;
+		case PG_TR_REPORTED_BY:
+			f->dense[D_REPORTED] = 1;
+			reported++;
+			if ((t->hint && !strcmp(t->hint, "syzbot")) || strstr(v, "syzbot") || strstr(v, "syzkaller")) {
+				f->dense[D_REPORTED_SYZBOT] = 1;
+				f->syzbot = 1;
+			}
+			break;
+		case PG_TR_CLOSES:
+		case PG_TR_LINK:
+			if (t->kind == PG_TR_CLOSES)
+				f->dense[D_CLOSES] = 1;
+			if (strstr(v, "syzkaller") || strstr(v, "syzbot")) {
+				f->dense[D_CLOSES_SYZ] = 1;
+				f->syzbot = 1;
+				f->reproducer = 1;
+			}
+			break;
+		case PG_TR_CVE:
+			f->dense[D_CVE] = 1;
+			break;
+		default:
+			break;
+		}
 	}
 	if (reported >= 2)
 		f->dense[D_REPORTED_MULTI] = 1;
+	pg_trailers_release(&tr);
+	return 0;
 }
 
 /* ---- diff features ---- */
@@ -988,7 +1027,8 @@ int pg_cls__extract(pg_cls_features *f, const pg_cls_input *in, unsigned flags, 
 		bc.c = &c;
 		bc.t = &t;
 		for_each_kept_line(in->message, mlen, body_line, &bc, &f->has_trailers);
-		scan_trailers(f, in->message, mlen);
+		if ((c.error = scan_trailers(f, in->message, mlen)) < 0)
+			return c.error;
 		if (t.ntok)
 			emit_str(&c, NS_FLAG, "has-body", 8);
 		if (t.ntok > 120)

@@ -1,7 +1,6 @@
 /*
  * input.c - what the classifier reads: patch files, git format-patch / mbox
- * streams, bare messages, JSON Lines (the stable `patchgap eval` format),
- * and the gzip JSON Lines of ../shared/data for the trainer.
+ * streams, bare messages and JSON Lines (the stable `patchgap eval` format).
  *
  * The mail parser never fails on content: anything that is not a header or
  * a diff is message text.  It fails only on allocation or oversized input.
@@ -10,7 +9,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 #include "classify/classify_int.h"
 #include "util/str.h"
 #include "util/banned.h"
@@ -466,74 +464,6 @@ int pg_cls_read_input(pg_cls_docs *out, const char *path, const char *format)
 out:
 	pg_buf_release(&b);
 	return error;
-}
-
-/* ---- gzip JSON Lines for the trainer ---- */
-
-int pg_cls__lines_open(pg_cls__lines *r, const char *path)
-{
-	memset(r, 0, sizeof(*r));
-	pg_buf_init(&r->line, (size_t)64 << 20);
-	if (!(r->path = pg_strdup(path)))
-		return PG_ENOMEM;
-	if (!(r->gz = gzopen(path, "rb"))) {
-		int error = pg_error_setc(errno == ENOENT ? PG_ENOTFOUND : PG_EIO, "cannot open '%s': %s", path,
-					  strerror(errno));
-		free(r->path);
-		r->path = NULL;
-		return error;
-	}
-	gzbuffer(r->gz, 1 << 17);
-	return 0;
-}
-
-int pg_cls__lines_next(pg_cls__lines *r, json_t **out)
-{
-	char chunk[65536];
-	json_error_t je;
-	int error;
-
-	*out = NULL;
-	for (;;) {
-		pg_buf_reset(&r->line);
-		for (;;) {
-			size_t n;
-			if (!gzgets(r->gz, chunk, sizeof(chunk))) {
-				int zerr;
-				const char *msg = gzerror(r->gz, &zerr);
-				if (zerr != Z_OK && zerr != Z_STREAM_END)
-					return pg_error_setc(PG_EIO, "'%s': %s", r->path, msg);
-				break;
-			}
-			n = strlen(chunk);
-			if ((error = pg_buf_put(&r->line, chunk, n)) < 0)
-				return error;
-			if (n && chunk[n - 1] == '\n')
-				break;
-		}
-		if (!r->line.len)
-			return 0;
-		r->lineno++;
-		if (r->line.len == 1 && r->line.ptr[0] == '\n')
-			continue;
-		if (!(*out = json_loadb(r->line.ptr, r->line.len, 0, &je)))
-			return pg_error_setc(PG_EINVALID, "'%s' line %zu: invalid JSON (%s)", r->path, r->lineno, je.text);
-		if (!json_is_object(*out)) {
-			json_decref(*out);
-			*out = NULL;
-			return pg_error_setc(PG_EINVALID, "'%s' line %zu: expected an object", r->path, r->lineno);
-		}
-		return 1;
-	}
-}
-
-void pg_cls__lines_close(pg_cls__lines *r)
-{
-	if (r->gz)
-		gzclose(r->gz);
-	pg_buf_release(&r->line);
-	free(r->path);
-	memset(r, 0, sizeof(*r));
 }
 
 char *pg_cls__subject_key(const char *subject)

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "classify/classify_int.h"
+#include "util/jsonl.h"
 #include "util/map.h"
 #include "util/vec.h"
 #include "util/str.h"
@@ -157,15 +158,15 @@ typedef int (*record_fn)(struct trainer *t, json_t *o);
 
 static int each_record(struct trainer *t, const char *file, record_fn fn)
 {
-	pg_cls__lines r;
+	pg_jsonl *r = NULL;
 	char path[4096];
 	json_t *o = NULL;
 	int error, rc;
 
 	snprintf(path, sizeof(path), "%s/%s", t->o->data_dir, file);
-	if ((error = pg_cls__lines_open(&r, path)) < 0)
+	if ((error = pg_jsonl_open(&r, path, 0)) < 0)
 		return error;
-	while ((rc = pg_cls__lines_next(&r, &o)) > 0) {
+	while ((rc = pg_jsonl_next(r, &o)) > 0) {
 		error = fn(t, o);
 		json_decref(o);
 		if (error < 0)
@@ -173,7 +174,7 @@ static int each_record(struct trainer *t, const char *file, record_fn fn)
 	}
 	if (rc < 0)
 		error = rc;
-	pg_cls__lines_close(&r);
+	pg_jsonl_free(r);
 	return error;
 }
 
