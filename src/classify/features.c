@@ -400,34 +400,24 @@ static void tokenize(struct ctx *c, struct tokstate *t, const char *s, size_t n,
 
 static int is_key_char(unsigned char ch) { return (cls_tab[ch] & C_TOK) || ch == '-'; }
 
-/*
- * Is this line (trimmed, without the newline) a trailer or an annotation?
- * in_last: the line is in the message's final paragraph, where any
- * "Key: value" line is a trailer.
- */
-static int strip_line(const char *l, size_t n, int in_last)
+/* "Key: value" (key of [A-Za-z0-9_-], then ':' and a blank or the end): key length or 0. */
+static size_t key_shaped(const char *l, size_t n, int *hyphen)
 {
-	static const char *const keys[] = { "fixes", "cc", "link", "closes", "bugzilla", "buglink", "bug",
-		"cve", "change-id", "message-id", "signed-off-by", "patchwork-id", "upstream", "x-patchwork" };
 	size_t k = 0;
-	int hyphen = 0;
-
-	if (!n)
-		return 0;
+	*hyphen = 0;
 	while (k < n && is_key_char((unsigned char)l[k])) {
 		if (l[k] == '-')
-			hyphen = 1;
+			*hyphen = 1;
 		k++;
 	}
-	if (k > 0 && k < n && l[k] == ':' && (k + 1 == n || l[k + 1] == ' ' || l[k + 1] == '\t')) {
-		if (in_last || hyphen)
-			return 1;
-		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (strlen(keys[i]) == k && !strncasecmp(l, keys[i], k))
-				return 1;
-	}
-	/* annotations: "commit <id> upstream.", "[ Upstream commit <id> ]", "[ <id> ]", "[bwh: ...]",
-	 * "(cherry picked from commit <id>)" */
+	return k > 0 && k < n && l[k] == ':' && (k + 1 == n || l[k + 1] == ' ' || l[k + 1] == '\t') ? k : 0;
+}
+
+/* Backport annotations: "commit <id> upstream.", "[ Upstream commit <id> ]", "[bwh: ...]", cherry picks. */
+static int annotation(const char *l, size_t n)
+{
+	if (!n)
+		return 0;
 	if (n >= 7 && !strncasecmp(l, "commit ", 7) && pg_str_hexlen(l + 7, 40) >= 12)
 		return 1;
 	if (l[0] == '[' && l[n - 1] == ']')
@@ -439,12 +429,84 @@ static int strip_line(const char *l, size_t n, int in_last)
 	return 0;
 }
 
+/* A trailer or annotation wherever it stands (trimmed line). */
+static int strip_line(const char *l, size_t n)
+{
+	static const char *const keys[] = { "fixes", "cc", "link", "closes", "bugzilla", "buglink", "bug",
+		"cve", "change-id", "message-id", "signed-off-by", "patchwork-id", "upstream", "x-patchwork" };
+	int hyphen;
+	size_t k = key_shaped(l, n, &hyphen);
+
+	if (k) {
+		if (hyphen)
+			return 1;
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strlen(keys[i]) == k && !strncasecmp(l, keys[i], k))
+				return 1;
+	}
+	return annotation(l, n);
+}
+
+static void trim(const char *msg, size_t *st, size_t *le)
+{
+	while (*st < *le && (cls_tab[(unsigned char)msg[*st]] & C_SPACE))
+		(*st)++;
+	while (*le > *st && (cls_tab[(unsigned char)msg[*le - 1]] & C_SPACE))
+		(*le)--;
+}
+
+/*
+ * Where the trailing trailer block starts: the final paragraphs whose every
+ * line is "Key: value", an annotation or an indented continuation (with at
+ * least one key line).  Walking back over whole paragraphs makes the
+ * normalization idempotent: normalized text has no trailing block left.
+ */
+static size_t trailer_block_start(const char *msg, size_t end)
+{
+	size_t cut = end, q = end, para_start = end;
+	int para_has = 0, para_all = 1, para_key = 0;
+
+	for (;;) {
+		size_t ls = q, st, le;
+		int hyphen;
+		while (ls > 0 && msg[ls - 1] != '\n')
+			ls--;
+		st = ls;
+		le = q;
+		trim(msg, &st, &le);
+		if (st == le) {
+			if (para_has) {
+				if (!para_all || !para_key)
+					return cut;
+				cut = para_start;
+			}
+			para_has = 0;
+			para_all = 1;
+			para_key = 0;
+		} else if (!strip_line(msg + st, le - st)) {
+			/* lines stripped anyway are neutral: pass 2 will not see them */
+			int key = key_shaped(msg + st, le - st, &hyphen) > 0;
+			para_has = 1;
+			para_start = ls;
+			para_key |= key;
+			if (!key && !annotation(msg + st, le - st) && st == ls)
+				para_all = 0;
+		}
+		if (ls == 0)
+			break;
+		q = ls - 1;
+	}
+	if (para_has && para_all && para_key)
+		cut = para_start;
+	return cut;
+}
+
 typedef void (*line_fn)(const char *l, size_t n, void *payload);
 
-/* Call fn for each kept line of msg (trimmed); stops at a "---" line. */
+/* Call fn for each kept line of msg (right-trimmed); stops at a "---" line. */
 static void for_each_kept_line(const char *msg, size_t len, line_fn fn, void *payload, int *had_trailers)
 {
-	size_t last_para = 0, i, end = len;
+	size_t cut, i, end = len;
 	const char *p = msg, *e = msg + len;
 
 	/* the text ends at a "---" line */
@@ -456,45 +518,28 @@ static void for_each_kept_line(const char *msg, size_t len, line_fn fn, void *pa
 			end = (size_t)(p - msg);
 		p++;
 	}
-	/* the final paragraph starts after the last blank line that has text after it */
-	{
-		size_t q = end;
-		int seen_text = 0;
-		while (q > 0) {
-			size_t ls = q, le = q;
-			int blank = 1;
-			/* the line ending at q (exclusive) */
-			while (ls > 0 && msg[ls - 1] != '\n')
-				ls--;
-			for (size_t k = ls; k < le; k++)
-				if (!(cls_tab[(unsigned char)msg[k]] & C_SPACE)) {
-					blank = 0;
-					break;
-				}
-			if (blank && seen_text) {
-				last_para = le;
-				break;
-			}
-			if (!blank)
-				seen_text = 1;
-			q = ls ? ls - 1 : 0;
-		}
-	}
+	cut = trailer_block_start(msg, end);
 	for (i = 0; i < end;) {
 		size_t st = i, le;
 		const char *nl = memchr(msg + i, '\n', end - i);
 		le = nl ? (size_t)(nl - msg) : end;
 		i = nl ? le + 1 : end;
-		while (st < le && (cls_tab[(unsigned char)msg[st]] & C_SPACE))
-			st++;
-		while (le > st && (cls_tab[(unsigned char)msg[le - 1]] & C_SPACE))
-			le--;
-		if (strip_line(msg + st, le - st, last_para > 0 && st >= last_para)) {
+		if (st >= cut) {
 			if (had_trailers)
 				*had_trailers = 1;
 			continue;
 		}
-		fn(msg + st, le - st, payload);
+		{
+			size_t ls = st;
+			trim(msg, &st, &le);
+			if (strip_line(msg + st, le - st)) {
+				if (had_trailers)
+					*had_trailers = 1;
+				continue;
+			}
+			/* keep the indentation (continuation lines stay continuations when normalized again) */
+			fn(msg + ls, le - ls, payload);
+		}
 	}
 }
 
@@ -511,8 +556,10 @@ int pg_cls_normalize_message(char **out, const char *msg, size_t len)
 	int error = 0;
 
 	*out = NULL;
+	pthread_once(&tab_once, tab_init);
 	if ((error = pg_buf_grow(&b, len + 1)) < 0)
 		goto out;
+	b.ptr[0] = '\0';
 	for_each_kept_line(msg ? msg : "", msg ? len : 0, norm_line, &b, NULL);
 	*out = pg_buf_detach(&b);
 	if (!*out)

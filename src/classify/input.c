@@ -289,6 +289,9 @@ static int parse_one(pg_cls_docs *docs, const char *s, size_t len, size_t ordina
 		}
 		if (!error && !m.ptr)
 			error = pg_buf_grow(&m, 0);
+		/* one newline at the end, not the blank lines before the diff */
+		while (!error && m.len >= 2 && m.ptr[m.len - 1] == '\n' && m.ptr[m.len - 2] == '\n')
+			m.ptr[--m.len] = '\0';
 		if (!error)
 			x->message = pg_buf_detach(&m);
 		pg_buf_release(&m);
