@@ -236,6 +236,20 @@ TEST(divider_and_signature)
 	EXPECT(PG_TR_SIGNED_OFF_BY, 0, 5, NULL, NULL, NULL, 0);
 }
 
+TEST(short_tail_after_signoffs)
+{
+	CHECK_OK(parse("Body.\n\nFixes: 1234abcd5678 (\"x\")\nSigned-off-by: A\n\nConflicts:\n\tfs/io_uring.c\n"));
+	EXPECT(PG_TR_FIXES, 0, 3, "1234abcd5678", "x", NULL, 0);
+	EXPECT(PG_TR_SIGNED_OFF_BY, 0, 4, NULL, NULL, NULL, 0);
+	CHECK_INT(T.n, 2);
+	/* without a sign-off, a Fixes: paragraph followed by prose is quoted text */
+	CHECK_OK(parse("The old commit said:\n\nFixes: 1234abcd5678 (\"x\")\n\nwhich was wrong.\n"));
+	CHECK_INT(T.n, 0);
+	/* four lines of text after the sign-offs: no trailer block */
+	CHECK_OK(parse("Body.\n\nSigned-off-by: A\n\nfour\nlines\nof\ntext\n"));
+	CHECK_INT(T.n, 0);
+}
+
 TEST(fixes_subject_with_inner_quotes)
 {
 	CHECK_OK(parse("x\n\nFixes: 1234abcd5678 (\"Revert \"net: foo\"\")\nSigned-off-by: A"));
@@ -903,6 +917,7 @@ int main(void)
 	RUN(fixes_missing_colon);
 	RUN(stray_line_and_changelog_in_block);
 	RUN(divider_and_signature);
+	RUN(short_tail_after_signoffs);
 	RUN(fixes_subject_with_inner_quotes);
 	RUN(quoted_oops_fixes_not_a_trailer);
 	RUN(fixes_in_body_paragraph_not_a_trailer);
