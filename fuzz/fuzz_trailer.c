@@ -6,17 +6,16 @@
  * ASan test run exercises the same checks.  Any broken invariant aborts.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "patchgap/trailer.h"
+#include "util/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void fuzz_check(int ok)
-{
-	if (!ok)
-		abort();
-}
+#define fuzz_check(x) do { if (!(x)) { \
+	fprintf(stderr, "fuzz_trailer.c:%d: check failed: %s\n", __LINE__, #x); abort(); } } while (0)
 
 /* Parse and check every invariant of trailer.h; returns the parse result. */
 static int fuzz_trailer_one(const uint8_t *data, size_t size)
@@ -39,6 +38,7 @@ static int fuzz_trailer_one(const uint8_t *data, size_t size)
 		fuzz_check(i == 0 || t.v[i - 1].line <= x->line);
 		fuzz_check(x->raw && x->key && x->value);
 		fuzz_check(strlen(x->raw) <= size && strlen(x->value) <= size);
+		fuzz_check(*x->key);
 		if (x->ref_id) {
 			size_t n = strlen(x->ref_id);
 			fuzz_check(n >= 8 && n <= 40);

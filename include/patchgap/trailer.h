@@ -15,7 +15,9 @@
  *   depends_on    Depends-on: / "Prerequisite-patch-id:" / "Stable-dep-of:"   ref_id when hex
  *   signed_off_by, acked_by, reviewed_by, tested_by, suggested_by, co_developed_by,
  *   cc, other     any other "Key: value" trailer in the final paragraph
- * ref_id is lowercase hex as written (8..40 digits), NULL when none.
+ * ref_id is lowercase hex as written (8..40 digits), NULL when none.  A
+ * malformed Fixes keeps ref_id when the id itself was readable ("Fixes <id>"
+ * without the colon); filter on !malformed for strict use.
  * For cc_stable, ref_id is the prerequisite named in "# 4.19.x: <id>: prereq".
  * For depends_on with "Stable-dep-of: <id> ("subject")", ref_subject is set.
  *
@@ -83,7 +85,9 @@ typedef struct pg_trailers {
 /*
  * Parse msg (len bytes, need not be NUL-terminated; may contain NULs or
  * invalid UTF-8) and append to out.  Fails only on allocation failure or a
- * message over 16 MiB (PG_EINVALID).
+ * message over 16 MiB (PG_EINVALID); then out is left as it was.  NUL bytes
+ * read as spaces in the returned strings.  At most 10000 trailers and 1024
+ * distinct CVE ids are returned per message.
  */
 int pg_trailers_parse(pg_trailers *out, const char *msg, size_t len);
 void pg_trailers_release(pg_trailers *t);

@@ -31,6 +31,8 @@
  * message must not make us allocate gigabytes or scan quadratically. */
 #define MAX_TRAILERS 10000
 #define MAX_CVES 1024
+/* Lines after a sign-off block that do not stop it from being the trailer block. */
+#define MAX_JUNK_LINES 3
 
 typedef struct {
 	const char *s, *e; /* [s, e): line without "\n", trailing whitespace and "\r" */
@@ -385,29 +387,79 @@ static int is_divider(span l)
 }
 
 /*
- * Pass 1: the final trailer block [*bs, *be), or 0 when there is none.
+ * The lines of a message with their pass-1 classification, so pass 2 need
+ * not split or classify again.  Pass 2 may reuse the classes of the block's
+ * lines because the block starts where the classifier's state is fresh (a
+ * paragraph start or the line after a text line).  Most messages fit in the
+ * on-stack array; longer ones take one heap array.
+ */
+#define LINE_CACHE 96
+
+typedef struct {
+	span l;
+	const char *next;    /* start of the following line */
+	unsigned char cls;   /* enum line_class */
+	keyline k;           /* when cls == L_KEY */
+} line_info;
+
+typedef struct {
+	line_info *v;
+	size_t n, alloc;
+	line_info stack[LINE_CACHE];
+} lines;
+
+static int lines_push(lines *ls, line_info **out)
+{
+	if (ls->n == ls->alloc) {
+		size_t na = ls->alloc * 2;
+		line_info *v = ls->v == ls->stack ? malloc(na * sizeof(*v)) : realloc(ls->v, na * sizeof(*v));
+		if (!v)
+			return pg_error_setc(PG_ENOMEM, "out of memory parsing a commit message of %zu lines",
+					     ls->n);
+		if (ls->v == ls->stack)
+			memcpy(v, ls->stack, ls->n * sizeof(*v));
+		ls->v = v;
+		ls->alloc = na;
+	}
+	*out = &ls->v[ls->n++];
+	return 0;
+}
+
+/*
+ * Pass 1: split and classify the lines into ls, and find the final trailer
+ * block [*bs, *be) (NULL when there is none).
  * The block is the trailer run at the end of the last paragraph plus the
  * preceding paragraphs made only of trailer lines.  One stray text line
  * between trailer lines ("bugzilla url: ...") is tolerated.  When the text
- * after a divider line has no block, the block before the divider counts.
+ * after a divider line has no block, the block before the divider counts;
+ * so does a block with a Signed-off-by followed by at most 3 lines of text.
  */
-static int find_block(const char *msg, const char *end, const char **bs, const char **be)
+static int find_block(lines *ls, const char *msg, const char *end, const char **bs, const char **be)
 {
 	cls_state st = { 0, 0, 0, { 0 } };
 	const char *p = msg, *chain = NULL, *para = NULL, *run = NULL;
-	const char *pre_start = NULL, *pre_end = NULL;
-	int chain_valid = 0, para_full = 0, para_known = 0, run_known = 0, stray = 0;
-	keyline k;
+	const char *last_start = NULL, *last_end = NULL;
+	int chain_valid = 0, chain_sob = 0, para_full = 0, para_known = 0, para_sob = 0;
+	int run_known = 0, run_sob = 0, stray = 0, last_sob = 0, junk = 0, divided = 0;
+	line_info *li = NULL;
 	span l;
-	int more;
+	int more, error;
 
+	*bs = *be = NULL;
 	do {
 		enum line_class c = L_BLANK;
 		int divider = 0;
 		more = next_line(&p, end, &l);
 		if (more) {
+			if ((error = lines_push(ls, &li)) < 0)
+				return error;
+			li->l = l;
+			li->next = p;
 			divider = is_divider(l);
-			c = divider ? L_BLANK : classify(&st, l, &k);
+			c = divider ? L_BLANK : classify(&st, l, &li->k);
+			li->cls = (unsigned char)c;
+			if (c != L_BLANK)
+				junk++;
 		}
 		if (c == L_BLANK) {
 			if (para) {
@@ -415,22 +467,30 @@ static int find_block(const char *msg, const char *end, const char **bs, const c
 				if (stray)
 					run = NULL;
 				if (para_full && para_known) {
-					if (!chain_valid)
+					if (!chain_valid) {
 						chain = para;
+						chain_sob = 0;
+					}
+					chain_sob |= para_sob;
 					chain_valid = 1;
 				} else if (run && run_known) {
 					chain = run;
+					chain_sob = run_sob;
 					chain_valid = 1;
 				} else {
 					chain_valid = 0;
 				}
+				if (chain_valid) {
+					last_start = chain;
+					last_end = more ? l.s : end;
+					last_sob = chain_sob;
+					junk = 0;
+					divided = 0;
+				}
 				para = NULL;
 			}
 			if (divider) {
-				if (chain_valid) {
-					pre_start = chain;
-					pre_end = l.s;
-				}
+				divided = chain_valid;
 				chain_valid = 0;
 				st.run = st.fixes_open = 0;
 			}
@@ -439,9 +499,9 @@ static int find_block(const char *msg, const char *end, const char **bs, const c
 		if (!para) {
 			para = l.s;
 			para_full = 1;
-			para_known = 0;
+			para_known = para_sob = 0;
 			run = NULL;
-			run_known = 0;
+			run_known = run_sob = 0;
 			stray = 0;
 		}
 		if (c == L_TEXT) {
@@ -451,27 +511,26 @@ static int find_block(const char *msg, const char *end, const char **bs, const c
 				continue;
 			}
 			run = NULL;
-			run_known = 0;
+			run_known = run_sob = 0;
 			stray = 0;
 			continue;
 		}
 		stray = 0;
 		if (!run)
 			run = l.s;
-		if (c == L_KEY && k.known) {
-			run_known = 1;
-			para_known = 1;
+		if (c == L_KEY && li->k.known) {
+			run_known = para_known = 1;
+			if (li->k.kind == PG_TR_SIGNED_OFF_BY)
+				run_sob = para_sob = 1;
 		}
 	} while (more);
 	if (chain_valid) {
 		*bs = chain;
 		*be = end;
-		return 1;
-	}
-	if (pre_start) {
-		*bs = pre_start;
-		*be = pre_end;
-		return 1;
+	} else if (last_start && (divided || (last_sob && junk <= MAX_JUNK_LINES))) {
+		/* text after a divider, or a short tail after the sign-offs ("Conflicts:", "v2: ...") */
+		*bs = last_start;
+		*be = last_end;
 	}
 	return 0;
 }
@@ -480,7 +539,15 @@ static int find_block(const char *msg, const char *end, const char **bs, const c
 
 typedef struct {
 	char *p, *e;         /* free space in the trailer's block */
+	int nul;             /* the message holds NUL bytes: map them in copies */
 } arena;
+
+/* A NUL in the message would silently cut a C string: read it as a space. */
+static void denul(char *r, size_t n)
+{
+	for (char *z = r; (z = memchr(z, '\0', (size_t)(r + n - z))) != NULL; z++)
+		*z = ' ';
+}
 
 static char *put(arena *a, const char *s, size_t n)
 {
@@ -490,6 +557,8 @@ static char *put(arena *a, const char *s, size_t n)
 	memcpy(r, s, n);
 	r[n] = '\0';
 	a->p += n + 1;
+	if (a->nul)
+		denul(r, n);
 	return r;
 }
 
@@ -523,6 +592,7 @@ typedef struct {
 	pg_trailers *out;
 	size_t first;            /* out->n when the call started */
 	int full;                /* MAX_TRAILERS reached: ignore the rest */
+	int nul;                 /* the message holds NUL bytes */
 	size_t ncve;
 	uint64_t cve[MAX_CVES];  /* ids seen, packed by cve_key() */
 } ctx;
@@ -554,6 +624,7 @@ static pg_trailer *new_trailer(ctx *c, arena *a, size_t need)
 	t->raw = block;
 	a->p = block;
 	a->e = block + need;
+	a->nul = c->nul;
 	return t;
 }
 
@@ -585,6 +656,8 @@ static int emit_annotation(ctx *c, pg_trailer_kind kind, unsigned line,
 				v[o++] = ' ';
 		}
 		v[o] = '\0';
+		if (a.nul)
+			denul(v, o);
 		a.p += o + 1;
 		t->value = v;
 	} else {
@@ -799,6 +872,8 @@ static int emit_trailer(ctx *c, unsigned line, const keyline *k, span first,
 		vl += (size_t)(l.e - l.s);
 	}
 	v[vl] = '\0';
+	if (a.nul)
+		denul(v, vl);
 	a.p += vl + 1;
 	t->value = v;
 	vs.s = v;
@@ -1013,34 +1088,54 @@ static int emit_cves(ctx *c, span l, unsigned line)
 	return 0;
 }
 
-/* Start of the first line that may hold a CVE id, or NULL: most messages have none. */
-static const char *first_cve(const char *msg, const char *end)
+/*
+ * One pass over the bytes, eight at a time: does the message hold a NUL, and
+ * where does the first line that may hold a CVE id start (NULL: none, the
+ * usual case, so pass 2 skips the CVE scan).
+ */
+static const char *prescan(const char *msg, const char *end, int *has_nul)
 {
-	const char *p = msg + 3, *dash;
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	const uint64_t dashes = ones * (uint64_t)'-';
+	const char *p = msg, *cve = NULL;
 
-	while (p < end && (dash = memchr(p, '-', (size_t)(end - p))) != NULL) {
-		if (lower((unsigned char)dash[-1]) == 'e' && lower((unsigned char)dash[-2]) == 'v' &&
-		    lower((unsigned char)dash[-3]) == 'c') {
-			while (dash > msg && dash[-1] != '\n')
-				dash--;
-			return dash;
+	*has_nul = 0;
+	while (p < end) {
+		const char *q;
+		if (end - p >= 8) {
+			uint64_t x, d;
+			memcpy(&x, p, 8);
+			d = x ^ dashes;
+			if (!((((x - ones) & ~x) | ((d - ones) & ~d)) & highs)) {
+				p += 8;
+				continue;
+			}
+			q = p + 8;
+		} else {
+			q = end;
 		}
-		p = dash + 1;
+		for (; p < q; p++) {
+			if (*p == '\0')
+				*has_nul = 1;
+			else if (*p == '-' && !cve && p - msg >= 3 && lower((unsigned char)p[-1]) == 'e' &&
+				 lower((unsigned char)p[-2]) == 'v' && lower((unsigned char)p[-3]) == 'c')
+				cve = p;
+		}
 	}
-	return NULL;
+	if (cve)
+		while (cve > msg && cve[-1] != '\n')
+			cve--;
+	return cve;
 }
 
 /* ---- public API ---- */
 
 int pg_trailers_parse(pg_trailers *out, const char *msg, size_t len)
 {
-	const char *end, *p, *block = NULL, *block_end = NULL, *cve;
-	size_t first = out->n;
-	cls_state st = { 0, 0, 0, { 0 } };
+	const char *end, *block, *block_end, *cve;
+	lines ls;
 	ctx c;
-	unsigned line = 0;
 	int error = 0;
-	span l;
 
 	if (len > MAX_MESSAGE)
 		return pg_error_setc(PG_EINVALID, "commit message of %zu bytes is over the %zu MiB limit",
@@ -1051,52 +1146,44 @@ int pg_trailers_parse(pg_trailers *out, const char *msg, size_t len)
 		return 0;
 	}
 	end = msg + len;
-	find_block(msg, end, &block, &block_end);
-	cve = first_cve(msg, end);
+	ls.v = ls.stack;
+	ls.n = 0;
+	ls.alloc = LINE_CACHE;
 	c.out = out;
-	c.first = first;
+	c.first = out->n;
 	c.full = 0;
 	c.ncve = 0;
+	cve = prescan(msg, end, &c.nul);
+	if ((error = find_block(&ls, msg, end, &block, &block_end)) < 0)
+		goto out;
 
-	p = msg;
-	while (!c.full && next_line(&p, end, &l)) {
-		keyline k;
-		enum line_class lc = L_TEXT;
-		int in_block = block && l.s >= block && l.s < block_end;
+	for (size_t i = 0; i < ls.n && !c.full; i++) {
+		const line_info *li = &ls.v[i];
+		unsigned line = (unsigned)(i + 1);
+		int in_block = block && li->l.s >= block && li->l.s < block_end;
 
-		line++;
-		if ((error = emit_annotations(&c, l, line, end)) < 0)
+		if ((error = emit_annotations(&c, li->l, line, end)) < 0)
 			goto out;
-		if (in_block) {
-			lc = classify(&st, l, &k);
-		} else if (l.s < l.e && (lower((unsigned char)*l.s) == 'd' || lower((unsigned char)*l.s) == 's' ||
-					     lower((unsigned char)*l.s) == 'p') && parse_key(&l, &k) &&
-			   k.kind == PG_TR_DEPENDS_ON) {
-			/* dependency notes count wherever they are */
-			lc = L_KEY;
-		}
-		if (lc == L_KEY && (in_block || k.kind == PG_TR_DEPENDS_ON)) {
-			/* gather the continuation lines that follow */
-			const char *cont = p, *q = p;
-			span cl;
-			cls_state look = st;
-			keyline k2;
-			if (in_block) {
-				while (next_line(&q, block_end, &cl) && classify(&look, cl, &k2) == L_CONT)
-					cont = q;
-			}
-			if ((error = emit_trailer(&c, line, &k, trim(l), p, cont)) < 0)
+		/* trailers of the block; dependency notes count wherever they are */
+		if (li->cls == L_KEY && (in_block || li->k.kind == PG_TR_DEPENDS_ON)) {
+			const char *cont_end = li->next;
+			if (in_block)
+				for (size_t j = i + 1; j < ls.n && ls.v[j].cls == L_CONT && ls.v[j].l.s < block_end; j++)
+					cont_end = ls.v[j].next;
+			if ((error = emit_trailer(&c, line, &li->k, trim(li->l), li->next, cont_end)) < 0)
 				goto out;
 		}
-		if (cve && l.e > cve && (error = emit_cves(&c, l, line)) < 0)
+		if (cve && li->l.e >= cve && (error = emit_cves(&c, li->l, line)) < 0)
 			goto out;
 	}
 out:
+	if (ls.v != ls.stack)
+		free(ls.v);
 	if (error < 0) {
 		/* leave out as it was */
-		for (size_t i = first; i < out->n; i++)
+		for (size_t i = c.first; i < out->n; i++)
 			free(out->v[i].raw);
-		out->n = first;
+		out->n = c.first;
 	}
 	return error;
 }
