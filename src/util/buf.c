@@ -53,6 +53,7 @@ int pg_buf_grow(pg_buf *b, size_t extra)
 		return pg_error_setc(PG_ENOMEM, "out of memory growing a buffer to %zu bytes", nalloc);
 	b->ptr = p;
 	b->alloc = nalloc;
+	b->ptr[b->len] = '\0'; /* keep the invariant: a fresh buffer is "" too */
 	return 0;
 }
 
