@@ -413,12 +413,21 @@ static size_t key_shaped(const char *l, size_t n, int *hyphen)
 	return k > 0 && k < n && l[k] == ':' && (k + 1 == n || l[k + 1] == ' ' || l[k + 1] == '\t') ? k : 0;
 }
 
+/* Leading hex digits of s[0..avail) (bounded: the input need not be NUL-terminated). */
+static size_t hexlen_n(const char *s, size_t avail, size_t max)
+{
+	size_t n = 0;
+	while (n < avail && n < max && ((s[n] >= '0' && s[n] <= '9') || ((s[n] | 0x20) >= 'a' && (s[n] | 0x20) <= 'f')))
+		n++;
+	return n;
+}
+
 /* Backport annotations: "commit <id> upstream.", "[ Upstream commit <id> ]", "[bwh: ...]", cherry picks. */
 static int annotation(const char *l, size_t n)
 {
 	if (!n)
 		return 0;
-	if (n >= 7 && !strncasecmp(l, "commit ", 7) && pg_str_hexlen(l + 7, 40) >= 12)
+	if (n >= 7 && !strncasecmp(l, "commit ", 7) && hexlen_n(l + 7, n - 7, 40) >= 12)
 		return 1;
 	if (l[0] == '[' && l[n - 1] == ']')
 		return 1;

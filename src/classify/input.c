@@ -76,6 +76,16 @@ static int doc_add_file(pg_cls_doc *x, const char *p, size_t n)
 
 /* ---- mail / patch parsing ---- */
 
+/* Leading hex digits of s[0..avail) (bounded: the input need not be NUL-terminated). */
+static size_t hexlen_n(const char *s, size_t avail, size_t max)
+{
+	size_t n = 0;
+	while (n < avail && n < max && ((s[n] >= '0' && s[n] <= '9') || ((s[n] | 0x20) >= 'a' && (s[n] | 0x20) <= 'f')))
+		n++;
+	return n;
+}
+
+
 struct span { const char *p; size_t n; };
 
 static size_t line_end(const char *s, size_t len, size_t i)
@@ -145,7 +155,7 @@ static char *dup_unfolded(const char *p, size_t n)
 			return NULL;
 		}
 	}
-	if (!b.ptr && pg_buf_grow(&b, 0) < 0)
+	if (!b.ptr && pg_buf_put(&b, "", 0) < 0)
 		return NULL;
 	return pg_buf_detach(&b);
 }
@@ -177,12 +187,12 @@ static int parse_one(pg_cls_docs *docs, const char *s, size_t len, size_t ordina
 	e = line_end(s, len, 0);
 	if (starts(s, e, "From ")) {
 		/* mbox separator; git format-patch writes "From <sha> Mon Sep 17 ..." */
-		if (pg_str_hexlen(s + 5, 40) == 40 && !(x->id = pg_strndup(s + 5, 40)))
+		if (hexlen_n(s + 5, e - 5, 40) == 40 && !(x->id = pg_strndup(s + 5, 40)))
 			return PG_ENOMEM;
 		i = e + 1;
-	} else if (starts(s, e, "commit ") && pg_str_hexlen(s + 7, 40) >= 7) {
+	} else if (starts(s, e, "commit ") && hexlen_n(s + 7, e - 7, 40) >= 7) {
 		/* git show / git log output: headers, blank line, message indented by 4 */
-		if (!(x->id = pg_strndup(s + 7, pg_str_hexlen(s + 7, 40))))
+		if (!(x->id = pg_strndup(s + 7, hexlen_n(s + 7, e - 7, 40))))
 			return PG_ENOMEM;
 		i = e + 1;
 		indented = 1;
@@ -288,7 +298,7 @@ static int parse_one(pg_cls_docs *docs, const char *s, size_t len, size_t ordina
 			j = le + 1;
 		}
 		if (!error && !m.ptr)
-			error = pg_buf_grow(&m, 0);
+			error = pg_buf_put(&m, "", 0);
 		/* one newline at the end, not the blank lines before the diff */
 		while (!error && m.len >= 2 && m.ptr[m.len - 1] == '\n' && m.ptr[m.len - 2] == '\n')
 			m.ptr[--m.len] = '\0';
@@ -485,7 +495,7 @@ char *pg_cls__subject_key(const char *subject)
 	}
 	while (b.len && b.ptr[b.len - 1] == ' ')
 		b.ptr[--b.len] = '\0';
-	if (!b.ptr && pg_buf_grow(&b, 0) < 0)
+	if (!b.ptr && pg_buf_put(&b, "", 0) < 0)
 		goto nomem;
 	return pg_buf_detach(&b);
 nomem:

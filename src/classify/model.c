@@ -252,6 +252,8 @@ int pg_cls_model_load(pg_cls_model **out, const char *path)
 	int error;
 
 	*out = NULL;
+	if (access(path, F_OK) != 0)
+		return pg_error_setc(PG_ENOTFOUND, "cannot load classifier model: '%s' does not exist", path);
 	pg_buf_init(&b, (size_t)64 << 20);
 	if ((error = pg_buf_read_file(&b, path)) < 0) {
 		pg_error_prefix("cannot load classifier model");
