@@ -12,10 +12,11 @@ records, so
     patchgap eval --data /tmp/heldout.jsonl
 
 measures the committed model on data it never saw.  --no-trailers writes the
-same records with their trailers removed (the trap test of doc/model.md), and
---no-diff drops the diffs (commit-like input).
+same records with their trailers removed (the trap test of doc/model.md),
+--no-diff drops the diffs, and --commit-like drops the diffs and the subject's
+[PATCH ...] tags (what an ingested commit looks like).
 
-Usage: make-eval-set.py [--data DIR] [--cutoff YYYY-MM-DD] [--no-diff] [--no-trailers] [-o FILE]
+Usage: make-eval-set.py [--data DIR] [--cutoff YYYY-MM-DD] [--no-diff] [--no-trailers] [--commit-like] [-o FILE]
 """
 import argparse
 import datetime
@@ -43,6 +44,7 @@ def main():
     ap.add_argument("--cutoff", default="2025-01-01")
     ap.add_argument("--no-diff", action="store_true")
     ap.add_argument("--no-trailers", action="store_true")
+    ap.add_argument("--commit-like", action="store_true", help="clean subject (no [PATCH] tags) and no diff")
     ap.add_argument("-o", "--output", default="-")
     a = ap.parse_args()
     cutoff = datetime.datetime.fromisoformat(a.cutoff + "T00:00:00+00:00")
@@ -64,9 +66,9 @@ def main():
         msg = d["message"] or ""
         if a.no_trailers:
             msg = "\n".join(l for l in msg.split("\n") if not TRAILER.match(l))
-        o = {"id": d["message_id"], "subject": d["subject"], "message": msg, "files": d["files"] or [],
+        o = {"id": d["message_id"], "subject": d["clean_subject"] if a.commit_like else d["subject"], "message": msg, "files": d["files"] or [],
              "label": int(d["label"])}
-        if not a.no_diff and d["diff"]:
+        if not a.no_diff and not a.commit_like and d["diff"]:
             o["diff"] = d["diff"]
         out.write(json.dumps(o, sort_keys=True) + "\n")
         n += 1
