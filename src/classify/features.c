@@ -441,8 +441,9 @@ static int annotation(const char *l, size_t n)
 /* A trailer or annotation wherever it stands (trimmed line). */
 static int strip_line(const char *l, size_t n)
 {
-	static const char *const keys[] = { "fixes", "cc", "link", "closes", "bugzilla", "buglink", "bug",
-		"cve", "change-id", "message-id", "signed-off-by", "patchwork-id", "upstream", "x-patchwork" };
+	/* the non-hyphenated trailer keys (hyphenated keys are all trailers) */
+	static const struct { const char *k; size_t n; } keys[] = { { "fixes", 5 }, { "cc", 2 }, { "link", 4 },
+		{ "closes", 6 }, { "bugzilla", 8 }, { "buglink", 7 }, { "bug", 3 }, { "cve", 3 }, { "upstream", 8 } };
 	int hyphen;
 	size_t k = key_shaped(l, n, &hyphen);
 
@@ -450,7 +451,7 @@ static int strip_line(const char *l, size_t n)
 		if (hyphen)
 			return 1;
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (strlen(keys[i]) == k && !strncasecmp(l, keys[i], k))
+			if (keys[i].n == k && !strncasecmp(l, keys[i].k, k))
 				return 1;
 	}
 	return annotation(l, n);
@@ -596,8 +597,8 @@ static void body_line(const char *l, size_t n, void *payload)
  */
 /*
  * Cheap pre-check: could the parser find evidence here?  A superset test (a
- * line starting with fixes/reported/closes/link in any case, a cc line naming
- * stable, or "CVE-"
+ * line starting with fixes/reported/closes in any case, a link line naming
+ * syzbot/syzkaller, a cc line naming stable, or "CVE-"
  * anywhere), so skipping the parser never loses evidence; most messages of
  * the feed have none of these lines and skip the allocations of the parser.
  */
@@ -616,7 +617,7 @@ static int maybe_evidence(const char *msg, size_t len)
 			unsigned char c0 = low_tab[(unsigned char)p[0]];
 			if ((c0 == 'f' && n >= 5 && !strncasecmp(p, "fixes", 5)) || (c0 == 'c' && ((low_tab[(unsigned char)p[1]] == 'c' &&
 			    memmem(p, n, "stable", 6)) || (n >= 6 && !strncasecmp(p, "closes", 6)))) || (c0 == 'r' && n >= 8 && !strncasecmp(p, "reported", 8)) ||
-			    (c0 == 'l' && n >= 4 && !strncasecmp(p, "link", 4)))
+			    (c0 == 'l' && n >= 4 && !strncasecmp(p, "link", 4) && memmem(p, n, "syz", 3)))
 				return 1;
 		}
 		if (!nl)
