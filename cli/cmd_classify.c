@@ -164,7 +164,8 @@ static int classify_db(struct pg_cli *cli, const pg_cls_model *m, int all, int b
 			goto rollback;
 		}
 		in.subject = pg_stmt_text(sel, 2);
-		in.message = pg_stmt_text(sel, 3);
+		/* commits.message is the raw message: the subject paragraph, then the body */
+		in.message = pg_cls_message_body(pg_stmt_text(sel, 3));
 		in.files = (const char *const *)paths;
 		in.nfiles = npaths;
 		in.config_built = built;

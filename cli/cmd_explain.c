@@ -139,7 +139,7 @@ static int explain_commit(struct pg_cli *cli, const pg_cls_model *m, const char 
 	{
 		pg_cls_input in = PG_CLS_INPUT_INIT;
 		in.subject = subject;
-		in.message = message;
+		in.message = pg_cls_message_body(message); /* raw message: skip the subject */
 		in.files = (const char *const *)paths;
 		in.nfiles = npaths;
 		ret = explain_one(cli, m, sha, &in, top, arr);

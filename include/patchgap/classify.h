@@ -156,6 +156,13 @@ int pg_cls_dense_is_trailer(size_t k);
  */
 int pg_cls_normalize_message(char **out, const char *msg, size_t len);
 
+/*
+ * The body of a raw commit message (git_commit_message_raw, as ingest stores
+ * it in commits.message): what follows the first paragraph (the subject),
+ * leading blank lines skipped.  Returns a pointer into raw; "" when none.
+ */
+const char *pg_cls_message_body(const char *raw);
+
 /* ---- training ---- */
 typedef struct pg_cls_train_opts {
 	const char *data_dir;     /* ../shared/data */

@@ -479,6 +479,28 @@ out:
 	return error;
 }
 
+const char *pg_cls_message_body(const char *raw)
+{
+	const char *p = raw;
+	if (!raw)
+		return "";
+	/* the subject paragraph ends at the first blank line */
+	for (;;) {
+		const char *nl = strchr(p, '\n'), *q;
+		if (!nl)
+			return "";
+		q = nl + 1;
+		while (*q == ' ' || *q == '\t' || *q == '\r')
+			q++;
+		if (*q == '\n' || !*q) {
+			while (*q == '\n' || *q == ' ' || *q == '\t' || *q == '\r')
+				q++;
+			return q;
+		}
+		p = nl + 1;
+	}
+}
+
 char *pg_cls__subject_key(const char *subject)
 {
 	const char *s = pg_cls__skip_subject_prefixes(subject ? subject : "");

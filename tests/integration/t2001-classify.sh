@@ -16,13 +16,15 @@ command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 0; }
 # pcre2 match data (61 KB, not classify code: reported to the lead), so leaks are not
 # checked for this one call.
 ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" "$BIN" --conf pg.conf init --database pg.db >/dev/null || fail "init"
-# three commits: a syzbot-found UAF in net/, a driver leak, a documentation change
+# three commits (message = the raw message, subject paragraph first, as ingest stores it): a syzbot-found UAF in net/, a driver leak, a documentation change
 sqlite3 pg.db <<'SQL' || fail "insert"
 INSERT INTO commits (id, sha, author, author_email, author_time, committer_time, parents, nparents, subject, message)
 VALUES
  (1, 'aaaa111111111111111111111111111111111111', 'A', 'a@x', 1, 1, '', 1,
   'net: sched: fix use-after-free in tc_dump_qdisc',
-  'syzbot reported a slab-use-after-free in tc_dump_qdisc: the qdisc can be freed
+  'net: sched: fix use-after-free in tc_dump_qdisc
+
+syzbot reported a slab-use-after-free in tc_dump_qdisc: the qdisc can be freed
 while the dump walks it.  Take a reference before dropping the lock.
 
 BUG: KASAN: slab-use-after-free in tc_dump_qdisc+0x1c/0x2a0
@@ -33,12 +35,16 @@ Cc: stable@vger.kernel.org
 Signed-off-by: A <a@x>'),
  (2, 'bbbb222222222222222222222222222222222222', 'B', 'b@x', 2, 2, '', 1,
   'Documentation: fix a typo in the sched docs',
-  'Fix a typo.
+  'Documentation: fix a typo in the sched docs
+
+Fix a typo.
 
 Signed-off-by: B <b@x>'),
  (3, 'aaaa333333333333333333333333333333333333', 'C', 'c@x', 3, 3, '', 1,
   'usb: gadget: add support for the foo controller',
-  'Add a new driver for the foo USB device controller.
+  'usb: gadget: add support for the foo controller
+
+Add a new driver for the foo USB device controller.
 
 Signed-off-by: C <c@x>');
 INSERT INTO commit_files (commit_id, path, status) VALUES

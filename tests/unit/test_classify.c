@@ -62,6 +62,15 @@ TEST(normalize_strips_trailers)
 	free(n);
 }
 
+TEST(message_body)
+{
+	CHECK_STR(pg_cls_message_body("subj: x\n\nbody line\n\nSigned-off-by: a\n"), "body line\n\nSigned-off-by: a\n");
+	CHECK_STR(pg_cls_message_body("long subject\ncontinued\n \n\n  body"), "body");
+	CHECK_STR(pg_cls_message_body("only a subject\n"), "");
+	CHECK_STR(pg_cls_message_body("only a subject"), "");
+	CHECK_STR(pg_cls_message_body(NULL), "");
+}
+
 TEST(features_basic)
 {
 	pg_cls_features f, g;
@@ -635,6 +644,7 @@ int main(void)
 		M = NULL;
 	}
 	RUN(normalize_strips_trailers);
+	RUN(message_body);
 	RUN(features_basic);
 	RUN(features_on_real_data);
 	RUN(trailer_trap_on_real_data);
