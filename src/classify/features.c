@@ -229,6 +229,7 @@ const char *pg_cls_dense_name(size_t k)
 }
 
 int pg_cls_dense_is_trailer(size_t k) { return k < D_TRAILER__END; }
+_Static_assert(LEX_MAXW == 4, "token history is shifted by hand in token()");
 _Static_assert(D_TRAILER__END == PG_CLS_DENSE_TRAILERS, "trailer block size");
 _Static_assert(D_MAIL_SERIES < PG_CLS_NDENSE, "dense vector size");
 
@@ -304,8 +305,8 @@ static void emit_str(struct ctx *c, enum ns ns, const char *s, size_t n)
 
 struct tokstate {
 	uint32_t hist[LEX_MAXW];     /* last token hashes, hist[0] newest */
-	const char *tp[LEX_MAXW];    /* their text (for names) */
-	size_t tl[LEX_MAXW];
+	const char *tp[2];           /* the last two words (for names, only with a callback) */
+	size_t tl[2];
 	unsigned nhist;
 	unsigned ntok;
 	enum ns uni, bi, lex;
@@ -340,14 +341,16 @@ static void token(struct ctx *c, struct tokstate *t, const char *s, size_t n, ui
 {
 	if (n < 2 || !alpha)
 		return; /* numbers and hex ids carry no meaning across commits */
-	for (unsigned k = LEX_MAXW - 1; k > 0; k--) {
-		t->hist[k] = t->hist[k - 1];
-		t->tp[k] = t->tp[k - 1];
-		t->tl[k] = t->tl[k - 1];
-	}
+	t->hist[3] = t->hist[2];
+	t->hist[2] = t->hist[1];
+	t->hist[1] = t->hist[0];
 	t->hist[0] = h;
-	t->tp[0] = s;
-	t->tl[0] = n;
+	if (c->cb) { /* the words themselves are needed only to name features */
+		t->tp[1] = t->tp[0];
+		t->tl[1] = t->tl[0];
+		t->tp[0] = s;
+		t->tl[0] = n;
+	}
 	if (t->nhist < LEX_MAXW)
 		t->nhist++;
 	t->ntok++;
@@ -377,8 +380,8 @@ static void tokenize(struct ctx *c, struct tokstate *t, const char *s, size_t n,
 			uint32_t h = FNV32_INIT;
 			unsigned all = C_TOK | C_DIGIT | C_HEX, any = 0;
 			int alpha;
-			while (i < n && (cls_tab[u[i]] & C_TOK)) {
-				unsigned k = cls_tab[u[i]];
+			unsigned k;
+			while (i < n && ((k = cls_tab[u[i]]) & C_TOK)) {
 				all &= k;
 				any |= k;
 				if (i - st < MAX_TOKEN)
