@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "patchgap/classify.h"
+#include "util/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
