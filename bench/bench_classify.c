@@ -129,8 +129,10 @@ int main(int argc, char **argv)
 	printf("%zu records (messages %.1f MB, diffs %.1f MB), best of %d rounds, one core:\n", n, mbytes / 1e6,
 	       dbytes / 1e6, rounds);
 	printf("  message + files features and score: %8.0f commits/s (%.2f us/commit)\n", n / best[0], 1e6 * best[0] / n);
-	printf("  diff features alone:                %8.0f diffs/s   (%.1f MB/s)\n", n / best[1], dbytes / 1e6 / best[1]);
-	printf("  full classify (+class, priority):   %8.0f commits/s\n", n / best[2]);
+	if (!only_first) {
+		printf("  diff features alone:                %8.0f diffs/s   (%.1f MB/s)\n", n / best[1], dbytes / 1e6 / best[1]);
+		printf("  full classify (+class, priority):   %8.0f commits/s\n", n / best[2]);
+	}
 	fprintf(stderr, "(checksum %g)\n", sink);
 	pg_cls_features_release(&f);
 	for (size_t i = 0; i < n; i++) {
