@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "patchgap/trailer.h"
+#include "util/banned.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

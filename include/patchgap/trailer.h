@@ -15,7 +15,9 @@
  *   depends_on    Depends-on: / "Prerequisite-patch-id:" / "Stable-dep-of:"   ref_id when hex
  *   signed_off_by, acked_by, reviewed_by, tested_by, suggested_by, co_developed_by,
  *   cc, other     any other "Key: value" trailer in the final paragraph
- * ref_id is lowercase hex as written (8..40 digits), NULL when none.
+ * ref_id is lowercase hex as written (8..40 digits), NULL when none.  A
+ * malformed Fixes keeps ref_id when the id itself was readable ("Fixes <id>"
+ * without the colon); filter on !malformed for strict use.
  * For cc_stable, ref_id is the prerequisite named in "# 4.19.x: <id>: prereq".
  * For depends_on with "Stable-dep-of: <id> ("subject")", ref_subject is set.
  *

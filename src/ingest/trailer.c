@@ -31,6 +31,8 @@
  * message must not make us allocate gigabytes or scan quadratically. */
 #define MAX_TRAILERS 10000
 #define MAX_CVES 1024
+/* Lines after a sign-off block that do not stop it from being the trailer block. */
+#define MAX_JUNK_LINES 3
 
 typedef struct {
 	const char *s, *e; /* [s, e): line without "\n", trailing whitespace and "\r" */
@@ -429,14 +431,16 @@ static int lines_push(lines *ls, line_info **out)
  * The block is the trailer run at the end of the last paragraph plus the
  * preceding paragraphs made only of trailer lines.  One stray text line
  * between trailer lines ("bugzilla url: ...") is tolerated.  When the text
- * after a divider line has no block, the block before the divider counts.
+ * after a divider line has no block, the block before the divider counts;
+ * so does a block with a Signed-off-by followed by at most 3 lines of text.
  */
 static int find_block(lines *ls, const char *msg, const char *end, const char **bs, const char **be)
 {
 	cls_state st = { 0, 0, 0, { 0 } };
 	const char *p = msg, *chain = NULL, *para = NULL, *run = NULL;
-	const char *pre_start = NULL, *pre_end = NULL;
-	int chain_valid = 0, para_full = 0, para_known = 0, run_known = 0, stray = 0;
+	const char *last_start = NULL, *last_end = NULL;
+	int chain_valid = 0, chain_sob = 0, para_full = 0, para_known = 0, para_sob = 0;
+	int run_known = 0, run_sob = 0, stray = 0, last_sob = 0, junk = 0, divided = 0;
 	line_info *li = NULL;
 	span l;
 	int more, error;
@@ -454,6 +458,8 @@ static int find_block(lines *ls, const char *msg, const char *end, const char **
 			divider = is_divider(l);
 			c = divider ? L_BLANK : classify(&st, l, &li->k);
 			li->cls = (unsigned char)c;
+			if (c != L_BLANK)
+				junk++;
 		}
 		if (c == L_BLANK) {
 			if (para) {
@@ -461,22 +467,30 @@ static int find_block(lines *ls, const char *msg, const char *end, const char **
 				if (stray)
 					run = NULL;
 				if (para_full && para_known) {
-					if (!chain_valid)
+					if (!chain_valid) {
 						chain = para;
+						chain_sob = 0;
+					}
+					chain_sob |= para_sob;
 					chain_valid = 1;
 				} else if (run && run_known) {
 					chain = run;
+					chain_sob = run_sob;
 					chain_valid = 1;
 				} else {
 					chain_valid = 0;
 				}
+				if (chain_valid) {
+					last_start = chain;
+					last_end = more ? l.s : end;
+					last_sob = chain_sob;
+					junk = 0;
+					divided = 0;
+				}
 				para = NULL;
 			}
 			if (divider) {
-				if (chain_valid) {
-					pre_start = chain;
-					pre_end = l.s;
-				}
+				divided = chain_valid;
 				chain_valid = 0;
 				st.run = st.fixes_open = 0;
 			}
@@ -485,9 +499,9 @@ static int find_block(lines *ls, const char *msg, const char *end, const char **
 		if (!para) {
 			para = l.s;
 			para_full = 1;
-			para_known = 0;
+			para_known = para_sob = 0;
 			run = NULL;
-			run_known = 0;
+			run_known = run_sob = 0;
 			stray = 0;
 		}
 		if (c == L_TEXT) {
@@ -497,7 +511,7 @@ static int find_block(lines *ls, const char *msg, const char *end, const char **
 				continue;
 			}
 			run = NULL;
-			run_known = 0;
+			run_known = run_sob = 0;
 			stray = 0;
 			continue;
 		}
@@ -505,16 +519,18 @@ static int find_block(lines *ls, const char *msg, const char *end, const char **
 		if (!run)
 			run = l.s;
 		if (c == L_KEY && li->k.known) {
-			run_known = 1;
-			para_known = 1;
+			run_known = para_known = 1;
+			if (li->k.kind == PG_TR_SIGNED_OFF_BY)
+				run_sob = para_sob = 1;
 		}
 	} while (more);
 	if (chain_valid) {
 		*bs = chain;
 		*be = end;
-	} else if (pre_start) {
-		*bs = pre_start;
-		*be = pre_end;
+	} else if (last_start && (divided || (last_sob && junk <= MAX_JUNK_LINES))) {
+		/* text after a divider, or a short tail after the sign-offs ("Conflicts:", "v2: ...") */
+		*bs = last_start;
+		*be = last_end;
 	}
 	return 0;
 }

@@ -254,10 +254,36 @@ static const char *const advise_steps[] = {
 	NULL
 };
 
+/*
+ * classify: the security-fix classifier's verdict per commit.
+ *  classifications  one row per commit, from the latest model that scored it
+ *                   (model_version); reasons is the JSON array of priority
+ *                   factors.  `patchgap classify` rescores rows whose
+ *                   model_version differs from the current model.
+ */
+static const char *const classify_steps[] = {
+	"CREATE TABLE classifications ("
+	"  commit_id INTEGER PRIMARY KEY,"
+	"  sha TEXT NOT NULL,"
+	"  model_version TEXT NOT NULL,"
+	"  p_security REAL NOT NULL,"
+	"  label INTEGER NOT NULL,"
+	"  bug_class TEXT NOT NULL,"
+	"  priority REAL NOT NULL,"
+	"  level TEXT NOT NULL,"
+	"  reasons TEXT NOT NULL,"
+	"  classified_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX classifications_rank ON classifications(label, priority);"
+	"CREATE INDEX classifications_model ON classifications(model_version);",
+	NULL
+};
+
 const struct pg_schema_module pg_store__schema[] = {
 	{ "ingest", ingest_steps },
 	{ "cve", cve_steps },
 	{ "backport", backport_steps },
 	{ "advise", advise_steps },
+	{ "classify", classify_steps },
 	{ NULL, NULL }
 };

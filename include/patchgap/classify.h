@@ -1,0 +1,233 @@
+/*
+ * classify.h - identify security fixes (including silent ones), name their
+ * bug class and rank them, with a small explainable model.
+ *
+ * The model is a two-stage logistic regression over hashed features:
+ *   stage 1  text of the subject and message (trailers and backport
+ *            annotations stripped, the same for every source), a bug-class
+ *            lexicon, sanitizer/fuzzer evidence and touched paths;
+ *   stage 2  z = a * z1 + b + sum(v_k * x_k) over trailer evidence (Fixes:,
+ *            Cc: stable, Reported-by:, syzbot, Closes:) and diff features
+ *            (added NULL/bounds checks, kfree/put/get, locking, nospec,
+ *            copy_*_user, size arithmetic) and, for patch mails, the
+ *            subject's [PATCH ...] tags (fix tree, -next tree, RFC, backport).
+ *            Trailer weights are learnt only
+ *            from sources that keep trailers and are constrained >= 0, so
+ *            removing trailers from a message can only lower its score.
+ * See doc/model.md (data, split, figures) and doc/internals/classify.md.
+ *
+ * Ownership: pg_cls_model_load()/pg_cls_train() give the caller a model to
+ * free with pg_cls_model_free().  Results own their strings
+ * (pg_cls_result_release).  The library never prints.
+ */
+#ifndef PATCHGAP_CLASSIFY_H
+#define PATCHGAP_CLASSIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "patchgap/common.h"
+
+#define PG_CLS_HASH_BITS 18
+#define PG_CLS_DIM (1u << PG_CLS_HASH_BITS)
+
+/* One commit or patch to classify.  Every pointer is borrowed. */
+typedef struct pg_cls_input {
+	const char *subject;        /* may be NULL */
+	const char *message;        /* body without the subject line; may be NULL */
+	size_t message_len;         /* 0 = strlen(message) */
+	const char *diff;           /* unified diff or NULL */
+	size_t diff_len;            /* 0 = strlen(diff) */
+	const char *const *files;   /* touched paths */
+	size_t nfiles;
+	int config_built;           /* -1 unknown, 0 not built in the branch's .config, 1 built */
+} pg_cls_input;
+
+#define PG_CLS_INPUT_INIT { NULL, NULL, 0, NULL, 0, NULL, 0, -1 }
+
+typedef enum {
+	PG_CLS_NONE = 0,
+	PG_CLS_UAF,
+	PG_CLS_OOB_WRITE,
+	PG_CLS_OOB_READ,
+	PG_CLS_OOB,          /* out of bounds, direction unknown */
+	PG_CLS_NULL_DEREF,
+	PG_CLS_INT_OVERFLOW,
+	PG_CLS_RACE,
+	PG_CLS_LEAK,         /* memory/refcount leak */
+	PG_CLS_UNINIT,       /* uninitialized memory / info leak */
+	PG_CLS_DOS,          /* hang, deadlock, infinite loop, crash */
+	PG_CLS_PERM,         /* missing permission / capability check */
+	PG_CLS_OTHER,
+	PG_CLS__COUNT
+} pg_cls_bug_class;
+
+/* "uaf", "oob-write", ... ; "none" for PG_CLS_NONE. */
+const char *pg_cls_bug_class_name(pg_cls_bug_class c);
+
+typedef enum { PG_CLS_LOW, PG_CLS_MEDIUM, PG_CLS_HIGH, PG_CLS_URGENT } pg_cls_level;
+const char *pg_cls_level_name(pg_cls_level l);
+
+typedef struct pg_cls_model pg_cls_model;
+
+/* Load a model file (text format of doc/internals/classify.md). */
+int pg_cls_model_load(pg_cls_model **out, const char *path);
+/*
+ * Load the committed model: the source tree's data/model/classify.model
+ * (compiled in, so the build tree works), else the installed copy.
+ */
+int pg_cls_model_load_default(pg_cls_model **out);
+/* path ? pg_cls_model_load(path) : pg_cls_model_load_default(). */
+int pg_cls_model_open(pg_cls_model **out, const char *path);
+/* The path pg_cls_model_load_default() would use first (source tree). */
+const char *pg_cls_model_default_path(void);
+/* Parse a model from memory; name is used in error messages. */
+int pg_cls_model_parse(pg_cls_model **out, const char *text, size_t len, const char *name);
+/* Serialize (deterministic: the same model gives the same bytes). */
+int pg_cls_model_save(const pg_cls_model *m, const char *path);
+void pg_cls_model_free(pg_cls_model *m);
+/* "classify-<checksum prefix>", stable for a given model file. Borrowed. */
+const char *pg_cls_model_version(const pg_cls_model *m);
+double pg_cls_model_threshold(const pg_cls_model *m);
+
+/* Result of classifying one input. */
+typedef struct pg_cls_result {
+	double p_security;       /* calibrated probability */
+	double z1, z;            /* stage-1 and final logits */
+	int label;               /* p_security >= the model's threshold */
+	pg_cls_bug_class bug_class;
+	double priority;         /* 0..100 */
+	pg_cls_level level;
+	char *reasons_json;      /* owned: JSON array of {"factor","points","why"} */
+} pg_cls_result;
+
+int pg_cls_classify(pg_cls_result *out, const pg_cls_model *m, const pg_cls_input *in);
+void pg_cls_result_release(pg_cls_result *r);
+
+/* One feature of an explanation. */
+typedef struct pg_cls_contrib {
+	char *name;       /* owned: "subject:use-after-free", "trailer:fixes", ... */
+	int stage;        /* 1 or 2 */
+	double value;     /* feature value */
+	double weight;    /* model weight (stage 2: already multiplied by a for stage-1 terms) */
+	double contrib;   /* contribution to the final logit */
+} pg_cls_contrib;
+
+typedef struct pg_cls_explain {
+	pg_cls_contrib *v;   /* owned, sorted by |contrib| descending */
+	size_t n;
+	double bias;         /* contribution of the intercepts */
+	pg_cls_result result;
+} pg_cls_explain;
+
+int pg_cls_explain_input(pg_cls_explain *out, const pg_cls_model *m, const pg_cls_input *in);
+void pg_cls_explain_release(pg_cls_explain *e);
+
+/*
+ * Feature extraction (exposed for tests, the benchmark and the trainer).
+ * The feature vector holds distinct stage-1 hashed indices (value 1 each)
+ * and a dense stage-2 vector of PG_CLS_NDENSE values.
+ */
+#define PG_CLS_NDENSE 48
+typedef struct pg_cls_features {
+	uint32_t *idx;        /* owned: distinct stage-1 indices, < PG_CLS_DIM */
+	size_t n, alloc;
+	float dense[PG_CLS_NDENSE];
+	unsigned lexicon[PG_CLS__COUNT]; /* bug-class lexicon hits (subject counts x3) */
+	int has_trailers;     /* any trailer line seen */
+	int syzbot, reproducer, sanitizer;
+	uint64_t *seen;       /* owned: PG_CLS_DIM-bit set used to keep idx distinct */
+} pg_cls_features;
+
+enum pg_cls_feat_flags {
+	PG_CLS_FEAT_NO_DIFF = 1 << 0,   /* skip the diff (message + files only) */
+};
+void pg_cls_features_init(pg_cls_features *f);
+void pg_cls_features_release(pg_cls_features *f);
+int pg_cls_features_extract(pg_cls_features *f, const pg_cls_input *in, unsigned flags);
+/* Name of dense feature k ("trailer:fixes", "diff:add_null_check", ...). */
+const char *pg_cls_dense_name(size_t k);
+/* 1 if dense feature k is trailer evidence (learnt from trailer-keeping sources, >= 0). */
+int pg_cls_dense_is_trailer(size_t k);
+
+/*
+ * Remove trailers, backport annotations, quoted patch separators and the
+ * "---" tail from a message: the normalized text every source is scored on.
+ * out receives the text (caller frees).
+ */
+int pg_cls_normalize_message(char **out, const char *msg, size_t len);
+
+/*
+ * The body of a raw commit message (git_commit_message_raw, as ingest stores
+ * it in commits.message): what follows the first paragraph (the subject),
+ * leading blank lines skipped.  Returns a pointer into raw; "" when none.
+ */
+const char *pg_cls_message_body(const char *raw);
+
+/* ---- training ---- */
+typedef struct pg_cls_train_opts {
+	const char *data_dir;     /* ../shared/data */
+	uint64_t seed;            /* default 1 */
+	const char *cutoff;       /* ISO date: train on data before it (default 2025-01-01) */
+	int epochs;               /* default 6 */
+	void (*progress)(const char *msg, void *payload);
+	void *payload;
+} pg_cls_train_opts;
+
+int pg_cls_train(pg_cls_model **out, const pg_cls_train_opts *opts);
+
+/* ---- evaluation ---- */
+typedef struct pg_cls_metrics {
+	size_t n, positives;
+	size_t tp, fp, tn, fn;       /* at the threshold */
+	double threshold;
+	double precision, recall, f1;
+	double pr_auc;               /* average precision */
+	double p_at_r90, p_at_r95;   /* best precision with recall >= 0.90 / 0.95 */
+	double t_at_r90, t_at_r95;   /* the thresholds achieving them */
+} pg_cls_metrics;
+
+/* scores[i] in [0,1], labels[i] 0/1.  Ties are handled as one cut. */
+int pg_cls_metrics_compute(pg_cls_metrics *out, const double *scores, const int *labels,
+			   size_t n, double threshold);
+
+/* ---- patch / mbox / JSON Lines input ---- */
+typedef struct pg_cls_doc {
+	char *id;          /* Message-ID, commit id from "From <sha>", or "line N" / "mail N" */
+	char *subject;     /* [PATCH ...] prefixes removed */
+	char *message;
+	char *diff;        /* NULL when none */
+	char **files;
+	size_t nfiles;
+	int label;         /* -1 unless given (JSON Lines "label") */
+} pg_cls_doc;
+
+typedef struct pg_cls_docs {
+	pg_cls_doc *v;
+	size_t n, alloc;
+} pg_cls_docs;
+
+#define PG_CLS_DOCS_INIT { NULL, 0, 0 }
+
+/*
+ * Parse a patch file, a git format-patch/mbox stream (several mails), or a
+ * bare commit message.  Never fails on content (a mail without a diff is a
+ * message-only doc); fails on allocation or input over 256 MiB.
+ */
+int pg_cls_parse_mbox(pg_cls_docs *out, const char *text, size_t len);
+/*
+ * Parse JSON Lines: objects with "subject", "message", optional "diff",
+ * "files" (array of strings), "label" (0/1), "id".  A malformed line fails
+ * with PG_EINVALID naming the line (name: input name for messages).
+ */
+int pg_cls_parse_jsonl(pg_cls_docs *out, const char *text, size_t len, const char *name);
+void pg_cls_docs_release(pg_cls_docs *d);
+/*
+ * Read path ("-" = stdin): JSON Lines when the first non-blank byte is '{'
+ * (or format "jsonl"), else a patch / mbox / message (format "mbox").
+ * format may be NULL (auto).  Input over 256 MiB fails with PG_EINVALID.
+ */
+int pg_cls_read_input(pg_cls_docs *out, const char *path, const char *format);
+/* Borrowed view of a doc as classifier input. */
+void pg_cls_doc_input(pg_cls_input *in, const pg_cls_doc *d);
+
+#endif

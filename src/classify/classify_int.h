@@ -1,0 +1,65 @@
+/*
+ * classify_int.h - internals shared by the files of src/classify/.
+ *
+ * Invariants: a model always has PG_CLS_DIM stage-1 weights (zeros where the
+ * file stores none) and two stage-2 heads, [0] used when a diff is present,
+ * [1] when it is not.  Feature indices are < PG_CLS_DIM.
+ */
+#ifndef PG_CLASSIFY_INT_H
+#define PG_CLASSIFY_INT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+#include "patchgap/classify.h"
+#include "util/buf.h"
+
+#define PG_CLS_MODEL_MAGIC "patchgap-classify-model"
+#define PG_CLS_MODEL_FORMAT 1
+#define PG_CLS_QUANT 0.001
+/* dense features [0, PG_CLS_DENSE_TRAILERS) are trailer evidence, the rest diff evidence */
+#define PG_CLS_DENSE_TRAILERS 8
+
+typedef struct pg_cls_head {
+	double a, an, b;             /* z = (a + an [z1 < 0]) z1 + b + sum v_k x_k */
+	double v[PG_CLS_NDENSE];
+	double threshold;            /* on p_security */
+} pg_cls_head;
+
+struct pg_cls_model {
+	float *w;                    /* PG_CLS_DIM stage-1 weights */
+	double b1;
+	pg_cls_head head[2];         /* [0] diff present, [1] no diff */
+	char version[32];
+	char *meta;                  /* owned: "key value\n" lines kept verbatim (cutoff, seed, data) */
+	uint64_t checksum;
+};
+
+/* Called for every stage-1 feature emitted (before de-duplication). */
+typedef void (*pg_cls__name_cb)(uint32_t idx, const char *ns, const char *text, size_t len, void *payload);
+
+int pg_cls__extract(pg_cls_features *f, const pg_cls_input *in, unsigned flags,
+		    pg_cls__name_cb cb, void *payload);
+/* Stage-1 logit of extracted features. */
+double pg_cls__z1(const pg_cls_model *m, const pg_cls_features *f);
+/* Slope applied to the stage-1 logit (piecewise: steeper or flatter below 0). */
+double pg_cls__slope(const pg_cls_head *h, double z1);
+/* Final logit; has_diff selects the head. */
+double pg_cls__z(const pg_cls_model *m, double z1, const pg_cls_features *f, int has_diff);
+double pg_cls__sigmoid(double z);
+/* Bug class from the lexicon hits (and diff features), PG_CLS_NONE if no hint. */
+pg_cls_bug_class pg_cls__bug_class(const pg_cls_features *f);
+/* Priority and reasons (fills r->priority, level, reasons_json). */
+int pg_cls__priority(pg_cls_result *r, const pg_cls_features *f, const pg_cls_input *in);
+
+uint64_t pg_cls__fnv64(const void *p, size_t n, uint64_t h);
+int pg_cls__model_alloc(pg_cls_model **out);
+/* Serialize into b (deterministic). */
+int pg_cls__model_write(pg_buf *b, const pg_cls_model *m);
+
+/* Normalized subject: lowercase, whitespace folded, [PATCH ...] removed; caller frees. */
+char *pg_cls__subject_key(const char *subject);
+/* Strip "[PATCH ...]"-style prefixes and Android "UPSTREAM:" tags; returns a pointer into s. */
+const char *pg_cls__skip_subject_prefixes(const char *s);
+
+#endif

@@ -1,0 +1,482 @@
+/*
+ * model.c - the classifier model: file format, loading, scoring, explaining.
+ *
+ * File format (text, one record per line, doc/internals/classify.md):
+ *   patchgap-classify-model 1          magic and format version
+ *   hash-bits 18                       must equal PG_CLS_HASH_BITS
+ *   quant 0.001                        stage-1 weights are integers x quant
+ *   meta <key> <text>                  free-form provenance (cutoff, seed, data)
+ *   b1 <float>                         stage-1 intercept
+ *   head <diff|nodiff> <a> <an> <b> <threshold>   z = (a + an [z1<0]) z1 + b + sum v x
+ *   v <diff|nodiff> <k> <float>        non-zero stage-2 weights
+ *   weights <count>
+ *   <delta> <q>                        count lines: index delta from the previous, weight q*quant
+ *   checksum <16 hex>                  FNV-1a 64 of every byte before this line
+ * Invariant: serializing a parsed model gives back the same bytes.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "classify/classify_int.h"
+#include "classify/model_paths.h"
+#include "util/str.h"
+#include "util/banned.h"
+
+int pg_cls__model_alloc(pg_cls_model **out)
+{
+	pg_cls_model *m = calloc(1, sizeof(*m));
+	if (!m || !(m->w = calloc(PG_CLS_DIM, sizeof(float)))) {
+		free(m);
+		return pg_error_setc(PG_ENOMEM, "out of memory allocating a model");
+	}
+	m->head[0].a = m->head[1].a = 1;
+	m->head[0].threshold = m->head[1].threshold = 0.5;
+	*out = m;
+	return 0;
+}
+
+void pg_cls_model_free(pg_cls_model *m)
+{
+	if (!m)
+		return;
+	free(m->w);
+	free(m->meta);
+	free(m);
+}
+
+const char *pg_cls_model_version(const pg_cls_model *m) { return m->version; }
+double pg_cls_model_threshold(const pg_cls_model *m) { return m->head[0].threshold; }
+
+static const char *head_name(int h) { return h ? "nodiff" : "diff"; }
+
+int pg_cls__model_write(pg_buf *b, const pg_cls_model *m)
+{
+	int error = 0;
+	size_t count = 0;
+	uint32_t prev = 0;
+
+	for (uint32_t i = 0; i < PG_CLS_DIM; i++)
+		if (lround(m->w[i] / PG_CLS_QUANT) != 0)
+			count++;
+	if ((error = pg_buf_printf(b, "%s %d\nhash-bits %d\nquant %g\n", PG_CLS_MODEL_MAGIC, PG_CLS_MODEL_FORMAT,
+				   PG_CLS_HASH_BITS, PG_CLS_QUANT)) < 0 ||
+	    (m->meta && (error = pg_buf_puts(b, m->meta)) < 0) ||
+	    (error = pg_buf_printf(b, "b1 %.6f\n", m->b1)) < 0)
+		return error;
+	for (int h = 0; h < 2; h++) {
+		const pg_cls_head *hd = &m->head[h];
+		if ((error = pg_buf_printf(b, "head %s %.6f %.6f %.6f %.6f\n", head_name(h), hd->a, hd->an, hd->b,
+					   hd->threshold)) < 0)
+			return error;
+		for (int k = 0; k < PG_CLS_NDENSE; k++)
+			if (fabs(hd->v[k]) >= 5e-7 &&
+			    (error = pg_buf_printf(b, "v %s %d %.6f\n", head_name(h), k, hd->v[k])) < 0)
+				return error;
+	}
+	if ((error = pg_buf_printf(b, "weights %zu\n", count)) < 0)
+		return error;
+	for (uint32_t i = 0; i < PG_CLS_DIM; i++) {
+		long q = lround(m->w[i] / PG_CLS_QUANT);
+		if (!q)
+			continue;
+		if ((error = pg_buf_printf(b, "%u %ld\n", i - prev, q)) < 0)
+			return error;
+		prev = i;
+	}
+	return pg_buf_printf(b, "checksum %016llx\n", (unsigned long long)pg_cls__fnv64(b->ptr, b->len, 0));
+}
+
+int pg_cls_model_save(const pg_cls_model *m, const char *path)
+{
+	pg_buf b = PG_BUF_INIT;
+	FILE *f = NULL;
+	int error;
+
+	if ((error = pg_cls__model_write(&b, m)) < 0)
+		goto out;
+	if (!(f = fopen(path, "wb"))) {
+		error = pg_error_setc(PG_EIO, "cannot write model '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (fwrite(b.ptr, 1, b.len, f) != b.len || fclose(f) != 0) {
+		f = NULL;
+		error = pg_error_setc(PG_EIO, "cannot write model '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	f = NULL;
+out:
+	if (f)
+		fclose(f);
+	pg_buf_release(&b);
+	return error;
+}
+
+/* Next line of [*p, end) into line (NUL-terminated copy, at most size-1 bytes). */
+static int next_line(const char **p, const char *end, char *line, size_t size)
+{
+	const char *s = *p, *e;
+	size_t n;
+	if (s >= end)
+		return 0;
+	e = memchr(s, '\n', (size_t)(end - s));
+	if (!e)
+		e = end;
+	n = (size_t)(e - s);
+	if (n >= size)
+		n = size - 1;
+	memcpy(line, s, n);
+	line[n] = '\0';
+	*p = e < end ? e + 1 : end;
+	return 1;
+}
+
+int pg_cls_model_parse(pg_cls_model **out, const char *text, size_t len, const char *name)
+{
+	pg_cls_model *m = NULL;
+	pg_buf meta = PG_BUF_INIT, check = PG_BUF_INIT;
+	const char *p = text, *end = text + len, *line_start;
+	char line[512];
+	unsigned lineno = 0;
+	size_t count = 0, seen = 0;
+	uint32_t idx = 0;
+	int error = 0, have_weights = 0, fmt = 0, bits = 0;
+
+	*out = NULL;
+	if ((error = pg_cls__model_alloc(&m)) < 0)
+		goto out;
+#define BAD(...) do { error = pg_error_setc(PG_EINVALID, __VA_ARGS__); goto out; } while (0)
+	for (;;) {
+		line_start = p;
+		if (!next_line(&p, end, line, sizeof(line)))
+			BAD("model '%s': no checksum line (file truncated?)", name);
+		lineno++;
+		if (lineno == 1) {
+			if (sscanf(line, PG_CLS_MODEL_MAGIC " %d", &fmt) != 1)
+				BAD("'%s' is not a patchgap classifier model (bad first line)", name);
+			if (fmt != PG_CLS_MODEL_FORMAT)
+				BAD("model '%s' has format %d; this patchgap reads format %d", name, fmt, PG_CLS_MODEL_FORMAT);
+			continue;
+		}
+		if (have_weights && seen < count) {
+			unsigned long d;
+			long q;
+			char *e1, *e2;
+			errno = 0;
+			d = strtoul(line, &e1, 10);
+			q = strtol(e1, &e2, 10);
+			if (e1 == line || e2 == e1 || *e2 || errno || idx + d >= PG_CLS_DIM || (seen && !d))
+				BAD("model '%s' line %u: bad weight line '%.40s'", name, lineno, line);
+			idx += (uint32_t)d;
+			m->w[idx] = (float)(q * PG_CLS_QUANT);
+			seen++;
+			continue;
+		}
+		if (!strncmp(line, "checksum ", 9)) {
+			unsigned long long want = strtoull(line + 9, NULL, 16);
+			uint64_t got = pg_cls__fnv64(text, (size_t)(line_start - text), 0);
+			if (!have_weights)
+				BAD("model '%s': checksum before the weights", name);
+			if (got != want)
+				BAD("model '%s': checksum mismatch (file corrupted or edited)", name);
+			m->checksum = got;
+			break;
+		}
+		if (!strncmp(line, "hash-bits ", 10)) {
+			bits = atoi(line + 10);
+			if (bits != PG_CLS_HASH_BITS)
+				BAD("model '%s' uses %d hash bits; this patchgap uses %d", name, bits, PG_CLS_HASH_BITS);
+		} else if (!strncmp(line, "quant ", 6)) {
+			if (fabs(strtod(line + 6, NULL) - PG_CLS_QUANT) > 1e-12)
+				BAD("model '%s' line %u: unsupported quantization", name, lineno);
+		} else if (!strncmp(line, "meta ", 5)) {
+			if ((error = pg_buf_puts(&meta, line)) < 0 || (error = pg_buf_putc(&meta, '\n')) < 0)
+				goto out;
+		} else if (!strncmp(line, "b1 ", 3)) {
+			m->b1 = strtod(line + 3, NULL);
+		} else if (!strncmp(line, "head ", 5)) {
+			char hn[16];
+			double a, an, b, t;
+			int h;
+			if (sscanf(line + 5, "%15s %lf %lf %lf %lf", hn, &a, &an, &b, &t) != 5 ||
+			    (h = !strcmp(hn, "nodiff") ? 1 : !strcmp(hn, "diff") ? 0 : -1) < 0)
+				BAD("model '%s' line %u: bad head line", name, lineno);
+			m->head[h].a = a;
+			m->head[h].an = an;
+			m->head[h].b = b;
+			m->head[h].threshold = t;
+		} else if (!strncmp(line, "v ", 2)) {
+			char hn[16];
+			int k, h;
+			double v;
+			if (sscanf(line + 2, "%15s %d %lf", hn, &k, &v) != 3 || k < 0 || k >= PG_CLS_NDENSE ||
+			    (h = !strcmp(hn, "nodiff") ? 1 : !strcmp(hn, "diff") ? 0 : -1) < 0)
+				BAD("model '%s' line %u: bad stage-2 weight line", name, lineno);
+			m->head[h].v[k] = v;
+		} else if (!strncmp(line, "weights ", 8)) {
+			count = strtoul(line + 8, NULL, 10);
+			if (count > PG_CLS_DIM)
+				BAD("model '%s' line %u: too many weights", name, lineno);
+			have_weights = 1;
+		} else {
+			BAD("model '%s' line %u: unknown record '%.40s'", name, lineno, line);
+		}
+		if (!fmt)
+			BAD("'%s' is not a patchgap classifier model", name);
+	}
+	if (!bits)
+		BAD("model '%s': no hash-bits line", name);
+	if (seen != count)
+		BAD("model '%s': %zu weights announced, %zu read", name, count, seen);
+#undef BAD
+	if (meta.len && !(m->meta = pg_buf_detach(&meta))) {
+		error = pg_error_setc(PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(m->version, sizeof(m->version), "classify-%012llx",
+		 (unsigned long long)(m->checksum >> 16));
+	*out = m;
+	m = NULL;
+out:
+	pg_buf_release(&meta);
+	pg_buf_release(&check);
+	pg_cls_model_free(m);
+	return error;
+}
+
+int pg_cls_model_load(pg_cls_model **out, const char *path)
+{
+	pg_buf b = PG_BUF_INIT;
+	int error;
+
+	*out = NULL;
+	if (access(path, F_OK) != 0)
+		return pg_error_setc(PG_ENOTFOUND, "cannot load classifier model: '%s' does not exist", path);
+	pg_buf_init(&b, (size_t)64 << 20);
+	if ((error = pg_buf_read_file(&b, path)) < 0) {
+		pg_error_prefix("cannot load classifier model");
+		goto out;
+	}
+	error = pg_cls_model_parse(out, b.ptr, b.len, path);
+out:
+	pg_buf_release(&b);
+	return error;
+}
+
+const char *pg_cls_model_default_path(void) { return PG_CLS_MODEL_SOURCE; }
+
+int pg_cls_model_load_default(pg_cls_model **out)
+{
+	*out = NULL;
+	if (access(PG_CLS_MODEL_SOURCE, R_OK) == 0)
+		return pg_cls_model_load(out, PG_CLS_MODEL_SOURCE);
+	if (access(PG_CLS_MODEL_INSTALLED, R_OK) == 0)
+		return pg_cls_model_load(out, PG_CLS_MODEL_INSTALLED);
+	return pg_error_setc(PG_ENOTFOUND, "no classifier model: neither '%s' nor '%s' exists (run 'patchgap train' or pass --model)",
+			     PG_CLS_MODEL_SOURCE, PG_CLS_MODEL_INSTALLED);
+}
+
+int pg_cls_model_open(pg_cls_model **out, const char *path)
+{
+	return path ? pg_cls_model_load(out, path) : pg_cls_model_load_default(out);
+}
+
+/* ---- scoring ---- */
+
+double pg_cls__sigmoid(double z)
+{
+	if (z > 40)
+		return 1.0;
+	if (z < -40)
+		return 0.0;
+	return 1.0 / (1.0 + exp(-z));
+}
+
+double pg_cls__z1(const pg_cls_model *m, const pg_cls_features *f)
+{
+	double z = m->b1;
+	for (size_t i = 0; i < f->n; i++)
+		z += m->w[f->idx[i]];
+	return z;
+}
+
+double pg_cls__slope(const pg_cls_head *h, double z1)
+{
+	return h->a + (z1 < 0 ? h->an : 0);
+}
+
+double pg_cls__z(const pg_cls_model *m, double z1, const pg_cls_features *f, int has_diff)
+{
+	const pg_cls_head *h = &m->head[has_diff ? 0 : 1];
+	double z = pg_cls__slope(h, z1) * z1 + h->b;
+	for (int k = 0; k < PG_CLS_NDENSE; k++)
+		z += h->v[k] * f->dense[k];
+	return z;
+}
+
+static int input_has_diff(const pg_cls_input *in)
+{
+	return in->diff && (in->diff_len || *in->diff);
+}
+
+static int classify_features(pg_cls_result *out, const pg_cls_model *m, const pg_cls_input *in,
+			     const pg_cls_features *f)
+{
+	int hd = input_has_diff(in);
+	memset(out, 0, sizeof(*out));
+	out->z1 = pg_cls__z1(m, f);
+	out->z = pg_cls__z(m, out->z1, f, hd);
+	out->p_security = pg_cls__sigmoid(out->z);
+	out->label = out->p_security >= m->head[hd ? 0 : 1].threshold;
+	out->bug_class = pg_cls__bug_class(f);
+	return pg_cls__priority(out, f, in);
+}
+
+int pg_cls_classify(pg_cls_result *out, const pg_cls_model *m, const pg_cls_input *in)
+{
+	pg_cls_features f;
+	int error;
+
+	pg_cls_features_init(&f);
+	memset(out, 0, sizeof(*out));
+	if ((error = pg_cls_features_extract(&f, in, 0)) >= 0)
+		error = classify_features(out, m, in, &f);
+	pg_cls_features_release(&f);
+	return error;
+}
+
+void pg_cls_result_release(pg_cls_result *r)
+{
+	free(r->reasons_json);
+	r->reasons_json = NULL;
+}
+
+/* ---- explain ---- */
+
+struct name_acc {
+	uint32_t *idx;
+	char **names;
+	size_t n, alloc;
+	int error;
+};
+
+static void collect_name(uint32_t idx, const char *ns, const char *text, size_t len, void *payload)
+{
+	struct name_acc *a = payload;
+	char buf[160];
+	size_t i;
+
+	if (a->error)
+		return;
+	for (i = 0; i < a->n; i++)
+		if (a->idx[i] == idx)
+			return; /* first name wins; collisions are rare at 2^18 buckets */
+	if (a->n == a->alloc) {
+		size_t na = a->alloc ? a->alloc * 2 : 256;
+		uint32_t *ni = realloc(a->idx, na * sizeof(*ni));
+		char **nn;
+		if (ni)
+			a->idx = ni;
+		nn = ni ? realloc(a->names, na * sizeof(*nn)) : NULL;
+		if (!ni || !nn) {
+			a->error = pg_error_setc(PG_ENOMEM, "out of memory");
+			return;
+		}
+		a->names = nn;
+		a->alloc = na;
+	}
+	snprintf(buf, sizeof(buf), "%s:%.*s", ns, (int)(len > 120 ? 120 : len), text ? text : "");
+	for (char *c = buf; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			*c = '?';
+	if (!(a->names[a->n] = pg_strdup(buf))) {
+		a->error = PG_ENOMEM;
+		return;
+	}
+	a->idx[a->n++] = idx;
+}
+
+static int cmp_contrib(const void *pa, const void *pb)
+{
+	const pg_cls_contrib *a = pa, *b = pb;
+	double x = fabs(a->contrib), y = fabs(b->contrib);
+	if (x != y)
+		return x < y ? 1 : -1;
+	return strcmp(a->name, b->name);
+}
+
+int pg_cls_explain_input(pg_cls_explain *out, const pg_cls_model *m, const pg_cls_input *in)
+{
+	pg_cls_features f;
+	struct name_acc acc = { 0 };
+	int error, hd = input_has_diff(in);
+	const pg_cls_head *h = &m->head[hd ? 0 : 1];
+	size_t k = 0;
+
+	memset(out, 0, sizeof(*out));
+	pg_cls_features_init(&f);
+	if ((error = pg_cls__extract(&f, in, 0, collect_name, &acc)) < 0 || (error = acc.error) < 0)
+		goto out;
+	if ((error = classify_features(&out->result, m, in, &f)) < 0)
+		goto out;
+	if (!(out->v = calloc(f.n + PG_CLS_NDENSE + 1, sizeof(*out->v)))) {
+		error = pg_error_setc(PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < f.n; i++) {
+		double w = m->w[f.idx[i]];
+		size_t j;
+		if (w == 0)
+			continue;
+		for (j = 0; j < acc.n && acc.idx[j] != f.idx[i]; j++)
+			;
+		out->v[k].name = j < acc.n ? acc.names[j] : NULL;
+		if (j < acc.n)
+			acc.names[j] = NULL;
+		else if (!(out->v[k].name = pg_strdup("?")))
+			goto nomem;
+		out->v[k].stage = 1;
+		out->v[k].value = 1;
+		out->v[k].weight = w;
+		out->v[k].contrib = pg_cls__slope(h, out->result.z1) * w;
+		k++;
+	}
+	for (int d = 0; d < PG_CLS_NDENSE; d++) {
+		if (f.dense[d] == 0 || h->v[d] == 0)
+			continue;
+		if (!(out->v[k].name = pg_strdup(pg_cls_dense_name((size_t)d))))
+			goto nomem;
+		out->v[k].stage = 2;
+		out->v[k].value = f.dense[d];
+		out->v[k].weight = h->v[d];
+		out->v[k].contrib = h->v[d] * f.dense[d];
+		k++;
+	}
+	out->n = k;
+	out->bias = pg_cls__slope(h, out->result.z1) * m->b1 + h->b;
+	qsort(out->v, out->n, sizeof(*out->v), cmp_contrib);
+	goto out;
+nomem:
+	out->n = k;
+	error = pg_error_setc(PG_ENOMEM, "out of memory");
+out:
+	for (size_t i = 0; i < acc.n; i++)
+		free(acc.names[i]);
+	free(acc.names);
+	free(acc.idx);
+	pg_cls_features_release(&f);
+	if (error < 0)
+		pg_cls_explain_release(out);
+	return error;
+}
+
+void pg_cls_explain_release(pg_cls_explain *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->v[i].name);
+	free(e->v);
+	pg_cls_result_release(&e->result);
+	memset(e, 0, sizeof(*e));
+}

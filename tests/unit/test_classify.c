@@ -1,0 +1,660 @@
+/*
+ * Unit tests for src/classify: text normalization, features on real messages
+ * and patches of ../shared/data (skipped when absent), the trailer trap on
+ * real data, model file round trip and corruption, scoring determinism,
+ * eval metrics on a hand-computed set, priority ordering, and malformed
+ * input (junk, 100 MB message, invalid UTF-8, truncated JSON) through the
+ * fuzz target and the parsers.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <jansson.h>
+#include "harness.h"
+#include "patchgap/classify.h"
+#include "classify/classify_int.h"
+#include "util/jsonl.h"
+#include "../../fuzz/fuzz_patch.c"
+
+static pg_cls_model *M;
+
+static int has_idx(const pg_cls_features *f, uint32_t i)
+{
+	for (size_t k = 0; k < f->n; k++)
+		if (f->idx[k] == i)
+			return 1;
+	return 0;
+}
+
+/* Same distinct stage-1 indices, in any order. */
+static int same_stage1(const pg_cls_features *a, const pg_cls_features *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (size_t k = 0; k < a->n; k++)
+		if (!has_idx(b, a->idx[k]))
+			return 0;
+	return 1;
+}
+
+TEST(normalize_strips_trailers)
+{
+	const char *msg = "The foo list can be freed while bar walks it.\n"
+			  "\n"
+			  "commit 0123456789abcdef0123456789abcdef01234567 upstream.\n"
+			  "Take the lock.\n"
+			  "[ bwh: Backported to 5.10: adjust context ]\n"
+			  "\n"
+			  "Fixes: 0123456789ab (\"foo: add list\")\n"
+			  "Reported-by: syzbot+1234@syzkaller.appspotmail.com\n"
+			  "Cc: stable@vger.kernel.org\n"
+			  "Signed-off-by: A Person <a@example.org>\n"
+			  "---\n"
+			  "v2: changed\n";
+	char *n = NULL;
+	CHECK_OK(pg_cls_normalize_message(&n, msg, strlen(msg)));
+	CHECK_STR(n, "The foo list can be freed while bar walks it.\n\nTake the lock.\n\n");
+	free(n);
+	/* a "Key: value" line inside the text is kept; in the last paragraph it is a trailer */
+	msg = "Note: this matters.\nMore text.\n\nLink: https://x\nAcked-by: B <b@x>\n";
+	CHECK_OK(pg_cls_normalize_message(&n, msg, strlen(msg)));
+	CHECK_STR(n, "Note: this matters.\nMore text.\n\n");
+	free(n);
+}
+
+TEST(message_body)
+{
+	CHECK_STR(pg_cls_message_body("subj: x\n\nbody line\n\nSigned-off-by: a\n"), "body line\n\nSigned-off-by: a\n");
+	CHECK_STR(pg_cls_message_body("long subject\ncontinued\n \n\n  body"), "body");
+	CHECK_STR(pg_cls_message_body("only a subject\n"), "");
+	CHECK_STR(pg_cls_message_body("only a subject"), "");
+	CHECK_STR(pg_cls_message_body(NULL), "");
+}
+
+TEST(features_basic)
+{
+	pg_cls_features f, g;
+	pg_cls_input in = PG_CLS_INPUT_INIT;
+	const char *files[] = { "net/netfilter/nf_tables_api.c" };
+	const char *diff = "diff --git a/x.c b/x.c\n--- a/x.c\n+++ b/x.c\n@@ -1,2 +1,4 @@\n"
+			   "+\tif (idx >= max)\n+\t\treturn -EINVAL;\n+\tidx = array_index_nospec(idx, max);\n"
+			   "-\tkfree(p);\n";
+	pg_cls_features_init(&f);
+	pg_cls_features_init(&g);
+	in.subject = "netfilter: nf_tables: fix use-after-free in set walk";
+	in.message = "KASAN reports a slab-use-after-free.\nsyzbot found a reproducer.\n\n"
+		     "Fixes: 0123456789ab (\"x\")\nCc: stable@vger.kernel.org\n"
+		     "Reported-by: syzbot+abc@syzkaller.appspotmail.com\nSigned-off-by: X <x@y>\n";
+	in.files = files;
+	in.nfiles = 1;
+	in.diff = diff;
+	CHECK_OK(pg_cls_features_extract(&f, &in, 0));
+	CHECK(f.n > 10);
+	CHECK(f.dense[0] == 1);   /* trailer:fixes */
+	CHECK(f.dense[1] == 1);   /* trailer:cc_stable */
+	CHECK(f.dense[3] == 1);   /* trailer:reported_by_syzbot */
+	CHECK(f.sanitizer && f.syzbot && f.reproducer);
+	CHECK(f.lexicon[PG_CLS_UAF] >= 3);
+	CHECK(pg_cls__bug_class(&f) == PG_CLS_UAF);
+	for (size_t k = 0; k < PG_CLS_NDENSE; k++) {
+		const char *nm = pg_cls_dense_name(k);
+		if (!strcmp(nm, "diff:array_index_nospec") || !strcmp(nm, "diff:add_bounds_check") ||
+		    !strcmp(nm, "diff:add_return_error") || !strcmp(nm, "diff:kfree_changed"))
+			CHECK(f.dense[k] == 1);
+	}
+	/* stage-1 features ignore trailers: the same text without them gives the same set */
+	in.message = "KASAN reports a slab-use-after-free.\nsyzbot found a reproducer.\n";
+	CHECK_OK(pg_cls_features_extract(&g, &in, 0));
+	CHECK(same_stage1(&f, &g));
+	CHECK(g.dense[0] == 0 && g.dense[1] == 0);
+	/* no diff: no diff features */
+	CHECK_OK(pg_cls_features_extract(&g, &in, PG_CLS_FEAT_NO_DIFF));
+	for (size_t k = PG_CLS_DENSE_TRAILERS; k < PG_CLS_NDENSE; k++)
+		CHECK(g.dense[k] == 0);
+	/* every evidence word is detected on its own (distinct lookup slots) */
+	{
+		const char *w[] = { "kasan", "kmsan", "ubsan", "kcsan", "kfence" };
+		pg_cls_input e = PG_CLS_INPUT_INIT;
+		for (size_t i = 0; i < 5; i++) {
+			e.message = w[i];
+			CHECK_OK(pg_cls_features_extract(&g, &e, 0));
+			CHECK(g.sanitizer);
+		}
+		e.message = "syzkaller";
+		CHECK_OK(pg_cls_features_extract(&g, &e, 0));
+		CHECK(g.syzbot);
+	}
+	pg_cls_features_release(&f);
+	pg_cls_features_release(&g);
+}
+
+/* Run fn over the first max records of a shared data file. */
+static void each_shared(const char *file, size_t max, void (*fn)(json_t *o, void *p), void *p)
+{
+	char path[4096];
+	pg_jsonl *r = NULL;
+	json_t *o;
+	size_t n = 0;
+	snprintf(path, sizeof(path), "%s/%s", SHARED_DATA, file);
+	CHECK_OK(pg_jsonl_open(&r, path, 0));
+	while (r && n < max && pg_jsonl_next(r, &o) > 0) {
+		fn(o, p);
+		json_decref(o);
+		n++;
+	}
+	pg_jsonl_free(r);
+}
+
+static const char *js(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+struct real_stats { size_t n, fixes_msgs, fixes_seen, trailer_leaks, nospec, nospec_seen, cve_dense, uaf, uaf_class; };
+
+static void real_lore(json_t *o, void *p)
+{
+	struct real_stats *s = p;
+	pg_cls_features f, g;
+	pg_cls_input in = PG_CLS_INPUT_INIT;
+	const char *msg = js(o, "message"), *diff = js(o, "diff");
+	char *norm = NULL;
+
+	if (!msg)
+		return;
+	pg_cls_features_init(&f);
+	pg_cls_features_init(&g);
+	in.subject = js(o, "clean_subject");
+	in.message = msg;
+	in.diff = diff;
+	if (s->n >= 3000 && !(diff && strstr(diff, "array_index_nospec(")))
+		goto out;
+	if (pg_cls_features_extract(&f, &in, 0) < 0 || pg_cls_normalize_message(&norm, msg, strlen(msg)) < 0) {
+		CHECK(0);
+		goto out;
+	}
+	if (s->n++ >= 3000)
+		goto nospec;
+	if (strstr(msg, "\nFixes: ") || !strncmp(msg, "Fixes: ", 7)) {
+		s->fixes_msgs++;
+		s->fixes_seen += f.dense[0] == 1;
+	}
+	/* the normalized text never keeps a sign-off or a Fixes: line */
+	if (strstr(norm, "Signed-off-by:") || strstr(norm, "\nFixes: "))
+		s->trailer_leaks++;
+	in.message = norm;
+	CHECK_OK(pg_cls_features_extract(&g, &in, 0));
+	if (!same_stage1(&f, &g)) {
+		if (s->trailer_leaks < 2 && getenv("PG_DEBUG"))
+			fprintf(stderr, "LEAK-SET\n<<%s>>\n<<%s>>\n", msg, norm);
+		s->trailer_leaks++;
+	}
+nospec:
+	if (diff && strstr(diff, "\n+") && strstr(diff, "array_index_nospec(")) {
+		const char *q = diff;
+		int added = 0;
+		while ((q = strstr(q, "array_index_nospec(")) != NULL) {
+			const char *ls = q;
+			while (ls > diff && ls[-1] != '\n')
+				ls--;
+			if (*ls == '+')
+				added = 1;
+			q++;
+		}
+		if (added) {
+			s->nospec++;
+			for (size_t k = 0; k < PG_CLS_NDENSE; k++)
+				if (!strcmp(pg_cls_dense_name(k), "diff:array_index_nospec"))
+					s->nospec_seen += f.dense[k] == 1;
+		}
+	}
+out:
+	free(norm);
+	pg_cls_features_release(&f);
+	pg_cls_features_release(&g);
+}
+
+static void real_cve(json_t *o, void *p)
+{
+	struct real_stats *s = p;
+	pg_cls_features f;
+	pg_cls_input in = PG_CLS_INPUT_INIT;
+	const char *subj = js(o, "subject");
+
+	pg_cls_features_init(&f);
+	in.subject = subj;
+	in.message = js(o, "message");
+	CHECK_OK(pg_cls_features_extract(&f, &in, 0));
+	s->n++;
+	/* CNA messages have no trailers: no trailer evidence */
+	for (size_t k = 0; k < PG_CLS_DENSE_TRAILERS; k++)
+		if (k != 7 && f.dense[k] != 0) /* 7: a CVE id may be quoted in the text */
+			s->cve_dense++;
+	if (subj && strstr(subj, "use-after-free")) {
+		s->uaf++;
+		s->uaf_class += pg_cls__bug_class(&f) == PG_CLS_UAF;
+	}
+	pg_cls_features_release(&f);
+}
+
+TEST(features_on_real_data)
+{
+	struct real_stats s = { 0 };
+	SKIP_WITHOUT_SHARED();
+	each_shared("lore-patches.jsonl.gz", 30000, real_lore, &s);
+	CHECK(s.n >= 3000);
+	CHECK(s.fixes_msgs > 200);
+	CHECK_INT(s.fixes_seen, s.fixes_msgs);
+	CHECK_INT(s.trailer_leaks, 0);
+	CHECK(s.nospec > 50);
+	CHECK_INT(s.nospec_seen, s.nospec);
+	memset(&s, 0, sizeof(s));
+	each_shared("kernel-cves.jsonl.gz", 3000, real_cve, &s);
+	CHECK(s.n == 3000);
+	CHECK_INT(s.cve_dense, 0);
+	CHECK(s.uaf > 50);
+	CHECK(s.uaf_class * 10 >= s.uaf * 9); /* >= 90 % of "use-after-free" subjects are UAF */
+}
+
+struct trap_stats { size_t confident_neg, flipped, raised; };
+
+static void trap_one(json_t *o, void *p)
+{
+	struct trap_stats *s = p;
+	pg_cls_input in = PG_CLS_INPUT_INIT;
+	pg_cls_result a, b;
+	const char *files[64];
+	json_t *fa = json_object_get(o, "files"), *e;
+	size_t i, nf = 0;
+	char *norm = NULL;
+	const char *msg = js(o, "message");
+
+	if (!msg || strcmp(js(o, "project") ? js(o, "project") : "", "kernel"))
+		return;
+	json_array_foreach(fa, i, e) if (nf < 64) files[nf++] = json_string_value(e);
+	in.subject = js(o, "subject");
+	in.message = msg;
+	in.files = files;
+	in.nfiles = nf;
+	in.diff = js(o, "diff");
+	CHECK_OK(pg_cls_classify(&a, M, &in));
+	if (a.p_security < 0.05) {
+		s->confident_neg++;
+		CHECK_OK(pg_cls_normalize_message(&norm, msg, strlen(msg)));
+		in.message = norm;
+		CHECK_OK(pg_cls_classify(&b, M, &in));
+		s->flipped += b.label;
+		s->raised += b.p_security > a.p_security + 1e-12;
+		pg_cls_result_release(&b);
+		free(norm);
+	}
+	pg_cls_result_release(&a);
+}
+
+/*
+ * THE TRAP: the CNA's messages have no trailers.  A model that learnt
+ * "no trailers => security" would score real negatives higher once their
+ * trailers are removed.  On real lore mails: removing the trailers of a
+ * confident negative never raises its score, let alone flips it.
+ */
+TEST(trailer_trap_on_real_data)
+{
+	struct trap_stats s = { 0 };
+	SKIP_WITHOUT_SHARED();
+	if (!M)
+		SKIP("no model");
+	each_shared("lore-patches.jsonl.gz", 4000, trap_one, &s);
+	CHECK(s.confident_neg > 500);
+	CHECK_INT(s.flipped, 0);
+	CHECK_INT(s.raised, 0);
+	/* and the model's trailer weights are all >= 0 (the guarantee behind it) */
+	for (int h = 0; h < 2; h++)
+		for (size_t k = 0; k < PG_CLS_DENSE_TRAILERS; k++)
+			CHECK(M->head[h].v[k] >= 0);
+}
+
+TEST(model_round_trip_and_determinism)
+{
+	pg_buf a = PG_BUF_INIT, b = PG_BUF_INIT;
+	pg_cls_model *m2 = NULL;
+	pg_cls_input in = PG_CLS_INPUT_INIT;
+	pg_cls_result r1, r2;
+	char path[256];
+
+	if (!M)
+		SKIP("no model");
+	CHECK_OK(pg_buf_read_file(&a, pg_cls_model_default_path()));
+	snprintf(path, sizeof(path), "/tmp/pg-test-classify-%d.model", (int)getpid());
+	CHECK_OK(pg_cls_model_save(M, path));
+	CHECK_OK(pg_buf_read_file(&b, path));
+	CHECK(a.len == b.len && a.len > 1000 && !memcmp(a.ptr, b.ptr, a.len));
+	CHECK_OK(pg_cls_model_load(&m2, path));
+	CHECK_STR(pg_cls_model_version(m2), pg_cls_model_version(M));
+	CHECK(!strncmp(pg_cls_model_version(M), "classify-", 9));
+	in.subject = "net: sched: fix use-after-free in qdisc teardown";
+	in.message = "A race between teardown and dump frees the qdisc while in use.\n";
+	CHECK_OK(pg_cls_classify(&r1, M, &in));
+	CHECK_OK(pg_cls_classify(&r2, m2, &in));
+	CHECK(r1.p_security == r2.p_security && r1.priority == r2.priority);
+	CHECK(r1.p_security > 0 && r1.p_security < 1);
+	CHECK_STR(r1.reasons_json, r2.reasons_json);
+	pg_cls_result_release(&r1);
+	pg_cls_result_release(&r2);
+	pg_cls_model_free(m2);
+	m2 = NULL;
+	/* corruption: one changed weight digit, a truncated file, a foreign file */
+	{
+		char *bad = malloc(a.len + 1);
+		char *w = strstr(a.ptr, "\nweights ");
+		memcpy(bad, a.ptr, a.len);
+		w = w ? strchr(bad + (w - a.ptr) + 1, '\n') : NULL;
+		CHECK(w != NULL);
+		if (w) {
+			w[1] = w[1] == '1' ? '2' : '1';
+			CHECK(pg_cls_model_parse(&m2, bad, a.len, "x") == PG_EINVALID);
+			CHECK(strstr(pg_error_last(), "checksum") != NULL);
+		}
+		CHECK(pg_cls_model_parse(&m2, a.ptr, a.len / 2, "half") == PG_EINVALID);
+		CHECK(pg_cls_model_parse(&m2, "hello\n", 6, "hello.txt") == PG_EINVALID);
+		CHECK(strstr(pg_error_last(), "hello.txt") != NULL);
+		CHECK(pg_cls_model_parse(&m2, "", 0, "empty") == PG_EINVALID);
+		CHECK(pg_cls_model_load(&m2, "/nonexistent/model") < 0);
+		CHECK(m2 == NULL);
+		free(bad);
+	}
+	unlink(path);
+	pg_buf_release(&a);
+	pg_buf_release(&b);
+}
+
+#define NEAR(a, b) (fabs((a) - (b)) < 1e-9)
+
+TEST(eval_metrics_hand_computed)
+{
+	/* sorted by score: 1 0 1 1 0 0 */
+	double s[] = { 0.4, 0.9, 0.6, 0.8, 0.5, 0.7 };
+	int y[] = { 0, 1, 1, 0, 0, 1 };
+	double s2[] = { 0.5, 0.5, 0.5, 0.1 };
+	int y2[] = { 1, 0, 1, 0 };
+	int bad[] = { 0, 2 };
+	pg_cls_metrics m;
+
+	CHECK_OK(pg_cls_metrics_compute(&m, s, y, 6, 0.55));
+	CHECK_INT(m.tp, 3);
+	CHECK_INT(m.fp, 1);
+	CHECK_INT(m.fn, 0);
+	CHECK_INT(m.tn, 2);
+	CHECK(NEAR(m.precision, 0.75));
+	CHECK(NEAR(m.recall, 1.0));
+	CHECK(NEAR(m.f1, 6.0 / 7.0));
+	/* AP = 1/3 * 1 + 1/3 * 2/3 + 1/3 * 3/4 = 29/36 */
+	CHECK(NEAR(m.pr_auc, 29.0 / 36.0));
+	CHECK(NEAR(m.p_at_r90, 0.75));
+	CHECK(NEAR(m.t_at_r90, 0.6));
+	CHECK(NEAR(m.p_at_r95, 0.75));
+	/* ties are one cut: at 0.5 both positives and one negative come in together */
+	CHECK_OK(pg_cls_metrics_compute(&m, s2, y2, 4, 0.5));
+	CHECK_INT(m.tp, 2);
+	CHECK_INT(m.fp, 1);
+	CHECK(NEAR(m.pr_auc, 2.0 / 3.0));
+	CHECK(NEAR(m.p_at_r90, 2.0 / 3.0));
+	/* no positives: defined zeros; bad label: error */
+	CHECK_OK(pg_cls_metrics_compute(&m, s2, (int[]){ 0, 0, 0, 0 }, 4, 0.5));
+	CHECK(m.pr_auc == 0 && m.recall == 0 && m.precision == 0);
+	CHECK(pg_cls_metrics_compute(&m, s, bad, 2, 0.5) == PG_EINVALID);
+}
+
+TEST(priority_ordering)
+{
+	const char *net[] = { "net/ipv4/tcp_input.c" };
+	const char *drv[] = { "drivers/usb/misc/foo.c" };
+	pg_cls_input a = PG_CLS_INPUT_INIT, b = PG_CLS_INPUT_INIT;
+	pg_cls_result ra, rb, rc;
+	pg_cls_features f;
+
+	pg_cls_features_init(&f);
+	a.subject = "tcp: fix use-after-free in tcp_rcv_state_process";
+	a.message = "syzbot reported a KASAN slab-use-after-free.\n\nReported-by: syzbot+1@syzkaller.appspotmail.com\n";
+	a.files = net;
+	a.nfiles = 1;
+	b.subject = "usb: misc: foo: fix memory leak in probe";
+	b.message = "The buffer is not freed on the error path.\n";
+	b.files = drv;
+	b.nfiles = 1;
+	/* same probability, so only severity differs */
+	memset(&ra, 0, sizeof(ra));
+	memset(&rb, 0, sizeof(rb));
+	ra.p_security = rb.p_security = 0.95;
+	CHECK_OK(pg_cls_features_extract(&f, &a, 0));
+	ra.bug_class = pg_cls__bug_class(&f);
+	CHECK_OK(pg_cls__priority(&ra, &f, &a));
+	CHECK_OK(pg_cls_features_extract(&f, &b, 0));
+	rb.bug_class = pg_cls__bug_class(&f);
+	CHECK_OK(pg_cls__priority(&rb, &f, &b));
+	CHECK(ra.bug_class == PG_CLS_UAF && rb.bug_class == PG_CLS_LEAK);
+	CHECK(ra.level == PG_CLS_URGENT);
+	CHECK(rb.level <= PG_CLS_MEDIUM);
+	CHECK(ra.priority > rb.priority + 30);
+	CHECK(strstr(ra.reasons_json, "reachable from the network") != NULL);
+	CHECK(strstr(ra.reasons_json, "syzbot") != NULL);
+	CHECK(strstr(rb.reasons_json, "needs a device") != NULL);
+	{
+		json_t *j = json_loads(ra.reasons_json, 0, NULL);
+		CHECK(json_is_array(j) && json_array_size(j) >= 4);
+		json_decref(j);
+	}
+	/* not compiled in the branch's .config: no longer urgent */
+	a.config_built = 0;
+	memset(&rc, 0, sizeof(rc));
+	rc.p_security = 0.95;
+	CHECK_OK(pg_cls_features_extract(&f, &a, 0));
+	rc.bug_class = pg_cls__bug_class(&f);
+	CHECK_OK(pg_cls__priority(&rc, &f, &a));
+	CHECK(rc.priority < ra.priority / 3);
+	CHECK(strstr(rc.reasons_json, ".config") != NULL);
+	pg_cls_result_release(&ra);
+	pg_cls_result_release(&rb);
+	pg_cls_result_release(&rc);
+	pg_cls_features_release(&f);
+}
+
+TEST(parse_mbox_and_patch)
+{
+	pg_cls_docs d = PG_CLS_DOCS_INIT;
+	const char *mbox =
+		"From 0123456789abcdef0123456789abcdef01234567 Mon Sep 17 00:00:00 2001\n"
+		"From: A <a@x>\n"
+		"Subject: [PATCH nf v2 1/2] netfilter: nft_set: fix\n"
+		" out-of-bounds read\n"
+		"Message-ID: <m1@x>\n"
+		"\n"
+		"The index is not checked.\n"
+		"\n"
+		"Fixes: 0123456789ab (\"x\")\n"
+		"Signed-off-by: A <a@x>\n"
+		"---\n"
+		" net/netfilter/nft_set.c | 2 ++\n"
+		"\n"
+		"diff --git a/net/netfilter/nft_set.c b/net/netfilter/nft_set.c\n"
+		"--- a/net/netfilter/nft_set.c\n"
+		"+++ b/net/netfilter/nft_set.c\n"
+		"@@ -1 +1,3 @@\n"
+		"+\tif (i >= n)\n"
+		"+\t\treturn -EINVAL;\n"
+		"-- \n"
+		"2.40.0\n"
+		"\n"
+		"From 1123456789abcdef0123456789abcdef01234567 Mon Sep 17 00:00:00 2001\n"
+		"From: B <b@x>\n"
+		"Subject: [PATCH 2/2] io_uring: fix a leak\n"
+		"\n"
+		"Free it.\n";
+	CHECK_OK(pg_cls_parse_mbox(&d, mbox, strlen(mbox)));
+	CHECK_INT(d.n, 2);
+	if (d.n == 2) {
+		CHECK_STR(d.v[0].id, "0123456789abcdef0123456789abcdef01234567");
+		CHECK_STR(d.v[0].subject, "netfilter: nft_set: fix out-of-bounds read");
+		CHECK(strstr(d.v[0].message, "The index is not checked.") == d.v[0].message);
+		CHECK(strstr(d.v[0].message, "Fixes: ") != NULL);
+		CHECK(strstr(d.v[0].message, "nft_set.c |") == NULL);
+		CHECK(d.v[0].diff && !strncmp(d.v[0].diff, "diff --git", 10) && !strstr(d.v[0].diff, "2.40.0"));
+		CHECK_INT(d.v[0].nfiles, 1);
+		CHECK_STR(d.v[0].files[0], "net/netfilter/nft_set.c");
+		CHECK_STR(d.v[1].subject, "io_uring: fix a leak");
+		CHECK_STR(d.v[1].message, "Free it.\n");
+		CHECK(d.v[1].diff == NULL);
+	}
+	pg_cls_docs_release(&d);
+	/* git show output and a bare message */
+	{
+		const char *show = "commit 89abcdef0123456789abcdef0123456789abcdef\nAuthor: X <x@y>\nDate:   now\n\n"
+				   "    mm: fix NULL pointer dereference\n\n    Check it.\n\ndiff --git a/mm/a.c b/mm/a.c\n";
+		CHECK_OK(pg_cls_parse_mbox(&d, show, strlen(show)));
+		CHECK_INT(d.n, 1);
+		CHECK_STR(d.v[0].subject, "mm: fix NULL pointer dereference");
+		CHECK_STR(d.v[0].message, "Check it.\n");
+		CHECK_STR(d.v[0].files[0], "mm/a.c");
+		pg_cls_docs_release(&d);
+		CHECK_OK(pg_cls_parse_mbox(&d, "just a subject line", 19));
+		CHECK_INT(d.n, 1);
+		CHECK_STR(d.v[0].subject, "just a subject line");
+		pg_cls_docs_release(&d);
+		CHECK_OK(pg_cls_parse_mbox(&d, "", 0));
+		CHECK_INT(d.n, 1);
+		pg_cls_docs_release(&d);
+	}
+}
+
+TEST(jsonl_input)
+{
+	pg_cls_docs d = PG_CLS_DOCS_INIT;
+	const char *ok = "{\"subject\":\"a: fix\",\"message\":\"m\",\"files\":[\"x/y.c\"],\"label\":1,\"id\":\"k1\"}\n\n"
+			 "{\"subject\":\"b\",\"diff\":\"diff --git a/q.c b/q.c\\n\",\"label\":false}\n";
+	CHECK_OK(pg_cls_parse_jsonl(&d, ok, strlen(ok), "in.jsonl"));
+	CHECK_INT(d.n, 2);
+	if (d.n == 2) {
+		CHECK_STR(d.v[0].id, "k1");
+		CHECK_INT(d.v[0].label, 1);
+		CHECK_STR(d.v[1].id, "line 3");
+		CHECK_INT(d.v[1].label, 0);
+		CHECK_STR(d.v[1].files[0], "q.c");
+	}
+	pg_cls_docs_release(&d);
+	/* a truncated last line names the file and the line */
+	CHECK(pg_cls_parse_jsonl(&d, "{\"subject\":\"a\"}\n{\"subject\":\"b", 29, "cut.jsonl") == PG_EINVALID);
+	CHECK(strstr(pg_error_last(), "cut.jsonl") && strstr(pg_error_last(), "line 2"));
+	pg_cls_docs_release(&d);
+	CHECK(pg_cls_parse_jsonl(&d, "[1,2]\n", 6, "arr") == PG_EINVALID);
+	pg_cls_docs_release(&d);
+	CHECK(pg_cls_parse_jsonl(&d, "{\"label\":7}\n", 12, "lab") == PG_EINVALID);
+	CHECK(strstr(pg_error_last(), "label") != NULL);
+	pg_cls_docs_release(&d);
+	CHECK(pg_cls_parse_jsonl(&d, "{\"files\":\"x\"}\n", 14, "f") == PG_EINVALID);
+	pg_cls_docs_release(&d);
+	/* invalid UTF-8 is rejected by the JSON parser with a clear error */
+	CHECK(pg_cls_parse_jsonl(&d, "{\"subject\":\"\xff\xfe\"}\n", 17, "u8") == PG_EINVALID);
+	CHECK(strstr(pg_error_last(), "u8") != NULL);
+	pg_cls_docs_release(&d);
+}
+
+TEST(malformed_input)
+{
+	pg_cls_input in = PG_CLS_INPUT_INIT;
+	pg_cls_result r;
+	size_t big = (size_t)100 << 20;
+	char *huge = malloc(big + 1);
+	uint64_t x = 42;
+
+	if (!huge || !M) {
+		free(huge);
+		SKIP(huge ? "no model" : "no memory");
+	}
+	/* a 100 MB message: bounded work, a defined result */
+	for (size_t i = 0; i < big; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		huge[i] = (i % 61 == 60) ? '\n' : "abcdefgh use after free ,.()"[(x >> 33) % 28];
+	}
+	huge[big] = '\0';
+	in.subject = "x: y";
+	in.message = huge;
+	in.message_len = big;
+	CHECK_OK(pg_cls_classify(&r, M, &in));
+	CHECK(r.p_security >= 0 && r.p_security <= 1);
+	pg_cls_result_release(&r);
+	/* invalid UTF-8 and NULs in a message and subject */
+	in.subject = "\xff\xfe\xc0\x80 bad \xed\xa0\x80";
+	in.message = "\x80\x81\x82 fix \xf8\x88\x80\x80\x80 use-after-free\n\nFixes: \xff\n";
+	in.message_len = 0;
+	CHECK_OK(pg_cls_classify(&r, M, &in));
+	CHECK(r.p_security >= 0 && r.p_security <= 1);
+	pg_cls_result_release(&r);
+	{
+		pg_cls_docs d = PG_CLS_DOCS_INIT;
+		memcpy(huge, "From: x\nSubject: \xff\n\n\0\0\0diff --git a/\0 b/\n+++ b/\n", 45);
+		CHECK_OK(pg_cls_parse_mbox(&d, huge, 45));
+		pg_cls_docs_release(&d);
+		/* the whole 100 MB as a mail: parsed within the limit */
+		CHECK_OK(pg_cls_parse_mbox(&d, huge, big));
+		CHECK(d.n >= 1);
+		pg_cls_docs_release(&d);
+	}
+	free(huge);
+}
+
+/* Deterministic junk through the fuzz target: mail fragments and random bytes. */
+TEST(fuzz_corpus)
+{
+	static const char *frag[] = { "From ", "From: a\n", "Subject: [PATCH] x: y\n", "\n", "---\n", "diff --git a/",
+				      " b/", "+++ b/", "--- a/", "@@ -1 +1 @@\n", "+\tif (!p)\n", "-\tkfree(x);\n",
+				      "Fixes: 1234567890ab (\"x\")\n", "Cc: stable@vger.kernel.org\n", "-- \n", "{",
+				      "\"subject\":", "\"message\":\"", "\"files\":[", "]", "}", "\"label\":1", ",",
+				      "\xff\xfe", "\0", "commit 0123456789abcdef0123456789abcdef01234567\n", "    ",
+				      "Index: x\n", "[PATCH nf-next v3 2/9] ", "Reported-by: syzbot+x@y\n", "\r\n" };
+	uint64_t x = 7;
+	unsigned char buf[4096];
+
+	for (int iter = 0; iter < 3000; iter++) {
+		size_t n = 0;
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		int parts = (int)((x >> 40) % 40);
+		for (int k = 0; k < parts && n < sizeof(buf) - 64; k++) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			if ((x >> 60) < 4) {
+				size_t r = (x >> 20) % 48;
+				for (size_t j = 0; j < r && n < sizeof(buf); j++) {
+					x = x * 6364136223846793005ull + 1442695040888963407ull;
+					buf[n++] = (unsigned char)(x >> 56);
+				}
+			} else {
+				const char *f = frag[(x >> 33) % (sizeof(frag) / sizeof(frag[0]))];
+				size_t fl = *f ? strlen(f) : 1;
+				memcpy(buf + n, f, fl);
+				n += fl;
+			}
+		}
+		LLVMFuzzerTestOneInput(buf, n);
+	}
+	CHECK(1);
+}
+
+int main(void)
+{
+	if (pg_cls_model_load_default(&M) < 0) {
+		fprintf(stderr, "  no model: %s\n", pg_error_last());
+		M = NULL;
+	}
+	RUN(normalize_strips_trailers);
+	RUN(message_body);
+	RUN(features_basic);
+	RUN(features_on_real_data);
+	RUN(trailer_trap_on_real_data);
+	RUN(model_round_trip_and_determinism);
+	RUN(eval_metrics_hand_computed);
+	RUN(priority_ordering);
+	RUN(parse_mbox_and_patch);
+	RUN(jsonl_input);
+	RUN(malformed_input);
+	RUN(fuzz_corpus);
+	pg_cls_model_free(M);
+	return harness_done();
+}
