@@ -15,7 +15,8 @@ static const char usage[] =
 	"usage: patchgap status <branch|commit> [--all] [--config FILE | --no-config]\n"
 	"                       [--fail-on POLICY] [--json]\n"
 	"\n"
-	"Lists every known security fix (imported CVEs) whose bug is present in the\n"
+	"Lists every known security fix (imported CVEs, and silent fixes that\n"
+	"'patchgap classify' flagged) whose bug is present in the\n"
 	"branch head or commit and whose fix is not, with the reasons: which introducer\n"
 	"(or which backport of it) is present; for fixes found, how (annotation, same\n"
 	"subject and files) and with what confidence.  Works for vendor commits whose ids\n"
@@ -29,6 +30,7 @@ static const char usage[] =
 	"\n"
 	"POLICY is a comma-separated list of conditions that must all hold for one open\n"
 	"fix:  any | age>DAYS | severity>=low|medium|high|critical\n"
+	"      | priority>=low|medium|high|urgent (the classifier's level; else from CVSS)\n"
 	"e.g. --fail-on 'severity>=high,age>30'.  Age counts from the fix's upstream\n"
 	"commit date to the newest ingested commit.\n"
 	"\n"
@@ -44,7 +46,27 @@ static int sev_rank(const char *s)
 	return -1;
 }
 
-struct cond { int kind; long n; }; /* 0 any, 1 age>, 2 severity>= */
+static int prio_rank(const char *s)
+{
+	static const char *const names[] = { "low", "medium", "high", "urgent" };
+	for (int i = 0; s && i < 4; i++)
+		if (!strcasecmp(s, names[i]))
+			return i;
+	return -1;
+}
+
+/* The classifier's level, else one derived from the CVSS severity. */
+static int entry_prio(json_t *e)
+{
+	int r = prio_rank(json_string_value(json_object_get(e, "priority_level")));
+	if (r < 0) {
+		int sv = sev_rank(json_string_value(json_object_get(e, "severity")));
+		r = sv < 0 ? -1 : sv == 0 ? 0 : sv - 1;
+	}
+	return r;
+}
+
+struct cond { int kind; long n; }; /* 0 any, 1 age>, 2 severity>=, 3 priority>= */
 
 static int parse_policy(struct cond *c, size_t *n, const char *p)
 {
@@ -59,6 +81,8 @@ static int parse_policy(struct cond *c, size_t *n, const char *p)
 			c[(*n)++] = (struct cond){ 1, strtol(tok + 4, NULL, 10) };
 		else if (!strncmp(tok, "severity>=", 10) && sev_rank(tok + 10) >= 0)
 			c[(*n)++] = (struct cond){ 2, sev_rank(tok + 10) };
+		else if (!strncmp(tok, "priority>=", 10) && prio_rank(tok + 10) >= 0)
+			c[(*n)++] = (struct cond){ 3, prio_rank(tok + 10) };
 		else
 			return pg_error_setc(PG_EINVALID, "--fail-on: cannot understand '%s'", tok);
 	}
@@ -71,6 +95,8 @@ static int matches(const struct cond *c, size_t n, json_t *e)
 		if (c[i].kind == 1 && json_integer_value(json_object_get(e, "age_days")) <= c[i].n)
 			return 0;
 		if (c[i].kind == 2 && sev_rank(json_string_value(json_object_get(e, "severity"))) < c[i].n)
+			return 0;
+		if (c[i].kind == 3 && entry_prio(e) < c[i].n)
 			return 0;
 	}
 	return 1;
@@ -132,8 +158,9 @@ PG_CMD(status)
 			       json_string_value(json_object_get(o, "config")));
 		putchar('\n');
 		json_array_foreach(json_object_get(o, "unfixed"), i, e)
-			printf("OPEN  %-16s %.12s %-8s %4lldd  %s\n      %s\n", json_string_value(json_object_get(e, "id")),
+			printf("OPEN  %-16.16s %.12s %-8s %4lldd  %s\n      %s\n", json_string_value(json_object_get(e, "id")),
 			       json_string_value(json_object_get(e, "fix")),
+			       json_string_value(json_object_get(e, "priority_level")) ? json_string_value(json_object_get(e, "priority_level")) :
 			       json_string_value(json_object_get(e, "severity")) ? json_string_value(json_object_get(e, "severity")) : "-",
 			       (long long)json_integer_value(json_object_get(e, "age_days")),
 			       json_string_value(json_object_get(e, "subject")), json_string_value(json_object_get(e, "reason")));

@@ -149,6 +149,21 @@ static json_t *build_verdict(struct build_ctx *b, const char *fix, int *not_affe
 	return o;
 }
 
+/* Attach the classifier's verdict for the fix commit, when it has one. */
+static void add_classification(pg_stmt *q, json_t *e, const char *fix)
+{
+	if (!q)
+		return;
+	pg_stmt_bind_text(q, 1, fix);
+	if (pg_stmt_step(q) > 0) {
+		pg_json_set(e, "p_security", json_real(pg_stmt_double(q, 0)));
+		pg_json_set(e, "bug_class", pg_json_string(pg_stmt_text(q, 1)));
+		pg_json_set(e, "priority", json_real(pg_stmt_double(q, 2)));
+		pg_json_set(e, "priority_level", pg_json_string(pg_stmt_text(q, 3)));
+	}
+	pg_stmt_reset(q);
+}
+
 static json_t *entry(const char *cve, const char *fix, const struct pg_affect__commit *F,
 		     const struct pg_affect__eval *e, const char *severity, int64_t now)
 {
@@ -186,7 +201,8 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 	       *possibly = json_array(), *notaff = json_array();
 	char sha[41] = "", last_cve[64] = "", *kconfig = NULL;
 	struct build_ctx build = { 0 };
-	int use_build = 0;
+	int use_build = 0, is_silent = 0;
+	pg_stmt *qcls = NULL, *silent = NULL;
 	int error = 0, rc;
 	int64_t now = 0;
 
@@ -265,9 +281,24 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 	pg_stmt_free(st);
 	st = NULL;
 
+	/* the classifier's table is optional: older databases may lack it */
+	if (pg_store_prepare(&qcls, ix->store,
+			     "SELECT p_security, bug_class, priority, level FROM classifications WHERE sha = ?") < 0)
+		qcls = NULL;
+	/*
+	 * Every known security fix: the published CVEs, then the silent fixes the
+	 * classifier flagged on mainline that no CVE names (id = the commit).
+	 */
 	if ((error = pg_store_prepare(&st, ix->store,
-				      "SELECT c.id, c.cvss_severity FROM cves c WHERE c.state = 'published' ORDER BY c.year, c.num, c.id")) < 0)
+				      "SELECT c.id, c.cvss_severity, 0 FROM cves c WHERE c.state = 'published'"
+				      " ORDER BY c.year, c.num, c.id")) < 0)
 		goto out;
+	if (qcls && pg_store_prepare(&silent, ix->store,
+				     "SELECT cl.sha, NULL, 1 FROM classifications cl JOIN commits c ON c.id = cl.commit_id"
+				     " WHERE cl.label = 1 AND c.on_mainline = 1"
+				     " AND NOT EXISTS (SELECT 1 FROM cve_fixes f WHERE f.sha = cl.sha) ORDER BY c.id") < 0)
+		silent = NULL;
+again:
 	while ((rc = pg_stmt_step(st)) > 0) {
 		pg_affect__strs fixes = PG_VEC_INIT, intro = PG_VEC_INIT;
 		char *cve = NULL;
@@ -278,6 +309,7 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 		int have = 0;
 
 		snprintf(last_cve, sizeof(last_cve), "%s", pg_stmt_text(st, 0));
+		is_silent = (int)pg_stmt_int(st, 2);
 		if ((error = pg_affect__resolve_target(&fixes, &intro, &cve, ix, last_cve)) < 0)
 			goto next;
 		memset(&best, 0, sizeof(best));
@@ -300,6 +332,8 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 		case PG_AFFECT_AFFECTED: {
 			json_t *en = entry(cve, best_fix, F, &best, sev, now);
 			int na = 0;
+			add_classification(qcls, en, best_fix);
+			pg_json_set(en, "kind", json_string(is_silent ? "silent" : "cve"));
 			if (use_build)
 				pg_json_set(en, "vex", build_verdict(&build, best_fix, &na));
 			json_array_append_new(na ? notaff : unfixed, en);
@@ -326,6 +360,12 @@ next:
 	if (rc < 0) {
 		error = rc;
 		goto out;
+	}
+	if (silent && st != silent) {
+		pg_stmt_free(st);
+		st = silent;
+		silent = NULL;
+		goto again;
 	}
 	o = json_object();
 	pg_json_set(o, "target", pg_json_string(target));
@@ -359,6 +399,8 @@ out:
 	json_decref(unknown);
 	json_decref(possibly);
 	json_decref(notaff);
+	pg_stmt_free(qcls);
+	pg_stmt_free(silent);
 	if (use_build || build.cfg || build.repo)
 		build_ctx_release(&build);
 	free(kconfig);

@@ -79,4 +79,17 @@ check "--fail-on any exits 5 when fixes are open" test $rc1 = 5
 check "--fail-on age>100000 matches nothing, exits 0" test $rc2 = 0
 check "bad policy is a usage error" test $rc3 = 2
 check "unknown branch exits 3" test $rc4 = 3
+# silent fixes: what the classifier flags on mainline without a CVE joins the list
+$PG classify >/dev/null
+$PG status linux-6.1.y --json > cls.json
+check "classified fixes carry a priority" python3 -c "
+import json; o=json.load(open('cls.json')); l=[e for e in o['unfixed'] if e.get('priority_level')]
+assert l, 'no priorities'"
+check "silent (classifier-flagged, no CVE) fixes are listed" python3 -c "
+import json; o=json.load(open('cls.json')); assert any(e['kind']=='silent' and e['id']==e['fix'] for e in o['unfixed'])"
+set +e; $PG status linux-6.1.y --fail-on 'priority>=urgent' >/dev/null; rc=$?; set -e
+want=$(python3 -c "
+import json; o=json.load(open('cls.json'))
+print(5 if any(e.get('priority_level')=='urgent' or (not e.get('priority_level') and e.get('severity')=='critical') for e in o['unfixed']) else 0)")
+check "--fail-on priority>=urgent exits $want" test $rc = $want
 finish
