@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include <git2.h>
+#include "patchgap/backport.h"
 #include "patchgap/ingest.h"
+#include "util/buf.h"
 #include "util/json.h"
 #include "util/banned.h"
 
@@ -14,9 +17,37 @@ static const char usage[] =
 	"Shows one ingested commit (full or abbreviated id): metadata, touched files,\n"
 	"parsed trailers, resolved relations (upstream, fixes, reverts), the branches\n"
 	"and releases containing it, and the commits that refer to it (backports,\n"
-	"fixes of it, reverts).\n"
+	"fixes of it, reverts), and, when the config's repository is readable, the\n"
+	"live-patchability verdict of its diff with the reasons (file:line).\n"
 	"\n"
 	"Exit status: 0 ok, 1 error, 2 usage, 3 unknown commit, 4 ambiguous or malformed id.\n";
+
+/*
+ * The live-patchability verdict needs the diff, so the repository: taken
+ * from the config when there is one; silently absent otherwise.
+ */
+static json_t *livepatch(struct pg_cli *cli, const char *sha)
+{
+	pg_config *cfg = NULL;
+	git_repository *repo = NULL;
+	pg_livepatch_verdict *v = NULL;
+	pg_buf diff = PG_BUF_INIT;
+	char *js = NULL;
+	json_t *o = NULL;
+	git_oid id;
+
+	if (pg_config_load(&cfg, cli->conf_path) == 0 &&
+	    git_repository_open_ext(&repo, cfg->repository, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0 &&
+	    git_oid_fromstr(&id, sha) == 0 && pg_ingest_commit_diff(&diff, repo, &id) == 0 &&
+	    pg_livepatch_assess(&v, pg_buf_cstr(&diff), diff.len) == 0 && pg_livepatch_json(&js, v) == 0)
+		o = json_loads(js, 0, NULL);
+	free(js);
+	pg_livepatch_free(v);
+	pg_buf_release(&diff);
+	git_repository_free(repo);
+	pg_config_free(cfg);
+	return o;
+}
 
 static const char *str(json_t *o, const char *k)
 {
@@ -45,6 +76,11 @@ PG_CMD(show)
 		rc = pg_cli_fail(cli, error);
 		goto out;
 	}
+	{
+		json_t *lp = livepatch(cli, json_string_value(json_object_get(o, "sha")));
+		if (lp)
+			pg_json_set(o, "livepatch", lp);
+	}
 	if (cli->json) {
 		pg_json_print(stdout, o, 2);
 	} else {
@@ -64,6 +100,14 @@ PG_CMD(show)
 			printf("%s %s -> %s [%s]\n", str(v, "kind"), str(v, "ref_id"), str(v, "target"), str(v, "state"));
 		json_array_foreach(json_object_get(o, "branches"), i, v)
 			printf("on %s, release %s\n", str(v, "branch"), str(v, "release"));
+		if (json_object_get(o, "livepatch")) {
+			json_t *lp = json_object_get(o, "livepatch"), *r;
+			size_t k;
+			printf("live patch: %s\n", str(lp, "verdict"));
+			json_array_foreach(json_object_get(lp, "reasons"), k, r)
+				printf("  %s:%lld: %s\n", str(r, "file"), (long long)json_integer_value(json_object_get(r, "line")),
+				       str(r, "detail"));
+		}
 		json_array_foreach(json_object_get(o, "referenced_by"), i, v)
 			printf("%s by %.12s on %s (%s): %s\n", str(v, "kind"), str(v, "sha"), str(v, "branch"), str(v, "release"),
 			       str(v, "subject"));

@@ -78,6 +78,8 @@ check "show lists the backport on linux-6.1.y" python3 -c "
 import json,sys; o=json.load(open('show.json'))
 assert any(r['sha']=='$B' and r['branch']=='linux-6.1.y' and r['kind']=='upstream' for r in o['referenced_by']), o['referenced_by']
 assert o['mainline_release']=='v6.2-rc1'"
+check "show carries the live-patch verdict of the diff" python3 -c "
+import json; o=json.load(open('show.json')); assert o['livepatch']['verdict'] in ('likely','shadow','not'), o.get('livepatch')"
 check "log --backport-of finds both backports" test "$($PG log --backport-of "${U:0:12}" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 2
 check "log --ref linux-6.1.y lists the stable commits" test "$($PG log --ref linux-6.1.y | wc -l)" = 2
 check "log --path prefix" test "$($PG log --path drivers/net | wc -l)" = 3
