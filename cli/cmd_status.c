@@ -12,9 +12,10 @@
 #include "util/banned.h"
 
 static const char usage[] =
-	"usage: patchgap status <branch|commit> [--all] [--config FILE | --no-config]\n"
+	"usage: patchgap status [<branch|commit>...] [--all] [--config FILE | --no-config]\n"
 	"                       [--fail-on POLICY] [--json]\n"
 	"\n"
+	"Without a target: every tracked branch, in one process.\n"
 	"Lists every known security fix (imported CVEs, and silent fixes that\n"
 	"'patchgap classify' flagged) whose bug is present in the\n"
 	"branch head or commit and whose fix is not, with the reasons: which introducer\n"
@@ -102,6 +103,38 @@ static int matches(const struct cond *c, size_t n, json_t *e)
 	return 1;
 }
 
+/* Print one target's result as text. */
+static void print_text(json_t *o, const char *target)
+{
+	json_t *e;
+	size_t i;
+	printf("%s (branch %s, base %s): %zu open, %zu possibly affected (no introducer known), %zu unknown",
+	       target, json_string_value(json_object_get(o, "branch")),
+	       json_string_value(json_object_get(o, "base")) ? json_string_value(json_object_get(o, "base")) : "-",
+	       json_array_size(json_object_get(o, "unfixed")), json_array_size(json_object_get(o, "possibly_affected")),
+	       json_array_size(json_object_get(o, "unknown")));
+	if (json_object_get(o, "not_affected_by_config"))
+		printf(", %zu not built under %s", json_array_size(json_object_get(o, "not_affected_by_config")),
+		       json_string_value(json_object_get(o, "config")));
+	putchar('\n');
+	json_array_foreach(json_object_get(o, "unfixed"), i, e)
+		printf("OPEN  %-16.16s %.12s %-8s %4lldd  %s\n      %s\n", json_string_value(json_object_get(e, "id")),
+		       json_string_value(json_object_get(e, "fix")),
+		       json_string_value(json_object_get(e, "priority_level")) ? json_string_value(json_object_get(e, "priority_level")) :
+		       json_string_value(json_object_get(e, "severity")) ? json_string_value(json_object_get(e, "severity")) : "-",
+		       (long long)json_integer_value(json_object_get(e, "age_days")),
+		       json_string_value(json_object_get(e, "subject")), json_string_value(json_object_get(e, "reason")));
+	json_array_foreach(json_object_get(o, "not_affected_by_config"), i, e)
+		printf("NOT BUILT %-12s %.12s %s: %s\n", json_string_value(json_object_get(e, "id")),
+		       json_string_value(json_object_get(e, "fix")),
+		       json_string_value(json_object_get(json_object_get(e, "vex"), "justification")),
+		       json_string_value(json_object_get(e, "subject")));
+	json_array_foreach(json_object_get(o, "fixed"), i, e)
+		printf("FIXED %-16s %.12s by %.12s (%s)\n", json_string_value(json_object_get(e, "id")),
+		       json_string_value(json_object_get(e, "fix")), json_string_value(json_object_get(e, "fixed_by")),
+		       json_string_value(json_object_get(e, "fix_how")));
+}
+
 PG_CMD(status)
 {
 	struct pg_opt opts[] = { { "json", 0, NULL, 0 }, { "all", 0, NULL, 0 }, { "fail-on", 1, NULL, 0 },
@@ -114,71 +147,72 @@ PG_CMD(status)
 	pg_status_options so = PG_STATUS_OPTIONS_INIT;
 	struct cond conds[8];
 	size_t nconds = 0, hits = 0, i;
-	json_t *o = NULL, *e;
+	json_t *results = json_array(), *e;
+	const char **targets = NULL;
+	int ntargets = 0;
 
 	if ((rc = pg_cli_parse(cli, argc, argv, opts, &args, &nargs, usage)) >= 0)
-		return rc;
-	if (nargs != 1) {
-		pg_cli_error(cli, "need exactly one branch or commit (see --help)");
-		return PG_EXIT_USAGE;
-	}
+		goto done;
 	if (pg_opt_get(opts, "fail-on") && parse_policy(conds, &nconds, pg_opt_get(opts, "fail-on")) < 0) {
 		pg_cli_error(cli, "%s", pg_error_last());
-		return PG_EXIT_USAGE;
+		rc = PG_EXIT_USAGE;
+		goto done;
 	}
 	/* the repository is needed only for commits that are not branch heads */
 	if (pg_config_load(&cfg, cli->conf_path) == 0)
 		so.repository = cfg->repository;
+	if (nargs) {
+		targets = args;
+		ntargets = nargs;
+	} else if (cfg && (targets = calloc(cfg->nbranches + 1, sizeof(char *)))) {
+		/* no target: every tracked branch, in one process (views and CVEs resolved once) */
+		for (size_t b = 0; b < cfg->nbranches; b++)
+			targets[ntargets++] = cfg->branches[b].name;
+	} else {
+		pg_cli_error(cli, "no branch or commit given and no config to list the tracked branches (see --help)");
+		rc = PG_EXIT_USAGE;
+		goto done;
+	}
 	so.include_fixed = pg_opt_get(opts, "all") != NULL;
-	so.kconfig = pg_opt_get(opts, "config");
-	if (!so.kconfig && cfg && pg_config_branch(cfg, args[0]))
-		so.kconfig = pg_config_branch(cfg, args[0])->kconfig; /* the config file wins over the last ingest */
 	so.no_kconfig = pg_opt_get(opts, "no-config") != NULL;
 	if ((rc = pg_cli_open_store(&store, cli, PG_STORE_READONLY)) > 0)
-		goto out;
-	if ((error = pg_affect_index_open(&ix, store)) < 0 || (error = pg_affect_status(&o, ix, args[0], &so)) < 0) {
+		goto done;
+	if ((error = pg_affect_index_open(&ix, store)) < 0) {
 		rc = pg_cli_fail(cli, error);
-		goto out;
+		goto done;
 	}
-	json_array_foreach(json_object_get(o, "unfixed"), i, e)
-		if (nconds && matches(conds, nconds, e))
-			hits++;
-	if (cli->json) {
-		if (nconds)
-			pg_json_set(o, "policy_matches", json_integer((json_int_t)hits));
-		pg_json_print(stdout, o, 2);
-	} else {
-		printf("%s (branch %s, base %s): %zu open, %zu possibly affected (no introducer known), %zu unknown",
-		       args[0], json_string_value(json_object_get(o, "branch")),
-		       json_string_value(json_object_get(o, "base")) ? json_string_value(json_object_get(o, "base")) : "-",
-		       json_array_size(json_object_get(o, "unfixed")), json_array_size(json_object_get(o, "possibly_affected")),
-		       json_array_size(json_object_get(o, "unknown")));
-		if (json_object_get(o, "not_affected_by_config"))
-			printf(", %zu not built under %s", json_array_size(json_object_get(o, "not_affected_by_config")),
-			       json_string_value(json_object_get(o, "config")));
-		putchar('\n');
+	rc = PG_EXIT_OK;
+	for (int t = 0; t < ntargets; t++) {
+		json_t *o = NULL;
+		so.kconfig = pg_opt_get(opts, "config");
+		if (!so.kconfig && cfg && pg_config_branch(cfg, targets[t]))
+			so.kconfig = pg_config_branch(cfg, targets[t])->kconfig; /* the config file wins over the last ingest */
+		if ((error = pg_affect_status(&o, ix, targets[t], &so)) < 0) {
+			rc = pg_cli_fail(cli, error);
+			goto done;
+		}
+		size_t before = hits;
 		json_array_foreach(json_object_get(o, "unfixed"), i, e)
-			printf("OPEN  %-16.16s %.12s %-8s %4lldd  %s\n      %s\n", json_string_value(json_object_get(e, "id")),
-			       json_string_value(json_object_get(e, "fix")),
-			       json_string_value(json_object_get(e, "priority_level")) ? json_string_value(json_object_get(e, "priority_level")) :
-			       json_string_value(json_object_get(e, "severity")) ? json_string_value(json_object_get(e, "severity")) : "-",
-			       (long long)json_integer_value(json_object_get(e, "age_days")),
-			       json_string_value(json_object_get(e, "subject")), json_string_value(json_object_get(e, "reason")));
-		json_array_foreach(json_object_get(o, "not_affected_by_config"), i, e)
-			printf("NOT BUILT %-12s %.12s %s: %s\n", json_string_value(json_object_get(e, "id")),
-			       json_string_value(json_object_get(e, "fix")),
-			       json_string_value(json_object_get(json_object_get(e, "vex"), "justification")),
-			       json_string_value(json_object_get(e, "subject")));
-		json_array_foreach(json_object_get(o, "fixed"), i, e)
-			printf("FIXED %-16s %.12s by %.12s (%s)\n", json_string_value(json_object_get(e, "id")),
-			       json_string_value(json_object_get(e, "fix")), json_string_value(json_object_get(e, "fixed_by")),
-			       json_string_value(json_object_get(e, "fix_how")));
+			if (nconds && matches(conds, nconds, e))
+				hits++;
 		if (nconds)
-			printf("policy '%s': %zu open fixes match\n", pg_opt_get(opts, "fail-on"), hits);
+			pg_json_set(o, "policy_matches", json_integer((json_int_t)(hits - before)));
+		if (!cli->json) {
+			if (t)
+				putchar('\n');
+			print_text(o, targets[t]);
+		}
+		json_array_append_new(results, o);
 	}
+	if (cli->json)
+		pg_json_print(stdout, nargs == 1 ? json_array_get(results, 0) : results, 2);
+	else if (nconds)
+		printf("policy '%s': %zu open fixes match\n", pg_opt_get(opts, "fail-on"), hits);
 	rc = hits ? PG_EXIT_POLICY : PG_EXIT_OK;
-out:
-	json_decref(o);
+done:
+	if (targets != args)
+		free(targets);
+	json_decref(results);
 	pg_affect_index_free(ix);
 	pg_store_free(store);
 	pg_config_free(cfg);

@@ -65,6 +65,10 @@ void pg_affect_index_free(pg_affect_index *ix)
 		free(c);
 	}
 	pg_strmap_release(&ix->commits);
+	it = 0;
+	while (pg_strmap_next(&ix->targets, &it, NULL, &val))
+		pg_affect__target_free(val);
+	pg_strmap_release(&ix->targets);
 	pg_stmt_free(ix->q_commit);
 	pg_stmt_free(ix->q_rel);
 	pg_stmt_free(ix->q_files);

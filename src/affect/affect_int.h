@@ -52,6 +52,7 @@ struct pg_affect_index {
 	pg_store *store;
 	PG_VEC(struct pg_affect__view *) views;
 	pg_strmap commits;   /* sha -> struct pg_affect__commit* (NULL: not ingested) */
+	pg_strmap targets;   /* fix or CVE id -> struct pg_affect__target* (status of many branches) */
 	pg_kver latest;      /* newest mainline tag */
 	int has_latest;
 	pg_stmt *q_commit, *q_rel, *q_files;
@@ -81,5 +82,13 @@ typedef PG_VEC(char *) pg_affect__strs;
 int pg_affect__resolve_target(pg_affect__strs *fixes, pg_affect__strs *intro, char **cve_out,
 			      pg_affect_index *ix, const char *id);
 void pg_affect__strs_release(pg_affect__strs *s);
+
+/* A resolved fix/CVE id, cached in the index: evaluating twenty branches resolves once. */
+struct pg_affect__target {
+	pg_affect__strs fixes, intro;
+	char *cve;   /* owned, or NULL for a commit id */
+};
+void pg_affect__target_free(struct pg_affect__target *t);
+int pg_affect__target(const struct pg_affect__target **out, pg_affect_index *ix, const char *id);
 
 #endif

@@ -10,6 +10,16 @@
 #include "patchgap/ingest.h"
 #include "util/banned.h"
 
+void pg_affect__target_free(struct pg_affect__target *t)
+{
+	if (!t)
+		return;
+	pg_affect__strs_release(&t->fixes);
+	pg_affect__strs_release(&t->intro);
+	free(t->cve);
+	free(t);
+}
+
 void pg_affect__strs_release(pg_affect__strs *s)
 {
 	for (size_t i = 0; i < s->len; i++)
@@ -237,4 +247,23 @@ out:
 	pg_affect__strs_release(&fixes);
 	pg_affect__strs_release(&intro);
 	return error;
+}
+
+int pg_affect__target(const struct pg_affect__target **out, pg_affect_index *ix, const char *id)
+{
+	struct pg_affect__target *t;
+	int found, error;
+
+	*out = pg_strmap_get(&ix->targets, id, &found);
+	if (found)
+		return 0;
+	if (!(t = calloc(1, sizeof(*t))))
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	if ((error = pg_affect__resolve_target(&t->fixes, &t->intro, &t->cve, ix, id)) < 0 ||
+	    (error = pg_strmap_set(&ix->targets, id, t)) < 0) {
+		pg_affect__target_free(t);
+		return error;
+	}
+	*out = t;
+	return 0;
 }

@@ -300,8 +300,8 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 		silent = NULL;
 again:
 	while ((rc = pg_stmt_step(st)) > 0) {
-		pg_affect__strs fixes = PG_VEC_INIT, intro = PG_VEC_INIT;
-		char *cve = NULL;
+		const struct pg_affect__target *tg = NULL;
+		const char *cve;
 		const char *sev = pg_stmt_text(st, 1);
 		struct pg_affect__eval best, e;
 		const struct pg_affect__commit *F = NULL;
@@ -310,18 +310,20 @@ again:
 
 		snprintf(last_cve, sizeof(last_cve), "%s", pg_stmt_text(st, 0));
 		is_silent = (int)pg_stmt_int(st, 2);
-		if ((error = pg_affect__resolve_target(&fixes, &intro, &cve, ix, last_cve)) < 0)
+		if ((error = pg_affect__target(&tg, ix, last_cve)) < 0)
 			goto next;
+		cve = tg->cve;
 		memset(&best, 0, sizeof(best));
-		for (size_t f = 0; f < fixes.len; f++) {
-			if ((error = pg_affect__eval(&e, ix, view, fixes.ptr[f], (const char *const *)intro.ptr, intro.len)) < 0)
+		for (size_t f = 0; f < tg->fixes.len; f++) {
+			if ((error = pg_affect__eval(&e, ix, view, tg->fixes.ptr[f], (const char *const *)tg->intro.ptr,
+						     tg->intro.len)) < 0)
 				goto next;
 			/* a CVE is open while any of its fix commits is missing where its bug is */
 			if (!have || e.status == PG_AFFECT_AFFECTED ||
 			    (e.status == PG_AFFECT_FIXED && best.status != PG_AFFECT_AFFECTED) ||
 			    (e.status == PG_AFFECT_UNKNOWN && best.status == PG_AFFECT_NOT_AFFECTED)) {
 				best = e;
-				best_fix = fixes.ptr[f];
+				best_fix = tg->fixes.ptr[f];
 				have = 1;
 			}
 		}
@@ -351,9 +353,6 @@ again:
 				json_array_append_new(possibly, entry(cve, best_fix, F, &best, sev, now));
 		}
 next:
-		free(cve);
-		pg_affect__strs_release(&fixes);
-		pg_affect__strs_release(&intro);
 		if (error < 0)
 			goto out;
 	}
