@@ -118,12 +118,25 @@ def subjects(a, cutoff):
         else:
             pos.setdefault(key(d["subject"]), (d["id"], d["subject"]))
     cve_subjects = set(pos) | trained
-    for d in read(a, "debian-6.1-subjects.jsonl.gz"):
+    lim = (6, 13)
+    # subjects `patchgap train` reads (Debian uploads before the cutoff, review lists before
+    # v6.13): a stable fix is listed in several branches' releases, keep those out
+    seen = set()
+    deb = list(read(a, "debian-6.1-subjects.jsonl.gz"))
+    rev = list(read(a, "kernel-review-candidates.jsonl.gz"))
+    for d in deb:
+        if d["subject"] and d["debian_date"] < a.cutoff:
+            seen.add(key(d["subject"]))
+    for d in rev:
+        m = re.match(r"v(\d+)\.(\d+)", d["list"] or "")
+        if d["source"] == "stable_review" and d["subject"] and m and (int(m.group(1)), int(m.group(2))) < lim:
+            seen.add(key(d["subject"]))
+    cve_subjects |= seen
+    for d in deb:
         k = key(d["subject"] or "")
         if d["subject"] and d["debian_date"] >= a.cutoff and not d["label"] and not d["vulns_cve_ids"] and k not in cve_subjects:
             neg.setdefault(k, ("debian:%s:%s" % (d["debian_version"], d["seq"]), d["subject"]))
-    lim = (6, 13)
-    for d in read(a, "kernel-review-candidates.jsonl.gz"):
+    for d in rev:
         m = re.match(r"v(\d+)\.(\d+)", d["list"] or "")
         k = key(d["subject"] or "")
         if (d["source"] == "stable_review" and d["subject"] and m and (int(m.group(1)), int(m.group(2))) >= lim
