@@ -16,11 +16,26 @@ same records with their trailers removed (the trap test of doc/model.md),
 --no-diff drops the diffs, and --commit-like drops the diffs and the subject's
 [PATCH ...] tags (what an ingested commit looks like).
 
-Usage: make-eval-set.py [--data DIR] [--cutoff YYYY-MM-DD] [--no-diff] [--no-trailers] [--commit-like] [-o FILE]
+--until YYYY-MM-DD keeps only the held-out mails dated before that day (the
+label-reliable months: the CNA had time to assign; doc/model.md uses
+2026-02-21, six months before the CVE snapshot of 2026-08-21).
+
+--split subjects writes a different, subject-only set from the stable feed:
+positives are kernel-cves records first added on or after the cutoff,
+negatives are debian-6.1-subjects lines (uploads on or after the cutoff) and
+kernel-review-candidates stable_review records (v6.13 and later) that never
+got a CVE; positives are sampled (by a hash of the CVE id, deterministic)
+down to --base-rate.  Only subjects: the negatives have no message, so giving
+the positives theirs would make "has a message" the label.  Subjects that a
+CVE first added before the cutoff carries (trained on) are left out.
+
+Usage: make-eval-set.py [--data DIR] [--cutoff YYYY-MM-DD] [--until YYYY-MM-DD] [--split lore|subjects]
+                        [--base-rate F] [--no-diff] [--no-trailers] [--commit-like] [-o FILE]
 """
 import argparse
 import datetime
 import gzip
+import hashlib
 import json
 import os
 import re
@@ -45,9 +60,15 @@ def main():
     ap.add_argument("--no-diff", action="store_true")
     ap.add_argument("--no-trailers", action="store_true")
     ap.add_argument("--commit-like", action="store_true", help="clean subject (no [PATCH] tags) and no diff")
+    ap.add_argument("--until", default=None, help="held-out lore mails dated before this day only")
+    ap.add_argument("--split", choices=["lore", "subjects"], default="lore")
+    ap.add_argument("--base-rate", type=float, default=0.075, help="positive share of --split subjects")
     ap.add_argument("-o", "--output", default="-")
     a = ap.parse_args()
     cutoff = datetime.datetime.fromisoformat(a.cutoff + "T00:00:00+00:00")
+    if a.split == "subjects":
+        return subjects(a, cutoff)
+    until = datetime.datetime.fromisoformat(a.until + "T00:00:00+00:00") if a.until else None
     path = os.path.join(a.data, "lore-patches.jsonl.gz")
     if not os.path.exists(path):
         sys.exit(f"make-eval-set: {path} not found (set --data or PATCHGAP_SHARED_DATA)")
@@ -57,11 +78,11 @@ def main():
             d = json.loads(line)
             if d["project"] == "kernel" and d["clean_subject"] and d["date"]:
                 recs.append(d)
-    held = {key(d["clean_subject"]) for d in recs if when(d["date"]) >= cutoff}
+    held = {key(d["clean_subject"]) for d in recs if when(d["date"]) >= cutoff and (not until or when(d["date"]) < until)}
     out = sys.stdout if a.output == "-" else open(a.output, "w", encoding="utf-8")
     n = pos = 0
     for d in recs:
-        if key(d["clean_subject"]) not in held:
+        if key(d["clean_subject"]) not in held or (until and when(d["date"]) >= until):
             continue
         msg = d["message"] or ""
         if a.no_trailers:
@@ -76,6 +97,63 @@ def main():
     if out is not sys.stdout:
         out.close()
     print(f"make-eval-set: {n} records, {pos} positive ({100.0 * pos / max(n, 1):.1f} %)", file=sys.stderr)
+
+
+def read(a, name):
+    path = os.path.join(a.data, name)
+    if not os.path.exists(path):
+        sys.exit(f"make-eval-set: {path} not found (set --data or PATCHGAP_SHARED_DATA)")
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            yield json.loads(line)
+
+
+def subjects(a, cutoff):
+    trained, pos, neg = set(), {}, {}
+    for d in read(a, "kernel-cves.jsonl.gz"):
+        if d["state"] != "published" or not d["subject"]:
+            continue
+        if when(d["first_added"]) < cutoff:
+            trained.add(key(d["subject"]))
+        else:
+            pos.setdefault(key(d["subject"]), (d["id"], d["subject"]))
+    cve_subjects = set(pos) | trained
+    lim = (6, 13)
+    # subjects `patchgap train` reads (Debian uploads before the cutoff, review lists before
+    # v6.13): a stable fix is listed in several branches' releases, keep those out
+    seen = set()
+    deb = list(read(a, "debian-6.1-subjects.jsonl.gz"))
+    rev = list(read(a, "kernel-review-candidates.jsonl.gz"))
+    for d in deb:
+        if d["subject"] and d["debian_date"] < a.cutoff:
+            seen.add(key(d["subject"]))
+    for d in rev:
+        m = re.match(r"v(\d+)\.(\d+)", d["list"] or "")
+        if d["source"] == "stable_review" and d["subject"] and m and (int(m.group(1)), int(m.group(2))) < lim:
+            seen.add(key(d["subject"]))
+    cve_subjects |= seen
+    for d in deb:
+        k = key(d["subject"] or "")
+        if d["subject"] and d["debian_date"] >= a.cutoff and not d["label"] and not d["vulns_cve_ids"] and k not in cve_subjects:
+            neg.setdefault(k, ("debian:%s:%s" % (d["debian_version"], d["seq"]), d["subject"]))
+    for d in rev:
+        m = re.match(r"v(\d+)\.(\d+)", d["list"] or "")
+        k = key(d["subject"] or "")
+        if (d["source"] == "stable_review" and d["subject"] and m and (int(m.group(1)), int(m.group(2))) >= lim
+                and not d["matched_cves"] and k not in cve_subjects):
+            neg.setdefault(k, ("review:%s:%s" % (d["list"], d["sha"]), d["subject"]))
+    for k in trained:
+        pos.pop(k, None)
+    want = int(round(len(neg) * a.base_rate / (1 - a.base_rate)))
+    ranked = sorted(pos.values(), key=lambda v: hashlib.sha256(v[0].encode()).hexdigest())[:want]
+    out = sys.stdout if a.output == "-" else open(a.output, "w", encoding="utf-8")
+    rows = [(i, s_, 1) for i, s_ in ranked] + [(i, s_, 0) for i, s_ in sorted(neg.values())]
+    for i, s_, y in rows:
+        out.write(json.dumps({"id": i, "subject": s_, "message": "", "files": [], "label": y}, sort_keys=True) + "\n")
+    if out is not sys.stdout:
+        out.close()
+    print(f"make-eval-set: {len(rows)} records, {len(ranked)} positive ({100.0 * len(ranked) / max(len(rows), 1):.1f} %)"
+          f" of {len(pos)} held-out CVE subjects", file=sys.stderr)
 
 
 if __name__ == "__main__":
