@@ -10,11 +10,12 @@
  *                          (branch_commits.release) and its tag's date
  *   stable_release(_date)  the same as the branch tag on a stable branch
  *   cve_date               cves.published
- * priority is the CVE's CVSS severity, lowercased; subsystem the first path
- * component of the fix's first file (two for drivers/, arch/, fs/, net/
- * where a second exists); bug_class a provisional keyword reading of the
- * subject until the classifier provides one.  Classifier dates are not in
- * the database yet (0).
+ * priority is the classifier's level when it ranked the fix (patchgap
+ * classify), else the CVE's CVSS severity, lowercased; subsystem the first
+ * path component of the fix's first file (two for drivers/, arch/, fs/, net/
+ * where a second exists); bug_class the classifier's, else a keyword reading
+ * of the subject.  A fix the classifier flagged counts as known from its
+ * commit date (classifier_date), which gives the lead over the CVE.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -101,9 +102,13 @@ static int add_entry(pg_report_input *in, pg_store *s, const char *branch, int s
 	if ((error = pg_report_input_add(&f, in, jstr(e, "id"), branch)) < 0 ||
 	    (error = pg_advise_set(&f->subject, jstr(e, "subject"))) < 0 ||
 	    (error = pg_advise_set(&f->upstream_sha, fix)) < 0 ||
-	    (error = pg_advise_set(&f->bug_class, bug_class(jstr(e, "subject")))) < 0 ||
+	    (error = pg_advise_set(&f->bug_class, jstr(e, "bug_class") && strcmp(jstr(e, "bug_class"), "") ?
+				    jstr(e, "bug_class") : bug_class(jstr(e, "subject")))) < 0 ||
 	    (error = subsystem(&f->subsystem, s, fix)) < 0)
 		return error;
+	/* the classifier's priority when it ranked the fix, else the CVE's severity */
+	if (jstr(e, "priority_level"))
+		sev = jstr(e, "priority_level");
 	if (sev && (error = pg_advise_set(&f->priority, sev)) < 0)
 		return error;
 	if (f->priority)
@@ -139,6 +144,10 @@ static int add_entry(pg_report_input *in, pg_store *s, const char *branch, int s
 	if (pub)
 		pg_time_parse(&f->cve_date, pub);
 	free(pub);
+	/* flagged by the classifier: patchgap knew the moment the fix was ingested,
+	 * i.e. from its commit date, whatever later CVE publication says */
+	if (json_is_true(json_object_get(e, "flagged")))
+		f->classifier_date = f->upstream_date;
 	if (!f->upstream_date) {
 		/* the fix is not ingested: it cannot be placed on a timeline */
 		pg_report__drop_last(in);

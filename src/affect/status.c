@@ -160,6 +160,7 @@ static void add_classification(pg_stmt *q, json_t *e, const char *fix)
 		pg_json_set(e, "bug_class", pg_json_string(pg_stmt_text(q, 1)));
 		pg_json_set(e, "priority", json_real(pg_stmt_double(q, 2)));
 		pg_json_set(e, "priority_level", pg_json_string(pg_stmt_text(q, 3)));
+		pg_json_set(e, "flagged", json_boolean(pg_stmt_int(q, 4)));
 	}
 	pg_stmt_reset(q);
 }
@@ -283,7 +284,7 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 
 	/* the classifier's table is optional: older databases may lack it */
 	if (pg_store_prepare(&qcls, ix->store,
-			     "SELECT p_security, bug_class, priority, level FROM classifications WHERE sha = ?") < 0)
+			     "SELECT p_security, bug_class, priority, level, label FROM classifications WHERE sha = ?") < 0)
 		qcls = NULL;
 	/*
 	 * Every known security fix: the published CVEs, then the silent fixes the
@@ -342,8 +343,12 @@ again:
 			break;
 		}
 		case PG_AFFECT_FIXED:
-			if (opts->include_fixed)
-				json_array_append_new(fixed, entry(cve, best_fix, F, &best, sev, now));
+			if (opts->include_fixed) {
+				json_t *en = entry(cve, best_fix, F, &best, sev, now);
+				add_classification(qcls, en, best_fix);
+				pg_json_set(en, "kind", json_string(is_silent ? "silent" : "cve"));
+				json_array_append_new(fixed, en);
+			}
 			break;
 		case PG_AFFECT_UNKNOWN:
 			json_array_append_new(unknown, entry(cve, best_fix, F, &best, sev, now));
