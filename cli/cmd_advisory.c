@@ -14,11 +14,13 @@
 #include "cli.h"
 #include "patchgap/advise.h"
 #include "util/buf.h"
+#include "util/json.h"
 #include "util/str.h"
 #include "util/banned.h"
 
 static const char usage[] =
-	"usage: patchgap [--db FILE] advisory --format FMT (--id ID | --model FILE | --cve-jsonl FILE --id CVE-ID)\n"
+	"usage: patchgap [--db FILE] advisory --format FMT (--id ID | --model FILE | --cve-jsonl FILE --id CVE-ID\n"
+	"                                                   | [--since DATE] [--until DATE] [--new])\n"
 	"                [--branch NAME] [--out DIR] [--no-record] [--json]\n"
 	"\n"
 	"Writes a per-branch security advisory.  FMT is cve5 (CVE JSON 5.1.1, kernel CNA\n"
@@ -28,6 +30,10 @@ static const char usage[] =
 	"\n"
 	"  --id ID           a CVE id or fix commit from the database: CVE record (cve import)\n"
 	"                    and per-branch status from the affectedness engine (ingest)\n"
+	"  --since/--until DATE  every CVE of the database whose upstream fix is dated in\n"
+	"                    the range (YYYY-MM-DD or ISO 8601); needs --out\n"
+	"  --new             every CVE and classifier-flagged silent fix whose document is\n"
+	"                    new or changed since its last recorded revision; needs --out\n"
 	"  --model FILE      the advisory model as JSON (doc/internals/advise.md)\n"
 	"  --cve-jsonl FILE  kernel CNA records (kernel-cves.jsonl[.gz]); with --id\n"
 	"                    (with --id: the CVE to publish from that file)\n"
@@ -63,170 +69,332 @@ static int write_file(const char *dir, const char *name, const pg_buf *b)
 	return 0;
 }
 
+/* What one run publishes, shared by every document it writes. */
+struct publish {
+	struct pg_cli *cli;
+	pg_store *store;
+	const char *branch, *outdir;
+	pg_advise_format formats[PG_ADVISE_NFORMATS];
+	size_t nformats;
+	int record, only_new;
+	pg_buf files;
+	int nfiles;
+	json_t *summary;   /* array of {document, revision, date, content_hash, files} */
+};
+
+/* The latest recorded revision of a document, 0 when none (or no ledger). */
+static int latest_revision(pg_store *store, const char *doc_id)
+{
+	pg_stmt *st = NULL;
+	int rev = 0;
+	if (!store || pg_store_prepare(&st, store, "SELECT max(revision) FROM advisories WHERE doc_id = ?") < 0)
+		return 0;
+	pg_stmt_bind_text(st, 1, doc_id);
+	if (pg_stmt_step(st) > 0 && !pg_stmt_isnull(st, 0))
+		rev = (int)pg_stmt_int(st, 0);
+	pg_stmt_free(st);
+	return rev;
+}
+
+/*
+ * Write every requested format of one finalized document.  Returns an exit
+ * code (PG_EXIT_OK or the failure's).
+ */
+static int publish_doc(struct publish *p, pg_advise_doc *doc)
+{
+	pg_buf b = PG_BUF_INIT;
+	size_t first_file = p->files.len;
+	int error, ret = PG_EXIT_OK;
+	char name[1024];
+
+	if (!p->nformats) {
+		if ((error = pg_advise_write_model(&b, doc)) < 0) {
+			ret = pg_cli_fail(p->cli, error);
+			goto out;
+		}
+		if (p->outdir) {
+			snprintf(name, sizeof(name), "%s.model.json", doc->id);
+			if ((error = write_file(p->outdir, name, &b)) < 0 ||
+			    (error = pg_buf_printf(&p->files, "%s%s/%s", p->nfiles++ ? "\n" : "", p->outdir, name)) < 0) {
+				ret = pg_cli_fail(p->cli, error);
+				goto out;
+			}
+		} else
+			fwrite(b.ptr ? b.ptr : "", 1, b.len, stdout);
+	}
+	for (size_t f = 0; f < p->nformats; f++) {
+		int per_vuln = p->formats[f] == PG_ADVISE_CVE5 || p->formats[f] == PG_ADVISE_OSV;
+		size_t n = per_vuln ? doc->nvulns : 1;
+		if (per_vuln && n > 1 && !p->outdir) {
+			pg_cli_error(p->cli, "'%s' holds %zu vulnerabilities: %s writes one file each; give --out DIR",
+				     doc->id, n, pg_advise_format_name(p->formats[f]));
+			ret = PG_EXIT_USAGE;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			pg_buf_reset(&b);
+			if (p->formats[f] == PG_ADVISE_CVE5 && strncmp(doc->vulns[i].id, "CVE-", 4)) {
+				if (p->nformats > 1)
+					continue; /* --format all: CVE JSON 5 only exists for CVEs */
+			}
+			if ((error = pg_advise_write(&b, p->formats[f], doc, i)) < 0) {
+				ret = pg_cli_fail(p->cli, error);
+				goto out;
+			}
+			if (!p->outdir) {
+				fwrite(b.ptr ? b.ptr : "", 1, b.len, stdout);
+				continue;
+			}
+			if (per_vuln && n > 1)
+				snprintf(name, sizeof(name), "%s.%s%s", doc->id, doc->vulns[i].id,
+					 pg_advise_format_ext(p->formats[f]));
+			else
+				snprintf(name, sizeof(name), "%s%s", doc->id, pg_advise_format_ext(p->formats[f]));
+			if ((error = write_file(p->outdir, name, &b)) < 0) {
+				ret = pg_cli_fail(p->cli, error);
+				goto out;
+			}
+			if (pg_buf_printf(&p->files, "%s%s/%s", p->nfiles++ ? "\n" : "", p->outdir, name) < 0) {
+				ret = pg_cli_fail(p->cli, PG_ENOMEM);
+				goto out;
+			}
+		}
+	}
+	if (p->outdir) {
+		const pg_advise_revision *r = &doc->revisions[doc->nrevisions - 1];
+		char date[32];
+		json_t *o = json_object(), *fl = json_array();
+		const char *q = pg_buf_cstr(&p->files) + first_file + (first_file ? 1 : 0);
+		pg_time_iso8601(date, sizeof(date), r->date);
+		while (first_file < p->files.len && *q) {
+			size_t len = strcspn(q, "\n");
+			json_array_append_new(fl, pg_json_stringn(q, len));
+			q += len + (q[len] == '\n');
+		}
+		pg_json_set(o, "document", pg_json_string(doc->id));
+		pg_json_set(o, "revision", json_integer(r->number));
+		pg_json_set(o, "date", json_string(date));
+		pg_json_set(o, "content_hash", pg_json_string(r->content_hash));
+		pg_json_set(o, "files", fl);
+		json_array_append_new(p->summary, o);
+	}
+out:
+	pg_buf_release(&b);
+	return ret;
+}
+
+/* Load, finalize (revision ledger) and publish one CVE or fix id from the database. */
+static int publish_id(struct publish *p, const char *id, int *published)
+{
+	pg_advise_doc *doc = NULL;
+	int error, ret = PG_EXIT_OK, before;
+
+	*published = 0;
+	if ((error = pg_advise_load_store(&doc, p->store, id, p->branch)) < 0) {
+		ret = pg_cli_fail(p->cli, error);
+		goto out;
+	}
+	before = latest_revision(p->store, doc->id);
+	if ((error = pg_advise_doc_finalize(doc, p->store, p->record)) < 0) {
+		ret = pg_cli_fail(p->cli, error);
+		goto out;
+	}
+	/* --new: only documents whose content changed since their last revision */
+	if (p->only_new && before && doc->revisions[doc->nrevisions - 1].number <= before)
+		goto out;
+	*published = 1;
+	ret = publish_doc(p, doc);
+out:
+	pg_advise_doc_free(doc);
+	return ret;
+}
+
+/* CVE ids (and, with --new, flagged silent fixes) whose upstream fix date is in [since, until]. */
+static int select_ids(json_t **out, pg_store *store, int64_t since, int64_t until, int silent)
+{
+	pg_stmt *st = NULL;
+	int error, rc;
+	*out = json_array();
+	if ((error = pg_store_prepare(&st, store,
+				      "SELECT v.id, min(c.committer_time) FROM cves v JOIN cve_fixes f ON f.cve_id = v.id"
+				      " JOIN commits c ON c.sha = f.sha WHERE v.state = 'published'"
+				      " GROUP BY v.id ORDER BY v.year, v.num, v.id")) < 0)
+		return error;
+	while ((rc = pg_stmt_step(st)) > 0) {
+		int64_t t = pg_stmt_int(st, 1);
+		if ((!since || t >= since) && (!until || t <= until))
+			json_array_append_new(*out, pg_json_string(pg_stmt_text(st, 0)));
+	}
+	pg_stmt_free(st);
+	if (rc < 0)
+		return rc;
+	if (!silent)
+		return 0;
+	/* silent fixes the classifier flagged, which no CVE names */
+	if (pg_store_prepare(&st, store,
+			     "SELECT cl.sha, c.committer_time FROM classifications cl JOIN commits c ON c.id = cl.commit_id"
+			     " WHERE cl.label = 1 AND c.on_mainline = 1"
+			     " AND NOT EXISTS (SELECT 1 FROM cve_fixes f WHERE f.sha = cl.sha) ORDER BY c.id") < 0)
+		return 0; /* no classifier table: nothing silent to publish */
+	while ((rc = pg_stmt_step(st)) > 0) {
+		int64_t t = pg_stmt_int(st, 1);
+		if ((!since || t >= since) && (!until || t <= until))
+			json_array_append_new(*out, pg_json_string(pg_stmt_text(st, 0)));
+	}
+	pg_stmt_free(st);
+	return rc < 0 ? rc : 0;
+}
+
 PG_CMD(advisory)
 {
 	struct pg_opt opts[] = { { "format", 1, NULL, 0 }, { "model", 1, NULL, 0 }, { "cve-jsonl", 1, NULL, 0 },
 				 { "id", 1, NULL, 0 }, { "branch", 1, NULL, 0 }, { "out", 1, NULL, 0 },
-				 { "no-record", 0, NULL, 0 }, { "json", 0, NULL, 0 }, { NULL, 0, NULL, 0 } };
-	const char *fmt, *model, *jsonl, *id, *branch, *outdir;
-	pg_advise_format formats[PG_ADVISE_NFORMATS];
-	size_t nformats = 0;
+				 { "no-record", 0, NULL, 0 }, { "json", 0, NULL, 0 }, { "since", 1, NULL, 0 },
+				 { "until", 1, NULL, 0 }, { "new", 0, NULL, 0 }, { NULL, 0, NULL, 0 } };
+	const char *fmt, *model, *jsonl, *id, *outdir;
+	struct publish p;
 	pg_advise_doc *doc = NULL;
-	pg_store *store = NULL;
-	pg_buf b = PG_BUF_INIT, files = PG_BUF_INIT;
-	int rc, error = 0, ret = PG_EXIT_OK, nfiles = 0;
+	json_t *ids = NULL;
+	int64_t since = 0, until = 0;
+	int rc, error = 0, ret = PG_EXIT_OK, multi;
 
-	if ((rc = pg_cli_parse(cli, argc, argv, opts, NULL, NULL, usage)) >= 0)
-		return rc;
+	memset(&p, 0, sizeof(p));
+	pg_buf_init(&p.files, 0);
+	p.cli = cli;
+	p.summary = json_array();
+	if ((rc = pg_cli_parse(cli, argc, argv, opts, NULL, NULL, usage)) >= 0) {
+		ret = rc;
+		goto out;
+	}
 	fmt = pg_opt_get(opts, "format");
 	model = pg_opt_get(opts, "model");
 	jsonl = pg_opt_get(opts, "cve-jsonl");
 	id = pg_opt_get(opts, "id");
-	branch = pg_opt_get(opts, "branch");
-	outdir = pg_opt_get(opts, "out");
+	p.branch = pg_opt_get(opts, "branch");
+	p.outdir = outdir = pg_opt_get(opts, "out");
+	p.record = !pg_opt_get(opts, "no-record");
+	p.only_new = pg_opt_get(opts, "new") != NULL;
+	multi = pg_opt_get(opts, "since") || pg_opt_get(opts, "until") || p.only_new;
 	if (!fmt) {
 		pg_cli_error(cli, "--format is required (cve5, osv, csaf, openvex, text, all)");
-		return PG_EXIT_USAGE;
+		ret = PG_EXIT_USAGE;
+		goto out;
 	}
 	if (!strcmp(fmt, "model")) {
-		nformats = 0; /* the model JSON itself, for other tools and tests */
+		p.nformats = 0; /* the model JSON itself, for other tools and tests */
 	} else if (!strcmp(fmt, "all")) {
 		for (int i = 0; i < PG_ADVISE_NFORMATS; i++)
-			formats[nformats++] = (pg_advise_format)i;
+			p.formats[p.nformats++] = (pg_advise_format)i;
 		if (!outdir) {
 			pg_cli_error(cli, "--format all writes several files: give --out DIR");
-			return PG_EXIT_USAGE;
+			ret = PG_EXIT_USAGE;
+			goto out;
 		}
-	} else if (pg_advise_format_parse(&formats[0], fmt) < 0) {
+	} else if (pg_advise_format_parse(&p.formats[0], fmt) < 0) {
 		pg_cli_error(cli, "%s", pg_error_last());
-		return PG_EXIT_USAGE;
+		ret = PG_EXIT_USAGE;
+		goto out;
 	} else
-		nformats = 1;
-	if ((model && jsonl) || (!model && !jsonl && !id)) {
-		pg_cli_error(cli, "give exactly one of --id ID, --model FILE or --cve-jsonl FILE --id CVE-ID");
-		return PG_EXIT_USAGE;
+		p.nformats = 1;
+	if (multi && (model || jsonl || id)) {
+		pg_cli_error(cli, "--since/--until/--new select documents from the database: not with --id, --model or --cve-jsonl");
+		ret = PG_EXIT_USAGE;
+		goto out;
+	}
+	if (multi && !outdir) {
+		pg_cli_error(cli, "--since/--until/--new write several documents: give --out DIR");
+		ret = PG_EXIT_USAGE;
+		goto out;
+	}
+	if (!multi && ((model && jsonl) || (!model && !jsonl && !id))) {
+		pg_cli_error(cli, "give exactly one of --id ID, --model FILE, --cve-jsonl FILE --id CVE-ID, or --since/--until/--new");
+		ret = PG_EXIT_USAGE;
+		goto out;
 	}
 	if (jsonl && !id) {
 		pg_cli_error(cli, "--cve-jsonl needs --id CVE-ID");
-		return PG_EXIT_USAGE;
+		ret = PG_EXIT_USAGE;
+		goto out;
 	}
-	if (model && (id || branch)) {
+	if (model && (id || p.branch)) {
 		pg_cli_error(cli, "--id and --branch apply to --cve-jsonl; a model already says what it covers");
-		return PG_EXIT_USAGE;
+		ret = PG_EXIT_USAGE;
+		goto out;
 	}
+	if ((pg_opt_get(opts, "since") && pg_time_parse(&since, pg_opt_get(opts, "since")) < 0) ||
+	    (pg_opt_get(opts, "until") && pg_time_parse(&until, pg_opt_get(opts, "until")) < 0)) {
+		pg_cli_error(cli, "%s", pg_error_last());
+		ret = PG_EXIT_USAGE;
+		goto out;
+	}
+	if (until && strlen(pg_opt_get(opts, "until")) == 10)
+		until += 86399; /* a date means the whole day */
 
 	/* The ledger (and the source for --id): an explicit --db (created if new when it is
 	 * only the ledger), else the config's database if there is a config. */
 	if (cli->db_path || access(cli->conf_path, R_OK) == 0 || (!model && !jsonl)) {
-		if ((rc = pg_cli_open_store(&store, cli, cli->db_path && (model || jsonl) ? PG_STORE_CREATE : 0)) > 0) {
+		if ((rc = pg_cli_open_store(&p.store, cli, cli->db_path && (model || jsonl) ? PG_STORE_CREATE : 0)) > 0) {
 			ret = rc;
 			goto out;
 		}
-	}
-	if (model)
-		error = pg_advise_load_json_file(&doc, model);
-	else if (jsonl)
-		error = pg_advise_load_cna_file(&doc, jsonl, id, branch);
-	else
-		error = pg_advise_load_store(&doc, store, id, branch);
-	if (error < 0) {
-		ret = pg_cli_fail(cli, error);
-		goto out;
-	}
-	if ((error = pg_advise_doc_finalize(doc, store, !pg_opt_get(opts, "no-record"))) < 0) {
-		ret = pg_cli_fail(cli, error);
-		goto out;
 	}
 	if (outdir && mkdir(outdir, 0777) < 0 && errno != EEXIST) {
 		pg_cli_error(cli, "cannot create '%s': %s", outdir, strerror(errno));
 		ret = PG_EXIT_ERROR;
 		goto out;
 	}
-	if (!nformats) {
-		if ((error = pg_advise_write_model(&b, doc)) < 0) {
+	if (multi) {
+		size_t i, n = 0;
+		json_t *v;
+		if ((error = select_ids(&ids, p.store, since, until, p.only_new)) < 0) {
 			ret = pg_cli_fail(cli, error);
 			goto out;
 		}
-		if (outdir) {
-			char name[1024];
-			snprintf(name, sizeof(name), "%s.model.json", doc->id);
-			if ((error = write_file(outdir, name, &b)) < 0 ||
-			    (error = pg_buf_printf(&files, "%s/%s", outdir, name)) < 0) {
-				ret = pg_cli_fail(cli, error);
-				goto out;
+		json_array_foreach(ids, i, v) {
+			int published;
+			pg_cli_progress(cli, "advisory: %zu/%zu", i + 1, json_array_size(ids));
+			if ((rc = publish_id(&p, json_string_value(v), &published)) != PG_EXIT_OK) {
+				ret = rc;
+				break;
 			}
-			nfiles++;
-		} else
-			fwrite(b.ptr ? b.ptr : "", 1, b.len, stdout);
-	}
-	for (size_t f = 0; f < nformats; f++) {
-		int per_vuln = formats[f] == PG_ADVISE_CVE5 || formats[f] == PG_ADVISE_OSV;
-		size_t n = per_vuln ? doc->nvulns : 1;
-		if (per_vuln && n > 1 && !outdir) {
-			pg_cli_error(cli, "'%s' holds %zu vulnerabilities: %s writes one file each; give --out DIR",
-				     doc->id, n, pg_advise_format_name(formats[f]));
-			ret = PG_EXIT_USAGE;
+			n += published;
+		}
+		pg_cli_progress_done(cli);
+		if (!cli->quiet && !cli->json)
+			fprintf(stderr, "%zu of %zu documents %s\n", n, json_array_size(ids),
+				p.only_new ? "were new or changed" : "written");
+	} else if (model || jsonl) {
+		error = model ? pg_advise_load_json_file(&doc, model) : pg_advise_load_cna_file(&doc, jsonl, id, p.branch);
+		if (error < 0 || (error = pg_advise_doc_finalize(doc, p.store, p.record)) < 0) {
+			ret = pg_cli_fail(cli, error);
 			goto out;
 		}
-		for (size_t i = 0; i < n; i++) {
-			char name[1024];
-			pg_buf_reset(&b);
-			if (formats[f] == PG_ADVISE_CVE5 && strncmp(doc->vulns[i].id, "CVE-", 4)) {
-				if (nformats > 1)
-					continue; /* --format all: CVE JSON 5 only exists for CVEs */
-			}
-			if ((error = pg_advise_write(&b, formats[f], doc, i)) < 0) {
-				ret = pg_cli_fail(cli, error);
-				goto out;
-			}
-			if (!outdir) {
-				fwrite(b.ptr ? b.ptr : "", 1, b.len, stdout);
-				continue;
-			}
-			if (per_vuln && n > 1)
-				snprintf(name, sizeof(name), "%s.%s%s", doc->id, doc->vulns[i].id,
-					 pg_advise_format_ext(formats[f]));
-			else
-				snprintf(name, sizeof(name), "%s%s", doc->id, pg_advise_format_ext(formats[f]));
-			if ((error = write_file(outdir, name, &b)) < 0) {
-				ret = pg_cli_fail(cli, error);
-				goto out;
-			}
-			if (pg_buf_printf(&files, "%s%s/%s", nfiles++ ? "\n" : "", outdir, name) < 0) {
-				ret = pg_cli_fail(cli, PG_ENOMEM);
-				goto out;
-			}
-		}
+		ret = publish_doc(&p, doc);
+	} else {
+		int published;
+		ret = publish_id(&p, id, &published);
 	}
-	if (outdir && !cli->quiet) {
-		const pg_advise_revision *r = &doc->revisions[doc->nrevisions - 1];
-		char date[32];
-		pg_time_iso8601(date, sizeof(date), r->date);
-		if (cli->json) {
-			const char *p = pg_buf_cstr(&files);
-			pg_buf j = PG_BUF_INIT;
-			int e = pg_buf_puts(&j, "{\"document\": ") < 0 || pg_buf_put_json_str(&j, doc->id) < 0 ||
-				pg_buf_printf(&j, ", \"revision\": %d, \"date\": \"%s\", \"content_hash\": ", r->number, date) < 0 ||
-				pg_buf_put_json_str(&j, r->content_hash) < 0 || pg_buf_puts(&j, ", \"files\": [") < 0;
-			for (int k = 0; !e && *p; k++) {
-				const char *nl = strchr(p, '\n');
-				size_t len = nl ? (size_t)(nl - p) : strlen(p);
-				char *one = strndup(p, len);
-				e |= !one || pg_buf_puts(&j, k ? ", " : "") < 0 || pg_buf_put_json_str(&j, one) < 0;
-				free(one);
-				p += len + (nl ? 1 : 0);
+	if (ret == PG_EXIT_OK && outdir && !cli->quiet) {
+		size_t i;
+		json_t *o;
+		if (cli->json)
+			pg_json_print(stdout, multi ? p.summary : json_array_get(p.summary, 0), 0);
+		else
+			json_array_foreach(p.summary, i, o) {
+				size_t k;
+				json_t *f;
+				printf("%s revision %lld (%s)\n", json_string_value(json_object_get(o, "document")),
+				       (long long)json_integer_value(json_object_get(o, "revision")),
+				       json_string_value(json_object_get(o, "date")));
+				json_array_foreach(json_object_get(o, "files"), k, f)
+					printf("%s\n", json_string_value(f));
 			}
-			if (!e && pg_buf_puts(&j, "]}\n") == 0)
-				fputs(pg_buf_cstr(&j), stdout);
-			pg_buf_release(&j);
-		} else {
-			printf("%s revision %d (%s)\n%s\n", doc->id, r->number, date, pg_buf_cstr(&files));
-		}
 	}
 out:
-	pg_buf_release(&b);
-	pg_buf_release(&files);
+	json_decref(ids);
+	json_decref(p.summary);
+	pg_buf_release(&p.files);
 	pg_advise_doc_free(doc);
-	pg_store_free(store);
+	pg_store_free(p.store);
 	return ret;
 }
