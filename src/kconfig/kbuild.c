@@ -215,6 +215,8 @@ static int add_word(struct walk *w, pg_mk *mk, const char *dir, const char *tok,
 		    state == PG_KBUILD_NOT_BUILT)
 			goto out;
 		sub = path;
+		if (!sub[0] || !strcmp(sub, "/"))
+			goto out; /* "obj-y += /": names no directory (found by fuzz_kconfig) */
 		sub[strlen(sub) - 1] = '\0';
 		error = enqueue(w, sub, state, reason);
 		goto out;

@@ -1,0 +1,107 @@
+/*
+ * test_fuzz.c - run the libFuzzer entry points of fuzz/ over a fixed,
+ * deterministic corpus (valid samples, their truncations and bit flips,
+ * seeded random bytes) in the ordinary test build, so that ASan/UBSan check
+ * the parsers in CI even where libFuzzer is not built.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "harness.h"
+
+#define LLVMFuzzerTestOneInput fuzz_cve_one
+#include "../../fuzz/fuzz_cve.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_kconfig_one
+#include "../../fuzz/fuzz_kconfig.c"
+#undef LLVMFuzzerTestOneInput
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+static uint32_t next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)rng;
+}
+
+typedef int (*entry_fn)(const uint8_t *, size_t);
+
+/* Each sample with every selector byte, truncated at every 7th length and with 50 bit flips. */
+static size_t run_corpus(entry_fn fn, const char *const *samples, size_t nsamples, unsigned selectors)
+{
+	size_t runs = 0;
+	uint8_t buf[8192];
+	for (size_t s = 0; s < nsamples; s++) {
+		size_t len = strlen(samples[s]);
+		if (len + 1 > sizeof(buf))
+			continue;
+		for (unsigned sel = 0; sel < selectors; sel++) {
+			buf[0] = (uint8_t)sel;
+			memcpy(buf + 1, samples[s], len);
+			for (size_t cut = 0; cut <= len; cut += 7, runs++)
+				fn(buf, cut + 1);
+			fn(buf, len + 1);
+			for (int k = 0; k < 50; k++, runs++) {
+				size_t at = 1 + next_rand() % len;
+				uint8_t old = buf[at];
+				buf[at] ^= (uint8_t)(1u << (next_rand() % 8));
+				fn(buf, len + 1);
+				buf[at] = old;
+			}
+		}
+	}
+	for (int k = 0; k < 1500; k++, runs++) {
+		size_t len = 1 + next_rand() % 600;
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (uint8_t)next_rand();
+		fn(buf, len);
+	}
+	return runs;
+}
+
+static const char *const cve_samples[] = {
+	"{\"dataType\":\"CVE_RECORD\",\"dataVersion\":\"5.1\",\"cveMetadata\":{\"cveId\":\"CVE-2024-12345\","
+	"\"state\":\"PUBLISHED\",\"assignerOrgId\":\"416baaa9-dc9f-4396-8d5f-8c081fb06d67\"},\"containers\":{\"cna\":"
+	"{\"title\":\"net: fix use-after-free\",\"descriptions\":[{\"lang\":\"en\",\"value\":\"x\"}],\"affected\":[{"
+	"\"product\":\"Linux\",\"vendor\":\"Linux\",\"defaultStatus\":\"unaffected\",\"programFiles\":[\"net/a.c\"],"
+	"\"versions\":[{\"version\":\"1da177e4c3f41524e886b7f1b8a0c1fc7321cac2\",\"lessThan\":"
+	"\"0123456789abcdef0123456789abcdef01234567\",\"status\":\"affected\",\"versionType\":\"git\"},"
+	"{\"version\":\"6.1\",\"status\":\"affected\"}]}],\"references\":[{\"url\":\"https://git.kernel.org/stable/c/"
+	"0123456789abcdef0123456789abcdef01234567\"}]}}}",
+	"0123456789abcdef0123456789abcdef01234567\nfedcba9876543210fedcba9876543210fedcba98\n",
+	"# dyad version: 1.2.0\n# Setting original vulnerable kernel to be kernel 4.12 and git id "
+	"a49d25364dfb9f8a64037488a39ab1f56c5fa419\n4.12:a49d25364dfb9f8a64037488a39ab1f56c5fa419:5.10.37:"
+	"d218c7a0284f6b92a7b82d2e19706e18663b4193\n6.1:0:0:0\n",
+	"From bippy Mon Sep 17 00:00:00 2001\nSubject: CVE-2024-12345: net: fix use-after-free\n\nDescription\n",
+};
+
+static const char *const kconfig_samples[] = {
+	"CONFIG_A=y\nCONFIG_B=m\n# CONFIG_C is not set\nCONFIG_S=\"str\"\nCONFIG_H=0x10\n",
+	"obj-y += kernel/\nobj-$(CONFIG_A) += a.o\nfoo-y := x.o y.o\nobj-$(CONFIG_B) += foo.o\n"
+	"ifdef CONFIG_C\nobj-y += c/\nelse\nlib-y += l.o\nendif\nifeq ($(CONFIG_A),y)\nsubdir-y += s\nendif\n"
+	"define X\nobj-y += d.o\nendef\n$(eval $(X))\nobj-$(CONFIG_A) += $(patsubst %.c,%.o,$(wildcard *.c)) \\\n  z.o\n",
+	"obj-y += /\nobj-$(CONFIG_A) += / a/ /b/\n", /* found by fuzz_kconfig: an empty directory name */
+	"int a(void)\n{\n#ifdef CONFIG_A\n\treturn 1;\n#elif IS_ENABLED(CONFIG_B) && !defined(CONFIG_C)\n"
+	"\treturn 2;\n#else\n\treturn 3;\n#endif\n}\n#if 0\n#endif\n",
+};
+
+TEST(cve_parsers_survive_junk)
+{
+	size_t n = run_corpus(fuzz_cve_one, cve_samples, sizeof(cve_samples) / sizeof(*cve_samples), 6);
+	CHECK(n > 1000);
+}
+
+TEST(kconfig_parsers_survive_junk)
+{
+	size_t n = run_corpus(fuzz_kconfig_one, kconfig_samples, sizeof(kconfig_samples) / sizeof(*kconfig_samples), 3);
+	CHECK(n > 1000);
+}
+
+int main(void)
+{
+	RUN(cve_parsers_survive_junk);
+	RUN(kconfig_parsers_survive_junk);
+	return harness_done();
+}
