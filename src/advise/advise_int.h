@@ -14,6 +14,8 @@
 
 /* Append json (sorted keys, indent 2, trailing newline) to out; steals nothing. */
 int pg_advise__dump(pg_buf *out, const json_t *json);
+/* Free everything of a state but its product id (it is about to be refilled). */
+void pg_advise__state_reset(pg_advise_state *s);
 /* obj[key] = string s, skipped when s is NULL; returns 0 or PG_ENOMEM. */
 int pg_advise__set_str(json_t *obj, const char *key, const char *s);
 /* obj[key] = new value (stolen); PG_ENOMEM if v is NULL or the set fails. */

@@ -202,21 +202,6 @@ static int infer_state(pg_advise_state *s, const char *key, const struct line *m
 	return pg_advise_set(&s->remediation, buf);
 }
 
-/* Free everything but the product id: the state is refilled. */
-static void state_reset(pg_advise_state *s)
-{
-	free(s->vuln_version);
-	free(s->vuln_sha);
-	free(s->fix_version);
-	free(s->fix_sha);
-	free(s->justification);
-	free(s->evidence);
-	free(s->remediation);
-	s->vuln_version = s->vuln_sha = s->fix_version = s->fix_sha = NULL;
-	s->justification = s->evidence = s->remediation = NULL;
-	s->status = PG_ADVISE_UNDER_INVESTIGATION;
-}
-
 static int add_strs_from(pg_advise_strs *s, json_t *arr)
 {
 	size_t i;
@@ -413,7 +398,7 @@ int pg_advise_load_cna_record(pg_advise_doc **out, const void *record, const cha
 				/* replace the weaker line's state */
 				for (size_t k = 0; k < v->nstates; k++)
 					if (&v->states[k] == have) {
-						state_reset(&v->states[k]);
+						pg_advise__state_reset(&v->states[k]);
 						s = &v->states[k];
 					}
 			} else if ((error = pg_advise_vuln_add_state(&s, v, pid, PG_ADVISE_UNDER_INVESTIGATION)) < 0)

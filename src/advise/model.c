@@ -54,9 +54,8 @@ static void strs_release(pg_advise_strs *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static void state_release(pg_advise_state *s)
+void pg_advise__state_reset(pg_advise_state *s)
 {
-	free(s->product);
 	free(s->vuln_version);
 	free(s->vuln_sha);
 	free(s->fix_version);
@@ -64,6 +63,15 @@ static void state_release(pg_advise_state *s)
 	free(s->justification);
 	free(s->evidence);
 	free(s->remediation);
+	s->vuln_version = s->vuln_sha = s->fix_version = s->fix_sha = NULL;
+	s->justification = s->evidence = s->remediation = NULL;
+	s->status = PG_ADVISE_UNDER_INVESTIGATION;
+}
+
+static void state_release(pg_advise_state *s)
+{
+	free(s->product);
+	pg_advise__state_reset(s);
 }
 
 static void vuln_release(pg_advise_vuln *v)
