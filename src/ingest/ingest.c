@@ -961,6 +961,15 @@ int pg_ingest_run(pg_ingest_stats *out, const pg_config *cfg, pg_store *store, c
 	/* a trusted local scan: hash verification costs 1.4-2x (measured) */
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)512 * 1024 * 1024);
+	/*
+	 * libgit2 caches only objects under 4 KiB by default, and no blobs: the
+	 * big directory trees (drivers/, include/linux/) were re-read and
+	 * re-inflated for every commit, and a modified file's old blob is
+	 * usually the new blob of a recent commit.  Measured on generated
+	 * histories: see doc/internals/ingest.md.
+	 */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)1024 * 1024);
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_BLOB, (size_t)256 * 1024);
 	if (git_repository_open_ext(&in.repo, cfg->repository, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
 		error = pg_error_setc(PG_ENOTFOUND, "'%s' is not a git repository (core.repository in '%s')",
 				      cfg->repository, cfg->path);
