@@ -56,7 +56,6 @@ struct ingest {
 	PG_VEC(struct line *) series;
 	PG_VEC(struct branch) branches;
 	size_t in_batch;
-	int indexes_dropped;      /* this run dropped the secondary indexes */
 	pg_stmt *ins_commit, *ins_file, *ins_trailer, *ins_rel, *ins_bc, *set_mainline, *upd_rel;
 	pg_ingest__files files;
 	pg_buf tmp;
@@ -444,47 +443,6 @@ static int prepare_statements(struct ingest *in)
 	return 0;
 }
 
-/*
- * The secondary indexes of the ingest tables (exactly as the ingest
- * migration in src/store/schema.c declares them: the database afterwards is
- * identical).  Maintaining them row by row during a bulk load costs more
- * than building them once at the end, so a run that inserts more commits
- * than the database holds drops them and the final transaction creates them
- * again.  A run killed in between leaves them dropped (queries stay
- * correct, only slower); the next run's final transaction restores them.
- */
-static const char *const bulk_indexes[][2] = {
-	{ "commits_subject", "CREATE INDEX IF NOT EXISTS commits_subject ON commits(subject)" },
-	{ "commit_files_path", "CREATE INDEX IF NOT EXISTS commit_files_path ON commit_files(path)" },
-	{ "trailers_kind", "CREATE INDEX IF NOT EXISTS trailers_kind ON trailers(kind, ref_id)" },
-	{ "relations_target", "CREATE INDEX IF NOT EXISTS relations_target ON relations(target_sha, kind)" },
-	{ "branch_commits_commit", "CREATE INDEX IF NOT EXISTS branch_commits_commit ON branch_commits(commit_id)" },
-};
-
-#define BULK_MIN_COMMITS 1000
-
-static int drop_indexes(struct ingest *in)
-{
-	char sql[128];
-	int error;
-	for (size_t i = 0; i < sizeof(bulk_indexes) / sizeof(bulk_indexes[0]); i++) {
-		snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s", bulk_indexes[i][0]);
-		if ((error = pg_store_exec(in->store, sql)) < 0)
-			return error;
-	}
-	in->indexes_dropped = 1;
-	return 0;
-}
-
-static int create_indexes(struct ingest *in)
-{
-	int error;
-	for (size_t i = 0; i < sizeof(bulk_indexes) / sizeof(bulk_indexes[0]); i++)
-		if ((error = pg_store_exec(in->store, bulk_indexes[i][1])) < 0)
-			return error;
-	return 0;
-}
-
 static int batch_tick(struct ingest *in)
 {
 	int error;
@@ -687,13 +645,6 @@ static int walk_branch(struct ingest *in, struct branch *b)
 		warn(in, "walking branch '%s' stopped early: %s", b->conf->name,
 		     git_error_last() ? git_error_last()->message : "unknown error");
 
-	if (!in->indexes_dropped) {
-		size_t fresh = 0;
-		for (size_t k = 0; k < list.len; k++)
-			fresh += pg_oidmap_get(&in->known, list.ptr[k].id) == PG_OIDMAP_NONE;
-		if (fresh >= BULK_MIN_COMMITS && fresh >= in->known.count && (error = drop_indexes(in)) < 0)
-			goto out;
-	}
 	if (b->rewritten) {
 		pg_stmt *st = NULL;
 		if ((error = pg_store_prepare(&st, in->store,
@@ -1046,7 +997,7 @@ int pg_ingest_run(pg_ingest_stats *out, const pg_config *cfg, pg_store *store, c
 		goto out;
 	in_txn = 1;
 	progress(&in, "resolving ids", 0, 0);
-	if ((error = create_indexes(&in)) < 0 || (error = update_releases(&in)) < 0 || (error = resolve_relations(&in)) < 0 ||
+	if ((error = update_releases(&in)) < 0 || (error = resolve_relations(&in)) < 0 ||
 	    (error = finish(&in)) < 0 || (error = count_unreachable(&in)) < 0)
 		goto out;
 	error = pg_store_commit(store);
