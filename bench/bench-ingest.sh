@@ -37,13 +37,17 @@ PY
 cd "$W"
 ncommits=$(git -C repo rev-list --all --count)
 refs=$(sed -n 's/^\[branch "\(.*\)"\]/refs\/heads\/\1/p' patchgap.conf)
-secs() { /usr/bin/time -f "%e %M" -o "$W/t.out" "$@" >/dev/null 2>&1; cat "$W/t.out"; }
+# wall seconds, CPU seconds (user+sys: what to compare on a loaded machine), peak KB
+secs() {
+	/usr/bin/time -f "%e %U %S %M" -o "$W/t.out" "$@" >/dev/null 2>&1
+	awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$W/t.out"
+}
 
-read git_s git_kb < <(secs git -C repo log --no-renames --name-only --format=%H $refs)
+read git_s git_cpu git_kb < <(secs git -C repo log --no-renames --name-only --format=%H $refs)
 rm -f patchgap.db*
-read pg_s pg_kb < <(secs "$PG" --conf patchgap.conf ingest)
+read pg_s pg_cpu pg_kb < <(secs "$PG" --conf patchgap.conf ingest)
 rm -f nostat.db*
-read pgn_s pgn_kb < <(secs "$PG" --conf patchgap.conf --db nostat.db ingest --no-diffstat)
+read pgn_s pgn_cpu pgn_kb < <(secs "$PG" --conf patchgap.conf --db nostat.db ingest --no-diffstat)
 dbsize=$(du -k patchgap.db | cut -f1)
 
 # +1,000 commits on master, then an incremental run
@@ -55,9 +59,9 @@ git -C repo branch -f bench-base master
 		printf 'M 100644 inline bench/file%d.c\ndata <<EOM\nint x%d;\nEOM\n\n' $((i % 50)) "$i"
 	done
 } | git -C repo fast-import --quiet
-read inc_s inc_kb < <(secs "$PG" --conf patchgap.conf ingest)
+read inc_s inc_cpu inc_kb < <(secs "$PG" --conf patchgap.conf ingest)
 git -C repo update-ref refs/heads/master bench-base   # restore for the next run
-read noop_s noop_kb < <(secs "$PG" --conf patchgap.conf --db nostat.db ingest)
+read noop_s noop_cpu noop_kb < <(secs "$PG" --conf patchgap.conf --db nostat.db ingest)
 
 # status over every CVE x branch
 python3 "$ROOT/tools/truth-to-cna.py" truth.json vulns >/dev/null
@@ -72,11 +76,12 @@ status_s=$(echo "$end - $start" | bc)
 ratio() { echo "scale=2; $1 / $2" | bc; }
 cat <<REPORT
 patchgap ingest benchmark ($SCALE, $ncommits commits, $(echo $refs | wc -w) refs; generated in $(cat "$W/gen.time") s)
-  git log --no-renames --name-only      ${git_s} s   (baseline)
-  patchgap ingest (with diffstat)       ${pg_s} s   ratio $(ratio "$pg_s" "$git_s")x   peak $((pg_kb / 1024)) MB
-  patchgap ingest --no-diffstat         ${pgn_s} s   ratio $(ratio "$pgn_s" "$git_s")x   peak $((pgn_kb / 1024)) MB
-  incremental +1,000 commits            ${inc_s} s
-  incremental, nothing new              ${noop_s} s
+                                        wall                      CPU (user+sys)
+  git log --no-renames --name-only      ${git_s} s   (baseline)    ${git_cpu} s   (baseline)
+  patchgap ingest (with diffstat)       ${pg_s} s   ratio $(ratio "$pg_s" "$git_s")x   ${pg_cpu} s   ratio $(ratio "$pg_cpu" "$git_cpu")x   peak $((pg_kb / 1024)) MB
+  patchgap ingest --no-diffstat         ${pgn_s} s   ratio $(ratio "$pgn_s" "$git_s")x   ${pgn_cpu} s   ratio $(ratio "$pgn_cpu" "$git_cpu")x   peak $((pgn_kb / 1024)) MB
+  incremental +1,000 commits            ${inc_s} s                ${inc_cpu} s
+  incremental, nothing new              ${noop_s} s                ${noop_cpu} s
   database size                         $((dbsize / 1024)) MB ($(echo "scale=0; $dbsize * 1024 / $ncommits" | bc) bytes/commit)
   status, $ncve CVEs x $nbr branches      ${status_s} s (one process per branch)
 REPORT

@@ -168,6 +168,40 @@ static int is_binary(const char *p, size_t n)
 	return memchr(p, '\0', n < 8000 ? n : 8000) != NULL;
 }
 
+/*
+ * Drop the lines both buffers start with and end with, exactly as xdiff
+ * does first (xdl_trim_ends; its records are whole lines with their '\n',
+ * so a missing newline at the end is a change).  When one middle is empty
+ * the change is a pure insertion or deletion and its counts are exact
+ * without diffing (most kernel commits).  Otherwise the caller still hands
+ * the WHOLE buffers to xdiff: its line discarding heuristics count
+ * occurrences over the whole files, so diffing only the middle could give
+ * different numbers.
+ */
+static void trim_common(const char **a, size_t *an, const char **b, size_t *bn)
+{
+	const char *pa = *a, *pb = *b;
+	size_t na = *an, nb = *bn, i = 0, last = 0, ea, eb, tail;
+
+	/* head: whole lines only; last = end of the last common line */
+	while (i < na && i < nb && pa[i] == pb[i]) {
+		if (pa[i] == '\n')
+			last = i + 1;
+		i++;
+	}
+	if (i == na && i == nb)
+		last = na; /* identical: everything is common */
+	pa += last, pb += last, na -= last, nb -= last;
+	/* tail: compare backwards from the ends, again whole lines only */
+	ea = na, eb = nb, tail = 0;
+	while (ea > 0 && eb > 0 && pa[ea - 1] == pb[eb - 1]) {
+		ea--, eb--;
+		if ((ea == 0 || pa[ea - 1] == '\n') && (eb == 0 || pb[eb - 1] == '\n'))
+			tail = na - ea;
+	}
+	*a = pa, *an = na - tail, *b = pb, *bn = nb - tail;
+}
+
 int pg_ingest__line_stats(pg_ingest__files *files, git_repository *repo, char missing[GIT_OID_HEXSZ + 1])
 {
 	for (size_t i = 0; i < files->len; i++) {
@@ -194,16 +228,29 @@ int pg_ingest__line_stats(pg_ingest__files *files, git_repository *repo, char mi
 			size_t n = (size_t)git_blob_rawsize(ob);
 			f->deleted = is_binary(c, n) ? 0 : count_lines(c, n);
 		} else if (ob && nb) {
+			const char *oc = git_blob_rawcontent(ob), *nc = git_blob_rawcontent(nb);
+			size_t on = (size_t)git_blob_rawsize(ob), nn = (size_t)git_blob_rawsize(nb);
+
+			if (!is_binary(oc, on) && !is_binary(nc, nn)) {
+				const char *mo = oc, *mn = nc;
+				size_t mon = on, mnn = nn;
+				trim_common(&mo, &mon, &mn, &mnn);
+				if (!mon || !mnn) {
+					f->added = count_lines(mn, mnn);
+					f->deleted = count_lines(mo, mon);
+					goto next;
+				}
+			}
 			/* from buffers, not blobs: blobs make libgit2 stat .gitattributes
 			 * files for every path (measured: 3 failed stats per file) */
-			if (git_patch_from_buffers(&patch, git_blob_rawcontent(ob), (size_t)git_blob_rawsize(ob), f->path,
-						   git_blob_rawcontent(nb), (size_t)git_blob_rawsize(nb), f->path, NULL) == 0 &&
+			if (git_patch_from_buffers(&patch, oc, on, f->path, nc, nn, f->path, NULL) == 0 &&
 			    git_patch_line_stats(&ctx, &add, &del, patch) == 0) {
 				f->added = (unsigned)add;
 				f->deleted = (unsigned)del;
 			}
 			git_patch_free(patch);
 		}
+next:
 		git_blob_free(ob);
 		git_blob_free(nb);
 	}
