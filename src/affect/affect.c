@@ -57,6 +57,8 @@ void pg_affect_index_free(pg_affect_index *ix)
 	pg_vec_release(&ix->views);
 	while (pg_strmap_next(&ix->commits, &it, NULL, &val)) {
 		struct pg_affect__commit *c = val;
+		if (!c)
+			continue; /* cached "not ingested" */
 		free(c->subject);
 		free(c->release);
 		free(c->files);
