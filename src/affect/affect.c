@@ -57,6 +57,8 @@ void pg_affect_index_free(pg_affect_index *ix)
 	pg_vec_release(&ix->views);
 	while (pg_strmap_next(&ix->commits, &it, NULL, &val)) {
 		struct pg_affect__commit *c = val;
+		if (!c)
+			continue; /* cached "not ingested" */
 		free(c->subject);
 		free(c->release);
 		free(c->files);
@@ -370,6 +372,24 @@ int pg_affect__eval(struct pg_affect__eval *e, pg_affect_index *ix, const struct
 		e->status = PG_AFFECT_UNKNOWN;
 		snprintf(e->reason, sizeof(e->reason), "fix %.12s is not in the ingested history", fix);
 		return 0;
+	}
+	/*
+	 * A fix that is not a mainline commit (CNA records often list a stable
+	 * branch's own copy in .sha1 beside the mainline fix) speaks only for
+	 * the branches that carry it: elsewhere it is not applicable, and must
+	 * not make a branch whose base has the mainline fix look unfixed.
+	 */
+	if (!F->on_mainline) {
+		double conf;
+		const struct pg_affect__row *rr = NULL;
+		if (!v->mainline && !(rr = carrier(v, F->sha, &how, &rv)))
+			rr = by_subject(ix, v, F, &conf);
+		if (!rr) {
+			e->status = PG_AFFECT_NOT_AFFECTED;
+			snprintf(e->reason, sizeof(e->reason), "fix %.12s is a commit of another branch, not of %s",
+				 F->sha, v->name);
+			return 0;
+		}
 	}
 	if (v->mainline) {
 		/* mainline: the earliest introducer on mainline, the fix's release */
