@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+tools/deps.sh bc time
 SCALE=${1:-medium}
 W=${2:-/tmp/patchgap-bench-$SCALE}
 PG=$ROOT/build/cli/patchgap
