@@ -102,7 +102,8 @@ static int add_entry(pg_report_input *in, pg_store *s, const char *branch, int s
 	if ((error = pg_report_input_add(&f, in, jstr(e, "id"), branch)) < 0 ||
 	    (error = pg_advise_set(&f->subject, jstr(e, "subject"))) < 0 ||
 	    (error = pg_advise_set(&f->upstream_sha, fix)) < 0 ||
-	    (error = pg_advise_set(&f->bug_class, jstr(e, "bug_class") && strcmp(jstr(e, "bug_class"), "") ?
+	    /* the classifier's class when it flagged the fix ("none" otherwise), else keywords */
+	    (error = pg_advise_set(&f->bug_class, json_is_true(json_object_get(e, "flagged")) && jstr(e, "bug_class") ?
 				    jstr(e, "bug_class") : bug_class(jstr(e, "subject")))) < 0 ||
 	    (error = subsystem(&f->subsystem, s, fix)) < 0)
 		return error;
