@@ -26,6 +26,7 @@
 #include "util/buf.h"
 #include "util/str.h"
 #include "util/vec.h"
+#include "util/diff.h"
 #include "util/banned.h"
 
 enum scope { S_GLOBAL, S_FUNC, S_STRUCT, S_DATA };
@@ -495,11 +496,14 @@ int pg_livepatch_assess(pg_livepatch_verdict **out, const char *diff, size_t len
 				continue;
 			}
 			if (pg_str_starts_with(line, "@@ -")) {
-				const char *p = line + 4, *q = strstr(line + 4, "@@");
-				old_line = (unsigned)strtoul(p, NULL, 10);
-				p = strchr(p, '+');
-				new_line = p ? (unsigned)strtoul(p + 1, NULL, 10) : 0;
-				heading_scope(&st, q ? q + 2 : "");
+				pg_diff_hunk hh;
+				if (!pg_diff_hunk_parse(&hh, line, strlen(line))) {
+					in_hunk = 0; /* malformed header: skip its lines */
+					continue;
+				}
+				old_line = hh.old_start;
+				new_line = hh.new_start;
+				heading_scope(&st, hh.heading);
 				in_hunk = st.file != NULL;
 				continue;
 			}

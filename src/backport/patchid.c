@@ -15,6 +15,7 @@
 #include <string.h>
 #include "backport/backport_int.h"
 #include "util/sha1.h"
+#include "util/diff.h"
 #include "util/banned.h"
 
 static void flush_one_hunk(unsigned char result[20], pg_sha1 *ctx)
@@ -36,38 +37,6 @@ static int starts(const char *s, size_t n, const char *prefix)
 	return n >= k && !memcmp(s, prefix, k);
 }
 
-/* git's scan_hunk_header(): counts of "@@ -a,b +c,d @@", defaulting to 1. */
-static int scan_hunk_header(const char *p, size_t n, int *before, int *after)
-{
-	size_t i = 4, d;
-
-	d = 0;
-	while (i + d < n && isdigit((unsigned char)p[i + d]))
-		d++;
-	if (i + d < n && p[i + d] == ',') {
-		i += d + 1;
-		*before = atoi(p + i);
-		d = 0;
-		while (i + d < n && isdigit((unsigned char)p[i + d]))
-			d++;
-	} else
-		*before = 1;
-	if (d == 0 || i + d + 1 >= n || p[i + d] != ' ' || p[i + d + 1] != '+')
-		return 0;
-	i += d + 2;
-	d = 0;
-	while (i + d < n && isdigit((unsigned char)p[i + d]))
-		d++;
-	if (i + d < n && p[i + d] == ',') {
-		i += d + 1;
-		*after = atoi(p + i);
-		d = 0;
-		while (i + d < n && isdigit((unsigned char)p[i + d]))
-			d++;
-	} else
-		*after = 1;
-	return d != 0;
-}
 
 static int is_hex40(const char *p, size_t n)
 {
@@ -169,7 +138,11 @@ int pg_patchid_text(git_oid *out, const char *diff, size_t len, size_t *next)
 
 		if (before == 0 && after == 0) {
 			if (starts(line, n, "@@ -")) {
-				scan_hunk_header(line, n, &before, &after);
+				pg_diff_hunk hh;
+				if (pg_diff_hunk_parse(&hh, line, n)) {
+					before = (int)hh.old_count;
+					after = (int)hh.new_count;
+				}
 				continue;
 			}
 			if (!starts(line, n, "diff ")) {

@@ -23,6 +23,7 @@
 #include "kconfig_int.h"
 #include "util/str.h"
 #include "util/vec.h"
+#include "util/diff.h"
 #include "util/banned.h"
 
 const char *pg_vex_status_name(pg_vex_status s)
@@ -242,25 +243,17 @@ static int parse_diff(dfile_vec *files, const char *text, size_t len)
 		}
 		if (n >= 4 && !strncmp(l, "@@ -", 4)) {
 			struct dhunk nh;
-			unsigned a, b = 1, c, d = 1;
-			const char *p = l + 4;
-			char *e;
+			pg_diff_hunk hh;
+			unsigned b, d;
 			if (!cur)
 				return pg_error_setc(PG_EINVALID, "diff line %u: hunk header before any file header", lineno);
 			memset(&nh, 0, sizeof(nh));
-			a = (unsigned)strtoul(p, &e, 10);
-			if (*e == ',')
-				b = (unsigned)strtoul(e + 1, &e, 10);
-			if (strncmp(e, " +", 2))
+			if (!pg_diff_hunk_parse(&hh, l, n))
 				return pg_error_setc(PG_EINVALID, "diff line %u: malformed hunk header '%.60s'", lineno, l);
-			c = (unsigned)strtoul(e + 2, &e, 10);
-			if (*e == ',')
-				d = (unsigned)strtoul(e + 1, &e, 10);
-			if (strncmp(e, " @@", 3))
-				return pg_error_setc(PG_EINVALID, "diff line %u: malformed hunk header '%.60s'", lineno, l);
+			b = hh.old_count, d = hh.new_count;
 			if (b > 1000000 || d > 1000000)
 				return pg_error_setc(PG_EINVALID, "diff line %u: hunk too large", lineno);
-			nh.old_start = a, nh.old_count = b, nh.new_start = c, nh.new_count = d;
+			nh.old_start = hh.old_start, nh.old_count = b, nh.new_start = hh.new_start, nh.new_count = d;
 			if (pg_vec_push(&cur->hunks, nh) < 0)
 				return pg_error_setc(PG_ENOMEM, "out of memory");
 			h = &cur->hunks.ptr[cur->hunks.len - 1];
