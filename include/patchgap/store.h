@@ -65,6 +65,29 @@ int64_t pg_store_changes(pg_store *s);
 int pg_store_meta_get(char **out, pg_store *s, const char *key); /* PG_ENOTFOUND if absent; out owned */
 int pg_store_meta_set(pg_store *s, const char *key, const char *value);
 
+/*
+ * Statement queue: execute prepared statements on a writer thread, in
+ * order, so that producing rows (reading git) and writing them overlap.
+ * While a queue is open its store and the statements given to it belong
+ * to the writer: the caller binds through pg_queue_bind_*, then
+ * pg_queue_exec(q, st) queues st with those parameters (text is copied).
+ * pg_queue_commit() queues "commit; begin" (the caller began the
+ * transaction before opening the queue).  pg_queue_sync() waits until
+ * everything queued ran; after it the caller may use the store directly
+ * until its next pg_queue_* call.  The first failure of the writer is
+ * returned by every later call (same code and message), and nothing after
+ * it runs.  pg_queue_close() syncs, stops the thread and frees the queue.
+ */
+typedef struct pg_queue pg_queue;
+int pg_queue_open(pg_queue **out, pg_store *s);
+int pg_queue_bind_int(pg_queue *q, int idx, int64_t v);
+int pg_queue_bind_text(pg_queue *q, int idx, const char *v); /* NULL binds NULL */
+int pg_queue_bind_textn(pg_queue *q, int idx, const char *v, size_t len);
+int pg_queue_exec(pg_queue *q, pg_stmt *st);
+int pg_queue_commit(pg_queue *q);
+int pg_queue_sync(pg_queue *q);
+int pg_queue_close(pg_queue *q);
+
 /* Dump every table as sorted text lines (used by crash-resume tests). */
 int pg_store_dump(pg_store *s, void (*emit)(const char *line, void *payload), void *payload);
 

@@ -14,6 +14,7 @@
 #include "patchgap/ingest.h"
 #include "patchgap/trailer.h"
 #include "ingest/ingest_int.h"
+#include "util/odb.h"
 #include "util/map.h"
 #include "util/str.h"
 #include "util/banned.h"
@@ -44,6 +45,8 @@ struct branch {
 	const char *series;       /* borrowed */
 };
 
+#define TREE_MEMO 4096 /* power of two */
+
 struct ingest {
 	const pg_config *cfg;
 	pg_store *store;
@@ -56,8 +59,16 @@ struct ingest {
 	PG_VEC(struct line *) series;
 	PG_VEC(struct branch) branches;
 	size_t in_batch;
-	pg_stmt *ins_commit, *ins_file, *ins_trailer, *ins_rel, *ins_bc, *set_mainline, *upd_rel;
+	pg_stmt *ins_commit, *ins_file, *ins_trailer, *ins_rel, *ins_bc, *set_mainline, *upd_rel, *unreach;
+	pg_queue *q;               /* writer thread for the walk phase (see store.h) */
+	pg_buf commit_raw, parent_raw;
+	pg_odb_commit commit, parent;
+	struct tree_memo {
+		git_oid commit, tree;
+		int valid;
+	} memo[TREE_MEMO];         /* trees of recently parsed commits: most parents were just stored */
 	pg_ingest__files files;
+	pg_ingest__differ differ;   /* pack reader + tree buffers, reused for every commit */
 	pg_buf tmp;
 };
 
@@ -438,20 +449,19 @@ static int prepare_statements(struct ingest *in)
 		" release = coalesce(excluded.release, branch_commits.release)")) < 0 ||
 	    (error = pg_store_prepare(&in->set_mainline, in->store,
 		"UPDATE commits SET on_mainline = 1, reachable = 1,"
-		" mainline_release = coalesce(?, mainline_release) WHERE id = ?")) < 0)
+		" mainline_release = coalesce(?, mainline_release) WHERE id = ?")) < 0 ||
+	    (error = pg_store_prepare(&in->unreach, in->store,
+		"UPDATE branch_commits SET reachable = 0 WHERE branch_id = ?")) < 0)
 		return error;
 	return 0;
 }
 
 static int batch_tick(struct ingest *in)
 {
-	int error;
 	if (++in->in_batch < in->opts->batch)
 		return 0;
 	in->in_batch = 0;
-	if ((error = pg_store_commit(in->store)) < 0)
-		return error;
-	return pg_store_begin(in->store);
+	return pg_queue_commit(in->q);
 }
 
 static int store_trailers(struct ingest *in, uint32_t cid, const char *msg)
@@ -466,22 +476,22 @@ static int store_trailers(struct ingest *in, uint32_t cid, const char *msg)
 	for (size_t i = 0; i < tr.n && !error; i++) {
 		const pg_trailer *t = &tr.v[i];
 		const char *rk = rel_kind(t->kind);
-		pg_stmt_bind_int(in->ins_trailer, 1, cid);
-		pg_stmt_bind_int(in->ins_trailer, 2, (int64_t)i);
-		pg_stmt_bind_text(in->ins_trailer, 3, pg_trailer_kind_name(t->kind));
-		pg_stmt_bind_text(in->ins_trailer, 4, t->raw ? t->raw : "");
-		pg_stmt_bind_text(in->ins_trailer, 5, t->value);
-		pg_stmt_bind_text(in->ins_trailer, 6, t->ref_id);
-		pg_stmt_bind_text(in->ins_trailer, 7, t->ref_subject);
-		pg_stmt_bind_text(in->ins_trailer, 8, t->hint);
-		pg_stmt_bind_int(in->ins_trailer, 9, t->malformed);
-		if ((error = pg_stmt_exec(in->ins_trailer)) < 0)
+		pg_queue_bind_int(in->q, 1, cid);
+		pg_queue_bind_int(in->q, 2, (int64_t)i);
+		pg_queue_bind_text(in->q, 3, pg_trailer_kind_name(t->kind));
+		pg_queue_bind_text(in->q, 4, t->raw ? t->raw : "");
+		pg_queue_bind_text(in->q, 5, t->value);
+		pg_queue_bind_text(in->q, 6, t->ref_id);
+		pg_queue_bind_text(in->q, 7, t->ref_subject);
+		pg_queue_bind_text(in->q, 8, t->hint);
+		pg_queue_bind_int(in->q, 9, t->malformed);
+		if ((error = pg_queue_exec(in->q, in->ins_trailer)) < 0)
 			break;
 		if (rk && t->ref_id && !t->malformed) {
-			pg_stmt_bind_int(in->ins_rel, 1, cid);
-			pg_stmt_bind_text(in->ins_rel, 2, rk);
-			pg_stmt_bind_text(in->ins_rel, 3, t->ref_id);
-			error = pg_stmt_exec(in->ins_rel);
+			pg_queue_bind_int(in->q, 1, cid);
+			pg_queue_bind_text(in->q, 2, rk);
+			pg_queue_bind_text(in->q, 3, t->ref_id);
+			error = pg_queue_exec(in->q, in->ins_rel);
 		} else if (t->kind == PG_TR_FIXES && t->malformed && t->value) {
 			/*
 			 * A too-short id ("Fixes: 819955") is malformed, yet when it
@@ -494,10 +504,10 @@ static int store_trailers(struct ingest *in, uint32_t cid, const char *msg)
 				memcpy(ref, t->value, n);
 				ref[n] = '\0';
 				pg_str_lower(ref);
-				pg_stmt_bind_int(in->ins_rel, 1, cid);
-				pg_stmt_bind_text(in->ins_rel, 2, rk);
-				pg_stmt_bind_text(in->ins_rel, 3, ref);
-				error = pg_stmt_exec(in->ins_rel);
+				pg_queue_bind_int(in->q, 1, cid);
+				pg_queue_bind_text(in->q, 2, rk);
+				pg_queue_bind_text(in->q, 3, ref);
+				error = pg_queue_exec(in->q, in->ins_rel);
 			}
 		}
 	}
@@ -505,45 +515,73 @@ static int store_trailers(struct ingest *in, uint32_t cid, const char *msg)
 	return error;
 }
 
+/* The tree of commit id: from the memo of recently parsed commits, else read and parsed. */
+static int tree_of(struct ingest *in, const git_oid *id, git_oid *tree)
+{
+	struct tree_memo *m = &in->memo[(id->id[0] | id->id[1] << 8) & (TREE_MEMO - 1)];
+	git_object_t type;
+	int error;
+
+	if (m->valid && git_oid_equal(&m->commit, id)) {
+		*tree = m->tree;
+		return 0;
+	}
+	if ((error = pg_odb_read(in->differ.odb, id, &type, &in->parent_raw)) < 0)
+		return error;
+	if (type != GIT_OBJECT_COMMIT || pg_odb_parse_commit(&in->parent, in->parent_raw.ptr, in->parent_raw.len) < 0)
+		return PG_ENOTFOUND;
+	*tree = in->parent.tree;
+	return 0;
+}
+
 static int insert_commit(struct ingest *in, const git_oid *id, const char *mainline_release, int on_mainline,
 			 uint32_t *out_id)
 {
-	git_commit *c = NULL;
-	const git_signature *a;
-	const char *msg, *summary;
+	pg_odb_commit *c = &in->commit;
 	char hex[GIT_OID_HEXSZ + 1], missing[GIT_OID_HEXSZ + 1] = "";
-	const git_oid *old_tree = NULL;
-	git_commit *parent = NULL;
-	unsigned nparents, added = 0, deleted = 0;
+	git_oid old_tree;
+	int has_old_tree = 0;
+	git_object_t type = GIT_OBJECT_INVALID;
+	unsigned added = 0, deleted = 0;
 	uint32_t cid;
 	int error = 0;
 
 	git_oid_tostr(hex, sizeof(hex), id);
-	if (git_commit_lookup(&c, in->repo, id) < 0) {
+	if ((error = pg_odb_read(in->differ.odb, id, &type, &in->commit_raw)) < 0 || type != GIT_OBJECT_COMMIT ||
+	    (error = pg_odb_parse_commit(c, in->commit_raw.ptr, in->commit_raw.len)) < 0) {
+		if (error == PG_ENOMEM || error == PG_EIO)
+			return error;
 		warn(in, "commit %s cannot be read (%s); skipped", hex,
-		     git_error_last() ? git_error_last()->message : "missing object");
+		     error < 0 ? pg_error_last() : "not a commit");
 		*out_id = PG_OIDMAP_NONE;
 		return 0;
 	}
+	{
+		struct tree_memo *m = &in->memo[(id->id[0] | id->id[1] << 8) & (TREE_MEMO - 1)];
+		m->commit = *id, m->tree = c->tree, m->valid = 1;
+	}
 	cid = in->next_id++;
-	nparents = git_commit_parentcount(c);
 	pg_buf_reset(&in->tmp);
-	for (unsigned i = 0; i < nparents; i++) {
+	for (size_t i = 0; i < c->nparents; i++) {
 		char ph[GIT_OID_HEXSZ + 1];
-		git_oid_tostr(ph, sizeof(ph), git_commit_parent_id(c, i));
+		git_oid_tostr(ph, sizeof(ph), &c->parents[i]);
 		pg_buf_printf(&in->tmp, "%s%s", i ? " " : "", ph);
 	}
-	if (nparents) {
-		if (git_commit_parent(&parent, c, 0) < 0) {
-			git_oid_tostr(missing, sizeof(missing), git_commit_parent_id(c, 0));
-		} else
-			old_tree = git_commit_tree_id(parent);
+	if (c->nparents) {
+		if ((error = tree_of(in, &c->parents[0], &old_tree)) == 0)
+			has_old_tree = 1;
+		else if (error == PG_ENOTFOUND || error == PG_EINVALID)
+			git_oid_tostr(missing, sizeof(missing), &c->parents[0]);
+		else
+			goto out;
+		error = 0;
 	}
 	pg_ingest__files_clear(&in->files);
 	if (!missing[0] &&
-	    (error = pg_ingest__tree_diff(&in->files, in->repo, old_tree, git_commit_tree_id(c), missing)) < 0)
+	    (error = pg_ingest__tree_diff(&in->files, &in->differ, has_old_tree ? &old_tree : NULL, &c->tree,
+					  missing)) < 0)
 		goto out;
-	if (in->opts->diffstat && (error = pg_ingest__line_stats(&in->files, in->repo, missing)) < 0)
+	if (in->opts->diffstat && (error = pg_ingest__line_stats(&in->files, &in->differ, missing)) < 0)
 		goto out;
 	if (missing[0])
 		warn(in, "commit %s: object %s is missing; its file list or diffstat is incomplete", hex, missing);
@@ -551,52 +589,48 @@ static int insert_commit(struct ingest *in, const git_oid *id, const char *mainl
 		added += in->files.ptr[i].added;
 		deleted += in->files.ptr[i].deleted;
 	}
-	a = git_commit_author(c);
-	msg = git_commit_message_raw(c);
-	summary = git_commit_summary(c);
 	pg_stmt *st = in->ins_commit;
-	pg_stmt_bind_int(st, 1, cid);
-	pg_stmt_bind_text(st, 2, hex);
-	pg_stmt_bind_text(st, 3, a && a->name ? a->name : "");
-	pg_stmt_bind_text(st, 4, a && a->email ? a->email : "");
-	pg_stmt_bind_int(st, 5, a ? a->when.time : 0);
-	pg_stmt_bind_int(st, 6, git_commit_time(c));
-	pg_stmt_bind_text(st, 7, pg_buf_cstr(&in->tmp));
-	pg_stmt_bind_int(st, 8, nparents);
-	pg_stmt_bind_text(st, 9, summary ? summary : "");
-	pg_stmt_bind_text(st, 10, msg ? msg : "");
-	pg_stmt_bind_int(st, 11, (int64_t)in->files.len);
-	pg_stmt_bind_int(st, 12, added);
-	pg_stmt_bind_int(st, 13, deleted);
+	pg_queue_bind_int(in->q, 1, cid);
+	pg_queue_bind_text(in->q, 2, hex);
+	pg_queue_bind_textn(in->q, 3, c->author_name, c->author_name_len);
+	pg_queue_bind_textn(in->q, 4, c->author_email, c->author_email_len);
+	pg_queue_bind_int(in->q, 5, c->author_time);
+	pg_queue_bind_int(in->q, 6, c->committer_time);
+	pg_queue_bind_text(in->q, 7, pg_buf_cstr(&in->tmp));
+	pg_queue_bind_int(in->q, 8, (int64_t)c->nparents);
+	pg_queue_bind_text(in->q, 9, pg_buf_cstr(&c->summary));
+	pg_queue_bind_textn(in->q, 10, c->message, c->message_len);
+	pg_queue_bind_int(in->q, 11, (int64_t)in->files.len);
+	pg_queue_bind_int(in->q, 12, added);
+	pg_queue_bind_int(in->q, 13, deleted);
 	pg_buf_reset(&in->tmp);
 	if (missing[0])
 		pg_buf_printf(&in->tmp, "missing %s", missing);
-	pg_stmt_bind_text(st, 14, missing[0] ? in->tmp.ptr : "ok");
-	pg_stmt_bind_text(st, 15, mainline_release);
-	pg_stmt_bind_int(st, 16, on_mainline);
-	if ((error = pg_stmt_exec(st)) < 0)
+	pg_queue_bind_text(in->q, 14, missing[0] ? in->tmp.ptr : "ok");
+	pg_queue_bind_text(in->q, 15, mainline_release);
+	pg_queue_bind_int(in->q, 16, on_mainline);
+	if ((error = pg_queue_exec(in->q, st)) < 0)
 		goto out;
 	for (size_t i = 0; i < in->files.len; i++) {
 		const pg_ingest__file *f = &in->files.ptr[i];
 		char status[2] = { f->status, 0 };
-		pg_stmt_bind_int(in->ins_file, 1, cid);
-		pg_stmt_bind_text(in->ins_file, 2, f->path);
-		pg_stmt_bind_text(in->ins_file, 3, status);
-		pg_stmt_bind_int(in->ins_file, 4, f->added);
-		pg_stmt_bind_int(in->ins_file, 5, f->deleted);
-		if ((error = pg_stmt_exec(in->ins_file)) < 0)
+		pg_queue_bind_int(in->q, 1, cid);
+		pg_queue_bind_text(in->q, 2, f->path);
+		pg_queue_bind_text(in->q, 3, status);
+		pg_queue_bind_int(in->q, 4, f->added);
+		pg_queue_bind_int(in->q, 5, f->deleted);
+		if ((error = pg_queue_exec(in->q, in->ins_file)) < 0)
 			goto out;
 	}
 	in->stats->files_new += in->files.len;
-	if ((error = store_trailers(in, cid, msg ? msg : "")) < 0)
+	/* c->message is NUL-terminated: it ends at the object's end or at its first NUL */
+	if ((error = store_trailers(in, cid, c->message)) < 0)
 		goto out;
 	if ((error = pg_oidmap_set(&in->known, id->id, cid)) < 0)
 		goto out;
 	in->stats->commits_new++;
 	*out_id = cid;
 out:
-	git_commit_free(parent);
-	git_commit_free(c);
 	return error;
 }
 
@@ -646,14 +680,8 @@ static int walk_branch(struct ingest *in, struct branch *b)
 		     git_error_last() ? git_error_last()->message : "unknown error");
 
 	if (b->rewritten) {
-		pg_stmt *st = NULL;
-		if ((error = pg_store_prepare(&st, in->store,
-					      "UPDATE branch_commits SET reachable = 0 WHERE branch_id = ?")) < 0)
-			goto out;
-		pg_stmt_bind_int(st, 1, b->id);
-		error = pg_stmt_exec(st);
-		pg_stmt_free(st);
-		if (error < 0)
+		pg_queue_bind_int(in->q, 1, b->id);
+		if ((error = pg_queue_exec(in->q, in->unreach)) < 0)
 			goto out;
 	}
 	/* oldest first: parents get smaller ids than their children */
@@ -670,16 +698,16 @@ static int walk_branch(struct ingest *in, struct branch *b)
 			if (cid == PG_OIDMAP_NONE)
 				continue;
 		} else if (is_main) {
-			pg_stmt_bind_text(in->set_mainline, 1, mrel);
-			pg_stmt_bind_int(in->set_mainline, 2, cid);
-			if ((error = pg_stmt_exec(in->set_mainline)) < 0)
+			pg_queue_bind_text(in->q, 1, mrel);
+			pg_queue_bind_int(in->q, 2, cid);
+			if ((error = pg_queue_exec(in->q, in->set_mainline)) < 0)
 				goto out;
 		}
 		if (!is_main) {
-			pg_stmt_bind_int(in->ins_bc, 1, b->id);
-			pg_stmt_bind_int(in->ins_bc, 2, cid);
-			pg_stmt_bind_text(in->ins_bc, 3, release_of(b->line, cur));
-			if ((error = pg_stmt_exec(in->ins_bc)) < 0)
+			pg_queue_bind_int(in->q, 1, b->id);
+			pg_queue_bind_int(in->q, 2, cid);
+			pg_queue_bind_text(in->q, 3, release_of(b->line, cur));
+			if ((error = pg_queue_exec(in->q, in->ins_bc)) < 0)
 				goto out;
 		}
 		if ((error = batch_tick(in)) < 0)
@@ -975,6 +1003,8 @@ int pg_ingest_run(pg_ingest_stats *out, const pg_config *cfg, pg_store *store, c
 				      cfg->repository, cfg->path);
 		goto out;
 	}
+	if ((error = pg_ingest__differ_init(&in.differ, in.repo)) < 0)
+		goto out;
 	if ((error = load_known(&in)) < 0 || (error = load_branches(&in)) < 0 ||
 	    (error = collect_tags(&in)) < 0)
 		goto out;
@@ -986,10 +1016,15 @@ int pg_ingest_run(pg_ingest_stats *out, const pg_config *cfg, pg_store *store, c
 	if ((error = prepare_statements(&in)) < 0 || (error = pg_store_begin(store)) < 0)
 		goto out;
 	in_txn = 1;
+	/* the walk writes through the queue: reading git and writing rows overlap */
+	if ((error = pg_queue_open(&in.q, store)) < 0)
+		goto out;
 	for (size_t i = 0; i < in.branches.len; i++)
 		if ((error = walk_branch(&in, &in.branches.ptr[i])) < 0)
 			goto out;
-	if ((error = pg_store_commit(store)) < 0)
+	error = pg_queue_close(in.q);
+	in.q = NULL;
+	if (error < 0 || (error = pg_store_commit(store)) < 0)
 		goto out;
 	in_txn = 0;
 	/* final transaction: everything that marks the run as done */
@@ -1003,8 +1038,14 @@ int pg_ingest_run(pg_ingest_stats *out, const pg_config *cfg, pg_store *store, c
 	error = pg_store_commit(store);
 	in_txn = 0;
 out:
+	if (in.q) {
+		/* an error: stop the writer (whatever it reports) before rolling back */
+		pg_queue_close(in.q);
+		in.q = NULL;
+	}
 	if (in_txn)
 		pg_store_rollback(store);
+	pg_stmt_free(in.unreach);
 	pg_stmt_free(in.ins_commit);
 	pg_stmt_free(in.ins_file);
 	pg_stmt_free(in.ins_trailer);
@@ -1014,6 +1055,11 @@ out:
 	pg_stmt_free(in.upd_rel);
 	pg_ingest__files_clear(&in.files);
 	pg_vec_release(&in.files);
+	pg_ingest__differ_release(&in.differ);
+	pg_buf_release(&in.commit_raw);
+	pg_buf_release(&in.parent_raw);
+	pg_odb_commit_release(&in.commit);
+	pg_odb_commit_release(&in.parent);
 	line_release(&in.mainline);
 	for (size_t i = 0; i < in.series.len; i++) {
 		line_release(in.series.ptr[i]);

@@ -20,16 +20,32 @@ typedef struct pg_ingest__file {
 typedef PG_VEC(pg_ingest__file) pg_ingest__files;
 
 /*
+ * State reused by every comparison of one run: the pack reader and one
+ * pair of tree buffers per directory depth, so comparing a commit with its
+ * parent allocates nothing once the buffers have grown.
+ */
+typedef struct pg_ingest__differ {
+	git_repository *repo;     /* borrowed */
+	struct pg_odb *odb;       /* owned */
+	pg_buf *levels;           /* owned: 2 per depth (old, new) */
+	pg_buf path;              /* directory prefix during a walk */
+	pg_buf old_blob, new_blob;
+} pg_ingest__differ;
+
+int pg_ingest__differ_init(pg_ingest__differ *d, git_repository *repo);
+void pg_ingest__differ_release(pg_ingest__differ *d);
+
+/*
  * Compare two trees (either id may be NULL for "empty"), skipping subtrees
  * whose ids are equal: the reason this is ~100x faster than
  * git_diff_tree_to_tree on a kernel-sized tree.  Missing objects are
  * reported through *missing (set to the first missing id's hex) and the
  * comparison goes on with what can be read.
  */
-int pg_ingest__tree_diff(pg_ingest__files *out, git_repository *repo,
+int pg_ingest__tree_diff(pg_ingest__files *out, pg_ingest__differ *d,
 			 const git_oid *old_tree, const git_oid *new_tree, char missing[GIT_OID_HEXSZ + 1]);
 /* Fill added/deleted line counts; missing blobs reported as above. */
-int pg_ingest__line_stats(pg_ingest__files *files, git_repository *repo, char missing[GIT_OID_HEXSZ + 1]);
+int pg_ingest__line_stats(pg_ingest__files *files, pg_ingest__differ *d, char missing[GIT_OID_HEXSZ + 1]);
 void pg_ingest__files_clear(pg_ingest__files *files);
 
 #endif

@@ -10,24 +10,98 @@
 #include <string.h>
 #include "patchgap/ingest.h"
 #include "ingest/ingest_int.h"
+#include "util/odb.h"
 #include "util/banned.h"
 
-struct tdiff {
-	git_repository *repo;
-	pg_ingest__files *out;
-	pg_buf path;
-	char *missing;
+#define MAX_DEPTH 64 /* deeper trees are refused: the kernel's deepest is ~12 */
+
+int pg_ingest__differ_init(pg_ingest__differ *d, git_repository *repo)
+{
+	memset(d, 0, sizeof(*d));
+	d->repo = repo;
+	pg_buf_init(&d->path, 0);
+	pg_buf_init(&d->old_blob, 0);
+	pg_buf_init(&d->new_blob, 0);
+	if (!(d->levels = calloc(2 * MAX_DEPTH, sizeof(*d->levels))))
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	return pg_odb_open(&d->odb, repo);
+}
+
+void pg_ingest__differ_release(pg_ingest__differ *d)
+{
+	if (d->levels)
+		for (size_t i = 0; i < 2 * MAX_DEPTH; i++)
+			pg_buf_release(&d->levels[i]);
+	free(d->levels);
+	pg_buf_release(&d->path);
+	pg_buf_release(&d->old_blob);
+	pg_buf_release(&d->new_blob);
+	pg_odb_free(d->odb);
+	memset(d, 0, sizeof(*d));
+}
+
+/* One parsed entry of a raw tree: "<octal mode> <name>\0<20-byte id>". */
+struct entry {
+	const char *name;
+	size_t len;
+	unsigned mode;
+	const unsigned char *id;
 };
 
-static int add_file(struct tdiff *d, const git_tree_entry *e, char status,
-		    const git_oid *old_id, const git_oid *new_id, int old_blob, int new_blob)
+#define MODE_TREE 040000u
+#define MODE_GITLINK 0160000u
+
+/* Parse the entry at *pos of tree t; 1 when one was read, 0 at the end, < 0 if malformed. */
+static int next_entry(const pg_buf *t, size_t *pos, struct entry *e, const git_oid *tid)
+{
+	const char *p = t->ptr + *pos, *end = t->ptr + t->len, *nul;
+	unsigned mode = 0;
+	char hex[GIT_OID_HEXSZ + 1];
+
+	if (p >= end)
+		return 0;
+	while (p < end && *p >= '0' && *p <= '7' && mode < (1u << 24))
+		mode = mode * 8 + (unsigned)(*p++ - '0');
+	if (p >= end || *p != ' ' || !(nul = memchr(p + 1, '\0', (size_t)(end - p - 1))) || nul == p + 1 ||
+	    (size_t)(end - nul - 1) < 20) {
+		git_oid_tostr(hex, sizeof(hex), tid);
+		return pg_error_setc(PG_EINVALID, "tree %s is malformed at byte %zu", hex, *pos);
+	}
+	e->mode = mode;
+	e->name = p + 1;
+	e->len = (size_t)(nul - p - 1);
+	e->id = (const unsigned char *)nul + 1;
+	*pos = (size_t)(nul + 21 - t->ptr);
+	return 1;
+}
+
+static int is_tree(const struct entry *e)
+{
+	return (e->mode & 0170000u) == MODE_TREE;
+}
+
+/* git's tree order (base_name_compare): a directory sorts as if its name ended in '/'. */
+static int entry_cmp(const struct entry *a, const struct entry *b)
+{
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->name, b->name, n);
+	unsigned char ca, cb;
+	if (c)
+		return c;
+	ca = a->len > n ? (unsigned char)a->name[n] : is_tree(a) ? '/' : '\0';
+	cb = b->len > n ? (unsigned char)b->name[n] : is_tree(b) ? '/' : '\0';
+	return ca < cb ? -1 : ca > cb;
+}
+
+static int add_file(pg_ingest__differ *d, pg_ingest__files *out, const struct entry *e, char status,
+		    const struct entry *old, const struct entry *new)
 {
 	pg_ingest__file f;
 	size_t base = d->path.len;
 	int error;
 
 	memset(&f, 0, sizeof(f));
-	if ((error = pg_buf_puts(&d->path, git_tree_entry_name(e))) < 0)
+	if ((error = pg_buf_put(&d->path, e->name, e->len)) < 0)
 		return error;
 	f.path = strdup(d->path.ptr);
 	d->path.len = base;
@@ -35,119 +109,128 @@ static int add_file(struct tdiff *d, const git_tree_entry *e, char status,
 	if (!f.path)
 		return pg_error_setc(PG_ENOMEM, "out of memory");
 	f.status = status;
-	if (old_id)
-		git_oid_cpy(&f.old_id, old_id);
-	if (new_id)
-		git_oid_cpy(&f.new_id, new_id);
-	f.old_is_blob = old_blob;
-	f.new_is_blob = new_blob;
-	if ((error = pg_vec_push(d->out, f)) < 0)
+	if (old)
+		memcpy(f.old_id.id, old->id, GIT_OID_RAWSZ);
+	if (new)
+		memcpy(f.new_id.id, new->id, GIT_OID_RAWSZ);
+	f.old_is_blob = old && (old->mode & 0170000u) != MODE_GITLINK;
+	f.new_is_blob = new && (new->mode & 0170000u) != MODE_GITLINK;
+	if ((error = pg_vec_push(out, f)) < 0)
 		free(f.path);
 	return error;
 }
 
-static void note_missing(struct tdiff *d, const git_oid *id)
+static void note_missing(char *missing, const git_oid *id)
 {
-	if (!d->missing[0])
-		git_oid_tostr(d->missing, GIT_OID_HEXSZ + 1, id);
+	if (!missing[0])
+		git_oid_tostr(missing, GIT_OID_HEXSZ + 1, id);
 }
 
-static int walk(struct tdiff *d, const git_oid *a, const git_oid *b);
+struct walk {
+	pg_ingest__differ *d;
+	pg_ingest__files *out;
+	char *missing;
+};
 
-/* An entry present on one side only: a file, or a whole directory. */
-static int one_side(struct tdiff *d, const git_tree_entry *e, int added)
+static int walk(struct walk *w, const git_oid *a, const git_oid *b, unsigned depth);
+
+/* Descend into directory e (path grows by "name/"), comparing old tree a with new tree b. */
+static int descend(struct walk *w, const struct entry *e, const unsigned char *a, const unsigned char *b,
+		   unsigned depth)
 {
-	const git_oid *id = git_tree_entry_id(e);
-	git_object_t t = git_tree_entry_type(e);
-	size_t base;
+	pg_buf *path = &w->d->path;
+	size_t base = path->len;
+	git_oid ia, ib;
 	int error;
 
-	if (t == GIT_OBJECT_TREE) {
-		base = d->path.len;
-		if ((error = pg_buf_puts(&d->path, git_tree_entry_name(e))) < 0 ||
-		    (error = pg_buf_putc(&d->path, '/')) < 0)
-			return error;
-		error = added ? walk(d, NULL, id) : walk(d, id, NULL);
-		d->path.len = base;
-		d->path.ptr[base] = '\0';
+	if (a)
+		memcpy(ia.id, a, GIT_OID_RAWSZ);
+	if (b)
+		memcpy(ib.id, b, GIT_OID_RAWSZ);
+	if ((error = pg_buf_put(path, e->name, e->len)) < 0 || (error = pg_buf_putc(path, '/')) < 0)
 		return error;
-	}
-	return add_file(d, e, added ? 'A' : 'D', added ? NULL : id, added ? id : NULL,
-			!added && t == GIT_OBJECT_BLOB, added && t == GIT_OBJECT_BLOB);
+	error = walk(w, a ? &ia : NULL, b ? &ib : NULL, depth + 1);
+	path->len = base;
+	path->ptr[base] = '\0';
+	return error;
 }
 
-static int walk(struct tdiff *d, const git_oid *a, const git_oid *b)
+/* An entry present on one side only: a file, or a whole directory. */
+static int one_side(struct walk *w, const struct entry *e, int added, unsigned depth)
 {
-	git_tree *ta = NULL, *tb = NULL;
-	size_t i = 0, j = 0, na = 0, nb = 0;
-	int error = 0;
+	if (is_tree(e))
+		return descend(w, e, added ? NULL : e->id, added ? e->id : NULL, depth);
+	return add_file(w->d, w->out, e, added ? 'A' : 'D', added ? NULL : e, added ? e : NULL);
+}
+
+static int load_tree(struct walk *w, const git_oid *id, pg_buf *buf)
+{
+	git_object_t type;
+	int error = pg_odb_read(w->d->odb, id, &type, buf);
+	if (error == PG_ENOTFOUND || (!error && type != GIT_OBJECT_TREE)) {
+		note_missing(w->missing, id);
+		pg_buf_reset(buf);
+		return 0;
+	}
+	return error;
+}
+
+static int walk(struct walk *w, const git_oid *a, const git_oid *b, unsigned depth)
+{
+	pg_buf *ta, *tb;
+	size_t pa = 0, pb = 0;
+	struct entry ea, eb;
+	int ha, hb, error;
 
 	if (a && b && git_oid_equal(a, b))
 		return 0;
-	if (a && git_tree_lookup(&ta, d->repo, a) < 0) {
-		note_missing(d, a);
-		a = NULL;
+	if (depth >= MAX_DEPTH) {
+		char hex[GIT_OID_HEXSZ + 1];
+		git_oid_tostr(hex, sizeof(hex), b ? b : a);
+		return pg_error_setc(PG_EINVALID, "tree %s is nested more than %d levels deep", hex, MAX_DEPTH);
 	}
-	if (b && git_tree_lookup(&tb, d->repo, b) < 0) {
-		note_missing(d, b);
-		b = NULL;
-	}
-	na = ta ? git_tree_entrycount(ta) : 0;
-	nb = tb ? git_tree_entrycount(tb) : 0;
-	while (!error && (i < na || j < nb)) {
-		const git_tree_entry *ea = i < na ? git_tree_entry_byindex(ta, i) : NULL;
-		const git_tree_entry *eb = j < nb ? git_tree_entry_byindex(tb, j) : NULL;
-		int cmp = !ea ? 1 : !eb ? -1 : git_tree_entry_cmp(ea, eb);
-
-		if (cmp == 0 && strcmp(git_tree_entry_name(ea), git_tree_entry_name(eb)))
-			cmp = strcmp(git_tree_entry_name(ea), git_tree_entry_name(eb));
+	ta = &w->d->levels[2 * depth];
+	tb = &w->d->levels[2 * depth + 1];
+	pg_buf_reset(ta);
+	pg_buf_reset(tb);
+	if ((a && (error = load_tree(w, a, ta)) < 0) || (b && (error = load_tree(w, b, tb)) < 0))
+		return error;
+	if ((ha = next_entry(ta, &pa, &ea, a)) < 0)
+		return ha;
+	if ((hb = next_entry(tb, &pb, &eb, b)) < 0)
+		return hb;
+	while (ha || hb) {
+		int cmp = !ha ? 1 : !hb ? -1 : entry_cmp(&ea, &eb);
+		error = 0;
 		if (cmp < 0) {
-			error = one_side(d, ea, 0);
-			i++;
+			error = one_side(w, &ea, 0, depth);
 		} else if (cmp > 0) {
-			error = one_side(d, eb, 1);
-			j++;
-		} else {
-			git_object_t tya = git_tree_entry_type(ea), tyb = git_tree_entry_type(eb);
-			const git_oid *ia = git_tree_entry_id(ea), *ib = git_tree_entry_id(eb);
-			i++, j++;
-			if ((tya == GIT_OBJECT_TREE) != (tyb == GIT_OBJECT_TREE)) {
-				/* file replaced by a directory of the same name, or back */
-				if ((error = one_side(d, ea, 0)) < 0)
-					break;
-				error = one_side(d, eb, 1);
-			} else if (tya == GIT_OBJECT_TREE) {
-				if (!git_oid_equal(ia, ib)) {
-					size_t base = d->path.len;
-					if ((error = pg_buf_puts(&d->path, git_tree_entry_name(ea))) < 0 ||
-					    (error = pg_buf_putc(&d->path, '/')) < 0)
-						break;
-					error = walk(d, ia, ib);
-					d->path.len = base;
-					d->path.ptr[base] = '\0';
-				}
-			} else if (!git_oid_equal(ia, ib) ||
-				   git_tree_entry_filemode(ea) != git_tree_entry_filemode(eb)) {
-				error = add_file(d, eb, 'M', ia, ib, tya == GIT_OBJECT_BLOB, tyb == GIT_OBJECT_BLOB);
-			}
+			error = one_side(w, &eb, 1, depth);
+		} else if (is_tree(&ea)) {
+			if (memcmp(ea.id, eb.id, GIT_OID_RAWSZ))
+				error = descend(w, &ea, ea.id, eb.id, depth);
+		} else if (memcmp(ea.id, eb.id, GIT_OID_RAWSZ) || ea.mode != eb.mode) {
+			error = add_file(w->d, w->out, &eb, 'M', &ea, &eb);
 		}
+		if (error < 0)
+			return error;
+		if (cmp <= 0 && (ha = next_entry(ta, &pa, &ea, a)) < 0)
+			return ha;
+		if (cmp >= 0 && (hb = next_entry(tb, &pb, &eb, b)) < 0)
+			return hb;
 	}
-	git_tree_free(ta);
-	git_tree_free(tb);
-	return error;
+	return 0;
 }
 
-int pg_ingest__tree_diff(pg_ingest__files *out, git_repository *repo,
+int pg_ingest__tree_diff(pg_ingest__files *out, pg_ingest__differ *d,
 			 const git_oid *old_tree, const git_oid *new_tree, char missing[GIT_OID_HEXSZ + 1])
 {
-	struct tdiff d = { repo, out, PG_BUF_INIT, missing };
-	int error;
-	if ((error = pg_buf_grow(&d.path, 256)) < 0)
-		return error;
-	d.path.ptr[0] = '\0';
-	error = walk(&d, old_tree, new_tree);
-	pg_buf_release(&d.path);
-	return error;
+	struct walk w = { d, out, missing };
+	pg_buf_reset(&d->path);
+	if (pg_buf_grow(&d->path, 256) < 0)
+		return PG_ENOMEM;
+	d->path.ptr[0] = '\0';
+	return walk(&w, old_tree, new_tree, 0);
 }
 
 static unsigned count_lines(const char *p, size_t n)
@@ -202,34 +285,50 @@ static void trim_common(const char **a, size_t *an, const char **b, size_t *bn)
 	*a = pa, *an = na - tail, *b = pb, *bn = nb - tail;
 }
 
-int pg_ingest__line_stats(pg_ingest__files *files, git_repository *repo, char missing[GIT_OID_HEXSZ + 1])
+/* Read blob id into b; 0, or PG_ENOTFOUND (also for a non-blob) after noting it in missing. */
+static int load_blob(pg_ingest__differ *d, const git_oid *id, pg_buf *b, char missing[GIT_OID_HEXSZ + 1])
 {
+	git_object_t type;
+	int error = pg_odb_read(d->odb, id, &type, b);
+	if (error == PG_ENOTFOUND || (!error && type != GIT_OBJECT_BLOB)) {
+		note_missing(missing, id);
+		return PG_ENOTFOUND;
+	}
+	return error;
+}
+
+int pg_ingest__line_stats(pg_ingest__files *files, pg_ingest__differ *d, char missing[GIT_OID_HEXSZ + 1])
+{
+	pg_buf *ob = &d->old_blob, *nb = &d->new_blob;
+	int error;
+
 	for (size_t i = 0; i < files->len; i++) {
 		pg_ingest__file *f = &files->ptr[i];
-		git_blob *ob = NULL, *nb = NULL;
 		git_patch *patch = NULL;
 		size_t ctx, add, del;
+		int have_old = 0, have_new = 0;
 
-		if ((f->old_is_blob && git_blob_lookup(&ob, repo, &f->old_id) < 0) ||
-		    (f->new_is_blob && git_blob_lookup(&nb, repo, &f->new_id) < 0)) {
-			if (!missing[0])
-				git_oid_tostr(missing, GIT_OID_HEXSZ + 1,
-					      ob || !f->old_is_blob ? &f->new_id : &f->old_id);
-			git_blob_free(ob);
-			git_blob_free(nb);
-			continue;
+		if (f->old_is_blob) {
+			if ((error = load_blob(d, &f->old_id, ob, missing)) == PG_ENOTFOUND)
+				continue;
+			if (error < 0)
+				return error;
+			have_old = 1;
 		}
-		if (f->status == 'A' && nb) {
-			const char *c = git_blob_rawcontent(nb);
-			size_t n = (size_t)git_blob_rawsize(nb);
-			f->added = is_binary(c, n) ? 0 : count_lines(c, n);
-		} else if (f->status == 'D' && ob) {
-			const char *c = git_blob_rawcontent(ob);
-			size_t n = (size_t)git_blob_rawsize(ob);
-			f->deleted = is_binary(c, n) ? 0 : count_lines(c, n);
-		} else if (ob && nb) {
-			const char *oc = git_blob_rawcontent(ob), *nc = git_blob_rawcontent(nb);
-			size_t on = (size_t)git_blob_rawsize(ob), nn = (size_t)git_blob_rawsize(nb);
+		if (f->new_is_blob) {
+			if ((error = load_blob(d, &f->new_id, nb, missing)) == PG_ENOTFOUND)
+				continue;
+			if (error < 0)
+				return error;
+			have_new = 1;
+		}
+		if (f->status == 'A' && have_new) {
+			f->added = is_binary(nb->ptr, nb->len) ? 0 : count_lines(nb->ptr, nb->len);
+		} else if (f->status == 'D' && have_old) {
+			f->deleted = is_binary(ob->ptr, ob->len) ? 0 : count_lines(ob->ptr, ob->len);
+		} else if (have_old && have_new) {
+			const char *oc = ob->ptr, *nc = nb->ptr;
+			size_t on = ob->len, nn = nb->len;
 
 			if (!is_binary(oc, on) && !is_binary(nc, nn)) {
 				const char *mo = oc, *mn = nc;
@@ -238,7 +337,7 @@ int pg_ingest__line_stats(pg_ingest__files *files, git_repository *repo, char mi
 				if (!mon || !mnn) {
 					f->added = count_lines(mn, mnn);
 					f->deleted = count_lines(mo, mon);
-					goto next;
+					continue;
 				}
 			}
 			/* from buffers, not blobs: blobs make libgit2 stat .gitattributes
@@ -250,9 +349,6 @@ int pg_ingest__line_stats(pg_ingest__files *files, git_repository *repo, char mi
 			}
 			git_patch_free(patch);
 		}
-next:
-		git_blob_free(ob);
-		git_blob_free(nb);
 	}
 	return 0;
 }
@@ -268,33 +364,41 @@ int pg_ingest_commit_diff(pg_buf *out, git_repository *repo, const git_oid *comm
 {
 	git_commit *c = NULL, *parent = NULL;
 	pg_ingest__files files = PG_VEC_INIT;
+	pg_ingest__differ d;
 	char missing[GIT_OID_HEXSZ + 1] = "", hex[GIT_OID_HEXSZ + 1];
 	int error = 0;
 
 	git_oid_tostr(hex, sizeof(hex), commit);
-	if (git_commit_lookup(&c, repo, commit) < 0)
-		return pg_error_setc(PG_ENOTFOUND, "commit %s is not in the repository", hex);
+	if ((error = pg_ingest__differ_init(&d, repo)) < 0)
+		goto out;
+	if (git_commit_lookup(&c, repo, commit) < 0) {
+		error = pg_error_setc(PG_ENOTFOUND, "commit %s is not in the repository", hex);
+		goto out;
+	}
 	if (git_commit_parentcount(c) && git_commit_parent(&parent, c, 0) < 0) {
 		error = pg_error_setc(PG_ENOTFOUND, "the parent of commit %s is missing", hex);
 		goto out;
 	}
-	if ((error = pg_ingest__tree_diff(&files, repo, parent ? git_commit_tree_id(parent) : NULL,
+	if ((error = pg_ingest__tree_diff(&files, &d, parent ? git_commit_tree_id(parent) : NULL,
 					  git_commit_tree_id(c), missing)) < 0)
 		goto out;
+	if (missing[0]) {
+		error = pg_error_setc(PG_ENOTFOUND, "commit %s: tree %s is missing", hex, missing);
+		goto out;
+	}
 	for (size_t i = 0; i < files.len && !error; i++) {
 		pg_ingest__file *f = &files.ptr[i];
-		git_blob *ob = NULL, *nb = NULL;
 		git_patch *patch = NULL;
 		git_buf text = { 0 };
+		int have_old = 0, have_new = 0;
 
-		if ((f->old_is_blob && git_blob_lookup(&ob, repo, &f->old_id) < 0) ||
-		    (f->new_is_blob && git_blob_lookup(&nb, repo, &f->new_id) < 0)) {
-			git_oid_tostr(missing, sizeof(missing), ob || !f->old_is_blob ? &f->new_id : &f->old_id);
-			error = pg_error_setc(PG_ENOTFOUND, "commit %s: object %s is missing", hex, missing);
-		} else if (git_patch_from_buffers(&patch, ob ? git_blob_rawcontent(ob) : NULL,
-						  ob ? (size_t)git_blob_rawsize(ob) : 0, f->path,
-						  nb ? git_blob_rawcontent(nb) : NULL, nb ? (size_t)git_blob_rawsize(nb) : 0,
-						  f->path, NULL) < 0 ||
+		if ((f->old_is_blob && !(have_old = !(error = load_blob(&d, &f->old_id, &d.old_blob, missing)))) ||
+		    (f->new_is_blob && !(have_new = !(error = load_blob(&d, &f->new_id, &d.new_blob, missing))))) {
+			if (error == PG_ENOTFOUND)
+				error = pg_error_setc(PG_ENOTFOUND, "commit %s: object %s is missing", hex, missing);
+		} else if (git_patch_from_buffers(&patch, have_old ? d.old_blob.ptr : NULL, have_old ? d.old_blob.len : 0,
+						  f->path, have_new ? d.new_blob.ptr : NULL,
+						  have_new ? d.new_blob.len : 0, f->path, NULL) < 0 ||
 			   git_patch_to_buf(&text, patch) < 0) {
 			error = pg_error_set("cannot diff %s in commit %s", f->path, hex);
 		} else {
@@ -302,12 +406,11 @@ int pg_ingest_commit_diff(pg_buf *out, git_repository *repo, const git_oid *comm
 		}
 		git_buf_dispose(&text);
 		git_patch_free(patch);
-		git_blob_free(ob);
-		git_blob_free(nb);
 	}
 out:
 	pg_ingest__files_clear(&files);
 	pg_vec_release(&files);
+	pg_ingest__differ_release(&d);
 	git_commit_free(parent);
 	git_commit_free(c);
 	return error;
