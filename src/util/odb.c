@@ -434,11 +434,18 @@ static int delta_varint(const unsigned char **pp, const unsigned char *end, size
 
 static int apply_delta(const struct pack *p, uint64_t off, const pg_buf *base, const pg_buf *delta, pg_buf *out)
 {
-	const unsigned char *d = (const unsigned char *)delta->ptr, *end = d + delta->len;
+	return pg_odb__apply_delta(p->path, off, base, delta, out);
+}
+
+int pg_odb__apply_delta(const char *pack, uint64_t off, const pg_buf *base, const pg_buf *delta, pg_buf *out)
+{
+	struct pack named = { .path = (char *)pack };
+	const struct pack *p = &named;
+	const unsigned char *d = (const unsigned char *)delta->ptr, *end = d ? d + delta->len : NULL;
 	size_t bsize, rsize, pos = 0;
 	int error;
 
-	if (delta_varint(&d, end, &bsize) < 0 || delta_varint(&d, end, &rsize) < 0)
+	if (!d || delta_varint(&d, end, &bsize) < 0 || delta_varint(&d, end, &rsize) < 0)
 		return corrupt(p, off, "truncated delta header");
 	if (bsize != base->len)
 		return corrupt(p, off, "delta base size mismatch");
@@ -691,13 +698,24 @@ static int is_space(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\v' || ch == '\f' || ch == '\r';
 }
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* "<hdr><40 hex>\n"; pure C (no libgit2 call), so the parser needs no library state. */
 static int oid_header(git_oid *out, const char **pp, const char *end, const char *hdr)
 {
 	const char *p = *pp;
 	size_t n = strlen(hdr);
-	if ((size_t)(end - p) < n + GIT_OID_HEXSZ + 1 || memcmp(p, hdr, n) || p[n + GIT_OID_HEXSZ] != '\n' ||
-	    git_oid_fromstrn(out, p + n, GIT_OID_HEXSZ) < 0)
+	if ((size_t)(end - p) < n + GIT_OID_HEXSZ + 1 || memcmp(p, hdr, n) || p[n + GIT_OID_HEXSZ] != '\n')
 		return -1;
+	for (size_t i = 0; i < GIT_OID_RAWSZ; i++) {
+		int hi = hexval(p[n + 2 * i]), lo = hexval(p[n + 2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out->id[i] = (unsigned char)(hi << 4 | lo);
+	}
 	*pp = p + n + GIT_OID_HEXSZ + 1;
 	return 0;
 }

@@ -84,4 +84,11 @@ void pg_odb_commit_release(pg_odb_commit *c);
 /* 0, or PG_EINVALID (message names what is malformed) like libgit2 would refuse it. */
 int pg_odb_parse_commit(pg_odb_commit *c, const char *buf, size_t len);
 
+/*
+ * Internal, exposed for the fuzz target: apply a git delta to base.  pack
+ * and off only name the input in error messages.  0, or PG_EINVALID for
+ * any malformed delta (never reads or writes out of bounds).
+ */
+int pg_odb__apply_delta(const char *pack, uint64_t off, const pg_buf *base, const pg_buf *delta, pg_buf *out);
+
 #endif

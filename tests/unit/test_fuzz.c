@@ -16,6 +16,9 @@
 #define LLVMFuzzerTestOneInput fuzz_kconfig_one
 #include "../../fuzz/fuzz_kconfig.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_odb_one
+#include "../../fuzz/fuzz_odb.c"
+#undef LLVMFuzzerTestOneInput
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint32_t next_rand(void)
@@ -99,9 +102,26 @@ TEST(kconfig_parsers_survive_junk)
 	CHECK(n > 1000);
 }
 
+/* Commits (selector even) and deltas (odd: 2-byte base length, base, delta; written with \x escapes). */
+static const char *const odb_samples[] = {
+	"tree 0123456789abcdef0123456789abcdef01234567\nparent 89abcdef0123456789abcdef0123456789abcdef\n"
+	"author A U Thor <a@example.org> 1700000000 +0100\ncommitter C <c@example.org> 1700000100 +0000\n"
+	"gpgsig -----BEGIN-----\n abc\n -----END-----\n\nnet: fix a leak\n  in two lines\n\nBody text.\n",
+	"tree 0123456789abcdef0123456789abcdef01234567\nauthor <> 1\nauthor B <b> 2\ncommitter  x  < y > -3 +0000\n\n\n\n s",
+	"\x01\x0ahello worl\x0a\x0e\x91\x01\x05\x03 it\x90\x04",
+	"\x01\x04" "abcd\x04\x10\x80\x01\x90\x10\x7f\x05" "abcde",
+};
+
+TEST(odb_parsers_survive_junk)
+{
+	size_t n = run_corpus(fuzz_odb_one, odb_samples, sizeof(odb_samples) / sizeof(*odb_samples), 2);
+	CHECK(n > 1000);
+}
+
 int main(void)
 {
 	RUN(cve_parsers_survive_junk);
 	RUN(kconfig_parsers_survive_junk);
+	RUN(odb_parsers_survive_junk);
 	return harness_done();
 }
