@@ -452,8 +452,12 @@ int pg_odb__apply_delta(const char *pack, uint64_t off, const pg_buf *base, cons
 	if (rsize > MAX_OBJ)
 		return corrupt(p, off, "delta result larger than 1 GiB");
 	pg_buf_reset(out);
-	if ((error = pg_buf_grow(out, rsize + 1)) < 0)
-		return error;
+	/*
+	 * Grow as the ops produce bytes instead of trusting rsize up front: a
+	 * corrupt 20-byte delta claiming a 1 GiB result then fails on its
+	 * size check without allocating it.  The buffers are reused, so a
+	 * normal scan stops reallocating after the first objects.
+	 */
 	while (d < end) {
 		unsigned char op = *d++;
 		if (op & 0x80) {
@@ -474,12 +478,14 @@ int pg_odb__apply_delta(const char *pack, uint64_t off, const pg_buf *base, cons
 				cs = 0x10000;
 			if (co > base->len || cs > base->len - co || cs > rsize - pos)
 				return corrupt(p, off, "delta copy out of range");
-			memcpy(out->ptr + pos, base->ptr + co, cs);
+			if ((error = pg_buf_put(out, base->ptr + co, cs)) < 0)
+				return error;
 			pos += cs;
 		} else if (op) {
 			if ((size_t)(end - d) < op || op > rsize - pos)
 				return corrupt(p, off, "delta insert out of range");
-			memcpy(out->ptr + pos, d, op);
+			if ((error = pg_buf_put(out, (const char *)d, op)) < 0)
+				return error;
 			pos += op;
 			d += op;
 		} else {
@@ -488,7 +494,8 @@ int pg_odb__apply_delta(const char *pack, uint64_t off, const pg_buf *base, cons
 	}
 	if (pos != rsize)
 		return corrupt(p, off, "delta result size mismatch");
-	out->len = rsize;
+	if (!out->ptr && (error = pg_buf_grow(out, 1)) < 0)
+		return error; /* an empty result is still a valid "" */
 	out->ptr[rsize] = '\0';
 	return 0;
 }
