@@ -988,16 +988,11 @@ int pg_ingest_run(pg_ingest_stats *out, const pg_config *cfg, pg_store *store, c
 	git_libgit2_init();
 	/* a trusted local scan: hash verification costs 1.4-2x (measured) */
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
-	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)512 * 1024 * 1024);
 	/*
-	 * libgit2 caches no blobs by default, yet a modified file's old blob is
-	 * usually the new blob of a recent commit: caching blobs up to 256 KiB
-	 * cut object reads by 31 % and inflates by 19 % with diffstat
-	 * (counted with uprobes on a generated history).  Raising the 4 KiB
-	 * limit for trees saved 2 % of inflates and cost 40 % more peak memory:
-	 * not done.
+	 * Trees, blobs and commits are read through util/odb (own pack reader,
+	 * bounded delta-base cache); libgit2 only walks revisions and resolves
+	 * tags, so its object cache keeps the default size.
 	 */
-	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_BLOB, (size_t)256 * 1024);
 	if (git_repository_open_ext(&in.repo, cfg->repository, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
 		error = pg_error_setc(PG_ENOTFOUND, "'%s' is not a git repository (core.repository in '%s')",
 				      cfg->repository, cfg->path);
