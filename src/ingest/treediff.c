@@ -7,6 +7,8 @@
  * being read, so a typical commit touching 3 files reads ~3 * depth trees.
  * The result equals `git log --no-renames --name-status` for the first parent.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "patchgap/ingest.h"
 #include "ingest/ingest_int.h"
@@ -36,6 +38,13 @@ void pg_ingest__differ_release(pg_ingest__differ *d)
 	pg_buf_release(&d->path);
 	pg_buf_release(&d->old_blob);
 	pg_buf_release(&d->new_blob);
+	if (d->odb && getenv("PATCHGAP_ODB_STATS")) {
+		/* for benchmarks: how the reads were served (doc/internals/ingest.md) */
+		pg_odb_stats st;
+		pg_odb_get_stats(d->odb, &st);
+		fprintf(stderr, "odb: %zu reads, %zu packed, %zu fallback, %zu inflates, %zu cache hits\n",
+			st.reads, st.packed, st.fallback, st.inflates, st.cache_hits);
+	}
 	pg_odb_free(d->odb);
 	memset(d, 0, sizeof(*d));
 }

@@ -464,22 +464,26 @@ static int delta_varint(const unsigned char **pp, const unsigned char *end, size
 	return 0;
 }
 
-static int apply_delta(const struct pack *p, uint64_t off, const pg_buf *base, const pg_buf *delta, pg_buf *out)
-{
-	return pg_odb__apply_delta(p->path, off, base, delta, out);
-}
+static int apply_delta(const struct pack *p, uint64_t off, const char *base, size_t blen, const pg_buf *delta,
+		       pg_buf *out);
 
 int pg_odb__apply_delta(const char *pack, uint64_t off, const pg_buf *base, const pg_buf *delta, pg_buf *out)
 {
 	struct pack named = { .path = (char *)pack };
-	const struct pack *p = &named;
+	return apply_delta(&named, off, base->ptr, base->len, delta, out);
+}
+
+/* base may point into the delta-base cache: it is only read, and out never aliases it. */
+static int apply_delta(const struct pack *p, uint64_t off, const char *base, size_t blen, const pg_buf *delta,
+		       pg_buf *out)
+{
 	const unsigned char *d = (const unsigned char *)delta->ptr, *end = d ? d + delta->len : NULL;
 	size_t bsize, rsize, pos = 0;
 	int error;
 
 	if (!d || delta_varint(&d, end, &bsize) < 0 || delta_varint(&d, end, &rsize) < 0)
 		return corrupt(p, off, "truncated delta header");
-	if (bsize != base->len)
+	if (bsize != blen)
 		return corrupt(p, off, "delta base size mismatch");
 	if (rsize > MAX_OBJ)
 		return corrupt(p, off, "delta result larger than 1 GiB");
@@ -508,9 +512,9 @@ int pg_odb__apply_delta(const char *pack, uint64_t off, const pg_buf *base, cons
 				}
 			if (!cs)
 				cs = 0x10000;
-			if (co > base->len || cs > base->len - co || cs > rsize - pos)
+			if (co > blen || cs > blen - co || cs > rsize - pos)
 				return corrupt(p, off, "delta copy out of range");
-			if ((error = pg_buf_put(out, base->ptr + co, cs)) < 0)
+			if ((error = pg_buf_put(out, base + co, cs)) < 0)
 				return error;
 			pos += cs;
 		} else if (op) {
@@ -606,6 +610,8 @@ static int read_fallback(pg_odb *db, const git_oid *id, git_object_t *type, pg_b
 static int read_packed(pg_odb *db, struct pack *p, uint64_t off, git_object_t *type)
 {
 	git_object_t t = GIT_OBJECT_INVALID;
+	const char *base = NULL; /* the current object: db->a, or a cache entry (not copied) */
+	size_t blen = 0;
 	int error;
 
 	db->chain.len = 0;
@@ -621,12 +627,8 @@ static int read_packed(pg_odb *db, struct pack *p, uint64_t off, git_object_t *t
 			return corrupt(p, off, "delta chain too long (a cycle?)");
 		if ((ce = cache_get(db, p, off))) {
 			db->st.cache_hits++;
-			pg_buf_reset(&db->a);
-			if ((error = pg_buf_put(&db->a, ce->data, ce->len)) < 0 ||
-			    (!db->a.ptr && (error = pg_buf_grow(&db->a, 1)) < 0))
-				return error;
-			db->a.ptr[db->a.len] = '\0';
 			t = ce->type;
+			base = ce->data, blen = ce->len;
 			break;
 		}
 		if ((n = copy_out(db, p, off, h, sizeof(h))) < 0)
@@ -646,7 +648,11 @@ static int read_packed(pg_odb *db, struct pack *p, uint64_t off, git_object_t *t
 			if ((error = inflate_at(db, p, off + i, size, &db->a)) < 0)
 				return error;
 			t = (git_object_t)kind;
-			if (db->chain.len)
+			base = db->a.ptr, blen = db->a.len;
+			/* bases of chains, and trees and blobs read whole: a later version
+			 * of the same path is likely to be stored as a delta against it
+			 * (or it is the old side of a later diff); commits are read once */
+			if (db->chain.len || t == GIT_OBJECT_TREE || t == GIT_OBJECT_BLOB)
 				cache_put(db, p, off, t, &db->a);
 			break;
 		} else if (kind == GIT_OBJECT_OFS_DELTA) {
@@ -668,21 +674,22 @@ static int read_packed(pg_odb *db, struct pack *p, uint64_t off, git_object_t *t
 			off -= rel;
 		} else if (kind == GIT_OBJECT_REF_DELTA) {
 			struct link l;
-			git_oid base;
+			git_oid bid;
 			struct pack *bp = NULL;
 			uint64_t boff = 0;
 			int rc;
 			if (i + 20 > (size_t)n)
 				return corrupt(p, off, "truncated delta base id");
-			memcpy(base.id, h + i, 20);
+			memcpy(bid.id, h + i, 20);
 			l.p = p, l.off = off, l.data = off + i + 20, l.size = size;
 			if ((error = pg_vec_push(&db->chain, l)) < 0)
 				return error;
-			if ((rc = locate(db, base.id, &bp, &boff)) < 0)
+			if ((rc = locate(db, bid.id, &bp, &boff)) < 0)
 				return rc;
 			if (!rc) {
-				if ((error = read_fallback(db, &base, &t, &db->a)) < 0)
+				if ((error = read_fallback(db, &bid, &t, &db->a)) < 0)
 					return error;
+				base = db->a.ptr, blen = db->a.len;
 				break;
 			}
 			p = bp, off = boff;
@@ -694,10 +701,18 @@ static int read_packed(pg_odb *db, struct pack *p, uint64_t off, git_object_t *t
 	for (size_t k = db->chain.len; k-- > 0;) {
 		const struct link *l = &db->chain.ptr[k];
 		if ((error = inflate_at(db, l->p, l->data, l->size, &db->delta)) < 0 ||
-		    (error = apply_delta(l->p, l->off, &db->a, &db->delta, &db->b)) < 0)
+		    (error = apply_delta(l->p, l->off, base, blen, &db->delta, &db->b)) < 0)
 			return error;
 		swap_buf(&db->a, &db->b);
+		base = db->a.ptr, blen = db->a.len;
 		cache_put(db, l->p, l->off, t, &db->a);
+	}
+	if (base != db->a.ptr) {
+		/* the object itself was in the cache: the caller gets a copy */
+		pg_buf_reset(&db->a);
+		if ((error = pg_buf_put(&db->a, base, blen)) < 0 || (!db->a.ptr && (error = pg_buf_grow(&db->a, 1)) < 0))
+			return error;
+		db->a.ptr[db->a.len] = '\0';
 	}
 	*type = t;
 	return 0;
