@@ -47,6 +47,10 @@ struct branch {
 
 #define TREE_MEMO 4096 /* power of two */
 
+struct rawid {
+	unsigned char id[20];
+};
+
 struct ingest {
 	const pg_config *cfg;
 	pg_store *store;
@@ -54,6 +58,8 @@ struct ingest {
 	pg_ingest_stats *stats;
 	git_repository *repo;
 	pg_oidmap known;          /* sha -> commits.id */
+	PG_VEC(struct rawid) sorted_known; /* ids stored before this run, sorted */
+	PG_VEC(struct rawid) new_ids;      /* ids stored by this run, in walk order */
 	uint32_t next_id;
 	struct line mainline;
 	PG_VEC(struct line *) series;
@@ -122,7 +128,8 @@ static int load_known(struct ingest *in)
 	int error, rc;
 	git_oid id;
 
-	if ((error = pg_store_prepare(&st, in->store, "SELECT id, sha FROM commits")) < 0)
+	/* in id order of the sha index: resolve_relations gets the sorted list for free */
+	if ((error = pg_store_prepare(&st, in->store, "SELECT id, sha FROM commits ORDER BY sha")) < 0)
 		return error;
 	in->next_id = 1;
 	while ((rc = pg_stmt_step(st)) > 0) {
@@ -132,7 +139,8 @@ static int load_known(struct ingest *in)
 					      pg_store_path(in->store), pg_stmt_text(st, 1));
 			break;
 		}
-		if ((error = pg_oidmap_set(&in->known, id.id, cid)) < 0)
+		if ((error = pg_oidmap_set(&in->known, id.id, cid)) < 0 ||
+		    (error = pg_vec_push(&in->sorted_known, *(struct rawid *)id.id)) < 0)
 			break;
 		if (cid >= in->next_id)
 			in->next_id = cid + 1;
@@ -626,7 +634,8 @@ static int insert_commit(struct ingest *in, const git_oid *id, const char *mainl
 	/* c->message is NUL-terminated: it ends at the object's end or at its first NUL */
 	if ((error = store_trailers(in, cid, c->message)) < 0)
 		goto out;
-	if ((error = pg_oidmap_set(&in->known, id->id, cid)) < 0)
+	if ((error = pg_oidmap_set(&in->known, id->id, cid)) < 0 ||
+	    (error = pg_vec_push(&in->new_ids, *(const struct rawid *)id->id)) < 0)
 		goto out;
 	in->stats->commits_new++;
 	*out_id = cid;
@@ -777,6 +786,31 @@ static int cmp_oid20(const void *a, const void *b)
 	return memcmp(a, b, 20);
 }
 
+/*
+ * The sorted list of every stored id: the ids of earlier runs come sorted
+ * from the sha index (load_known), this run's are sorted and merged in;
+ * a full sort of a kernel's 1.4M ids would cost an incremental run ~0.4 s.
+ */
+static int sorted_ids(struct ingest *in, unsigned char **out, size_t *n)
+{
+	size_t a = in->sorted_known.len, b = in->new_ids.len, i = 0, j = 0, k = 0;
+	unsigned char *v = malloc((a + b ? a + b : 1) * 20);
+	if (!v)
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	qsort(in->new_ids.ptr, b, 20, cmp_oid20);
+	while (i < a || j < b) {
+		const unsigned char *x = i < a ? in->sorted_known.ptr[i].id : NULL;
+		const unsigned char *y = j < b ? in->new_ids.ptr[j].id : NULL;
+		if (x && (!y || memcmp(x, y, 20) <= 0))
+			memcpy(v + 20 * k++, x, 20), i++;
+		else
+			memcpy(v + 20 * k++, y, 20), j++;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
 static int resolve_relations(struct ingest *in)
 {
 	unsigned char *sorted = NULL;
@@ -785,16 +819,15 @@ static int resolve_relations(struct ingest *in)
 	pg_buf cand = PG_BUF_INIT;
 	int error = 0, rc;
 
-	if (!(sorted = malloc((in->known.count ? in->known.count : 1) * 20)))
-		return pg_error_setc(PG_ENOMEM, "out of memory");
-	for (size_t i = 0; i < in->known.cap; i++)
-		if (in->known.vals[i] != PG_OIDMAP_NONE)
-			memcpy(sorted + 20 * n++, in->known.keys + i * 20, 20);
-	qsort(sorted, n, 20, cmp_oid20);
-
-	if ((error = pg_store_prepare(&sel, in->store,
-				      "SELECT commit_id, kind, ref_id FROM relations WHERE state <> 'resolved'"
-				      " ORDER BY commit_id, kind, ref_id")) < 0 ||
+	/*
+	 * Without new commits an unresolved or ambiguous id cannot change:
+	 * only relations left pending (by an interrupted run) are resolved.
+	 */
+	if ((error = pg_store_prepare(&sel, in->store, in->new_ids.len
+				      ? "SELECT commit_id, kind, ref_id FROM relations WHERE state <> 'resolved'"
+					" ORDER BY commit_id, kind, ref_id"
+				      : "SELECT commit_id, kind, ref_id FROM relations WHERE state = 'pending'"
+					" ORDER BY commit_id, kind, ref_id")) < 0 ||
 	    (error = pg_store_prepare(&upd, in->store,
 				      "UPDATE relations SET target_sha = ?, state = ?, candidates = ?"
 				      " WHERE commit_id = ? AND kind = ? AND ref_id = ?")) < 0)
@@ -814,6 +847,8 @@ static int resolve_relations(struct ingest *in)
 		if (rc < 0)
 			error = rc;
 		pg_stmt_reset(sel);
+		if (!error && pend.len)
+			error = sorted_ids(in, &sorted, &n);
 		for (size_t k = 0; !error && k < pend.len; k++) {
 			struct pend *p = &pend.ptr[k];
 			unsigned char lo[20] = { 0 }, hi[20];
@@ -855,12 +890,8 @@ static int resolve_relations(struct ingest *in)
 			if (count == 1) {
 				state = "resolved";
 				in->stats->relations_resolved++;
-			} else if (count > 1) {
-				state = "ambiguous";
-				in->stats->relations_ambiguous++;
 			} else {
-				state = "unresolved";
-				in->stats->relations_unresolved++;
+				state = count > 1 ? "ambiguous" : "unresolved";
 			}
 			pg_stmt_bind_text(upd, 1, count == 1 ? cand.ptr : NULL);
 			pg_stmt_bind_text(upd, 2, state);
@@ -871,6 +902,22 @@ static int resolve_relations(struct ingest *in)
 			error = pg_stmt_exec(upd);
 		}
 		pg_vec_release(&pend);
+	}
+	/* what is left unresolved now, whether or not this run looked at it again */
+	pg_stmt_free(sel);
+	sel = NULL;
+	if (!error && (error = pg_store_prepare(&sel, in->store,
+						"SELECT state, count(*) FROM relations WHERE state IN ('unresolved', 'ambiguous')"
+						" GROUP BY state")) == 0) {
+		while ((rc = pg_stmt_step(sel)) > 0) {
+			size_t c = (size_t)pg_stmt_int(sel, 1);
+			if (!strcmp(pg_stmt_text(sel, 0), "ambiguous"))
+				in->stats->relations_ambiguous = c;
+			else
+				in->stats->relations_unresolved = c;
+		}
+		if (rc < 0)
+			error = rc;
 	}
 out:
 	pg_buf_release(&cand);
@@ -1063,6 +1110,8 @@ out:
 	pg_vec_release(&in.series);
 	pg_vec_release(&in.branches);
 	pg_oidmap_release(&in.known);
+	pg_vec_release(&in.sorted_known);
+	pg_vec_release(&in.new_ids);
 	pg_buf_release(&in.tmp);
 	git_repository_free(in.repo);
 	git_libgit2_shutdown();
