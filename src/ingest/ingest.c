@@ -43,6 +43,7 @@ struct branch {
 	int has_old, rewritten;
 	struct line *line;        /* stable series line (stable/vendor) or NULL */
 	const char *series;       /* borrowed */
+	PG_VEC(git_oid) walk;     /* new commits to visit, newest first (list_branch) */
 };
 
 #define TREE_MEMO 4096 /* power of two */
@@ -57,7 +58,9 @@ struct ingest {
 	const pg_ingest_options *opts;
 	pg_ingest_stats *stats;
 	git_repository *repo;
-	pg_oidmap known;          /* sha -> commits.id */
+	pg_oidmap known;          /* sha -> commits.id: this run's, and stored ones looked up */
+	int all_known;            /* known holds every stored commit (else ask known_id) */
+	pg_stmt *sel_known;
 	PG_VEC(struct rawid) sorted_known; /* ids stored before this run, sorted */
 	PG_VEC(struct rawid) new_ids;      /* ids stored by this run, in walk order */
 	uint32_t next_id;
@@ -122,16 +125,31 @@ static struct line *line_for_series(struct ingest *in, const char *series)
 
 /* ---- phase 0: load what earlier runs stored ---------------------------- */
 
+/* Next row id; the id map itself is filled by lookup_known once the walk lists are known. */
 static int load_known(struct ingest *in)
 {
 	pg_stmt *st = NULL;
 	int error, rc;
-	git_oid id;
 
-	/* in id order of the sha index: resolve_relations gets the sorted list for free */
-	if ((error = pg_store_prepare(&st, in->store, "SELECT id, sha FROM commits ORDER BY sha")) < 0)
+	if ((error = pg_store_prepare(&st, in->store, "SELECT max(id) FROM commits")) < 0)
 		return error;
 	in->next_id = 1;
+	if ((rc = pg_stmt_step(st)) > 0 && !pg_stmt_isnull(st, 0))
+		in->next_id = (uint32_t)pg_stmt_int(st, 0) + 1;
+	error = rc < 0 ? rc : 0;
+	pg_stmt_free(st);
+	return error;
+}
+
+/* Every stored id into the map, in sha order (so sorted_known comes for free). */
+static int load_all_known(struct ingest *in)
+{
+	pg_stmt *st = NULL;
+	int error = 0, rc;
+	git_oid id;
+
+	if ((error = pg_store_prepare(&st, in->store, "SELECT id, sha FROM commits ORDER BY sha")) < 0)
+		return error;
 	while ((rc = pg_stmt_step(st)) > 0) {
 		uint32_t cid = (uint32_t)pg_stmt_int(st, 0);
 		if (git_oid_fromstr(&id, pg_stmt_text(st, 1)) < 0) {
@@ -142,12 +160,64 @@ static int load_known(struct ingest *in)
 		if ((error = pg_oidmap_set(&in->known, id.id, cid)) < 0 ||
 		    (error = pg_vec_push(&in->sorted_known, *(struct rawid *)id.id)) < 0)
 			break;
-		if (cid >= in->next_id)
-			in->next_id = cid + 1;
 	}
 	if (rc < 0)
 		error = rc;
 	pg_stmt_free(st);
+	in->all_known = error == 0;
+	return error;
+}
+
+/* Row id of a stored commit, from the map or (when not everything is loaded) the sha index. */
+static int known_id(struct ingest *in, const git_oid *id, uint32_t *out)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	int rc;
+
+	*out = pg_oidmap_get(&in->known, id->id);
+	if (*out != PG_OIDMAP_NONE || in->all_known)
+		return 0;
+	if (!in->sel_known && (rc = pg_store_prepare(&in->sel_known, in->store,
+						   "SELECT id FROM commits WHERE sha = ?")) < 0)
+		return rc;
+	git_oid_tostr(hex, sizeof(hex), id);
+	pg_stmt_bind_text(in->sel_known, 1, hex);
+	if ((rc = pg_stmt_step(in->sel_known)) > 0) {
+		*out = (uint32_t)pg_stmt_int(in->sel_known, 0);
+		rc = pg_oidmap_set(&in->known, id->id, *out);
+	}
+	pg_stmt_reset(in->sel_known);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Which walked commits are stored already.  An incremental run walks few
+ * commits: one indexed lookup each (a kernel database holds 1.4M ids,
+ * loading them all would cost an incremental run ~1-2 s).  A big walk
+ * loads every id once instead.
+ */
+#define LOOKUP_MAX 50000
+
+static int lookup_known(struct ingest *in)
+{
+	size_t walked = 0;
+	int error = 0;
+
+	for (size_t i = 0; i < in->branches.len; i++)
+		walked += in->branches.ptr[i].walk.len;
+	if (in->next_id == 1) {
+		in->all_known = 1; /* nothing stored yet */
+		return 0;
+	}
+	if (walked > LOOKUP_MAX)
+		return load_all_known(in);
+	for (size_t i = 0; i < in->branches.len && !error; i++) {
+		struct branch *b = &in->branches.ptr[i];
+		for (size_t k = 0; k < b->walk.len && !error; k++) {
+			uint32_t cid;
+			error = known_id(in, &b->walk.ptr[k], &cid);
+		}
+	}
 	return error;
 }
 
@@ -652,10 +722,10 @@ static const char *release_of(struct line *l, const git_oid *id)
 	return t == PG_OIDMAP_NONE ? NULL : l->tags.ptr[t].name;
 }
 
-static int walk_branch(struct ingest *in, struct branch *b)
+/* The commits a run visits on branch b: new since its stored head, down to its fork from mainline. */
+static int list_branch(struct ingest *in, struct branch *b)
 {
 	git_revwalk *w = NULL;
-	PG_VEC(git_oid) list = PG_VEC_INIT;
 	const git_oid *base = NULL;
 	git_oid mb, id, mhead;
 	int is_main = b->conf->kind == PG_BRANCH_MAINLINE, error = 0, rc;
@@ -682,11 +752,21 @@ static int walk_branch(struct ingest *in, struct branch *b)
 		}
 	}
 	while ((rc = git_revwalk_next(&id, w)) == 0)
-		if ((error = pg_vec_push(&list, id)) < 0)
+		if ((error = pg_vec_push(&b->walk, id)) < 0)
 			goto out;
 	if (rc != GIT_ITEROVER)
 		warn(in, "walking branch '%s' stopped early: %s", b->conf->name,
 		     git_error_last() ? git_error_last()->message : "unknown error");
+out:
+	git_revwalk_free(w);
+	return error;
+}
+
+/* Store branch b's listed commits (through the queue). */
+static int walk_branch(struct ingest *in, struct branch *b)
+{
+	int is_main = b->conf->kind == PG_BRANCH_MAINLINE, error = 0;
+	size_t n = b->walk.len;
 
 	if (b->rewritten) {
 		pg_queue_bind_int(in->q, 1, b->id);
@@ -694,13 +774,13 @@ static int walk_branch(struct ingest *in, struct branch *b)
 			goto out;
 	}
 	/* oldest first: parents get smaller ids than their children */
-	for (size_t k = list.len; k-- > 0;) {
-		const git_oid *cur = &list.ptr[k];
-		uint32_t cid = pg_oidmap_get(&in->known, cur->id);
+	for (size_t k = n; k-- > 0;) {
+		const git_oid *cur = &b->walk.ptr[k];
+		uint32_t cid = pg_oidmap_get(&in->known, cur->id); /* lookup_known ran: no DB here */
 		const char *mrel = release_of(&in->mainline, cur);
 
-		if ((list.len - k) % 1000 == 0)
-			progress(in, b->conf->name, list.len - k, list.len);
+		if ((n - k) % 1000 == 0)
+			progress(in, b->conf->name, n - k, n);
 		if (cid == PG_OIDMAP_NONE) {
 			if ((error = insert_commit(in, cur, is_main ? mrel : NULL, is_main, &cid)) < 0)
 				goto out;
@@ -722,10 +802,8 @@ static int walk_branch(struct ingest *in, struct branch *b)
 		if ((error = batch_tick(in)) < 0)
 			goto out;
 	}
-	progress(in, b->conf->name, list.len, list.len);
+	progress(in, b->conf->name, n, n);
 out:
-	pg_vec_release(&list);
-	git_revwalk_free(w);
 	return error;
 }
 
@@ -749,7 +827,12 @@ static int update_releases(struct ingest *in)
 			const char *name;
 			if (t == PG_OIDMAP_NONE)
 				continue;
-			cid = pg_oidmap_get(&in->known, l->first.keys + i * 20);
+			{
+				git_oid fid;
+				memcpy(fid.id, l->first.keys + i * 20, 20);
+				if ((error = known_id(in, &fid, &cid)) < 0)
+					goto out;
+			}
 			if (cid == PG_OIDMAP_NONE)
 				continue;
 			name = l->tags.ptr[t].name;
@@ -815,7 +898,7 @@ static int resolve_relations(struct ingest *in)
 {
 	unsigned char *sorted = NULL;
 	size_t n = 0;
-	pg_stmt *sel = NULL, *upd = NULL;
+	pg_stmt *sel = NULL, *upd = NULL, *range = NULL;
 	pg_buf cand = PG_BUF_INIT;
 	int error = 0, rc;
 
@@ -847,8 +930,11 @@ static int resolve_relations(struct ingest *in)
 		if (rc < 0)
 			error = rc;
 		pg_stmt_reset(sel);
-		if (!error && pend.len)
+		if (!error && pend.len && in->all_known)
 			error = sorted_ids(in, &sorted, &n);
+		else if (!error && pend.len)
+			error = pg_store_prepare(&range, in->store,
+						 "SELECT sha FROM commits WHERE sha >= ? AND sha <= ? ORDER BY sha");
 		for (size_t k = 0; !error && k < pend.len; k++) {
 			struct pend *p = &pend.ptr[k];
 			unsigned char lo[20] = { 0 }, hi[20];
@@ -856,6 +942,30 @@ static int resolve_relations(struct ingest *in)
 			const char *state;
 			char hex[GIT_OID_HEXSZ + 1];
 
+			if (!in->all_known) {
+				/* the same range through the sha index: [prefix 000..., prefix fff...] */
+				char lo_hex[41], hi_hex[41];
+				for (size_t d = 0; d < 40; d++) {
+					char ch = d < len ? (char)(p->ref[d] | 0x20) : 0;
+					lo_hex[d] = d < len ? ch : '0';
+					hi_hex[d] = d < len ? ch : 'f';
+				}
+				lo_hex[40] = hi_hex[40] = '\0';
+				count = 0;
+				pg_buf_reset(&cand);
+				pg_stmt_bind_text(range, 1, lo_hex);
+				pg_stmt_bind_text(range, 2, hi_hex);
+				while ((rc = pg_stmt_step(range)) > 0) {
+					pg_buf_printf(&cand, "%s%s", count ? " " : "", pg_stmt_text(range, 0));
+					count++;
+				}
+				pg_stmt_reset(range);
+				if (rc < 0) {
+					error = rc;
+					break;
+				}
+				goto decided;
+			}
 			/* prefix -> [lo, hi] range in the sorted ids */
 			memset(hi, 0xff, sizeof(hi));
 			for (size_t d = 0; d < nibbles && d < 40; d++) {
@@ -887,6 +997,7 @@ static int resolve_relations(struct ingest *in)
 				pg_buf_printf(&cand, "%s%s", count ? " " : "", hex);
 				count++;
 			}
+decided:
 			if (count == 1) {
 				state = "resolved";
 				in->stats->relations_resolved++;
@@ -923,6 +1034,7 @@ out:
 	pg_buf_release(&cand);
 	pg_stmt_free(sel);
 	pg_stmt_free(upd);
+	pg_stmt_free(range);
 	free(sorted);
 	return error;
 }
@@ -1058,6 +1170,11 @@ int pg_ingest_run(pg_ingest_stats *out, const pg_config *cfg, pg_store *store, c
 	if ((error = prepare_statements(&in)) < 0 || (error = pg_store_begin(store)) < 0)
 		goto out;
 	in_txn = 1;
+	for (size_t i = 0; i < in.branches.len; i++)
+		if ((error = list_branch(&in, &in.branches.ptr[i])) < 0)
+			goto out;
+	if ((error = lookup_known(&in)) < 0)
+		goto out;
 	/* the walk writes through the queue: reading git and writing rows overlap */
 	if ((error = pg_queue_open(&in.q, store)) < 0)
 		goto out;
@@ -1108,7 +1225,10 @@ out:
 		free(in.series.ptr[i]);
 	}
 	pg_vec_release(&in.series);
+	for (size_t i = 0; i < in.branches.len; i++)
+		pg_vec_release(&in.branches.ptr[i].walk);
 	pg_vec_release(&in.branches);
+	pg_stmt_free(in.sel_known);
 	pg_oidmap_release(&in.known);
 	pg_vec_release(&in.sorted_known);
 	pg_vec_release(&in.new_ids);
