@@ -209,8 +209,13 @@ static int lookup_known(struct ingest *in)
 		in->all_known = 1; /* nothing stored yet */
 		return 0;
 	}
-	if (walked > LOOKUP_MAX)
-		return load_all_known(in);
+	{
+		/* testing knob: both paths must give the same database (t1000) */
+		const char *env = getenv("PATCHGAP_INGEST_LOOKUP_MAX");
+		size_t max = env && *env ? (size_t)strtoul(env, NULL, 10) : LOOKUP_MAX;
+		if (walked > max)
+			return load_all_known(in);
+	}
 	for (size_t i = 0; i < in->branches.len && !error; i++) {
 		struct branch *b = &in->branches.ptr[i];
 		for (size_t k = 0; k < b->walk.len && !error; k++) {

@@ -100,6 +100,8 @@ check "second run leaves the database identical" cmp -s dump1.sql dump2.sql
 g checkout -q linux-6.1.y; g tag -a v6.1.2 -m v6.1.2
 g checkout -q master; commit net/d.c d1 "net: later change"; g tag -a v6.2 -m v6.2
 g checkout -q master
+cp pg.db loadall.db
+PATCHGAP_INGEST_LOOKUP_MAX=0 $PG --db loadall.db ingest >/dev/null   # the load-every-id path
 $PG ingest --json > run3.json
 check "incremental run stores only the new commit" grep -q '"commits_new": 1' run3.json
 check "new stable tag updates the backport's release" test "$(q "select release from branch_commits bc join commits c on c.id=bc.commit_id where c.sha='$B'")" = v6.1.2
@@ -113,8 +115,9 @@ semantic() { # db
 	select b.name, c.sha, release, bc.reachable from branch_commits bc join commits c on c.id=bc.commit_id join branches b on b.id=bc.branch_id order by 1,2;
 	select name, sha, line from tags order by 1;"
 }
-semantic pg.db > inc.txt; semantic full.db > full.txt
+semantic pg.db > inc.txt; semantic full.db > full.txt; semantic loadall.db > loadall.txt
 check "incremental == full ingest (all tables, by commit id)" cmp -s inc.txt full.txt
+check "incremental loading every stored id == full ingest" cmp -s loadall.txt full.txt
 
 # force-pushed vendor branch: dropped commit is kept, marked unreachable
 g checkout -q vendor; g reset -q --hard HEAD~1; commit vendor/y.c y1 "vendor: replacement"; g checkout -q master
