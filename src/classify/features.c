@@ -163,6 +163,13 @@ static uint8_t lex_lenmask[LEX_SET];  /* bit w: a phrase of w words starts with 
 static uint8_t evid_slot[256];        /* 1 + evidence index by low hash bits (collisions: checked) */
 static pthread_once_t lex_once = PTHREAD_ONCE_INIT;
 
+/* Flag features: their words hashed once. */
+enum flag { FL_HEADER, FL_DOCS, FL_HAS_BODY, FL_LONG_BODY, FL_ONE_FILE, FL_FEW_FILES, FL_MANY_FILES, FL_SANITIZER,
+	    FL__COUNT };
+static const char *const flag_words[FL__COUNT] = { "header-file", "docs-or-selftest", "has-body", "long-body",
+						   "one-file", "few-files", "many-files", "sanitizer-report" };
+static uint32_t flag_h[FL__COUNT];
+
 static void lex_compile(void)
 {
 	pthread_once(&tab_once, tab_init);
@@ -187,6 +194,8 @@ static void lex_compile(void)
 	}
 	for (size_t i = 0; i < NLEX; i++)
 		lex_lenmask[lexc[i].h[0] & (LEX_SET - 1)] |= (uint8_t)(1u << lexc[i].nw);
+	for (int k = 0; k < FL__COUNT; k++)
+		flag_h[k] = fnv32(flag_words[k], strlen(flag_words[k]));
 	for (int k = 1; k < EV__COUNT; k++) {
 		evid_h[k] = fnv32(evid_words[k], strlen(evid_words[k]));
 		evid_slot[evid_h[k] & 255] = (uint8_t)k; /* distinct slots: asserted by the unit test */
@@ -296,9 +305,9 @@ static inline void emit(struct ctx *c, enum ns ns, uint32_t h, const char *text,
 	f->idx[f->n++] = i;
 }
 
-static void emit_str(struct ctx *c, enum ns ns, const char *s, size_t n)
+static void emit_flag(struct ctx *c, enum flag k)
 {
-	emit(c, ns, fnv32(s, n), s, n);
+	emit(c, NS_FLAG, flag_h[k], flag_words[k], strlen(flag_words[k]));
 }
 
 /* ---- tokenizer ---- */
@@ -332,7 +341,8 @@ static void lex_check(struct ctx *c, struct tokstate *t)
 			if (k < w)
 				continue;
 			c->f->lexicon[l->cls] += t->lexweight;
-			emit(c, t->lex, (uint32_t)(e * 2654435761u), lexicon[e - 1].phrase, strlen(lexicon[e - 1].phrase));
+			emit(c, t->lex, (uint32_t)(e * 2654435761u), lexicon[e - 1].phrase,
+			     c->cb ? strlen(lexicon[e - 1].phrase) : 0);
 		}
 	}
 }
@@ -416,6 +426,15 @@ static size_t key_shaped(const char *l, size_t n, int *hyphen)
 	return k > 0 && k < n && l[k] == ':' && (k + 1 == n || l[k + 1] == ' ' || l[k + 1] == '\t') ? k : 0;
 }
 
+/* s[0..n) equals the lowercase word w, ignoring case (ASCII). */
+static inline int lower_eq(const char *s, const char *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (low_tab[(unsigned char)s[i]] != (unsigned char)w[i])
+			return 0;
+	return 1;
+}
+
 /* Leading hex digits of s[0..avail) (bounded: the input need not be NUL-terminated). */
 static size_t hexlen_n(const char *s, size_t avail, size_t max)
 {
@@ -428,7 +447,12 @@ static size_t hexlen_n(const char *s, size_t avail, size_t max)
 /* Backport annotations: "commit <id> upstream.", "[ Upstream commit <id> ]", "[bwh: ...]", cherry picks. */
 static int annotation(const char *l, size_t n)
 {
+	unsigned char c0;
 	if (!n)
+		return 0;
+	/* every annotation starts with one of "cCuU[(": most lines leave here */
+	c0 = (unsigned char)(l[0] | 0x20);
+	if (c0 != 'c' && c0 != 'u' && l[0] != '[' && l[0] != '(')
 		return 0;
 	if (n >= 7 && !strncasecmp(l, "commit ", 7) && hexlen_n(l + 7, n - 7, 40) >= 12)
 		return 1;
@@ -453,9 +477,10 @@ static int strip_line(const char *l, size_t n)
 	if (k) {
 		if (hyphen)
 			return 1;
-		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (keys[i].n == k && !strncasecmp(l, keys[i].k, k))
-				return 1;
+		if (k <= 8) /* the longest key; no libc call per line (this runs on every line) */
+			for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+				if (keys[i].n == k && lower_eq(l, keys[i].k, k))
+					return 1;
 	}
 	return annotation(l, n);
 }
@@ -482,8 +507,10 @@ static size_t trailer_block_start(const char *msg, size_t end)
 	for (;;) {
 		size_t ls = q, st, le;
 		int hyphen;
-		while (ls > 0 && msg[ls - 1] != '\n')
-			ls--;
+		{
+			const char *nl = q ? memrchr(msg, '\n', q) : NULL;
+			ls = nl ? (size_t)(nl - msg) + 1 : 0;
+		}
 		st = ls;
 		le = q;
 		trim(msg, &st, &le);
@@ -525,9 +552,9 @@ static void for_each_kept_line(const char *msg, size_t len, line_fn fn, void *pa
 	/* the text ends at a "---" line */
 	if (len >= 3 && !strncmp(msg, "---", 3) && (len == 3 || msg[3] == '\n' || msg[3] == '\r'))
 		end = 0;
-	while (end == len && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+	while (end == len && (p = memmem(p, (size_t)(e - p), "\n---", 4)) != NULL) {
 		size_t r = (size_t)(e - p);
-		if (r >= 4 && p[1] == '-' && p[2] == '-' && p[3] == '-' && (r == 4 || p[4] == '\n' || p[4] == '\r'))
+		if (r == 4 || p[4] == '\n' || p[4] == '\r')
 			end = (size_t)(p - msg);
 		p++;
 	}
@@ -1037,22 +1064,23 @@ static void subject_features(struct ctx *c, const char *subj)
 
 static void path_features(struct ctx *c, const char *path)
 {
-	size_t n = strlen(path), depth = 0;
-	const char *dot;
+	/* FNV-1a is incremental: one pass hashes every leading directory and the file */
+	size_t n, depth = 0;
+	uint32_t h = FNV32_INIT;
 
-	for (size_t i = 0; i < n && depth < 3; i++) {
-		if (path[i] == '/') {
-			emit_str(c, NS_PATH, path, i);
+	for (n = 0; path[n]; n++) {
+		if (path[n] == '/' && depth < 3) {
+			emit(c, NS_PATH, h, path, n);
 			depth++;
 		}
+		h = fnv_step(h, low_tab[(unsigned char)path[n]]);
 	}
 	if (n)
-		emit_str(c, NS_FILE, path, n);
-	dot = strrchr(path, '.');
-	if (dot && dot[1] == 'h' && !dot[2])
-		emit_str(c, NS_FLAG, "header-file", 11);
+		emit(c, NS_FILE, h, path, n);
+	if (n >= 2 && path[n - 2] == '.' && path[n - 1] == 'h')
+		emit_flag(c, FL_HEADER);
 	if (!strncmp(path, "Documentation/", 14) || !strncmp(path, "tools/testing/", 14))
-		emit_str(c, NS_FLAG, "docs-or-selftest", 16);
+		emit_flag(c, FL_DOCS);
 }
 
 /* ---- entry point ---- */
@@ -1090,16 +1118,15 @@ int pg_cls__extract(pg_cls_features *f, const pg_cls_input *in, unsigned flags, 
 		if ((c.error = scan_trailers(f, in->message, mlen)) < 0)
 			return c.error;
 		if (t.ntok)
-			emit_str(&c, NS_FLAG, "has-body", 8);
+			emit_flag(&c, FL_HAS_BODY);
 		if (t.ntok > 120)
-			emit_str(&c, NS_FLAG, "long-body", 9);
+			emit_flag(&c, FL_LONG_BODY);
 	}
 	for (size_t i = 0; i < in->nfiles && i < MAX_FILES; i++)
 		if (in->files[i])
 			path_features(&c, in->files[i]);
 	if (in->nfiles) {
-		const char *nf = in->nfiles == 1 ? "one-file" : in->nfiles <= 3 ? "few-files" : "many-files";
-		emit_str(&c, NS_FLAG, nf, strlen(nf));
+		emit_flag(&c, in->nfiles == 1 ? FL_ONE_FILE : in->nfiles <= 3 ? FL_FEW_FILES : FL_MANY_FILES);
 	}
 	for (int k = 1; k < EV__COUNT; k++) {
 		if (!c.evid[k])
@@ -1112,7 +1139,7 @@ int pg_cls__extract(pg_cls_features *f, const pg_cls_input *in, unsigned flags, 
 			f->reproducer = 1;
 	}
 	if (f->sanitizer)
-		emit_str(&c, NS_FLAG, "sanitizer-report", 16);
+		emit_flag(&c, FL_SANITIZER);
 	if (!(flags & PG_CLS_FEAT_NO_DIFF) && in->diff) {
 		size_t dlen = in->diff_len ? in->diff_len : strlen(in->diff);
 		if (dlen)
