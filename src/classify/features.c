@@ -32,6 +32,9 @@
 
 enum { C_TOK = 1, C_DIGIT = 2, C_HEX = 4, C_SPACE = 8 };
 static unsigned char cls_tab[256], low_tab[256];
+/* tokenizer table: the lowercase byte, and classes of token bytes */
+enum { T_TOK = 0x100, T_NOTDIGIT = 0x200, T_NOTHEX = 0x400, T_DIGIT = 0x800 };
+static uint16_t tok_tab[256];
 static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
 
 static void tab_init(void)
@@ -48,6 +51,9 @@ static void tab_init(void)
 			k |= C_SPACE;
 		cls_tab[c] = k;
 		low_tab[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		tok_tab[c] = low_tab[c];
+		if (k & C_TOK)
+			tok_tab[c] |= (uint16_t)(T_TOK | (k & C_DIGIT ? T_DIGIT : T_NOTDIGIT) | (k & C_HEX ? 0 : T_NOTHEX));
 	}
 }
 
@@ -282,6 +288,19 @@ struct ctx {
 	unsigned evid[EV__COUNT];
 };
 
+/* out of line: rare, and emit() stays small enough to inline everywhere */
+__attribute__((noinline)) static int grow_idx(struct ctx *c)
+{
+	pg_cls_features *f = c->f;
+	size_t na = f->alloc ? f->alloc * 2 : 512;
+	uint32_t *p = realloc(f->idx, na * sizeof(*p));
+	if (!p)
+		return c->error = pg_error_setc(PG_ENOMEM, "out of memory extracting features");
+	f->idx = p;
+	f->alloc = na;
+	return 0;
+}
+
 static inline void emit(struct ctx *c, enum ns ns, uint32_t h, const char *text, size_t len)
 {
 	pg_cls_features *f = c->f;
@@ -291,16 +310,8 @@ static inline void emit(struct ctx *c, enum ns ns, uint32_t h, const char *text,
 		c->cb(i, ns_names[ns], text, len, c->payload);
 	if (f->seen[i >> 6] & (1ull << (i & 63)))
 		return;
-	if (f->n == f->alloc) {
-		size_t na = f->alloc ? f->alloc * 2 : 512;
-		uint32_t *p = realloc(f->idx, na * sizeof(*p));
-		if (!p) {
-			c->error = pg_error_setc(PG_ENOMEM, "out of memory extracting features");
-			return;
-		}
-		f->idx = p;
-		f->alloc = na;
-	}
+	if (f->n == f->alloc && grow_idx(c) < 0)
+		return;
 	f->seen[i >> 6] |= 1ull << (i & 63);
 	f->idx[f->n++] = i;
 }
@@ -316,6 +327,7 @@ struct tokstate {
 	uint32_t hist[LEX_MAXW];     /* last token hashes, hist[0] newest */
 	const char *tp[2];           /* the last two words (for names, only with a callback) */
 	size_t tl[2];
+	uint32_t lenmasks;           /* lex_lenmask of hist[k] in byte k (0 for no token) */
 	unsigned nhist;
 	unsigned ntok;
 	enum ns uni, bi, lex;
@@ -325,11 +337,15 @@ struct tokstate {
 
 static void lex_check(struct ctx *c, struct tokstate *t)
 {
+	/* bit w: a phrase of w words may start at hist[w - 1]; most tokens have none */
+	uint32_t m = t->lenmasks, cand = (m & 0x02) | ((m >> 8) & 0x04) | ((m >> 16) & 0x08) | ((m >> 24) & 0x10);
+
 	/* phrases ending at the newest token: match on the oldest word first */
-	for (unsigned w = 1; w <= t->nhist && w <= LEX_MAXW; w++) {
+	for (unsigned w = 1; cand; w++) {
 		uint32_t first = t->hist[w - 1];
-		if (!(lex_lenmask[first & (LEX_SET - 1)] & (1u << w)))
+		if (!(cand & (1u << w)))
 			continue;
+		cand &= ~(1u << w);
 		for (unsigned e = lex_first[first & (LEX_SET - 1)]; e; e = lex_next[e - 1]) {
 			const struct lex_compiled *l = &lexc[e - 1];
 			unsigned k;
@@ -355,6 +371,7 @@ static void token(struct ctx *c, struct tokstate *t, const char *s, size_t n, ui
 	t->hist[2] = t->hist[1];
 	t->hist[1] = t->hist[0];
 	t->hist[0] = h;
+	t->lenmasks = t->lenmasks << 8 | lex_lenmask[h & (LEX_SET - 1)];
 	if (c->cb) { /* the words themselves are needed only to name features */
 		t->tp[1] = t->tp[0];
 		t->tl[1] = t->tl[0];
@@ -379,30 +396,30 @@ static void token(struct ctx *c, struct tokstate *t, const char *s, size_t n, ui
 		c->evid[evid_slot[h & 255]]++;
 }
 
-/* Tokenize [s, s+n): words of [A-Za-z0-9_], lowercased; a hex run with a digit is an id. */
+/*
+ * Tokenize [s, s+n): words of [A-Za-z0-9_], lowercased; a hex run with a digit is an id.
+ * One table load per byte gives the lowercase byte and the classes; the
+ * classes are only OR-ed (a token is all digits iff no byte is a non-digit).
+ */
 static void tokenize(struct ctx *c, struct tokstate *t, const char *s, size_t n, unsigned max_tokens)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0;
 	while (i < n && t->ntok < max_tokens) {
-		if (cls_tab[u[i]] & C_TOK) {
-			size_t st = i;
+		unsigned k = tok_tab[u[i]];
+		if (k & T_TOK) {
+			size_t st = i, len;
 			uint32_t h = FNV32_INIT;
-			unsigned all = C_TOK | C_DIGIT | C_HEX, any = 0;
+			unsigned any = 0;
 			int alpha;
-			unsigned k;
-			while (i < n && ((k = cls_tab[u[i]]) & C_TOK)) {
-				all &= k;
+			do {
 				any |= k;
-				if (i - st < MAX_TOKEN)
-					h = fnv_step(h, low_tab[u[i]]);
-				i++;
-			}
-			/* a token with a letter; hex runs with a digit (ids) and numbers are not words */
-			alpha = !(all & C_DIGIT);
-			if (i - st > MAX_TOKEN || ((all & C_HEX) && (any & C_DIGIT) && i - st >= 7))
-				alpha = 0;
-			token(c, t, s + st, i - st < MAX_TOKEN ? i - st : MAX_TOKEN, h, alpha);
+				h = fnv_step(h, (unsigned char)k);
+			} while (++i < n && ((k = tok_tab[u[i]]) & T_TOK));
+			len = i - st;
+			/* a token with a letter; hex runs with a digit (ids), numbers and over-long runs are not words */
+			alpha = (any & T_NOTDIGIT) && len <= MAX_TOKEN && !(!(any & T_NOTHEX) && (any & T_DIGIT) && len >= 7);
+			token(c, t, s + st, len, h, alpha);
 		} else {
 			i++;
 		}
@@ -552,9 +569,9 @@ static void for_each_kept_line(const char *msg, size_t len, line_fn fn, void *pa
 	/* the text ends at a "---" line */
 	if (len >= 3 && !strncmp(msg, "---", 3) && (len == 3 || msg[3] == '\n' || msg[3] == '\r'))
 		end = 0;
-	while (end == len && (p = memmem(p, (size_t)(e - p), "\n---", 4)) != NULL) {
+	while (end == len && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
 		size_t r = (size_t)(e - p);
-		if (r == 4 || p[4] == '\n' || p[4] == '\r')
+		if (r >= 4 && p[1] == '-' && p[2] == '-' && p[3] == '-' && (r == 4 || p[4] == '\n' || p[4] == '\r'))
 			end = (size_t)(p - msg);
 		p++;
 	}
@@ -635,8 +652,10 @@ static void body_line(const char *l, size_t n, void *payload)
 static int maybe_evidence(const char *msg, size_t len)
 {
 	const char *p = msg, *e = msg + len;
-	if (memmem(msg, len, "CVE-", 4))
-		return 1;
+	/* "CVE-" anywhere (glibc's memmem costs more than the rest of this scan) */
+	for (const char *c = msg; (c = memchr(c, 'C', (size_t)(e - c))) != NULL; c++)
+		if (e - c >= 4 && c[1] == 'V' && c[2] == 'E' && c[3] == '-')
+			return 1;
 	while (p < e) {
 		const char *nl = memchr(p, '\n', (size_t)(e - p));
 		size_t n;
