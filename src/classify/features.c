@@ -165,7 +165,9 @@ static struct lex_compiled lexc[NLEX];
 static uint16_t lex_first[LEX_SET]; /* first-token hash -> 1 + index of first entry in a chain; 0 empty */
 static uint16_t lex_next[NLEX];     /* chain of entries with the same first-token slot */
 static uint32_t evid_h[EV__COUNT];
-static uint8_t lex_lenmask[LEX_SET];  /* bit w: a phrase of w words starts with a word of this slot */
+static uint8_t lex_lenmask[LEX_SET];  /* bit w: a phrase of w words starts with a word of this slot;
+				       * bit 0 (LENMASK_EVID): an evidence word may hash to this slot */
+#define LENMASK_EVID 1u
 static uint8_t evid_slot[256];        /* 1 + evidence index by low hash bits (collisions: checked) */
 static pthread_once_t lex_once = PTHREAD_ONCE_INIT;
 
@@ -205,6 +207,7 @@ static void lex_compile(void)
 	for (int k = 1; k < EV__COUNT; k++) {
 		evid_h[k] = fnv32(evid_words[k], strlen(evid_words[k]));
 		evid_slot[evid_h[k] & 255] = (uint8_t)k; /* distinct slots: asserted by the unit test */
+		lex_lenmask[evid_h[k] & (LEX_SET - 1)] |= LENMASK_EVID;
 	}
 }
 
@@ -335,10 +338,15 @@ struct tokstate {
 	unsigned max_bigrams;
 };
 
+/* bit w: a phrase of w words may start at hist[w - 1] (byte w - 1 of the packed lex_lenmask values) */
+static inline uint32_t lex_candidates(uint32_t m)
+{
+	return (m & 0x02) | ((m >> 8) & 0x04) | ((m >> 16) & 0x08) | ((m >> 24) & 0x10);
+}
+
 static void lex_check(struct ctx *c, struct tokstate *t)
 {
-	/* bit w: a phrase of w words may start at hist[w - 1]; most tokens have none */
-	uint32_t m = t->lenmasks, cand = (m & 0x02) | ((m >> 8) & 0x04) | ((m >> 16) & 0x08) | ((m >> 24) & 0x10);
+	uint32_t cand = lex_candidates(t->lenmasks);
 
 	/* phrases ending at the newest token: match on the oldest word first */
 	for (unsigned w = 1; cand; w++) {
@@ -391,8 +399,9 @@ static void token(struct ctx *c, struct tokstate *t, const char *s, size_t n, ui
 			emit(c, t->bi, pair_hash(t->hist[1], h), NULL, 0);
 		}
 	}
-	lex_check(c, t);
-	if (evid_slot[h & 255] && evid_h[evid_slot[h & 255]] == h)
+	if (lex_candidates(t->lenmasks)) /* most tokens start and end no phrase */
+		lex_check(c, t);
+	if ((t->lenmasks & LENMASK_EVID) && evid_slot[h & 255] && evid_h[evid_slot[h & 255]] == h)
 		c->evid[evid_slot[h & 255]]++;
 }
 
@@ -405,24 +414,29 @@ static void tokenize(struct ctx *c, struct tokstate *t, const char *s, size_t n,
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0;
-	while (i < n && t->ntok < max_tokens) {
+	if (t->ntok >= max_tokens)
+		return;
+	while (i < n) {
 		unsigned k = tok_tab[u[i]];
-		if (k & T_TOK) {
-			size_t st = i, len;
-			uint32_t h = FNV32_INIT;
-			unsigned any = 0;
-			int alpha;
-			do {
-				any |= k;
-				h = fnv_step(h, (unsigned char)k);
-			} while (++i < n && ((k = tok_tab[u[i]]) & T_TOK));
-			len = i - st;
-			/* a token with a letter; hex runs with a digit (ids), numbers and over-long runs are not words */
-			alpha = (any & T_NOTDIGIT) && len <= MAX_TOKEN && !(!(any & T_NOTHEX) && (any & T_DIGIT) && len >= 7);
-			token(c, t, s + st, len, h, alpha);
-		} else {
+		size_t st, len;
+		uint32_t h = FNV32_INIT;
+		unsigned any = 0;
+		int alpha;
+		if (!(k & T_TOK)) {
 			i++;
+			continue;
 		}
+		st = i;
+		do {
+			any |= k;
+			h = fnv_step(h, (unsigned char)k);
+		} while (++i < n && ((k = tok_tab[u[i]]) & T_TOK));
+		len = i - st;
+		/* a token with a letter; hex runs with a digit (ids), numbers and over-long runs are not words */
+		alpha = (any & T_NOTDIGIT) && len <= MAX_TOKEN && !(!(any & T_NOTHEX) && (any & T_DIGIT) && len >= 7);
+		token(c, t, s + st, len, h, alpha);
+		if (t->ntok >= max_tokens) /* only token() counts */
+			return;
 	}
 }
 
