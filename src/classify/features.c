@@ -311,12 +311,13 @@ static inline void emit(struct ctx *c, enum ns ns, uint32_t h, const char *text,
 
 	if (c->cb)
 		c->cb(i, ns_names[ns], text, len, c->payload);
-	if (f->seen[i >> 6] & (1ull << (i & 63)))
-		return;
+	/* branch-free: whether a word repeats is unpredictable, and the branch waited on the hash */
+	uint64_t *w = &f->seen[i >> 6], bit = 1ull << (i & 63), old = *w;
 	if (f->n == f->alloc && grow_idx(c) < 0)
 		return;
-	f->seen[i >> 6] |= 1ull << (i & 63);
-	f->idx[f->n++] = i;
+	f->idx[f->n] = i;
+	f->n += !(old & bit);
+	*w = old | bit;
 }
 
 static void emit_flag(struct ctx *c, enum flag k)
