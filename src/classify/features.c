@@ -216,16 +216,19 @@ static void lex_compile(void)
 enum dense {
 	D_FIXES, D_CC_STABLE, D_REPORTED, D_REPORTED_SYZBOT, D_CLOSES_SYZ, D_CLOSES, D_REPORTED_MULTI, D_CVE,
 	D_TRAILER__END,
+	D_SUBSYS_NETFILTER = D_TRAILER__END, D_SUBSYS_IO_URING,
 	D_ADD_NULL_CHECK = 10, D_ADD_BOUNDS_CHECK, D_ADD_RETURN_ERR, D_KFREE, D_PUT, D_GET, D_LOCK, D_UNLOCK,
 	D_NOSPEC, D_COPY_USER, D_SIZE_ARITH, D_MEMSET_ZERO, D_CAPABLE, D_RCU, D_SET_NULL, D_MIN_CLAMP,
 	D_SMALL, D_MEDIUM, D_LARGE, D_GOTO_ERR, D_WARN, D_LIST_DEL, D_NEW_FILE, D_DOCS_TESTS_ONLY,
 	D_SPINLOCK_IRQ, D_ATOMIC, D_SKB_CHECK, D_LEN_CHECK, D_LOG_LINES,
-	D_MAIL_FIX_TREE = 40, D_MAIL_NEXT_TREE, D_MAIL_RFC, D_MAIL_BACKPORT, D_MAIL_RESPIN, D_MAIL_SERIES
+	D_MAIL_FIX_TREE = 40, D_MAIL_NEXT_TREE, D_MAIL_RFC, D_MAIL_BACKPORT, D_MAIL_RESPIN, D_MAIL_SERIES,
+	D_FIXES_NETFILTER, D_FIXES_IO_URING /* trailer evidence too (>= 0): Fixes: x subsystem */
 };
 static const char *const dense_names[PG_CLS_NDENSE] = {
 	[D_FIXES] = "trailer:fixes", [D_CC_STABLE] = "trailer:cc_stable", [D_REPORTED] = "trailer:reported_by",
 	[D_REPORTED_SYZBOT] = "trailer:reported_by_syzbot", [D_CLOSES_SYZ] = "trailer:syzkaller_link",
 	[D_CLOSES] = "trailer:closes", [D_REPORTED_MULTI] = "trailer:reported_by_2plus", [D_CVE] = "trailer:cve_id",
+	[D_SUBSYS_NETFILTER] = "subsys:netfilter", [D_SUBSYS_IO_URING] = "subsys:io_uring",
 	[D_ADD_NULL_CHECK] = "diff:add_null_check", [D_ADD_BOUNDS_CHECK] = "diff:add_bounds_check",
 	[D_ADD_RETURN_ERR] = "diff:add_return_error", [D_KFREE] = "diff:kfree_changed", [D_PUT] = "diff:put_changed",
 	[D_GET] = "diff:get_changed", [D_LOCK] = "diff:lock_changed", [D_UNLOCK] = "diff:unlock_changed",
@@ -238,7 +241,8 @@ static const char *const dense_names[PG_CLS_NDENSE] = {
 	[D_ATOMIC] = "diff:atomic_refcount", [D_SKB_CHECK] = "diff:skb_len_check", [D_LEN_CHECK] = "diff:len_check",
 	[D_LOG_LINES] = "diff:log2_lines", [D_MAIL_FIX_TREE] = "mail:fix_tree", [D_MAIL_NEXT_TREE] = "mail:next_tree",
 	[D_MAIL_RFC] = "mail:rfc", [D_MAIL_BACKPORT] = "mail:stable_backport", [D_MAIL_RESPIN] = "mail:v2_or_later",
-	[D_MAIL_SERIES] = "mail:part_of_series",
+	[D_MAIL_SERIES] = "mail:part_of_series", [D_FIXES_NETFILTER] = "trailer:fixes_x_netfilter",
+	[D_FIXES_IO_URING] = "trailer:fixes_x_io_uring",
 };
 
 const char *pg_cls_dense_name(size_t k)
@@ -246,10 +250,11 @@ const char *pg_cls_dense_name(size_t k)
 	return k < PG_CLS_NDENSE && dense_names[k] ? dense_names[k] : "unused";
 }
 
-int pg_cls_dense_is_trailer(size_t k) { return k < D_TRAILER__END; }
+int pg_cls_dense_is_trailer(size_t k) { return k < D_TRAILER__END || k == D_FIXES_NETFILTER || k == D_FIXES_IO_URING; }
+int pg_cls__dense_is_subsys(size_t k) { return k == D_SUBSYS_NETFILTER || k == D_SUBSYS_IO_URING; }
 _Static_assert(LEX_MAXW == 4, "token history is shifted by hand in token()");
 _Static_assert(D_TRAILER__END == PG_CLS_DENSE_TRAILERS, "trailer block size");
-_Static_assert(D_MAIL_SERIES < PG_CLS_NDENSE, "dense vector size");
+_Static_assert(D_FIXES_IO_URING < PG_CLS_NDENSE, "dense vector size");
 
 const char *pg_cls_bug_class_name(pg_cls_bug_class c)
 {
@@ -1155,6 +1160,13 @@ static void path_features(struct ctx *c, const char *path)
 			emit(c, NS_PATH, h, path, n);
 			depth++;
 		}
+		/* the subsystems of the lore lists (their own base rates: stage-2 priors) */
+		if (!n || path[n - 1] == '/') {
+			if (path[n] == 'n' && !strncmp(path + n, "netfilter", 9))
+				c->f->dense[D_SUBSYS_NETFILTER] = 1;
+			else if (path[n] == 'i' && !strncmp(path + n, "io_uring", 8))
+				c->f->dense[D_SUBSYS_IO_URING] = 1;
+		}
 		h = fnv_step(h, low_tab[(unsigned char)path[n]]);
 	}
 	if (n)
@@ -1227,6 +1239,8 @@ int pg_cls__extract(pg_cls_features *f, const pg_cls_input *in, unsigned flags, 
 	}
 	if (f->sanitizer)
 		emit_flag(&c, FL_SANITIZER);
+	f->dense[D_FIXES_NETFILTER] = f->dense[D_FIXES] * f->dense[D_SUBSYS_NETFILTER];
+	f->dense[D_FIXES_IO_URING] = f->dense[D_FIXES] * f->dense[D_SUBSYS_IO_URING];
 	if (!(flags & PG_CLS_FEAT_NO_DIFF) && in->diff) {
 		size_t dlen = in->diff_len ? in->diff_len : strlen(in->diff);
 		if (dlen)

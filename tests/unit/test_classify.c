@@ -110,7 +110,18 @@ TEST(features_basic)
 	/* no diff: no diff features */
 	CHECK_OK(pg_cls_features_extract(&g, &in, PG_CLS_FEAT_NO_DIFF));
 	for (size_t k = PG_CLS_DENSE_TRAILERS; k < PG_CLS_NDENSE; k++)
-		CHECK(g.dense[k] == 0);
+		if (!strncmp(pg_cls_dense_name(k), "diff:", 5))
+			CHECK(g.dense[k] == 0);
+	/* the subsystem priors come from the paths, the Fixes: x subsystem evidence from both */
+	for (size_t k = 0; k < PG_CLS_NDENSE; k++) {
+		const char *nm = pg_cls_dense_name(k);
+		if (!strcmp(nm, "subsys:netfilter") || !strcmp(nm, "trailer:fixes_x_netfilter"))
+			CHECK(f.dense[k] == 1);
+		if (!strcmp(nm, "subsys:io_uring") || !strcmp(nm, "trailer:fixes_x_io_uring"))
+			CHECK(f.dense[k] == 0);
+		if (!strcmp(nm, "trailer:fixes_x_netfilter"))
+			CHECK(pg_cls_dense_is_trailer(k));
+	}
 	/* every evidence word is detected on its own (distinct lookup slots) */
 	{
 		const char *w[] = { "kasan", "kmsan", "ubsan", "kcsan", "kfence" };
@@ -309,8 +320,9 @@ TEST(trailer_trap_on_real_data)
 	CHECK_INT(s.raised, 0);
 	/* and the model's trailer weights are all >= 0 (the guarantee behind it) */
 	for (int h = 0; h < 2; h++)
-		for (size_t k = 0; k < PG_CLS_DENSE_TRAILERS; k++)
-			CHECK(M->head[h].v[k] >= 0);
+		for (size_t k = 0; k < PG_CLS_NDENSE; k++)
+			if (pg_cls_dense_is_trailer(k))
+				CHECK(M->head[h].v[k] >= 0);
 }
 
 TEST(model_round_trip_and_determinism)
