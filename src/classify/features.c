@@ -491,13 +491,13 @@ static int annotation(const char *l, size_t n)
 	c0 = (unsigned char)(l[0] | 0x20);
 	if (c0 != 'c' && c0 != 'u' && l[0] != '[' && l[0] != '(')
 		return 0;
-	if (n >= 7 && !strncasecmp(l, "commit ", 7) && hexlen_n(l + 7, n - 7, 40) >= 12)
+	if (n >= 7 && lower_eq(l, "commit ", 7) && hexlen_n(l + 7, n - 7, 40) >= 12)
 		return 1;
 	if (l[0] == '[' && l[n - 1] == ']')
 		return 1;
-	if (n > 28 && !strncasecmp(l, "(cherry picked from commit ", 27))
+	if (n > 28 && lower_eq(l, "(cherry picked from commit ", 27))
 		return 1;
-	if (n > 16 && !strncasecmp(l, "upstream commit ", 16))
+	if (n > 16 && lower_eq(l, "upstream commit ", 16))
 		return 1;
 	return 0;
 }
@@ -733,9 +733,9 @@ static int maybe_evidence(const struct msg_lines *ml)
 		n = (size_t)(le - p);
 		if (n >= 3) {
 			unsigned char c0 = low_tab[(unsigned char)p[0]];
-			if ((c0 == 'f' && n >= 5 && !strncasecmp(p, "fixes", 5)) || (c0 == 'c' && ((low_tab[(unsigned char)p[1]] == 'c' &&
-			    memmem(p, n, "stable", 6)) || (n >= 6 && !strncasecmp(p, "closes", 6)))) || (c0 == 'r' && n >= 8 && !strncasecmp(p, "reported", 8)) ||
-			    (c0 == 'l' && n >= 4 && !strncasecmp(p, "link", 4) && memmem(p, n, "syz", 3)))
+			if ((c0 == 'f' && n >= 5 && lower_eq(p, "fixes", 5)) || (c0 == 'c' && ((low_tab[(unsigned char)p[1]] == 'c' &&
+			    memmem(p, n, "stable", 6)) || (n >= 6 && lower_eq(p, "closes", 6)))) || (c0 == 'r' && n >= 8 && lower_eq(p, "reported", 8)) ||
+			    (c0 == 'l' && n >= 4 && lower_eq(p, "link", 4) && memmem(p, n, "syz", 3)))
 				return 1;
 		}
 	}
