@@ -228,7 +228,7 @@ static const char *const dense_names[PG_CLS_NDENSE] = {
 	[D_FIXES] = "trailer:fixes", [D_CC_STABLE] = "trailer:cc_stable", [D_REPORTED] = "trailer:reported_by",
 	[D_REPORTED_SYZBOT] = "trailer:reported_by_syzbot", [D_CLOSES_SYZ] = "trailer:syzkaller_link",
 	[D_CLOSES] = "trailer:closes", [D_REPORTED_MULTI] = "trailer:reported_by_2plus", [D_CVE] = "trailer:cve_id",
-	[D_SUBSYS_NETFILTER] = "subsys:netfilter", [D_SUBSYS_IO_URING] = "subsys:io_uring",
+	[D_SUBSYS_NETFILTER] = "prior:netfilter", [D_SUBSYS_IO_URING] = "prior:io_uring",
 	[D_ADD_NULL_CHECK] = "diff:add_null_check", [D_ADD_BOUNDS_CHECK] = "diff:add_bounds_check",
 	[D_ADD_RETURN_ERR] = "diff:add_return_error", [D_KFREE] = "diff:kfree_changed", [D_PUT] = "diff:put_changed",
 	[D_GET] = "diff:get_changed", [D_LOCK] = "diff:lock_changed", [D_UNLOCK] = "diff:unlock_changed",

@@ -115,9 +115,9 @@ TEST(features_basic)
 	/* the subsystem priors come from the paths, the Fixes: x subsystem evidence from both */
 	for (size_t k = 0; k < PG_CLS_NDENSE; k++) {
 		const char *nm = pg_cls_dense_name(k);
-		if (!strcmp(nm, "subsys:netfilter") || !strcmp(nm, "trailer:fixes_x_netfilter"))
+		if (!strcmp(nm, "prior:netfilter") || !strcmp(nm, "trailer:fixes_x_netfilter"))
 			CHECK(f.dense[k] == 1);
-		if (!strcmp(nm, "subsys:io_uring") || !strcmp(nm, "trailer:fixes_x_io_uring"))
+		if (!strcmp(nm, "prior:io_uring") || !strcmp(nm, "trailer:fixes_x_io_uring"))
 			CHECK(f.dense[k] == 0);
 		if (!strcmp(nm, "trailer:fixes_x_netfilter"))
 			CHECK(pg_cls_dense_is_trailer(k));
