@@ -533,16 +533,26 @@ static void trim(const char *msg, size_t *st, size_t *le)
 /*
  * The newlines of a message, found once: the "---" scan, the trailer block
  * (walked backwards), the kept lines and the evidence pre-check all walk
- * these (four memchr passes per message were 10 % of the time).  Segment j
- * (0 <= j <= n) is [j ? nl[j - 1] + 1 : 0, j < n ? nl[j] : len).
+ * these (four memchr passes per message were 10 % of the time).  Line j
+ * starts after newline j - 1 and ends at newline j (or the end of the text).
+ * Memory is bounded: past MSG_LINES_MAX newlines the array is dropped and the
+ * walks search with memchr/memrchr again (same lines, in the same order).
  */
 #define MSG_LINES_STACK 256
+#define MSG_LINES_MAX ((size_t)1 << 16)
 struct msg_lines {
 	const char *msg;
 	size_t len, n, alloc;
-	size_t *nl;
+	size_t *nl;                  /* NULL: too many lines, search instead */
 	size_t stack[MSG_LINES_STACK];
 };
+
+static void msg_lines_release(struct msg_lines *ml)
+{
+	if (ml->nl != ml->stack)
+		free(ml->nl);
+	ml->nl = ml->stack;
+}
 
 static int msg_lines_init(struct msg_lines *ml, const char *msg, size_t len)
 {
@@ -555,8 +565,13 @@ static int msg_lines_init(struct msg_lines *ml, const char *msg, size_t len)
 	ml->alloc = MSG_LINES_STACK;
 	while (p < e && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
 		if (ml->n == ml->alloc) {
-			size_t na = ml->alloc * 2, *v = malloc(na * sizeof(*v));
-			if (!v)
+			size_t na = ml->alloc * 2, *v;
+			if (na > MSG_LINES_MAX) {
+				msg_lines_release(ml);
+				ml->nl = NULL;
+				return 0;
+			}
+			if (!(v = malloc(na * sizeof(*v))))
 				return pg_error_setc(PG_ENOMEM, "out of memory splitting a message of %zu bytes", len);
 			memcpy(v, ml->nl, ml->n * sizeof(*v));
 			if (ml->nl != ml->stack)
@@ -570,14 +585,25 @@ static int msg_lines_init(struct msg_lines *ml, const char *msg, size_t len)
 	return 0;
 }
 
-static void msg_lines_release(struct msg_lines *ml)
+/* End of line j, which starts at st, within the text [0, end). */
+static inline size_t line_end(const struct msg_lines *ml, size_t st, size_t j, size_t end)
 {
-	if (ml->nl != ml->stack)
-		free(ml->nl);
-	ml->nl = ml->stack;
+	const char *p;
+	if (ml->nl)
+		return j < ml->n && ml->nl[j] < end ? ml->nl[j] : end;
+	p = memchr(ml->msg + st, '\n', end - st);
+	return p ? (size_t)(p - ml->msg) : end;
 }
 
-static inline size_t seg_start(const struct msg_lines *ml, size_t j) { return j ? ml->nl[j - 1] + 1 : 0; }
+/* Start of line j, which ends at le. */
+static inline size_t line_start(const struct msg_lines *ml, size_t le, size_t j)
+{
+	const char *p;
+	if (ml->nl)
+		return j ? ml->nl[j - 1] + 1 : 0;
+	p = le ? memrchr(ml->msg, '\n', le) : NULL;
+	return p ? (size_t)(p - ml->msg) + 1 : 0;
+}
 
 /*
  * Where the trailing trailer block starts: the final paragraphs whose every
@@ -590,14 +616,15 @@ static inline size_t seg_start(const struct msg_lines *ml, size_t j) { return j 
 static size_t trailer_block_start(const struct msg_lines *ml, size_t end, size_t nend)
 {
 	const char *msg = ml->msg;
-	size_t cut = end, para_start = end;
+	size_t cut = end, para_start = end, le = end;
 	int para_has = 0, para_all = 1, para_key = 0;
 
+	/* lines nend, nend - 1, ..., 0; line j ends at le */
 	for (size_t j = nend + 1; j-- > 0;) {
-		size_t ls = seg_start(ml, j), st = ls, le = j < nend ? ml->nl[j] : end;
+		size_t ls = line_start(ml, le, j), st = ls, te = le;
 		int hyphen;
-		trim(msg, &st, &le);
-		if (st == le) {
+		trim(msg, &st, &te);
+		if (st == te) {
 			if (para_has) {
 				if (!para_all || !para_key)
 					return cut;
@@ -606,15 +633,18 @@ static size_t trailer_block_start(const struct msg_lines *ml, size_t end, size_t
 			para_has = 0;
 			para_all = 1;
 			para_key = 0;
-		} else if (!strip_line(msg + st, le - st)) {
+		} else if (!strip_line(msg + st, te - st)) {
 			/* lines stripped anyway are neutral: pass 2 will not see them */
-			int key = key_shaped(msg + st, le - st, &hyphen) > 0;
+			int key = key_shaped(msg + st, te - st, &hyphen) > 0;
 			para_has = 1;
 			para_start = ls;
 			para_key |= key;
-			if (!key && !annotation(msg + st, le - st) && st == ls)
+			if (!key && !annotation(msg + st, te - st) && st == ls)
 				para_all = 0;
 		}
+		if (ls == 0)
+			break;
+		le = ls - 1;
 	}
 	if (para_has && para_all && para_key)
 		cut = para_start;
@@ -627,41 +657,45 @@ typedef void (*line_fn)(const char *l, size_t n, void *payload);
 static void for_each_kept_line(const struct msg_lines *ml, line_fn fn, void *payload, int *had_trailers)
 {
 	const char *msg = ml->msg;
-	size_t cut, end = ml->len, len = ml->len, nend = ml->n;
+	/* nend: the number of newlines before end (unknown without the array: only a bound) */
+	size_t cut, end = ml->len, len = ml->len, nend = ml->nl ? ml->n : SIZE_MAX - 1;
 
 	/* the text ends at a "---" line */
 	if (len >= 3 && !strncmp(msg, "---", 3) && (len == 3 || msg[3] == '\n' || msg[3] == '\r')) {
 		end = 0;
 		nend = 0;
 	} else {
-		for (size_t k = 0; k < ml->n; k++) {
-			const char *p = msg + ml->nl[k];
-			size_t r = len - ml->nl[k];
+		for (size_t st = 0, j = 0; st < len; j++) {
+			size_t le = line_end(ml, st, j, len), r = len - le;
+			const char *p = msg + le;
+			if (le == len)
+				break;
 			if (r >= 4 && p[1] == '-' && p[2] == '-' && p[3] == '-' && (r == 4 || p[4] == '\n' || p[4] == '\r')) {
-				end = ml->nl[k];
-				nend = k;
+				end = le;
+				nend = j;
 				break;
 			}
+			st = le + 1;
 		}
 	}
 	cut = trailer_block_start(ml, end, nend);
-	for (size_t j = 0; j <= nend; j++) {
-		size_t st = seg_start(ml, j), le = j < nend ? ml->nl[j] : end, ls = st;
-		if (j == nend && st >= end)
-			break; /* nothing after the last newline */
+	for (size_t st = 0, j = 0, le = 0; st < end; st = le < end ? le + 1 : end, j++) {
+		size_t ls = st, te;
+		le = line_end(ml, st, j, end);
+		te = le;
 		if (st >= cut) {
 			if (had_trailers)
 				*had_trailers = 1;
 			continue;
 		}
-		trim(msg, &st, &le);
-		if (strip_line(msg + st, le - st)) {
+		trim(msg, &st, &te);
+		if (strip_line(msg + st, te - st)) {
 			if (had_trailers)
 				*had_trailers = 1;
 			continue;
 		}
 		/* keep the indentation (continuation lines stay continuations when normalized again) */
-		fn(msg + ls, le - ls, payload);
+		fn(msg + ls, te - ls, payload);
 	}
 }
 
@@ -725,9 +759,11 @@ static int maybe_evidence(const struct msg_lines *ml)
 	for (const char *c = msg; (c = memchr(c, 'C', (size_t)(e - c))) != NULL; c++)
 		if (e - c >= 4 && c[1] == 'V' && c[2] == 'E' && c[3] == '-')
 			return 1;
-	for (size_t j = 0; j <= ml->n; j++) {
-		const char *p = msg + seg_start(ml, j), *le = msg + (j < ml->n ? ml->nl[j] : ml->len);
+	for (size_t st = 0, j = 0, lend = 0; st < ml->len; st = lend + 1, j++) {
+		const char *p = msg + st, *le;
 		size_t n;
+		lend = line_end(ml, st, j, ml->len);
+		le = msg + lend;
 		while (p < le && (*p == ' ' || *p == '\t'))
 			p++;
 		n = (size_t)(le - p);

@@ -248,6 +248,44 @@ static void real_cve(json_t *o, void *p)
 	pg_cls_features_release(&f);
 }
 
+TEST(many_lines_same_features)
+{
+	/* past 65,536 newlines the line walks search instead of indexing: same features, same order */
+	static const char head[] = "Fix a use after free in the set walk.\n\nKASAN reports it on module removal.\n";
+	static const char tail[] = "\nFixes: 0123456789ab (\"x\")\nReported-by: syzbot+1@syzkaller.appspotmail.com\n"
+				   "Signed-off-by: X <x@y>\n---\nv2: changed nothing\n";
+	size_t blank = 100000, n1 = strlen(head) + strlen(tail), n2 = n1 + blank;
+	char *m1 = malloc(n1 + 1), *m2 = malloc(n2 + 1);
+	pg_cls_features f, g;
+	pg_cls_input in = PG_CLS_INPUT_INIT;
+
+	CHECK(m1 && m2);
+	if (!m1 || !m2) {
+		free(m1);
+		free(m2);
+		return;
+	}
+	memcpy(m1, head, strlen(head));
+	memcpy(m1 + strlen(head), tail, strlen(tail) + 1);
+	memcpy(m2, head, strlen(head));
+	memset(m2 + strlen(head), '\n', blank);
+	memcpy(m2 + strlen(head) + blank, tail, strlen(tail) + 1);
+	pg_cls_features_init(&f);
+	pg_cls_features_init(&g);
+	in.subject = "netfilter: nf_tables: fix use-after-free";
+	in.message = m1;
+	CHECK_OK(pg_cls_features_extract(&f, &in, 0));
+	in.message = m2;
+	CHECK_OK(pg_cls_features_extract(&g, &in, 0));
+	CHECK(f.n > 10 && f.n == g.n && !memcmp(f.idx, g.idx, f.n * sizeof(*f.idx)));
+	CHECK(!memcmp(f.dense, g.dense, sizeof(f.dense)));
+	CHECK(f.has_trailers && g.has_trailers && f.dense[0] == 1 && f.sanitizer && g.sanitizer);
+	pg_cls_features_release(&f);
+	pg_cls_features_release(&g);
+	free(m1);
+	free(m2);
+}
+
 TEST(features_on_real_data)
 {
 	struct real_stats s = { 0 };
@@ -658,6 +696,7 @@ int main(void)
 	RUN(normalize_strips_trailers);
 	RUN(message_body);
 	RUN(features_basic);
+	RUN(many_lines_same_features);
 	RUN(features_on_real_data);
 	RUN(trailer_trap_on_real_data);
 	RUN(model_round_trip_and_determinism);
