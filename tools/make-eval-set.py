@@ -29,7 +29,18 @@ down to --base-rate.  Only subjects: the negatives have no message, so giving
 the positives theirs would make "has a message" the label.  Subjects that a
 CVE first added before the cutoff carries (trained on) are left out.
 
-Usage: make-eval-set.py [--data DIR] [--cutoff YYYY-MM-DD] [--until YYYY-MM-DD] [--split lore|subjects]
+--split review writes split D: every kernel-review-candidates stable_review
+record of v6.13 and later (the CNA's reviewers walking each stable release;
+never trained on), label 1 when a published CVE matched it.  Subjects only
+(the records have no message or paths).  Each record also carries
+"reviewers" (who listed it) and "list_reviewers" (who reviewed that release),
+which `patchgap eval` ignores and tools/compare-reviewers.py reads to put the
+model beside each reviewer on the same records.  Subjects trained on (CVEs
+first added before the cutoff, lore mails of the training years) are left out.
+The records are the reviewers' candidates, not the whole stable feed: a commit
+nobody listed is not in the data, so the base rate is far above the feed's.
+
+Usage: make-eval-set.py [--data DIR] [--cutoff YYYY-MM-DD] [--until YYYY-MM-DD] [--split lore|subjects|review]
                         [--base-rate F] [--no-diff] [--no-trailers] [--commit-like] [-o FILE]
 """
 import argparse
@@ -61,13 +72,15 @@ def main():
     ap.add_argument("--no-trailers", action="store_true")
     ap.add_argument("--commit-like", action="store_true", help="clean subject (no [PATCH] tags) and no diff")
     ap.add_argument("--until", default=None, help="held-out lore mails dated before this day only")
-    ap.add_argument("--split", choices=["lore", "subjects"], default="lore")
+    ap.add_argument("--split", choices=["lore", "subjects", "review"], default="lore")
     ap.add_argument("--base-rate", type=float, default=0.075, help="positive share of --split subjects")
     ap.add_argument("-o", "--output", default="-")
     a = ap.parse_args()
     cutoff = datetime.datetime.fromisoformat(a.cutoff + "T00:00:00+00:00")
     if a.split == "subjects":
         return subjects(a, cutoff)
+    if a.split == "review":
+        return review(a, cutoff)
     until = datetime.datetime.fromisoformat(a.until + "T00:00:00+00:00") if a.until else None
     path = os.path.join(a.data, "lore-patches.jsonl.gz")
     if not os.path.exists(path):
@@ -154,6 +167,45 @@ def subjects(a, cutoff):
         out.close()
     print(f"make-eval-set: {len(rows)} records, {len(ranked)} positive ({100.0 * len(ranked) / max(len(rows), 1):.1f} %)"
           f" of {len(pos)} held-out CVE subjects", file=sys.stderr)
+
+
+def review(a, cutoff):
+    lim = (6, 13)
+    trained = set()
+    for d in read(a, "kernel-cves.jsonl.gz"):
+        if d["state"] == "published" and d["subject"] and when(d["first_added"]) < cutoff:
+            trained.add(key(d["subject"]))
+    lore_from = datetime.datetime.fromisoformat("2023-01-01T00:00:00+00:00")
+    for d in read(a, "lore-patches.jsonl.gz"):
+        if d["project"] == "kernel" and d["clean_subject"] and d["date"] and lore_from <= when(d["date"]) < cutoff:
+            trained.add(key(d["clean_subject"]))
+    recs, covered = [], {}
+    for d in read(a, "kernel-review-candidates.jsonl.gz"):
+        m = re.match(r"v(\d+)\.(\d+)", d["list"] or "")
+        if d["source"] != "stable_review" or not d["subject"] or not m or (int(m.group(1)), int(m.group(2))) < lim:
+            continue
+        # a release's reviewers: the ones whose list file any record of it came from
+        for f in d["files"]:
+            who = f.rsplit("/", 1)[-1][len(d["list"]) + 1:]
+            if not who.startswith("annotated-"):
+                covered.setdefault(d["list"], set()).add(who)
+        recs.append(d)
+    out = sys.stdout if a.output == "-" else open(a.output, "w", encoding="utf-8")
+    n = pos = left = 0
+    for d in recs:
+        if key(d["subject"]) in trained:
+            left += 1
+            continue
+        y = int(any(c["state"] == "published" for c in d["matched_cves"]))
+        o = {"id": "review:%s:%s" % (d["list"], d["sha"]), "subject": d["subject"], "message": "", "files": [], "label": y,
+             "reviewers": sorted(d["reviewers"]), "list_reviewers": sorted(covered.get(d["list"], ()))}
+        out.write(json.dumps(o, sort_keys=True) + "\n")
+        n += 1
+        pos += y
+    if out is not sys.stdout:
+        out.close()
+    print(f"make-eval-set: {n} records, {pos} positive ({100.0 * pos / max(n, 1):.1f} %); {left} left out (subject trained on)",
+          file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,8 @@ double pg_cls__slope(const pg_cls_head *h, double z1);
 /* Final logit; has_diff selects the head. */
 double pg_cls__z(const pg_cls_model *m, double z1, const pg_cls_features *f, int has_diff);
 double pg_cls__sigmoid(double z);
+/* 1 if dense feature k is a subsystem prior (from the paths; used by both heads). */
+int pg_cls__dense_is_subsys(size_t k);
 /* Bug class from the lexicon hits (and diff features), PG_CLS_NONE if no hint. */
 pg_cls_bug_class pg_cls__bug_class(const pg_cls_features *f);
 /* Priority and reasons (fills r->priority, level, reasons_json). */

@@ -32,6 +32,9 @@
 
 enum { C_TOK = 1, C_DIGIT = 2, C_HEX = 4, C_SPACE = 8 };
 static unsigned char cls_tab[256], low_tab[256];
+/* tokenizer table: the lowercase byte, and classes of token bytes */
+enum { T_TOK = 0x100, T_NOTDIGIT = 0x200, T_NOTHEX = 0x400, T_DIGIT = 0x800 };
+static uint16_t tok_tab[256];
 static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
 
 static void tab_init(void)
@@ -48,6 +51,9 @@ static void tab_init(void)
 			k |= C_SPACE;
 		cls_tab[c] = k;
 		low_tab[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		tok_tab[c] = low_tab[c];
+		if (k & C_TOK)
+			tok_tab[c] |= (uint16_t)(T_TOK | (k & C_DIGIT ? T_DIGIT : T_NOTDIGIT) | (k & C_HEX ? 0 : T_NOTHEX));
 	}
 }
 
@@ -159,9 +165,18 @@ static struct lex_compiled lexc[NLEX];
 static uint16_t lex_first[LEX_SET]; /* first-token hash -> 1 + index of first entry in a chain; 0 empty */
 static uint16_t lex_next[NLEX];     /* chain of entries with the same first-token slot */
 static uint32_t evid_h[EV__COUNT];
-static uint8_t lex_lenmask[LEX_SET];  /* bit w: a phrase of w words starts with a word of this slot */
+static uint8_t lex_lenmask[LEX_SET];  /* bit w: a phrase of w words starts with a word of this slot;
+				       * bit 0 (LENMASK_EVID): an evidence word may hash to this slot */
+#define LENMASK_EVID 1u
 static uint8_t evid_slot[256];        /* 1 + evidence index by low hash bits (collisions: checked) */
 static pthread_once_t lex_once = PTHREAD_ONCE_INIT;
+
+/* Flag features: their words hashed once. */
+enum flag { FL_HEADER, FL_DOCS, FL_HAS_BODY, FL_LONG_BODY, FL_ONE_FILE, FL_FEW_FILES, FL_MANY_FILES, FL_SANITIZER,
+	    FL__COUNT };
+static const char *const flag_words[FL__COUNT] = { "header-file", "docs-or-selftest", "has-body", "long-body",
+						   "one-file", "few-files", "many-files", "sanitizer-report" };
+static uint32_t flag_h[FL__COUNT];
 
 static void lex_compile(void)
 {
@@ -187,9 +202,12 @@ static void lex_compile(void)
 	}
 	for (size_t i = 0; i < NLEX; i++)
 		lex_lenmask[lexc[i].h[0] & (LEX_SET - 1)] |= (uint8_t)(1u << lexc[i].nw);
+	for (int k = 0; k < FL__COUNT; k++)
+		flag_h[k] = fnv32(flag_words[k], strlen(flag_words[k]));
 	for (int k = 1; k < EV__COUNT; k++) {
 		evid_h[k] = fnv32(evid_words[k], strlen(evid_words[k]));
 		evid_slot[evid_h[k] & 255] = (uint8_t)k; /* distinct slots: asserted by the unit test */
+		lex_lenmask[evid_h[k] & (LEX_SET - 1)] |= LENMASK_EVID;
 	}
 }
 
@@ -198,16 +216,19 @@ static void lex_compile(void)
 enum dense {
 	D_FIXES, D_CC_STABLE, D_REPORTED, D_REPORTED_SYZBOT, D_CLOSES_SYZ, D_CLOSES, D_REPORTED_MULTI, D_CVE,
 	D_TRAILER__END,
+	D_SUBSYS_NETFILTER = D_TRAILER__END, D_SUBSYS_IO_URING,
 	D_ADD_NULL_CHECK = 10, D_ADD_BOUNDS_CHECK, D_ADD_RETURN_ERR, D_KFREE, D_PUT, D_GET, D_LOCK, D_UNLOCK,
 	D_NOSPEC, D_COPY_USER, D_SIZE_ARITH, D_MEMSET_ZERO, D_CAPABLE, D_RCU, D_SET_NULL, D_MIN_CLAMP,
 	D_SMALL, D_MEDIUM, D_LARGE, D_GOTO_ERR, D_WARN, D_LIST_DEL, D_NEW_FILE, D_DOCS_TESTS_ONLY,
 	D_SPINLOCK_IRQ, D_ATOMIC, D_SKB_CHECK, D_LEN_CHECK, D_LOG_LINES,
-	D_MAIL_FIX_TREE = 40, D_MAIL_NEXT_TREE, D_MAIL_RFC, D_MAIL_BACKPORT, D_MAIL_RESPIN, D_MAIL_SERIES
+	D_MAIL_FIX_TREE = 40, D_MAIL_NEXT_TREE, D_MAIL_RFC, D_MAIL_BACKPORT, D_MAIL_RESPIN, D_MAIL_SERIES,
+	D_FIXES_NETFILTER, D_FIXES_IO_URING /* trailer evidence too (>= 0): Fixes: x subsystem */
 };
 static const char *const dense_names[PG_CLS_NDENSE] = {
 	[D_FIXES] = "trailer:fixes", [D_CC_STABLE] = "trailer:cc_stable", [D_REPORTED] = "trailer:reported_by",
 	[D_REPORTED_SYZBOT] = "trailer:reported_by_syzbot", [D_CLOSES_SYZ] = "trailer:syzkaller_link",
 	[D_CLOSES] = "trailer:closes", [D_REPORTED_MULTI] = "trailer:reported_by_2plus", [D_CVE] = "trailer:cve_id",
+	[D_SUBSYS_NETFILTER] = "prior:netfilter", [D_SUBSYS_IO_URING] = "prior:io_uring",
 	[D_ADD_NULL_CHECK] = "diff:add_null_check", [D_ADD_BOUNDS_CHECK] = "diff:add_bounds_check",
 	[D_ADD_RETURN_ERR] = "diff:add_return_error", [D_KFREE] = "diff:kfree_changed", [D_PUT] = "diff:put_changed",
 	[D_GET] = "diff:get_changed", [D_LOCK] = "diff:lock_changed", [D_UNLOCK] = "diff:unlock_changed",
@@ -220,7 +241,8 @@ static const char *const dense_names[PG_CLS_NDENSE] = {
 	[D_ATOMIC] = "diff:atomic_refcount", [D_SKB_CHECK] = "diff:skb_len_check", [D_LEN_CHECK] = "diff:len_check",
 	[D_LOG_LINES] = "diff:log2_lines", [D_MAIL_FIX_TREE] = "mail:fix_tree", [D_MAIL_NEXT_TREE] = "mail:next_tree",
 	[D_MAIL_RFC] = "mail:rfc", [D_MAIL_BACKPORT] = "mail:stable_backport", [D_MAIL_RESPIN] = "mail:v2_or_later",
-	[D_MAIL_SERIES] = "mail:part_of_series",
+	[D_MAIL_SERIES] = "mail:part_of_series", [D_FIXES_NETFILTER] = "trailer:fixes_x_netfilter",
+	[D_FIXES_IO_URING] = "trailer:fixes_x_io_uring",
 };
 
 const char *pg_cls_dense_name(size_t k)
@@ -228,10 +250,11 @@ const char *pg_cls_dense_name(size_t k)
 	return k < PG_CLS_NDENSE && dense_names[k] ? dense_names[k] : "unused";
 }
 
-int pg_cls_dense_is_trailer(size_t k) { return k < D_TRAILER__END; }
+int pg_cls_dense_is_trailer(size_t k) { return k < D_TRAILER__END || k == D_FIXES_NETFILTER || k == D_FIXES_IO_URING; }
+int pg_cls__dense_is_subsys(size_t k) { return k == D_SUBSYS_NETFILTER || k == D_SUBSYS_IO_URING; }
 _Static_assert(LEX_MAXW == 4, "token history is shifted by hand in token()");
 _Static_assert(D_TRAILER__END == PG_CLS_DENSE_TRAILERS, "trailer block size");
-_Static_assert(D_MAIL_SERIES < PG_CLS_NDENSE, "dense vector size");
+_Static_assert(D_FIXES_IO_URING < PG_CLS_NDENSE, "dense vector size");
 
 const char *pg_cls_bug_class_name(pg_cls_bug_class c)
 {
@@ -273,6 +296,19 @@ struct ctx {
 	unsigned evid[EV__COUNT];
 };
 
+/* out of line: rare, and emit() stays small enough to inline everywhere */
+__attribute__((noinline)) static int grow_idx(struct ctx *c)
+{
+	pg_cls_features *f = c->f;
+	size_t na = f->alloc ? f->alloc * 2 : 512;
+	uint32_t *p = realloc(f->idx, na * sizeof(*p));
+	if (!p)
+		return c->error = pg_error_setc(PG_ENOMEM, "out of memory extracting features");
+	f->idx = p;
+	f->alloc = na;
+	return 0;
+}
+
 static inline void emit(struct ctx *c, enum ns ns, uint32_t h, const char *text, size_t len)
 {
 	pg_cls_features *f = c->f;
@@ -280,25 +316,18 @@ static inline void emit(struct ctx *c, enum ns ns, uint32_t h, const char *text,
 
 	if (c->cb)
 		c->cb(i, ns_names[ns], text, len, c->payload);
-	if (f->seen[i >> 6] & (1ull << (i & 63)))
+	/* branch-free: whether a word repeats is unpredictable, and the branch waited on the hash */
+	uint64_t *w = &f->seen[i >> 6], bit = 1ull << (i & 63), old = *w;
+	if (f->n == f->alloc && grow_idx(c) < 0)
 		return;
-	if (f->n == f->alloc) {
-		size_t na = f->alloc ? f->alloc * 2 : 512;
-		uint32_t *p = realloc(f->idx, na * sizeof(*p));
-		if (!p) {
-			c->error = pg_error_setc(PG_ENOMEM, "out of memory extracting features");
-			return;
-		}
-		f->idx = p;
-		f->alloc = na;
-	}
-	f->seen[i >> 6] |= 1ull << (i & 63);
-	f->idx[f->n++] = i;
+	f->idx[f->n] = i;
+	f->n += !(old & bit);
+	*w = old | bit;
 }
 
-static void emit_str(struct ctx *c, enum ns ns, const char *s, size_t n)
+static void emit_flag(struct ctx *c, enum flag k)
 {
-	emit(c, ns, fnv32(s, n), s, n);
+	emit(c, NS_FLAG, flag_h[k], flag_words[k], strlen(flag_words[k]));
 }
 
 /* ---- tokenizer ---- */
@@ -307,6 +336,7 @@ struct tokstate {
 	uint32_t hist[LEX_MAXW];     /* last token hashes, hist[0] newest */
 	const char *tp[2];           /* the last two words (for names, only with a callback) */
 	size_t tl[2];
+	uint32_t lenmasks;           /* lex_lenmask of hist[k] in byte k (0 for no token) */
 	unsigned nhist;
 	unsigned ntok;
 	enum ns uni, bi, lex;
@@ -314,13 +344,22 @@ struct tokstate {
 	unsigned max_bigrams;
 };
 
+/* bit w: a phrase of w words may start at hist[w - 1] (byte w - 1 of the packed lex_lenmask values) */
+static inline uint32_t lex_candidates(uint32_t m)
+{
+	return (m & 0x02) | ((m >> 8) & 0x04) | ((m >> 16) & 0x08) | ((m >> 24) & 0x10);
+}
+
 static void lex_check(struct ctx *c, struct tokstate *t)
 {
+	uint32_t cand = lex_candidates(t->lenmasks);
+
 	/* phrases ending at the newest token: match on the oldest word first */
-	for (unsigned w = 1; w <= t->nhist && w <= LEX_MAXW; w++) {
+	for (unsigned w = 1; cand; w++) {
 		uint32_t first = t->hist[w - 1];
-		if (!(lex_lenmask[first & (LEX_SET - 1)] & (1u << w)))
+		if (!(cand & (1u << w)))
 			continue;
+		cand &= ~(1u << w);
 		for (unsigned e = lex_first[first & (LEX_SET - 1)]; e; e = lex_next[e - 1]) {
 			const struct lex_compiled *l = &lexc[e - 1];
 			unsigned k;
@@ -332,7 +371,8 @@ static void lex_check(struct ctx *c, struct tokstate *t)
 			if (k < w)
 				continue;
 			c->f->lexicon[l->cls] += t->lexweight;
-			emit(c, t->lex, (uint32_t)(e * 2654435761u), lexicon[e - 1].phrase, strlen(lexicon[e - 1].phrase));
+			emit(c, t->lex, (uint32_t)(e * 2654435761u), lexicon[e - 1].phrase,
+			     c->cb ? strlen(lexicon[e - 1].phrase) : 0);
 		}
 	}
 }
@@ -345,6 +385,7 @@ static void token(struct ctx *c, struct tokstate *t, const char *s, size_t n, ui
 	t->hist[2] = t->hist[1];
 	t->hist[1] = t->hist[0];
 	t->hist[0] = h;
+	t->lenmasks = t->lenmasks << 8 | lex_lenmask[h & (LEX_SET - 1)];
 	if (c->cb) { /* the words themselves are needed only to name features */
 		t->tp[1] = t->tp[0];
 		t->tl[1] = t->tl[0];
@@ -364,38 +405,44 @@ static void token(struct ctx *c, struct tokstate *t, const char *s, size_t n, ui
 			emit(c, t->bi, pair_hash(t->hist[1], h), NULL, 0);
 		}
 	}
-	lex_check(c, t);
-	if (evid_slot[h & 255] && evid_h[evid_slot[h & 255]] == h)
+	if (lex_candidates(t->lenmasks)) /* most tokens start and end no phrase */
+		lex_check(c, t);
+	if ((t->lenmasks & LENMASK_EVID) && evid_slot[h & 255] && evid_h[evid_slot[h & 255]] == h)
 		c->evid[evid_slot[h & 255]]++;
 }
 
-/* Tokenize [s, s+n): words of [A-Za-z0-9_], lowercased; a hex run with a digit is an id. */
+/*
+ * Tokenize [s, s+n): words of [A-Za-z0-9_], lowercased; a hex run with a digit is an id.
+ * One table load per byte gives the lowercase byte and the classes; the
+ * classes are only OR-ed (a token is all digits iff no byte is a non-digit).
+ */
 static void tokenize(struct ctx *c, struct tokstate *t, const char *s, size_t n, unsigned max_tokens)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0;
-	while (i < n && t->ntok < max_tokens) {
-		if (cls_tab[u[i]] & C_TOK) {
-			size_t st = i;
-			uint32_t h = FNV32_INIT;
-			unsigned all = C_TOK | C_DIGIT | C_HEX, any = 0;
-			int alpha;
-			unsigned k;
-			while (i < n && ((k = cls_tab[u[i]]) & C_TOK)) {
-				all &= k;
-				any |= k;
-				if (i - st < MAX_TOKEN)
-					h = fnv_step(h, low_tab[u[i]]);
-				i++;
-			}
-			/* a token with a letter; hex runs with a digit (ids) and numbers are not words */
-			alpha = !(all & C_DIGIT);
-			if (i - st > MAX_TOKEN || ((all & C_HEX) && (any & C_DIGIT) && i - st >= 7))
-				alpha = 0;
-			token(c, t, s + st, i - st < MAX_TOKEN ? i - st : MAX_TOKEN, h, alpha);
-		} else {
+	if (t->ntok >= max_tokens)
+		return;
+	while (i < n) {
+		unsigned k = tok_tab[u[i]];
+		size_t st, len;
+		uint32_t h = FNV32_INIT;
+		unsigned any = 0;
+		int alpha;
+		if (!(k & T_TOK)) {
 			i++;
+			continue;
 		}
+		st = i;
+		do {
+			any |= k;
+			h = fnv_step(h, (unsigned char)k);
+		} while (++i < n && ((k = tok_tab[u[i]]) & T_TOK));
+		len = i - st;
+		/* a token with a letter; hex runs with a digit (ids), numbers and over-long runs are not words */
+		alpha = (any & T_NOTDIGIT) && len <= MAX_TOKEN && !(!(any & T_NOTHEX) && (any & T_DIGIT) && len >= 7);
+		token(c, t, s + st, len, h, alpha);
+		if (t->ntok >= max_tokens) /* only token() counts */
+			return;
 	}
 }
 
@@ -416,6 +463,15 @@ static size_t key_shaped(const char *l, size_t n, int *hyphen)
 	return k > 0 && k < n && l[k] == ':' && (k + 1 == n || l[k + 1] == ' ' || l[k + 1] == '\t') ? k : 0;
 }
 
+/* s[0..n) equals the lowercase word w, ignoring case (ASCII). */
+static inline int lower_eq(const char *s, const char *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (low_tab[(unsigned char)s[i]] != (unsigned char)w[i])
+			return 0;
+	return 1;
+}
+
 /* Leading hex digits of s[0..avail) (bounded: the input need not be NUL-terminated). */
 static size_t hexlen_n(const char *s, size_t avail, size_t max)
 {
@@ -428,15 +484,20 @@ static size_t hexlen_n(const char *s, size_t avail, size_t max)
 /* Backport annotations: "commit <id> upstream.", "[ Upstream commit <id> ]", "[bwh: ...]", cherry picks. */
 static int annotation(const char *l, size_t n)
 {
+	unsigned char c0;
 	if (!n)
 		return 0;
-	if (n >= 7 && !strncasecmp(l, "commit ", 7) && hexlen_n(l + 7, n - 7, 40) >= 12)
+	/* every annotation starts with one of "cCuU[(": most lines leave here */
+	c0 = (unsigned char)(l[0] | 0x20);
+	if (c0 != 'c' && c0 != 'u' && l[0] != '[' && l[0] != '(')
+		return 0;
+	if (n >= 7 && lower_eq(l, "commit ", 7) && hexlen_n(l + 7, n - 7, 40) >= 12)
 		return 1;
 	if (l[0] == '[' && l[n - 1] == ']')
 		return 1;
-	if (n > 28 && !strncasecmp(l, "(cherry picked from commit ", 27))
+	if (n > 28 && lower_eq(l, "(cherry picked from commit ", 27))
 		return 1;
-	if (n > 16 && !strncasecmp(l, "upstream commit ", 16))
+	if (n > 16 && lower_eq(l, "upstream commit ", 16))
 		return 1;
 	return 0;
 }
@@ -453,9 +514,10 @@ static int strip_line(const char *l, size_t n)
 	if (k) {
 		if (hyphen)
 			return 1;
-		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (keys[i].n == k && !strncasecmp(l, keys[i].k, k))
-				return 1;
+		if (k <= 8) /* the longest key; no libc call per line (this runs on every line) */
+			for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+				if (keys[i].n == k && lower_eq(l, keys[i].k, k))
+					return 1;
 	}
 	return annotation(l, n);
 }
@@ -469,25 +531,100 @@ static void trim(const char *msg, size_t *st, size_t *le)
 }
 
 /*
+ * The newlines of a message, found once: the "---" scan, the trailer block
+ * (walked backwards), the kept lines and the evidence pre-check all walk
+ * these (four memchr passes per message were 10 % of the time).  Line j
+ * starts after newline j - 1 and ends at newline j (or the end of the text).
+ * Memory is bounded: past MSG_LINES_MAX newlines the array is dropped and the
+ * walks search with memchr/memrchr again (same lines, in the same order).
+ */
+#define MSG_LINES_STACK 256
+#define MSG_LINES_MAX ((size_t)1 << 16)
+struct msg_lines {
+	const char *msg;
+	size_t len, n, alloc;
+	size_t *nl;                  /* NULL: too many lines, search instead */
+	size_t stack[MSG_LINES_STACK];
+};
+
+static void msg_lines_release(struct msg_lines *ml)
+{
+	if (ml->nl != ml->stack)
+		free(ml->nl);
+	ml->nl = ml->stack;
+}
+
+static int msg_lines_init(struct msg_lines *ml, const char *msg, size_t len)
+{
+	const char *p = msg, *e = msg + len;
+
+	ml->msg = msg;
+	ml->len = len;
+	ml->n = 0;
+	ml->nl = ml->stack;
+	ml->alloc = MSG_LINES_STACK;
+	while (p < e && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+		if (ml->n == ml->alloc) {
+			size_t na = ml->alloc * 2, *v;
+			if (na > MSG_LINES_MAX) {
+				msg_lines_release(ml);
+				ml->nl = NULL;
+				return 0;
+			}
+			if (!(v = malloc(na * sizeof(*v))))
+				return pg_error_setc(PG_ENOMEM, "out of memory splitting a message of %zu bytes", len);
+			memcpy(v, ml->nl, ml->n * sizeof(*v));
+			if (ml->nl != ml->stack)
+				free(ml->nl);
+			ml->nl = v;
+			ml->alloc = na;
+		}
+		ml->nl[ml->n++] = (size_t)(p - msg);
+		p++;
+	}
+	return 0;
+}
+
+/* End of line j, which starts at st, within the text [0, end). */
+static inline size_t line_end(const struct msg_lines *ml, size_t st, size_t j, size_t end)
+{
+	const char *p;
+	if (ml->nl)
+		return j < ml->n && ml->nl[j] < end ? ml->nl[j] : end;
+	p = memchr(ml->msg + st, '\n', end - st);
+	return p ? (size_t)(p - ml->msg) : end;
+}
+
+/* Start of line j, which ends at le. */
+static inline size_t line_start(const struct msg_lines *ml, size_t le, size_t j)
+{
+	const char *p;
+	if (ml->nl)
+		return j ? ml->nl[j - 1] + 1 : 0;
+	p = le ? memrchr(ml->msg, '\n', le) : NULL;
+	return p ? (size_t)(p - ml->msg) + 1 : 0;
+}
+
+/*
  * Where the trailing trailer block starts: the final paragraphs whose every
  * line is "Key: value", an annotation or an indented continuation (with at
  * least one key line).  Walking back over whole paragraphs makes the
  * normalization idempotent: normalized text has no trailing block left.
+ * The text is [0, end), end being the message length or a newline (nl[k]
+ * for k = nend).
  */
-static size_t trailer_block_start(const char *msg, size_t end)
+static size_t trailer_block_start(const struct msg_lines *ml, size_t end, size_t nend)
 {
-	size_t cut = end, q = end, para_start = end;
+	const char *msg = ml->msg;
+	size_t cut = end, para_start = end, le = end;
 	int para_has = 0, para_all = 1, para_key = 0;
 
-	for (;;) {
-		size_t ls = q, st, le;
+	/* lines nend, nend - 1, ..., 0; line j ends at le */
+	for (size_t j = nend + 1; j-- > 0;) {
+		size_t ls = line_start(ml, le, j), st = ls, te = le;
 		int hyphen;
-		while (ls > 0 && msg[ls - 1] != '\n')
-			ls--;
-		st = ls;
-		le = q;
-		trim(msg, &st, &le);
-		if (st == le) {
+		trim(msg, &st, &te);
+		if (st == te) {
 			if (para_has) {
 				if (!para_all || !para_key)
 					return cut;
@@ -496,18 +633,18 @@ static size_t trailer_block_start(const char *msg, size_t end)
 			para_has = 0;
 			para_all = 1;
 			para_key = 0;
-		} else if (!strip_line(msg + st, le - st)) {
+		} else if (!strip_line(msg + st, te - st)) {
 			/* lines stripped anyway are neutral: pass 2 will not see them */
-			int key = key_shaped(msg + st, le - st, &hyphen) > 0;
+			int key = key_shaped(msg + st, te - st, &hyphen) > 0;
 			para_has = 1;
 			para_start = ls;
 			para_key |= key;
-			if (!key && !annotation(msg + st, le - st) && st == ls)
+			if (!key && !annotation(msg + st, te - st) && st == ls)
 				para_all = 0;
 		}
 		if (ls == 0)
 			break;
-		q = ls - 1;
+		le = ls - 1;
 	}
 	if (para_has && para_all && para_key)
 		cut = para_start;
@@ -516,43 +653,49 @@ static size_t trailer_block_start(const char *msg, size_t end)
 
 typedef void (*line_fn)(const char *l, size_t n, void *payload);
 
-/* Call fn for each kept line of msg (right-trimmed); stops at a "---" line. */
-static void for_each_kept_line(const char *msg, size_t len, line_fn fn, void *payload, int *had_trailers)
+/* Call fn for each kept line of the message (right-trimmed); stops at a "---" line. */
+static void for_each_kept_line(const struct msg_lines *ml, line_fn fn, void *payload, int *had_trailers)
 {
-	size_t cut, i, end = len;
-	const char *p = msg, *e = msg + len;
+	const char *msg = ml->msg;
+	/* nend: the number of newlines before end (unknown without the array: only a bound) */
+	size_t cut, end = ml->len, len = ml->len, nend = ml->nl ? ml->n : SIZE_MAX - 1;
 
 	/* the text ends at a "---" line */
-	if (len >= 3 && !strncmp(msg, "---", 3) && (len == 3 || msg[3] == '\n' || msg[3] == '\r'))
+	if (len >= 3 && !strncmp(msg, "---", 3) && (len == 3 || msg[3] == '\n' || msg[3] == '\r')) {
 		end = 0;
-	while (end == len && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
-		size_t r = (size_t)(e - p);
-		if (r >= 4 && p[1] == '-' && p[2] == '-' && p[3] == '-' && (r == 4 || p[4] == '\n' || p[4] == '\r'))
-			end = (size_t)(p - msg);
-		p++;
+		nend = 0;
+	} else {
+		for (size_t st = 0, j = 0; st < len; j++) {
+			size_t le = line_end(ml, st, j, len), r = len - le;
+			const char *p = msg + le;
+			if (le == len)
+				break;
+			if (r >= 4 && p[1] == '-' && p[2] == '-' && p[3] == '-' && (r == 4 || p[4] == '\n' || p[4] == '\r')) {
+				end = le;
+				nend = j;
+				break;
+			}
+			st = le + 1;
+		}
 	}
-	cut = trailer_block_start(msg, end);
-	for (i = 0; i < end;) {
-		size_t st = i, le;
-		const char *nl = memchr(msg + i, '\n', end - i);
-		le = nl ? (size_t)(nl - msg) : end;
-		i = nl ? le + 1 : end;
+	cut = trailer_block_start(ml, end, nend);
+	for (size_t st = 0, j = 0, le = 0; st < end; st = le < end ? le + 1 : end, j++) {
+		size_t ls = st, te;
+		le = line_end(ml, st, j, end);
+		te = le;
 		if (st >= cut) {
 			if (had_trailers)
 				*had_trailers = 1;
 			continue;
 		}
-		{
-			size_t ls = st;
-			trim(msg, &st, &le);
-			if (strip_line(msg + st, le - st)) {
-				if (had_trailers)
-					*had_trailers = 1;
-				continue;
-			}
-			/* keep the indentation (continuation lines stay continuations when normalized again) */
-			fn(msg + ls, le - ls, payload);
+		trim(msg, &st, &te);
+		if (strip_line(msg + st, te - st)) {
+			if (had_trailers)
+				*had_trailers = 1;
+			continue;
 		}
+		/* keep the indentation (continuation lines stay continuations when normalized again) */
+		fn(msg + ls, te - ls, payload);
 	}
 }
 
@@ -565,6 +708,7 @@ static void norm_line(const char *l, size_t n, void *payload)
 
 int pg_cls_normalize_message(char **out, const char *msg, size_t len)
 {
+	struct msg_lines ml = { .nl = ml.stack };
 	pg_buf b = PG_BUF_INIT;
 	int error = 0;
 
@@ -573,11 +717,14 @@ int pg_cls_normalize_message(char **out, const char *msg, size_t len)
 	if ((error = pg_buf_grow(&b, len + 1)) < 0)
 		goto out;
 	b.ptr[0] = '\0';
-	for_each_kept_line(msg ? msg : "", msg ? len : 0, norm_line, &b, NULL);
+	if ((error = msg_lines_init(&ml, msg ? msg : "", msg ? len : 0)) < 0)
+		goto out;
+	for_each_kept_line(&ml, norm_line, &b, NULL);
 	*out = pg_buf_detach(&b);
 	if (!*out)
 		error = pg_error_setc(PG_ENOMEM, "out of memory");
 out:
+	msg_lines_release(&ml);
 	pg_buf_release(&b);
 	return error;
 }
@@ -605,38 +752,41 @@ static void body_line(const char *l, size_t n, void *payload)
  * anywhere), so skipping the parser never loses evidence; most messages of
  * the feed have none of these lines and skip the allocations of the parser.
  */
-static int maybe_evidence(const char *msg, size_t len)
+static int maybe_evidence(const struct msg_lines *ml)
 {
-	const char *p = msg, *e = msg + len;
-	if (memmem(msg, len, "CVE-", 4))
-		return 1;
-	while (p < e) {
-		const char *nl = memchr(p, '\n', (size_t)(e - p));
+	const char *msg = ml->msg, *e = msg + ml->len;
+	/* "CVE-" anywhere (glibc's memmem costs more than the rest of this scan) */
+	for (const char *c = msg; (c = memchr(c, 'C', (size_t)(e - c))) != NULL; c++)
+		if (e - c >= 4 && c[1] == 'V' && c[2] == 'E' && c[3] == '-')
+			return 1;
+	for (size_t st = 0, j = 0, lend = 0; st < ml->len; st = lend + 1, j++) {
+		const char *p = msg + st, *le;
 		size_t n;
-		while (p < e && (*p == ' ' || *p == '\t'))
+		lend = line_end(ml, st, j, ml->len);
+		le = msg + lend;
+		while (p < le && (*p == ' ' || *p == '\t'))
 			p++;
-		n = (size_t)((nl ? nl : e) - p);
+		n = (size_t)(le - p);
 		if (n >= 3) {
 			unsigned char c0 = low_tab[(unsigned char)p[0]];
-			if ((c0 == 'f' && n >= 5 && !strncasecmp(p, "fixes", 5)) || (c0 == 'c' && ((low_tab[(unsigned char)p[1]] == 'c' &&
-			    memmem(p, n, "stable", 6)) || (n >= 6 && !strncasecmp(p, "closes", 6)))) || (c0 == 'r' && n >= 8 && !strncasecmp(p, "reported", 8)) ||
-			    (c0 == 'l' && n >= 4 && !strncasecmp(p, "link", 4) && memmem(p, n, "syz", 3)))
+			if ((c0 == 'f' && n >= 5 && lower_eq(p, "fixes", 5)) || (c0 == 'c' && ((low_tab[(unsigned char)p[1]] == 'c' &&
+			    memmem(p, n, "stable", 6)) || (n >= 6 && lower_eq(p, "closes", 6)))) || (c0 == 'r' && n >= 8 && lower_eq(p, "reported", 8)) ||
+			    (c0 == 'l' && n >= 4 && lower_eq(p, "link", 4) && memmem(p, n, "syz", 3)))
 				return 1;
 		}
-		if (!nl)
-			break;
-		p = nl + 1;
 	}
 	return 0;
 }
 
-static int scan_trailers(pg_cls_features *f, const char *msg, size_t len)
+static int scan_trailers(pg_cls_features *f, const struct msg_lines *ml)
 {
+	const char *msg = ml->msg;
+	size_t len = ml->len;
 	pg_trailers tr = PG_TRAILERS_INIT;
 	unsigned reported = 0;
 	int error;
 
-	if (!maybe_evidence(msg, len))
+	if (!maybe_evidence(ml))
 		return 0;
 	if ((error = pg_trailers_parse(&tr, msg, len)) < 0) {
 		pg_trailers_release(&tr);
@@ -1037,22 +1187,30 @@ static void subject_features(struct ctx *c, const char *subj)
 
 static void path_features(struct ctx *c, const char *path)
 {
-	size_t n = strlen(path), depth = 0;
-	const char *dot;
+	/* FNV-1a is incremental: one pass hashes every leading directory and the file */
+	size_t n, depth = 0;
+	uint32_t h = FNV32_INIT;
 
-	for (size_t i = 0; i < n && depth < 3; i++) {
-		if (path[i] == '/') {
-			emit_str(c, NS_PATH, path, i);
+	for (n = 0; path[n]; n++) {
+		if (path[n] == '/' && depth < 3) {
+			emit(c, NS_PATH, h, path, n);
 			depth++;
 		}
+		/* the subsystems of the lore lists (their own base rates: stage-2 priors) */
+		if (!n || path[n - 1] == '/') {
+			if (path[n] == 'n' && !strncmp(path + n, "netfilter", 9))
+				c->f->dense[D_SUBSYS_NETFILTER] = 1;
+			else if (path[n] == 'i' && !strncmp(path + n, "io_uring", 8))
+				c->f->dense[D_SUBSYS_IO_URING] = 1;
+		}
+		h = fnv_step(h, low_tab[(unsigned char)path[n]]);
 	}
 	if (n)
-		emit_str(c, NS_FILE, path, n);
-	dot = strrchr(path, '.');
-	if (dot && dot[1] == 'h' && !dot[2])
-		emit_str(c, NS_FLAG, "header-file", 11);
+		emit(c, NS_FILE, h, path, n);
+	if (n >= 2 && path[n - 2] == '.' && path[n - 1] == 'h')
+		emit_flag(c, FL_HEADER);
 	if (!strncmp(path, "Documentation/", 14) || !strncmp(path, "tools/testing/", 14))
-		emit_str(c, NS_FLAG, "docs-or-selftest", 16);
+		emit_flag(c, FL_DOCS);
 }
 
 /* ---- entry point ---- */
@@ -1062,6 +1220,7 @@ int pg_cls__extract(pg_cls_features *f, const pg_cls_input *in, unsigned flags, 
 	struct ctx c;
 	struct tokstate t;
 	struct body_ctx bc;
+	struct msg_lines ml;
 	size_t mlen;
 
 	pthread_once(&tab_once, tab_init);
@@ -1086,20 +1245,23 @@ int pg_cls__extract(pg_cls_features *f, const pg_cls_input *in, unsigned flags, 
 		t.max_bigrams = MAX_BODY_BIGRAMS;
 		bc.c = &c;
 		bc.t = &t;
-		for_each_kept_line(in->message, mlen, body_line, &bc, &f->has_trailers);
-		if ((c.error = scan_trailers(f, in->message, mlen)) < 0)
+		if ((c.error = msg_lines_init(&ml, in->message, mlen)) < 0)
+			return c.error;
+		for_each_kept_line(&ml, body_line, &bc, &f->has_trailers);
+		c.error = scan_trailers(f, &ml);
+		msg_lines_release(&ml);
+		if (c.error < 0)
 			return c.error;
 		if (t.ntok)
-			emit_str(&c, NS_FLAG, "has-body", 8);
+			emit_flag(&c, FL_HAS_BODY);
 		if (t.ntok > 120)
-			emit_str(&c, NS_FLAG, "long-body", 9);
+			emit_flag(&c, FL_LONG_BODY);
 	}
 	for (size_t i = 0; i < in->nfiles && i < MAX_FILES; i++)
 		if (in->files[i])
 			path_features(&c, in->files[i]);
 	if (in->nfiles) {
-		const char *nf = in->nfiles == 1 ? "one-file" : in->nfiles <= 3 ? "few-files" : "many-files";
-		emit_str(&c, NS_FLAG, nf, strlen(nf));
+		emit_flag(&c, in->nfiles == 1 ? FL_ONE_FILE : in->nfiles <= 3 ? FL_FEW_FILES : FL_MANY_FILES);
 	}
 	for (int k = 1; k < EV__COUNT; k++) {
 		if (!c.evid[k])
@@ -1112,7 +1274,9 @@ int pg_cls__extract(pg_cls_features *f, const pg_cls_input *in, unsigned flags, 
 			f->reproducer = 1;
 	}
 	if (f->sanitizer)
-		emit_str(&c, NS_FLAG, "sanitizer-report", 16);
+		emit_flag(&c, FL_SANITIZER);
+	f->dense[D_FIXES_NETFILTER] = f->dense[D_FIXES] * f->dense[D_SUBSYS_NETFILTER];
+	f->dense[D_FIXES_IO_URING] = f->dense[D_FIXES] * f->dense[D_SUBSYS_IO_URING];
 	if (!(flags & PG_CLS_FEAT_NO_DIFF) && in->diff) {
 		size_t dlen = in->diff_len ? in->diff_len : strlen(in->diff);
 		if (dlen)

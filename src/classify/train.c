@@ -417,7 +417,8 @@ static void train_head(pg_cls_head *h, const struct s2ex *v, size_t n, int use_d
 			p[k] += m[k];
 			if (k >= P_V) {
 				size_t d = (size_t)(k - P_V);
-				int used = pg_cls_dense_is_trailer(d) || (use_diff && strcmp(pg_cls_dense_name(d), "unused"));
+				int used = pg_cls_dense_is_trailer(d) || pg_cls__dense_is_subsys(d) ||
+					   (use_diff && strcmp(pg_cls_dense_name(d), "unused"));
 				if (!used || (pg_cls_dense_is_trailer(d) && p[k] < 0)) {
 					p[k] = 0;
 					m[k] = 0;
@@ -497,7 +498,8 @@ static int fit_heads(struct trainer *t, pg_cls_model *m, const double *oof)
 			memcpy(d, v[i].dense, sizeof(d));
 			if (h == 1)
 				for (int k = PG_CLS_DENSE_TRAILERS; k < PG_CLS_NDENSE; k++)
-					d[k] = 0;
+					if (!pg_cls__dense_is_subsys((size_t)k) && !pg_cls_dense_is_trailer((size_t)k))
+						d[k] = 0;
 			s[i] = pg_cls__sigmoid(head_z(&m->head[h], v[i].z1, d));
 			y[i] = v[i].y;
 		}

@@ -110,7 +110,18 @@ TEST(features_basic)
 	/* no diff: no diff features */
 	CHECK_OK(pg_cls_features_extract(&g, &in, PG_CLS_FEAT_NO_DIFF));
 	for (size_t k = PG_CLS_DENSE_TRAILERS; k < PG_CLS_NDENSE; k++)
-		CHECK(g.dense[k] == 0);
+		if (!strncmp(pg_cls_dense_name(k), "diff:", 5))
+			CHECK(g.dense[k] == 0);
+	/* the subsystem priors come from the paths, the Fixes: x subsystem evidence from both */
+	for (size_t k = 0; k < PG_CLS_NDENSE; k++) {
+		const char *nm = pg_cls_dense_name(k);
+		if (!strcmp(nm, "prior:netfilter") || !strcmp(nm, "trailer:fixes_x_netfilter"))
+			CHECK(f.dense[k] == 1);
+		if (!strcmp(nm, "prior:io_uring") || !strcmp(nm, "trailer:fixes_x_io_uring"))
+			CHECK(f.dense[k] == 0);
+		if (!strcmp(nm, "trailer:fixes_x_netfilter"))
+			CHECK(pg_cls_dense_is_trailer(k));
+	}
 	/* every evidence word is detected on its own (distinct lookup slots) */
 	{
 		const char *w[] = { "kasan", "kmsan", "ubsan", "kcsan", "kfence" };
@@ -237,6 +248,44 @@ static void real_cve(json_t *o, void *p)
 	pg_cls_features_release(&f);
 }
 
+TEST(many_lines_same_features)
+{
+	/* past 65,536 newlines the line walks search instead of indexing: same features, same order */
+	static const char head[] = "Fix a use after free in the set walk.\n\nKASAN reports it on module removal.\n";
+	static const char tail[] = "\nFixes: 0123456789ab (\"x\")\nReported-by: syzbot+1@syzkaller.appspotmail.com\n"
+				   "Signed-off-by: X <x@y>\n---\nv2: changed nothing\n";
+	size_t blank = 100000, n1 = strlen(head) + strlen(tail), n2 = n1 + blank;
+	char *m1 = malloc(n1 + 1), *m2 = malloc(n2 + 1);
+	pg_cls_features f, g;
+	pg_cls_input in = PG_CLS_INPUT_INIT;
+
+	CHECK(m1 && m2);
+	if (!m1 || !m2) {
+		free(m1);
+		free(m2);
+		return;
+	}
+	memcpy(m1, head, strlen(head));
+	memcpy(m1 + strlen(head), tail, strlen(tail) + 1);
+	memcpy(m2, head, strlen(head));
+	memset(m2 + strlen(head), '\n', blank);
+	memcpy(m2 + strlen(head) + blank, tail, strlen(tail) + 1);
+	pg_cls_features_init(&f);
+	pg_cls_features_init(&g);
+	in.subject = "netfilter: nf_tables: fix use-after-free";
+	in.message = m1;
+	CHECK_OK(pg_cls_features_extract(&f, &in, 0));
+	in.message = m2;
+	CHECK_OK(pg_cls_features_extract(&g, &in, 0));
+	CHECK(f.n > 10 && f.n == g.n && !memcmp(f.idx, g.idx, f.n * sizeof(*f.idx)));
+	CHECK(!memcmp(f.dense, g.dense, sizeof(f.dense)));
+	CHECK(f.has_trailers && g.has_trailers && f.dense[0] == 1 && f.sanitizer && g.sanitizer);
+	pg_cls_features_release(&f);
+	pg_cls_features_release(&g);
+	free(m1);
+	free(m2);
+}
+
 TEST(features_on_real_data)
 {
 	struct real_stats s = { 0 };
@@ -309,8 +358,9 @@ TEST(trailer_trap_on_real_data)
 	CHECK_INT(s.raised, 0);
 	/* and the model's trailer weights are all >= 0 (the guarantee behind it) */
 	for (int h = 0; h < 2; h++)
-		for (size_t k = 0; k < PG_CLS_DENSE_TRAILERS; k++)
-			CHECK(M->head[h].v[k] >= 0);
+		for (size_t k = 0; k < PG_CLS_NDENSE; k++)
+			if (pg_cls_dense_is_trailer(k))
+				CHECK(M->head[h].v[k] >= 0);
 }
 
 TEST(model_round_trip_and_determinism)
@@ -646,6 +696,7 @@ int main(void)
 	RUN(normalize_strips_trailers);
 	RUN(message_body);
 	RUN(features_basic);
+	RUN(many_lines_same_features);
 	RUN(features_on_real_data);
 	RUN(trailer_trap_on_real_data);
 	RUN(model_round_trip_and_determinism);
