@@ -539,6 +539,60 @@ static int prepare_statements(struct ingest *in)
 	return 0;
 }
 
+/*
+ * The secondary indexes of the ingest tables, exactly as the ingest
+ * migration in src/store/schema.c declares them (SQLite stores them without
+ * "IF NOT EXISTS", so the database afterwards is identical).  Maintaining
+ * them row by row during a bulk load costs more than building them once at
+ * the end: with the writer thread the inserts are the bottleneck of a full
+ * ingest, and random inserts into indexes that outgrow the page cache get
+ * slower as the history grows.  So a run that inserts at least
+ * BULK_MIN_COMMITS and more commits than the database holds drops them and
+ * the final transaction creates them again.  A run killed in between leaves
+ * them dropped (queries stay correct, only slower); the next run's final
+ * transaction restores them.
+ */
+static const char *const bulk_indexes[][2] = {
+	{ "commits_subject", "CREATE INDEX IF NOT EXISTS commits_subject ON commits(subject)" },
+	{ "commit_files_path", "CREATE INDEX IF NOT EXISTS commit_files_path ON commit_files(path)" },
+	{ "trailers_kind", "CREATE INDEX IF NOT EXISTS trailers_kind ON trailers(kind, ref_id)" },
+	{ "relations_target", "CREATE INDEX IF NOT EXISTS relations_target ON relations(target_sha, kind)" },
+	{ "branch_commits_commit", "CREATE INDEX IF NOT EXISTS branch_commits_commit ON branch_commits(commit_id)" },
+};
+
+#define BULK_MIN_COMMITS 1000
+
+static int drop_indexes(struct ingest *in)
+{
+	char sql[128];
+	int error;
+	size_t fresh = 0;
+
+	for (size_t i = 0; i < in->branches.len; i++) {
+		const struct branch *b = &in->branches.ptr[i];
+		for (size_t k = 0; k < b->walk.len; k++)
+			fresh += pg_oidmap_get(&in->known, b->walk.ptr[k].id) == PG_OIDMAP_NONE;
+	}
+	/* stable commits are walked by several branches: fresh overcounts a little, harmlessly */
+	if (fresh < BULK_MIN_COMMITS || fresh < (size_t)in->next_id - 1)
+		return 0;
+	for (size_t i = 0; i < sizeof(bulk_indexes) / sizeof(bulk_indexes[0]); i++) {
+		snprintf(sql, sizeof(sql), "DROP INDEX IF EXISTS %s", bulk_indexes[i][0]);
+		if ((error = pg_store_exec(in->store, sql)) < 0)
+			return error;
+	}
+	return 0;
+}
+
+static int create_indexes(struct ingest *in)
+{
+	int error;
+	for (size_t i = 0; i < sizeof(bulk_indexes) / sizeof(bulk_indexes[0]); i++)
+		if ((error = pg_store_exec(in->store, bulk_indexes[i][1])) < 0)
+			return error;
+	return 0;
+}
+
 static int batch_tick(struct ingest *in)
 {
 	if (++in->in_batch < in->opts->batch)
@@ -1178,7 +1232,7 @@ int pg_ingest_run(pg_ingest_stats *out, const pg_config *cfg, pg_store *store, c
 	for (size_t i = 0; i < in.branches.len; i++)
 		if ((error = list_branch(&in, &in.branches.ptr[i])) < 0)
 			goto out;
-	if ((error = lookup_known(&in)) < 0)
+	if ((error = lookup_known(&in)) < 0 || (error = drop_indexes(&in)) < 0)
 		goto out;
 	/* the walk writes through the queue: reading git and writing rows overlap */
 	if ((error = pg_queue_open(&in.q, store)) < 0)
@@ -1196,7 +1250,8 @@ int pg_ingest_run(pg_ingest_stats *out, const pg_config *cfg, pg_store *store, c
 		goto out;
 	in_txn = 1;
 	progress(&in, "resolving ids", 0, 0);
-	if ((error = update_releases(&in)) < 0 || (error = resolve_relations(&in)) < 0 ||
+	if ((error = create_indexes(&in)) < 0 || (error = update_releases(&in)) < 0 ||
+	    (error = resolve_relations(&in)) < 0 ||
 	    (error = finish(&in)) < 0 || (error = count_unreachable(&in)) < 0)
 		goto out;
 	error = pg_store_commit(store);
