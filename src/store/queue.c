@@ -22,6 +22,7 @@
  */
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include "patchgap/store.h"
@@ -57,6 +58,7 @@ struct pg_queue {
 	size_t pend_len, pend_cap;
 	uint32_t pend_n;
 	int pend_err;                        /* a bind failed: the next exec reports it */
+	double producer_wait, writer_idle;   /* seconds blocked (PATCHGAP_QUEUE_STATS) */
 	struct block blocks[BLOCKS];
 };
 
@@ -123,6 +125,13 @@ static int writer_run_block(pg_queue *q, const struct block *b)
 	return error;
 }
 
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void *writer(void *arg)
 {
 	pg_queue *q = arg;
@@ -130,8 +139,12 @@ static void *writer(void *arg)
 	for (;;) {
 		struct block *b;
 		int error = 0;
-		while (!q->full_head && !q->stop)
-			pthread_cond_wait(&q->cv, &q->mu);
+		if (!q->full_head && !q->stop) {
+			double t0 = now();
+			while (!q->full_head && !q->stop)
+				pthread_cond_wait(&q->cv, &q->mu);
+			q->writer_idle += now() - t0;
+		}
 		if (!q->full_head)
 			break; /* stop requested and nothing left */
 		b = q->full_head;
@@ -179,8 +192,12 @@ static int flush(pg_queue *q)
 		q->cur = NULL;
 		pthread_cond_broadcast(&q->cv);
 	}
-	while (!q->cur && !q->free_list && !q->error)
-		pthread_cond_wait(&q->cv, &q->mu);
+	if (!q->cur && !q->free_list && !q->error) {
+		double t0 = now();
+		while (!q->cur && !q->free_list && !q->error)
+			pthread_cond_wait(&q->cv, &q->mu);
+		q->producer_wait += now() - t0;
+	}
 	if (!q->cur && q->free_list) {
 		q->cur = q->free_list;
 		q->free_list = q->cur->next;
@@ -360,6 +377,10 @@ int pg_queue_close(pg_queue *q)
 		pthread_cond_broadcast(&q->cv);
 		pthread_mutex_unlock(&q->mu);
 		pthread_join(q->thread, NULL);
+		if (getenv("PATCHGAP_QUEUE_STATS"))
+			/* which side limits a bulk load: the producer waiting means the writer is slower */
+			fprintf(stderr, "queue: producer waited %.2f s for the writer, writer idle %.2f s\n",
+				q->producer_wait, q->writer_idle);
 	}
 	for (size_t i = 0; i < BLOCKS; i++)
 		free(q->blocks[i].data);
