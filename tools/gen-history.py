@@ -235,16 +235,18 @@ class Tree:
     """Immutable directory node (copy on write).
 
     ents:  name -> 20-byte blob id (file) or Tree (directory)
-    enc:   name -> the entry's encoded bytes in the git tree object
     order: names in git's tree order (shared between versions while the name set is unchanged)
+    body:  the encoded git tree object (without header)
+    span:  (lo, hi) when body differs from the previous version's only in body[lo:hi] (same
+           length: entry ids replaced in place), else None; used for the pack delta
     """
-    __slots__ = ('ents', 'enc', 'order', 'sha', 'body')
+    __slots__ = ('ents', 'order', 'sha', 'body', 'span')
 
-    def __init__(self, ents, enc, order):
+    def __init__(self, ents, order, body, span=None):
         self.ents = ents
-        self.enc = enc
         self.order = order
-        body = self.body = b"".join([enc[n] for n in order])
+        self.body = body
+        self.span = span
         self.sha = SHA1(b"tree %d\x00%s" % (len(body), body)).digest()
 
 
@@ -265,29 +267,39 @@ def _enc(name, v):
 def tree_update(node, changes, new):
     """New Tree = node with changes applied; changes: list of (path components, blob id | None).
 
-    Appends (new node, previous version or None) to `new` for every node created (children
-    first), except directories that became empty (they are dropped, not written)."""
+    Appends (new node, previous version or None) to `new` for every sub-directory node created
+    (children first), except directories that became empty (they are dropped, not written).
+    When the set of names is unchanged the new body is the old one with entry ids replaced in
+    place (no re-encoding of the other entries)."""
     if node is not None:
         ents = dict(node.ents)
-        enc = dict(node.enc)
         order = node.order
+        body = node.body
     else:
-        ents, enc, order = {}, {}, None
+        ents, order, body = {}, None, b""
     reorder = order is None
+    lo, hi = len(body), 0
     sub = {}
     for parts, v in changes:
         name = parts[0]
         if len(parts) == 1:
+            old = ents.get(name)
             if v is None:
-                if name in ents:
+                if old is not None:
                     del ents[name]
-                    del enc[name]
                     reorder = True
-            else:
-                if name not in ents or type(ents[name]) is Tree:
+                continue
+            if old is None or type(old) is Tree:
+                reorder = True
+            elif not reorder and old != v:
+                pos = body.find(b"100644 %s\x00%s" % (name.encode(), old))
+                if pos < 0:
                     reorder = True
-                ents[name] = v
-                enc[name] = b"100644 %s\x00%s" % (name.encode(), v)
+                else:
+                    pos += len(name) + 8
+                    body = body[:pos] + v + body[pos + 20:]
+                    lo, hi = min(lo, pos), max(hi, pos + 20)
+            ents[name] = v
         else:
             sub.setdefault(name, []).append((parts[1:], v))
     for name, items in sub.items():
@@ -298,15 +310,22 @@ def tree_update(node, changes, new):
         nc = tree_update(child, items, new)
         if nc.ents:
             new.append((nc, child))
+            if not reorder:
+                pos = body.find(b"40000 %s\x00%s" % (name.encode(), child.sha))
+                if pos < 0:
+                    reorder = True
+                else:
+                    pos += len(name) + 7
+                    body = body[:pos] + nc.sha + body[pos + 20:]
+                    lo, hi = min(lo, pos), max(hi, pos + 20)
             ents[name] = nc
-            enc[name] = b"40000 %s\x00%s" % (name.encode(), nc.sha)
         elif name in ents:
             del ents[name]
-            del enc[name]
             reorder = True
     if reorder:
         order = _order(ents)
-    return Tree(ents, enc, order)
+        return Tree(ents, order, b"".join([_enc(n, ents[n]) for n in order]))
+    return Tree(ents, order, body, (lo, hi) if hi else None)
 
 
 def build_tree(path_blobs, new):
@@ -321,7 +340,8 @@ def build_tree(path_blobs, new):
 
     def mk(d):
         ents = {k: (mk(v) if isinstance(v, dict) else v) for k, v in d.items()}
-        t = Tree(ents, {k: _enc(k, v) for k, v in ents.items()}, _order(ents))
+        order = _order(ents)
+        t = Tree(ents, order, b"".join([_enc(k, ents[k]) for k in order]))
         new.append(t)
         return t
     return mk(root)
@@ -351,15 +371,16 @@ ZWBITS = 14                       # 16 KiB window: wbits 15 makes zlib allocate 
 
 
 def _varint(n):
+    if n < 0x80:
+        return bytes((n,))
+    if n < 0x4000:
+        return bytes(((n & 0x7f) | 0x80, n >> 7))
     out = bytearray()
-    while True:
-        b = n & 0x7f
+    while n >= 0x80:
+        out.append((n & 0x7f) | 0x80)
         n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
+    out.append(n)
+    return bytes(out)
 
 
 def _entry_header(typ, size):
@@ -367,6 +388,8 @@ def _entry_header(typ, size):
     size >>= 4
     if not size:
         return bytes((c,))
+    if size < 0x80:
+        return bytes((c | 0x80, size))
     out = bytearray()
     while size:
         out.append(c | 0x80)
@@ -377,6 +400,8 @@ def _entry_header(typ, size):
 
 
 def _ofs(rel):
+    if rel < 0x80:
+        return bytes((rel,))
     out = bytearray((rel & 0x7f,))
     rel >>= 7
     while rel:
@@ -388,52 +413,49 @@ def _ofs(rel):
 
 
 def _copy_op(off, size):
-    cmd = 0x80
-    args = bytearray()
-    for i in range(4):
-        b = (off >> (8 * i)) & 0xff
-        if b:
-            cmd |= 1 << i
-            args.append(b)
-    for i in range(3):
-        b = (size >> (8 * i)) & 0xff
-        if b:
-            cmd |= 0x10 << i
-            args.append(b)
-    return bytes((cmd,)) + bytes(args)
+    """Delta copy op (0 < size < 2**24, off < 2**32); the decoder accepts any set of present
+    offset/size bytes, so all the low bytes up to the highest non-zero one are written."""
+    no = (off.bit_length() + 7) >> 3
+    ns = (size.bit_length() + 7) >> 3
+    return (bytes((0x80 | ((1 << no) - 1) | (((1 << ns) - 1) << 4),)) + off.to_bytes(no, 'little')
+            + size.to_bytes(ns, 'little'))
 
 
-def make_delta(src, dst):
+def make_delta(src, dst, span=None):
     """git delta turning src into dst: copy the common prefix, insert the middle, copy the
-    common suffix.  The generator's edits are contiguous, so this is (nearly) optimal."""
+    common suffix.  The generator's edits are contiguous, so this is (nearly) optimal.
+    span=(lo, hi): dst has src's length and differs from it only in [lo, hi)."""
     ls, ld = len(src), len(dst)
-    n = min(ls, ld)
-    # first differing byte: the highest set bit of the xor of the big-endian integers
-    x = int.from_bytes(src[:n], 'big') ^ int.from_bytes(dst[:n], 'big')
-    pre = n - ((x.bit_length() + 7) >> 3)
-    m = n - pre
-    if m:
-        x = int.from_bytes(src[ls - m:], 'little') ^ int.from_bytes(dst[ld - m:], 'little')
-        suf = m - ((x.bit_length() + 7) >> 3)
+    if span is not None:
+        pre, suf = span[0], ld - span[1]
     else:
-        suf = 0
+        n = min(ls, ld)
+        # first differing byte: the highest set bit of the xor of the big-endian integers
+        x = int.from_bytes(src[:n], 'big') ^ int.from_bytes(dst[:n], 'big')
+        pre = n - ((x.bit_length() + 7) >> 3)
+        m = n - pre
+        if m:
+            x = int.from_bytes(src[ls - m:], 'little') ^ int.from_bytes(dst[ld - m:], 'little')
+            suf = m - ((x.bit_length() + 7) >> 3)
+        else:
+            suf = 0
     out = [_varint(ls), _varint(ld)]
-    p = pre
-    while p > 0:                    # copy ops carry at most 24-bit sizes
-        k = min(p, 0xffffff)
-        out.append(_copy_op(pre - p, k))
-        p -= k
+    p = 0
+    while p < pre:                  # copy ops carry at most 24-bit sizes
+        k = min(pre - p, 0xffffff)
+        out.append(_copy_op(p, k))
+        p += k
     i, e = pre, ld - suf
     while i < e:
         k = min(127, e - i)
         out.append(bytes((k,)))
         out.append(dst[i:i + k])
         i += k
-    p = suf
-    while p > 0:
-        k = min(p, 0xffffff)
-        out.append(_copy_op(ls - p, k))
-        p -= k
+    p = ls - suf
+    while p < ls:
+        k = min(ls - p, 0xffffff)
+        out.append(_copy_op(p, k))
+        p += k
     return b"".join(out)
 
 
@@ -473,8 +495,9 @@ class PackWriter:
         self.objs = {}              # id -> offset << 40 | crc32 << 8 | delta depth
         self.stats = [0, 0, 0]      # whole objects, deltas, duplicates skipped
 
-    def add(self, typ, sha, data, base=None, base_data=None):
-        """base: id of the delta base candidate; base_data: its bytes or a tuple of lines."""
+    def add(self, typ, sha, data, base=None, base_data=None, span=None):
+        """base: id of the delta base candidate; base_data: its bytes or a tuple of lines;
+        span: see make_delta."""
         objs = self.objs
         if sha in objs:
             self.stats[2] += 1
@@ -487,7 +510,7 @@ class PackWriter:
                     base_data = ("\n".join(base_data) + "\n").encode()
                     if SHA1(b"blob %d\x00%s" % (len(base_data), base_data)).digest() != base:
                         raise AssertionError("gen-history: delta base text does not match its id")
-                delta = make_delta(base_data, data)
+                delta = make_delta(base_data, data, span)
                 if len(delta) < len(data):
                     z = _stored_zlib(delta) if len(delta) < 512 else zlib.compress(delta, 1, ZWBITS)
                     ent = _entry_header(OBJ_OFS_DELTA, len(delta)) + _ofs(off - (bv >> 40)) + z
@@ -971,7 +994,7 @@ class Gen:
                 if bt is None:
                     recs.append((OBJ_TREE, t.sha, t.body))
                 else:
-                    recs.append((OBJ_TREE, t.sha, t.body, bt.sha, bt.body))
+                    recs.append((OBJ_TREE, t.sha, t.body, bt.sha, bt.body, t.span))
         else:
             root = old_root
         lane.root = root
@@ -2199,6 +2222,19 @@ def git(out, *a, **kw):
     return subprocess.run(["git", "-C", out] + list(a), check=True, **kw)
 
 
+def tune_malloc():
+    """Keep freed heap memory instead of trimming and re-faulting it (zlib allocates ~200 KiB
+    per compressed object)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None)
+        libc.mallopt(-3, 32 << 20)      # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 1 << 30)       # M_TRIM_THRESHOLD
+        libc.mallopt(-2, 64 << 20)      # M_TOP_PAD
+    except (OSError, AttributeError, ImportError):
+        pass
+
+
 def main(argv=None):
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description="Generate a kernel-shaped git history with ground truth.")
@@ -2217,6 +2253,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     t_start = time.time()
+    tune_malloc()
     cfg = dict(SCALES[args.scale])
     if args.commits:
         cfg['commits'] = max(30, args.commits)
