@@ -49,8 +49,10 @@ import hashlib
 import heapq
 import json
 import os
+import pickle
 import random
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -578,6 +580,90 @@ class PackWriter:
         os.replace(self.tmp[:-5] + '.idx', name + '.idx')
         self.objs = None
         return name + '.pack'
+
+
+
+class PackProcess:
+    """PackWriter in a forked child process, so that deltas, zlib and the index use the second
+    core: add() batches the objects and sends them through a pipe (pickled); finish() waits for
+    the child and returns (pack path, stats)."""
+
+    BATCH = 2048
+
+    def __init__(self, gitdir):
+        r, w = os.pipe()
+        rr, rw = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(w)
+            os.close(rr)
+            code = 1
+            try:
+                self._child(gitdir, os.fdopen(r, 'rb', buffering=1 << 20), rw)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(r)
+        os.close(rw)
+        self.pid = pid
+        self.out = os.fdopen(w, 'wb', buffering=1 << 20)
+        self.res = rr
+        self.batch = []
+        self.stats = None
+
+    @staticmethod
+    def _child(gitdir, inp, resfd):
+        res = b"E"
+        pw = None
+        try:
+            pw = PackWriter(gitdir)
+            add = pw.add
+            while True:
+                hdr = inp.read(8)
+                n = int.from_bytes(hdr, 'little') if len(hdr) == 8 else -1
+                if n <= 0:
+                    break
+                for rec in pickle.loads(inp.read(n)):
+                    add(*rec)
+            if n == 0:
+                path = pw.finish()
+                ru = resource.getrusage(resource.RUSAGE_SELF)
+                res = json.dumps({"path": path, "stats": pw.stats + [ru.ru_maxrss, ru.ru_utime + ru.ru_stime]}).encode()
+        except BaseException as e:                  # reported to the parent
+            res = b"E" + repr(e).encode()
+        if res[:1] == b"E" and pw is not None and os.path.exists(pw.tmp):
+            os.unlink(pw.tmp)
+        with os.fdopen(resfd, 'wb') as f:
+            f.write(res)
+
+    def add(self, *rec):
+        b = self.batch
+        b.append(rec)
+        if len(b) >= self.BATCH:
+            self.send()
+
+    def send(self):
+        if self.batch:
+            data = pickle.dumps(self.batch, protocol=pickle.HIGHEST_PROTOCOL)
+            self.out.write(len(data).to_bytes(8, 'little'))
+            self.out.write(data)
+            self.batch = []
+
+    def finish(self):
+        try:
+            self.send()
+            self.out.write(b"\0" * 8)
+            self.out.close()
+        except BrokenPipeError:
+            pass
+        with os.fdopen(self.res, 'rb') as f:
+            res = f.read()
+        os.waitpid(self.pid, 0)
+        if res[:1] == b"E" or not res:
+            sys.exit("gen-history: pack writer failed: %s" % res[1:].decode('utf-8', 'replace'))
+        r = json.loads(res)
+        self.stats = r["stats"]
+        return r["path"]
 
 
 # --------------------------------------------------------------------------- file contents
@@ -2278,7 +2364,7 @@ def main(argv=None):
     os.makedirs(out, exist_ok=True)
     git(out, 'init', '-q', stdout=subprocess.DEVNULL)
     git(out, 'symbolic-ref', 'HEAD', 'refs/heads/master')
-    pack = PackWriter(os.path.join(out, '.git'))
+    pack = PackProcess(os.path.join(out, '.git'))
     g = Gen(args, cfg, texts, pack)
     g.run()
     t_gen = time.time()
@@ -2319,8 +2405,12 @@ def main(argv=None):
     t_end = time.time()
     if args.verbose:
         print("gen-history: stats: " + " ".join("%s=%d" % kv for kv in sorted(g.stats.items())), file=sys.stderr)
-        print("gen-history: pack %s: %d bytes, %d whole objects, %d deltas, %d duplicates skipped" % (
-            pack_path, os.path.getsize(pack_path), pack.stats[0], pack.stats[1], pack.stats[2]), file=sys.stderr)
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        print("gen-history: pack %s: %d bytes, %d whole objects, %d deltas, %d duplicates skipped; "
+              "writer process: peak RSS %d MiB, CPU %.1fs; generator process: peak RSS %d MiB, CPU %.1fs" % (
+                  pack_path, os.path.getsize(pack_path), pack.stats[0], pack.stats[1], pack.stats[2],
+                  pack.stats[3] // 1024, pack.stats[4], ru.ru_maxrss // 1024, ru.ru_utime + ru.ru_stime),
+              file=sys.stderr)
     if not args.quiet:
         print("gen-history: %s scale=%s seed=%d commits=%d files=%d stable=%d vendor=%d data=%s "
               "(data %.1fs, generate %.1fs, pack index %.1fs, truth %.1fs, total %.1fs)" % (
