@@ -486,7 +486,8 @@ class PackWriter:
     is skipped; a base that was written and whose delta chain is shorter than MAX_DEPTH
     gives an OFS_DELTA entry, otherwise the object is written whole (zlib level 1)."""
 
-    def __init__(self, gitdir):
+    def __init__(self, gitdir, off32_limit=0x7fffffff):
+        self.off32_limit = off32_limit      # larger offsets go to the 64-bit table (git's rule)
         self.dir = os.path.join(gitdir, 'objects', 'pack')
         os.makedirs(self.dir, exist_ok=True)
         self.tmp = os.path.join(self.dir, 'tmp_gen_history_%d.pack' % os.getpid())
@@ -556,10 +557,11 @@ class PackWriter:
             fan[i] = acc
         crcs = array.array('I', [(objs[k] >> 8) & 0xffffffff for k in keys])
         offs = [objs[k] >> 40 for k in keys]
-        large = [o for o in offs if o >= 0x80000000]
+        lim = self.off32_limit
+        large = [o for o in offs if o > lim]
         if large:
             li = iter(range(len(large)))
-            offs = [o if o < 0x80000000 else 0x80000000 | next(li) for o in offs]
+            offs = [o if o <= lim else 0x80000000 | next(li) for o in offs]
         offs32 = array.array('I', offs)
         if sys.byteorder == 'little':
             crcs.byteswap()
@@ -590,7 +592,7 @@ class PackProcess:
 
     BATCH = 2048
 
-    def __init__(self, gitdir):
+    def __init__(self, gitdir, off32_limit=0x7fffffff):
         r, w = os.pipe()
         rr, rw = os.pipe()
         pid = os.fork()
@@ -599,7 +601,7 @@ class PackProcess:
             os.close(rr)
             code = 1
             try:
-                self._child(gitdir, os.fdopen(r, 'rb', buffering=1 << 20), rw)
+                self._child(gitdir, off32_limit, os.fdopen(r, 'rb', buffering=1 << 20), rw)
                 code = 0
             finally:
                 os._exit(code)
@@ -612,11 +614,11 @@ class PackProcess:
         self.stats = None
 
     @staticmethod
-    def _child(gitdir, inp, resfd):
+    def _child(gitdir, off32_limit, inp, resfd):
         res = b"E"
         pw = None
         try:
-            pw = PackWriter(gitdir)
+            pw = PackWriter(gitdir, off32_limit)
             add = pw.add
             while True:
                 hdr = inp.read(8)
@@ -2410,6 +2412,9 @@ def main(argv=None):
                     help="replace the last K commits of the first vendor branch (force-push simulation)")
     ap.add_argument('--quiet', action='store_true')
     ap.add_argument('--verbose', action='store_true', help="print generation statistics")
+    # tests: put pack offsets above this into the index's 64-bit table (git index-pack
+    # --index-version=2,N), to exercise the > 2 GiB layout on small packs
+    ap.add_argument('--pack-off32-limit', type=int, default=0x7fffffff, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     t_start = time.time()
@@ -2438,7 +2443,7 @@ def main(argv=None):
     os.makedirs(out, exist_ok=True)
     git(out, 'init', '-q', stdout=subprocess.DEVNULL)
     git(out, 'symbolic-ref', 'HEAD', 'refs/heads/master')
-    pack = PackProcess(os.path.join(out, '.git'))
+    pack = PackProcess(os.path.join(out, '.git'), args.pack_off32_limit)
     g = Gen(args, cfg, texts, pack)
     g.run()
     t_gen = time.time()
