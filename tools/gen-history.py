@@ -3,8 +3,10 @@
 
 Writes a synthetic Linux-like history (mainline with topic merges and -rc/release tags,
 linux-X.Y.y stable branches with real cherry-picked backports, vendor branches) into a
-fresh git repository through `git fast-import`, plus a ground-truth JSON file describing
-every fact the patchgap engines are expected to recover.  See doc/internals/generator.md.
+git repository, plus a ground-truth JSON file describing every fact the patchgap engines
+are expected to recover.  The objects go straight into one pack file (version 2, with its
+.idx) written by a forked child process; git itself is only used for `init`, `update-ref`,
+reading the refs back and the final checkout.  See doc/internals/generator.md.
 
 Usage:
     tools/gen-history.py --out DIR [--seed N] [--scale tiny|small|medium|large|huge]
@@ -17,10 +19,15 @@ Invariants (the tests rely on them):
   are used).  One `random.Random` stream drives the history; no set or hash-ordered
   container is ever iterated; dates are derived from the seed.  Same args => same commit
   ids and byte-identical truth file.
-* Every object id is computed here (blob / tree / commit, git's object format) before
-  the object is streamed to fast-import.  Trees are persistent nodes (copy on write) so a
-  commit only re-hashes the directories on the paths it changes.  At the end the refs
-  written by fast-import are compared to the computed ids; any mismatch is fatal.
+* Every object id is computed here (blob / tree / commit / tag, git's object format).
+  Trees are persistent nodes (copy on write) so a commit only re-hashes the directories on
+  the paths it changes.  Pack: an object already written is skipped; a blob or tree whose
+  previous version (same path on the same branch) is in the pack with a delta chain
+  shorter than 50 is stored as an OFS_DELTA (copy prefix, insert the changed bytes, copy
+  suffix), anything else whole with zlib level 1.  At the end git reads the refs back and
+  they must peel to the computed commit ids; any mismatch is fatal.
+* The generated ids do not depend on how objects are stored: the same arguments give the
+  same ids (and truth) as the fast-import based writer this replaced.
 * Every line of every generated file is unique within that file, and the first and last
   4 lines of a file are never edited.  Each commit makes exactly one contiguous edit
   (replace / insert / delete of 1-3 lines) per file it touches, so every edit has full
