@@ -45,7 +45,7 @@ check "a different seed gives a different history" differs
 # --- consistency checks, run on one repository ----------------------------------------------
 verify_repo() { # verify_repo DIR label
     local R=$1 L=$2 T="$1.truth.json"
-    check "$L: git fsck --no-dangling" git -C "$R" fsck --no-dangling --no-progress
+    check "$L: git fsck --strict --no-dangling" git -C "$R" fsck --strict --no-dangling --no-progress
     check "$L: consistency of truth and repository" python3 - "$R" "$T" <<'EOF'
 import json, re, subprocess, sys
 repo, tpath = sys.argv[1], sys.argv[2]
@@ -204,6 +204,29 @@ EOF
 
 verify_repo "$TMP/a" "synthetic"
 
+# --- the pack is written by the generator itself (no fast-import) ---------------------------
+pack_ok() { # the .idx is byte-identical to what git index-pack writes for the pack; chains <= 50
+    local R=$1 lim=${2:-} p n
+    p=$(ls "$R"/.git/objects/pack/pack-*.pack)
+    n=$(echo "$p" | wc -l)
+    [ "$n" = 1 ] || { echo "expected one pack, found $n"; return 1; }
+    [ -z "$(find "$R/.git/objects" -path '*/pack' -prune -o -type f -print)" ] || { echo "loose objects"; return 1; }
+    git index-pack ${lim:+--index-version=2,$lim} -o "$TMP/check.idx" "$p" >/dev/null
+    cmp "$TMP/check.idx" "${p%.pack}.idx"
+    rm -f "$TMP/check.idx"
+    local depth
+    depth=$(git verify-pack -v "${p%.pack}.idx" | sed -n 's/^chain length = \([0-9]*\):.*/\1/p' | sort -n | tail -1)
+    echo "max delta chain $depth"
+    [ -n "$depth" ] && [ "$depth" -le 50 ] && [ "$depth" -ge 2 ]
+}
+check "pack: index equals git index-pack's, delta chains 2..50" pack_ok "$TMP/a"
+check "pack with 64-bit offset table (offsets > 4095)" \
+    gen --out "$TMP/lo" --seed 7 --scale tiny --no-data --pack-off32-limit 4095
+check "pack with 64-bit offset table: index equals git index-pack --index-version=2,4095" pack_ok "$TMP/lo" 4095
+check "pack with 64-bit offset table: git fsck --strict" git -C "$TMP/lo" fsck --strict --no-dangling --no-progress
+same_lo() { diff <(git -C "$TMP/a" for-each-ref) <(git -C "$TMP/lo" for-each-ref); }
+check "pack with 64-bit offset table: same refs" same_lo
+
 if [ "$have_data" = 1 ]; then
     check "generate tiny with data (seed 3)" gen --out "$TMP/d" --seed 3 --scale tiny --data "$DATA"
     datakind() { grep -q '"data": "kernel-cves+lore"' "$TMP/d.truth.json"; }
@@ -242,7 +265,7 @@ assert all(a in onv for a in vr["added"]), "added commit not on the vendor branc
 EOF
 }
 check "vendor rewrite (--vendor-rewrite 2) into the same repository" rewrite
-check "rewritten repository: git fsck --no-dangling" git -C "$TMP/a" fsck --no-dangling --no-progress
+check "rewritten repository: git fsck --strict --no-dangling" git -C "$TMP/a" fsck --strict --no-dangling --no-progress
 
 echo "1..$n"
 if [ "$failed" -ne 0 ]; then
