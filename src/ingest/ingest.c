@@ -964,11 +964,13 @@ static int resolve_relations(struct ingest *in)
 	/*
 	 * Without new commits an unresolved or ambiguous id cannot change:
 	 * only relations left pending (by an interrupted run) are resolved.
+	 * "state <> 'resolved'" in every query lets SQLite use the partial
+	 * index relations_open (it matches the index's WHERE term literally).
 	 */
 	if ((error = pg_store_prepare(&sel, in->store, in->new_ids.len
 				      ? "SELECT commit_id, kind, ref_id FROM relations WHERE state <> 'resolved'"
 					" ORDER BY commit_id, kind, ref_id"
-				      : "SELECT commit_id, kind, ref_id FROM relations WHERE state = 'pending'"
+				      : "SELECT commit_id, kind, ref_id FROM relations WHERE state <> 'resolved' AND state = 'pending'"
 					" ORDER BY commit_id, kind, ref_id")) < 0 ||
 	    (error = pg_store_prepare(&upd, in->store,
 				      "UPDATE relations SET target_sha = ?, state = ?, candidates = ?"
@@ -1077,7 +1079,8 @@ decided:
 	pg_stmt_free(sel);
 	sel = NULL;
 	if (!error && (error = pg_store_prepare(&sel, in->store,
-						"SELECT state, count(*) FROM relations WHERE state IN ('unresolved', 'ambiguous')"
+						"SELECT state, count(*) FROM relations WHERE state <> 'resolved'"
+						" AND state IN ('unresolved', 'ambiguous')"
 						" GROUP BY state")) == 0) {
 		while ((rc = pg_stmt_step(sel)) > 0) {
 			size_t c = (size_t)pg_stmt_int(sel, 1);
@@ -1117,7 +1120,8 @@ static int finish(struct ingest *in)
 				      "  SELECT 1 FROM branch_commits bc WHERE bc.commit_id = commits.id AND bc.reachable = 1)"
 				      " THEN 1 ELSE 0 END"
 				      " WHERE id IN (SELECT commit_id FROM branch_commits WHERE branch_id = ?)")) < 0 ||
-	    (error = pg_store_prepare(&cnt, in->store, "SELECT count(*) FROM commits")) < 0)
+	    /* ids are dense (1..n, rows never deleted): max is the count without a table scan */
+	    (error = pg_store_prepare(&cnt, in->store, "SELECT coalesce(max(id), 0) FROM commits")) < 0)
 		goto out;
 	for (size_t i = 0; i < in->branches.len; i++) {
 		struct branch *b = &in->branches.ptr[i];

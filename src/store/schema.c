@@ -107,6 +107,8 @@ static const char *const ingest_steps[] = {
 	 * exist in PostgreSQL too.
 	 */
 	"CREATE INDEX commits_unreachable ON commits(reachable) WHERE reachable = 0;",
+	/* 3: relations still open (pending, unresolved, ambiguous) without a table scan */
+	"CREATE INDEX relations_open ON relations(state) WHERE state <> 'resolved';",
 	NULL
 };
 
