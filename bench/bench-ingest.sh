@@ -83,7 +83,7 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 status_s=$(echo "$end - $start" | bc)
 
-ratio() { echo "scale=2; $1 / $2" | bc; }
+ratio() { if [ "$2" = 0 ]; then echo "-"; else echo "scale=2; $1 / $2" | bc; fi; }
 cat <<REPORT
 patchgap ingest benchmark ($SCALE, $ncommits commits, $(echo $refs | wc -w) refs; generated in $(cat "$W/gen.time") s)
                                         wall                      CPU (user+sys)
