@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include "backport/backport_int.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/str.h"
 #include "util/banned.h"
 
@@ -31,9 +32,7 @@
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(pg_clock_now() * 1000);
 }
 
 static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)

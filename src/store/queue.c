@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "patchgap/store.h"
+#include "util/clock.h"
 #include "util/banned.h"
 
 #define BLOCK_SIZE ((size_t)256 * 1024)
@@ -125,13 +126,6 @@ static int writer_run_block(pg_queue *q, const struct block *b)
 	return error;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void *writer(void *arg)
 {
 	pg_queue *q = arg;
@@ -140,10 +134,10 @@ static void *writer(void *arg)
 		struct block *b;
 		int error = 0;
 		if (!q->full_head && !q->stop) {
-			double t0 = now();
+			double t0 = pg_clock_now();
 			while (!q->full_head && !q->stop)
 				pthread_cond_wait(&q->cv, &q->mu);
-			q->writer_idle += now() - t0;
+			q->writer_idle += pg_clock_now() - t0;
 		}
 		if (!q->full_head)
 			break; /* stop requested and nothing left */
@@ -193,10 +187,10 @@ static int flush(pg_queue *q)
 		pthread_cond_broadcast(&q->cv);
 	}
 	if (!q->cur && !q->free_list && !q->error) {
-		double t0 = now();
+		double t0 = pg_clock_now();
 		while (!q->cur && !q->free_list && !q->error)
 			pthread_cond_wait(&q->cv, &q->mu);
-		q->producer_wait += now() - t0;
+		q->producer_wait += pg_clock_now() - t0;
 	}
 	if (!q->cur && q->free_list) {
 		q->cur = q->free_list;

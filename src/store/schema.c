@@ -109,6 +109,11 @@ static const char *const ingest_steps[] = {
 	"CREATE INDEX commits_unreachable ON commits(reachable) WHERE reachable = 0;",
 	/* 3: relations still open (pending, unresolved, ambiguous) without a table scan */
 	"CREATE INDEX relations_open ON relations(state) WHERE state <> 'resolved';",
+	/*
+	 * 4: what each tag ref points at (tag object or commit), so that a run
+	 * peels only tags that are new or moved; NULL until the next run fills it
+	 */
+	"ALTER TABLE tags ADD COLUMN target TEXT;",
 	NULL
 };
 

@@ -7,7 +7,7 @@ SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PG=${PATCHGAP_BIN:-$SRC/build/cli/patchgap}
 [ -x "$PG" ] || { echo "patchgap binary not found at $PG (build first)"; exit 1; }
 T=$(mktemp -d /tmp/pg-it.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+[ -n "${PG_KEEP:-}" ] && echo "keeping $T" >&2 || trap 'rm -rf "$T"' EXIT
 SHARED=${PATCHGAP_SHARED_DATA:-$SRC/../shared/data}
 [ -d "$SHARED" ] || SHARED=""
 export GIT_AUTHOR_NAME="A U Thor" GIT_AUTHOR_EMAIL="author@example.org"

@@ -127,4 +127,27 @@ check "dropped vendor commit kept but unreachable" test "$(q "select reachable f
 check "surviving vendor commit still reachable" test "$(q "select reachable from commits where sha='$V1'")" = 1
 check "log hides unreachable commits" sh -c "! $PG log | grep -q 'vendor: local change'"
 
+# a moved tag: v6.1.1 re-created on v6.1, so the stable-only commit is first released in v6.1.2
+g tag -f -a v6.1.1 -m v6.1.1 v6.1^{commit} >/dev/null
+$PG ingest >/dev/null
+check "moved tag: stored tag follows the ref" test "$(q "select sha from tags where name='v6.1.1'")" = "$(g rev-parse v6.1^{commit})"
+check "moved tag: release of its old commit remapped" test "$(q "select release from branch_commits bc join commits c on c.id=bc.commit_id join branches b on b.id=bc.branch_id where c.sha='$S1' and b.name='linux-6.1.y'")" = v6.1.2
+rm -f full.db*; $PG --db full.db ingest >/dev/null
+# (the dropped vendor commit stays in pg.db only: compare releases of reachable commits)
+releases() { sqlite3 "$1" "select sha, mainline_release from commits where reachable = 1 order by 1;
+	select b.name, c.sha, release from branch_commits bc join commits c on c.id=bc.commit_id join branches b on b.id=bc.branch_id where bc.reachable = 1 order by 1,2;
+	select name, sha, line, tag_time, target from tags order by 1;"; }
+releases pg.db > inc.txt; releases full.db > full.txt
+check "moved tag: releases and tags of incremental == full ingest" cmp -s inc.txt full.txt
+check "every tag records its ref target" test "$(q "select count(*) from tags where target = sha or target is null")" = "$(g for-each-ref --format='%(objecttype)' 'refs/tags/v*' | grep -c commit || true)"
+
+# a database from before tag targets (migration 4): the next run fills them, changes nothing else
+q "update tags set target = null"
+sqlite3 pg.db .dump | grep -v '^INSERT INTO tags' > dump3.sql
+$PG ingest >/dev/null
+sqlite3 pg.db .dump | grep -v '^INSERT INTO tags' > dump4.sql
+check "tag targets filled in after an upgrade" test "$(q "select count(*) from tags where target is null")" = 0
+check "filling tag targets changes no other row" cmp -s dump3.sql dump4.sql
+check "tag targets are the refs' own" test "$(q "select target from tags where name='v6.1.1'")" = "$(g rev-parse refs/tags/v6.1.1)"
+
 finish
