@@ -66,7 +66,11 @@ struct ingest {
 	pg_stmt *sel_known;
 	PG_VEC(struct rawid) sorted_known; /* ids stored before this run, sorted */
 	PG_VEC(struct rawid) new_ids;      /* ids stored by this run, in walk order */
+	unsigned char *all_ids;    /* bulk runs: every stored id and every id to be stored, sorted */
+	size_t n_all_ids;
+	size_t skipped;            /* commits listed but not stored (unreadable) */
 	uint32_t next_id;
+	uint32_t first_new_id;     /* commits.id of this run's first commit: higher ids are this run's */
 	struct line mainline;
 	PG_VEC(struct line *) series;
 	PG_VEC(struct branch) branches;
@@ -489,45 +493,96 @@ out:
 	return error;
 }
 
-/* For every new tag, the commits it is the first tag of the line to contain. */
+/* map_line: in the walk's set, first tag not yet known (never a tag index) */
+#define FIRST_PENDING (PG_OIDMAP_NONE - 1)
+
+/*
+ * For every new tag of line l, the commits it is the first tag of the line
+ * to contain.  One walk per line lists the commits reachable from a new
+ * tag and from no old tag (nor the series' base), children before parents;
+ * a commit's first tag is the lowest over its children's and its own, so
+ * one pass pushes it down from children to parents.  (A walk per tag that
+ * hid every earlier tag re-read the history for each tag: 5.7 s on a
+ * 291k-commit history with 1,600 tags.)
+ *
+ * Exact because old tags all come before new ones in version order
+ * (collect_tags redoes the whole line otherwise), and every commit on a
+ * path from a new tag to a commit of the set is itself in the set.
+ */
 static int map_line(struct ingest *in, struct line *l, const git_oid *base)
 {
 	git_revwalk *w = NULL;
+	PG_VEC(git_oid) order = PG_VEC_INIT;
 	git_oid id;
+	size_t nnew = 0;
 	int error = 0, rc;
 
+	for (size_t i = 0; i < l->tags.len; i++)
+		nnew += l->tags.ptr[i].is_new;
+	if (!nnew)
+		return 0;
+	if (git_revwalk_new(&w, in->repo) < 0)
+		goto git_error;
+	git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL);
 	for (size_t i = 0; i < l->tags.len; i++) {
-		struct tag *t = &l->tags.ptr[i];
-		if (!t->is_new)
-			continue;
-		progress(in, l->series[0] ? "mapping stable releases" : "mapping releases", i, l->tags.len);
-		if (git_revwalk_new(&w, in->repo) < 0 || git_revwalk_push(w, &t->commit) < 0) {
-			error = git_fail("cannot walk release tags");
-			goto out;
-		}
-		for (size_t j = 0; j < i; j++)
-			if (git_revwalk_hide(w, &l->tags.ptr[j].commit) < 0) {
-				error = git_fail("cannot walk release tags");
-				goto out;
-			}
-		if (base && git_revwalk_hide(w, base) < 0) {
-			error = git_fail("cannot walk release tags");
-			goto out;
-		}
-		while ((rc = git_revwalk_next(&id, w)) == 0)
-			if (pg_oidmap_get(&l->first, id.id) == PG_OIDMAP_NONE &&
-			    (error = pg_oidmap_set(&l->first, id.id, (uint32_t)i)) < 0)
-				goto out;
-		if (rc != GIT_ITEROVER) {
-			warn(in, "walking tag '%s' stopped early: %s", t->name,
-			     git_error_last() ? git_error_last()->message : "unknown error");
-		}
-		git_revwalk_free(w);
-		w = NULL;
-		in->stats->tags_new++;
+		const struct tag *t = &l->tags.ptr[i];
+		if ((t->is_new ? git_revwalk_push(w, &t->commit) : git_revwalk_hide(w, &t->commit)) < 0)
+			goto git_error;
 	}
+	if (base && git_revwalk_hide(w, base) < 0)
+		goto git_error;
+	progress(in, l->series[0] ? "mapping stable releases" : "mapping releases", 0, 0);
+	while ((rc = git_revwalk_next(&id, w)) == 0)
+		if ((error = pg_vec_push(&order, id)) < 0 ||
+		    (error = pg_oidmap_set(&l->first, id.id, FIRST_PENDING)) < 0)
+			goto out;
+	if (rc != GIT_ITEROVER)
+		warn(in, "walking the release tags of %s stopped early: %s", l->series[0] ? l->series : "mainline",
+		     git_error_last() ? git_error_last()->message : "unknown error");
+	phase_done(in, "  map: revwalk");
+	/* each new tag's own commit, lowest tag first (several tags may share one) */
+	for (size_t i = l->tags.len; i-- > 0;) {
+		const struct tag *t = &l->tags.ptr[i];
+		if (t->is_new && pg_oidmap_get(&l->first, t->commit.id) != PG_OIDMAP_NONE &&
+		    (error = pg_oidmap_set(&l->first, t->commit.id, (uint32_t)i)) < 0)
+			goto out;
+		in->stats->tags_new += t->is_new;
+	}
+	for (size_t k = 0; k < order.len; k++) {
+		uint32_t v = pg_oidmap_get(&l->first, order.ptr[k].id);
+		git_object_t type;
+
+		if ((k & 0xfff) == 0)
+			progress(in, l->series[0] ? "mapping stable releases" : "mapping releases", k, order.len);
+		if (v == FIRST_PENDING)
+			continue; /* unreachable from a new tag: cannot happen in a readable history */
+		if ((error = pg_odb_read(in->differ.odb, &order.ptr[k], &type, &in->parent_raw)) < 0 ||
+		    type != GIT_OBJECT_COMMIT ||
+		    (error = pg_odb_parse_commit(&in->parent, in->parent_raw.ptr, in->parent_raw.len)) < 0) {
+			char hex[GIT_OID_HEXSZ + 1];
+			if (error == PG_ENOMEM || error == PG_EIO)
+				goto out;
+			error = 0;
+			git_oid_tostr(hex, sizeof(hex), &order.ptr[k]);
+			warn(in, "commit %s cannot be read; the releases of its ancestors may be missing", hex);
+			continue;
+		}
+		for (size_t p = 0; p < in->parent.nparents; p++) {
+			uint32_t pv = pg_oidmap_get(&l->first, in->parent.parents[p].id);
+			if (pv == PG_OIDMAP_NONE || (pv != FIRST_PENDING && pv <= v))
+				continue; /* outside the set, or already as low */
+			if ((error = pg_oidmap_set(&l->first, in->parent.parents[p].id, v)) < 0)
+				goto out;
+		}
+	}
+	progress(in, l->series[0] ? "mapping stable releases" : "mapping releases", order.len, order.len);
+	phase_done(in, "  map: propagate");
+	goto out;
+git_error:
+	error = git_fail("cannot walk release tags");
 out:
 	git_revwalk_free(w);
+	pg_vec_release(&order);
 	return error;
 }
 
@@ -570,7 +625,7 @@ static int prepare_statements(struct ingest *in)
 		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) < 0 ||
 	    (error = pg_store_prepare(&in->ins_rel, in->store,
 		"INSERT INTO relations(commit_id, kind, ref_id, target_sha, state, candidates)"
-		" VALUES (?, ?, ?, NULL, 'pending', NULL) ON CONFLICT (commit_id, kind, ref_id) DO NOTHING")) < 0 ||
+		" VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (commit_id, kind, ref_id) DO NOTHING")) < 0 ||
 	    (error = pg_store_prepare(&in->ins_bc, in->store,
 		"INSERT INTO branch_commits(branch_id, commit_id, release, reachable) VALUES (?, ?, ?, 1)"
 		" ON CONFLICT (branch_id, commit_id) DO UPDATE SET reachable = 1,"
@@ -646,6 +701,32 @@ static int batch_tick(struct ingest *in)
 	return pg_queue_commit(in->q);
 }
 
+static size_t prefix_candidates(const unsigned char *sorted, size_t n, const char *ref, pg_buf *cand);
+
+/*
+ * One relation row.  A bulk run knows every id the database will hold once
+ * it is done (all_ids), so it stores the relation resolved; other runs
+ * store it 'pending' for resolve_relations.
+ */
+static int queue_relation(struct ingest *in, uint32_t cid, const char *kind, const char *ref)
+{
+	pg_queue_bind_int(in->q, 1, cid);
+	pg_queue_bind_text(in->q, 2, kind);
+	pg_queue_bind_text(in->q, 3, ref);
+	if (in->all_ids) {
+		size_t count = prefix_candidates(in->all_ids, in->n_all_ids, ref, &in->tmp);
+		in->stats->relations_resolved += count == 1;
+		pg_queue_bind_text(in->q, 4, count == 1 ? pg_buf_cstr(&in->tmp) : NULL);
+		pg_queue_bind_text(in->q, 5, count == 1 ? "resolved" : count ? "ambiguous" : "unresolved");
+		pg_queue_bind_text(in->q, 6, count > 1 ? pg_buf_cstr(&in->tmp) : NULL);
+	} else {
+		pg_queue_bind_text(in->q, 4, NULL);
+		pg_queue_bind_text(in->q, 5, "pending");
+		pg_queue_bind_text(in->q, 6, NULL);
+	}
+	return pg_queue_exec(in->q, in->ins_rel);
+}
+
 static int store_trailers(struct ingest *in, uint32_t cid, const char *msg)
 {
 	pg_trailers tr = PG_TRAILERS_INIT;
@@ -670,10 +751,14 @@ static int store_trailers(struct ingest *in, uint32_t cid, const char *msg)
 		if ((error = pg_queue_exec(in->q, in->ins_trailer)) < 0)
 			break;
 		if (rk && t->ref_id && !t->malformed) {
-			pg_queue_bind_int(in->q, 1, cid);
-			pg_queue_bind_text(in->q, 2, rk);
-			pg_queue_bind_text(in->q, 3, t->ref_id);
-			error = pg_queue_exec(in->q, in->ins_rel);
+			/* the same id twice ("Fixes:" repeated) is one relation row */
+			size_t j;
+			for (j = 0; j < i; j++)
+				if (tr.v[j].ref_id && !tr.v[j].malformed && rel_kind(tr.v[j].kind) &&
+				    !strcmp(rel_kind(tr.v[j].kind), rk) && !strcmp(tr.v[j].ref_id, t->ref_id))
+					break;
+			if (j == i)
+				error = queue_relation(in, cid, rk, t->ref_id);
 		} else if (t->kind == PG_TR_FIXES && t->malformed && t->value) {
 			/*
 			 * A too-short id ("Fixes: 819955") is malformed, yet when it
@@ -686,10 +771,7 @@ static int store_trailers(struct ingest *in, uint32_t cid, const char *msg)
 				memcpy(ref, t->value, n);
 				ref[n] = '\0';
 				pg_str_lower(ref);
-				pg_queue_bind_int(in->q, 1, cid);
-				pg_queue_bind_text(in->q, 2, rk);
-				pg_queue_bind_text(in->q, 3, ref);
-				error = pg_queue_exec(in->q, in->ins_rel);
+				error = queue_relation(in, cid, rk, ref);
 			}
 		}
 	}
@@ -733,6 +815,7 @@ static int insert_commit(struct ingest *in, const git_oid *id, const char *mainl
 	    (error = pg_odb_parse_commit(c, in->commit_raw.ptr, in->commit_raw.len)) < 0) {
 		if (error == PG_ENOMEM || error == PG_EIO)
 			return error;
+		in->skipped++;
 		warn(in, "commit %s cannot be read (%s); skipped", hex,
 		     error < 0 ? pg_error_last() : "not a commit");
 		*out_id = PG_OIDMAP_NONE;
@@ -823,7 +906,7 @@ static const char *release_of(struct line *l, const git_oid *id)
 	if (!l)
 		return NULL;
 	t = pg_oidmap_get(&l->first, id->id);
-	return t == PG_OIDMAP_NONE ? NULL : l->tags.ptr[t].name;
+	return t >= l->tags.len ? NULL : l->tags.ptr[t].name; /* none, or FIRST_PENDING */
 }
 
 /* The commits a run visits on branch b: new since its stored head, down to its fork from mainline. */
@@ -886,7 +969,7 @@ static int walk_branch(struct ingest *in, struct branch *b)
 		if ((n - k) % 1000 == 0)
 			progress(in, b->conf->name, n - k, n);
 		if (cid == PG_OIDMAP_NONE) {
-			if ((error = insert_commit(in, cur, is_main ? mrel : NULL, is_main, &cid)) < 0)
+			if ((error = insert_commit(in, cur, mrel, is_main, &cid)) < 0)
 				goto out;
 			if (cid == PG_OIDMAP_NONE)
 				continue;
@@ -929,15 +1012,16 @@ static int update_releases(struct ingest *in)
 		for (size_t i = 0; i < l->first.cap; i++) {
 			uint32_t t = l->first.vals[i], cid;
 			const char *name;
-			if (t == PG_OIDMAP_NONE)
-				continue;
+			if (t >= l->tags.len)
+				continue; /* empty slot, or FIRST_PENDING */
 			{
 				git_oid fid;
 				memcpy(fid.id, l->first.keys + i * 20, 20);
 				if ((error = known_id(in, &fid, &cid)) < 0)
 					goto out;
 			}
-			if (cid == PG_OIDMAP_NONE)
+			/* this run's commits were stored with their releases (walk_branch) */
+			if (cid == PG_OIDMAP_NONE || cid >= in->first_new_id)
 				continue;
 			name = l->tags.ptr[t].name;
 			if (!s) {
@@ -1029,6 +1113,66 @@ static size_t lower_bound20(const unsigned char *sorted, size_t n, const unsigne
 	return lo_i;
 }
 
+/* The ids of sorted (n ids of 20 bytes) that abbreviated id ref stands for, in hex, space-separated, into cand. */
+static size_t prefix_candidates(const unsigned char *sorted, size_t n, const char *ref, pg_buf *cand)
+{
+	unsigned char lo[20], hi[20];
+	char hex[GIT_OID_HEXSZ + 1];
+	size_t count = 0;
+
+	pg_buf_reset(cand);
+	prefix_bounds(ref, lo, hi);
+	for (size_t i = lower_bound20(sorted, n, lo); i < n && memcmp(sorted + i * 20, hi, 20) <= 0; i++) {
+		git_oid o;
+		memcpy(o.id, sorted + i * 20, 20);
+		git_oid_tostr(hex, sizeof(hex), &o);
+		pg_buf_printf(cand, "%s%s", count ? " " : "", hex);
+		count++;
+	}
+	return count;
+}
+
+/*
+ * Bulk runs: every id stored before (sorted_known) and every id listed for
+ * this run, sorted and unique, so that relations are stored resolved by
+ * the walk itself (queue_relation) instead of updated row by row at the end
+ * (169k UPDATEs: 1.6 s on a 291k-commit history).
+ */
+static int build_all_ids(struct ingest *in)
+{
+	size_t n = 0, k = 0, a = in->sorted_known.len, i = 0, j = 0;
+	unsigned char *fresh, *all;
+
+	for (size_t b = 0; b < in->branches.len; b++)
+		n += in->branches.ptr[b].walk.len;
+	if (!(fresh = malloc(n ? n * 20 : 1)))
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	for (size_t b = 0; b < in->branches.len; b++) {
+		const struct branch *br = &in->branches.ptr[b];
+		for (size_t w = 0; w < br->walk.len; w++)
+			if (pg_oidmap_get(&in->known, br->walk.ptr[w].id) == PG_OIDMAP_NONE)
+				memcpy(fresh + 20 * k++, br->walk.ptr[w].id, 20);
+	}
+	qsort(fresh, k, 20, cmp_oid20);
+	if (!(all = malloc((a + k) ? (a + k) * 20 : 1))) {
+		free(fresh);
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	}
+	n = 0;
+	while (i < a || j < k) {
+		const unsigned char *x = i < a ? in->sorted_known.ptr[i].id : NULL;
+		const unsigned char *y = j < k ? fresh + 20 * j : NULL;
+		const unsigned char *next = x && (!y || memcmp(x, y, 20) <= 0) ? (i++, x) : (j++, y);
+		if (n && !memcmp(all + 20 * (n - 1), next, 20))
+			continue; /* listed by several branches */
+		memcpy(all + 20 * n++, next, 20);
+	}
+	free(fresh);
+	in->all_ids = all;
+	in->n_all_ids = n;
+	return 0;
+}
+
 static int resolve_relations(struct ingest *in)
 {
 	unsigned char *sorted = NULL;
@@ -1037,6 +1181,23 @@ static int resolve_relations(struct ingest *in)
 	pg_buf cand = PG_BUF_INIT;
 	int error = 0, rc;
 
+	/*
+	 * The walk stored this run's relations resolved against the ids it
+	 * listed; a listed commit that could not be read is not stored, so
+	 * then they are all resolved again from what was.
+	 */
+	if (in->all_ids && in->skipped) {
+		pg_stmt *redo = NULL;
+		if ((error = pg_store_prepare(&redo, in->store,
+					      "UPDATE relations SET state = 'pending', target_sha = NULL, candidates = NULL"
+					      " WHERE commit_id >= ?")) < 0)
+			goto out;
+		pg_stmt_bind_int(redo, 1, in->first_new_id);
+		error = pg_stmt_exec(redo);
+		pg_stmt_free(redo);
+		if (error < 0)
+			goto out;
+	}
 	/*
 	 * Without new commits an unresolved or ambiguous id cannot change:
 	 * only relations left pending (by an interrupted run) are resolved.
@@ -1092,10 +1253,8 @@ static int resolve_relations(struct ingest *in)
 						 "SELECT sha FROM commits WHERE sha >= ? AND sha <= ? ORDER BY sha");
 		for (size_t k = 0; !error && k < pend.len; k++) {
 			struct pend *p = &pend.ptr[k];
-			unsigned char lo[20], hi[20];
 			size_t len = strlen(p->ref), count;
 			const char *state;
-			char hex[GIT_OID_HEXSZ + 1];
 
 			if (!in->all_known) {
 				/* the same range through the sha index: [prefix 000..., prefix fff...] */
@@ -1121,17 +1280,7 @@ static int resolve_relations(struct ingest *in)
 				}
 				goto decided;
 			}
-			/* prefix -> [lo, hi] range in the sorted ids */
-			prefix_bounds(p->ref, lo, hi);
-			count = 0;
-			pg_buf_reset(&cand);
-			for (size_t i = lower_bound20(sorted, n, lo); i < n && memcmp(sorted + i * 20, hi, 20) <= 0; i++) {
-				git_oid o;
-				memcpy(o.id, sorted + i * 20, 20);
-				git_oid_tostr(hex, sizeof(hex), &o);
-				pg_buf_printf(&cand, "%s%s", count ? " " : "", hex);
-				count++;
-			}
+			count = prefix_candidates(sorted, n, p->ref, &cand);
 decided:
 			if (count == 1) {
 				state = "resolved";
@@ -1311,6 +1460,7 @@ int pg_ingest_run(pg_ingest_stats *out, const pg_config *cfg, pg_store *store, c
 		goto out;
 	if ((error = load_known(&in)) < 0 || (error = load_branches(&in)) < 0)
 		goto out;
+	in.first_new_id = in.next_id;
 	phase_done(&in, "open, branches");
 	if ((error = collect_tags(&in)) < 0)
 		goto out;
@@ -1328,7 +1478,8 @@ int pg_ingest_run(pg_ingest_stats *out, const pg_config *cfg, pg_store *store, c
 		if ((error = list_branch(&in, &in.branches.ptr[i])) < 0)
 			goto out;
 	phase_done(&in, "list branches");
-	if ((error = lookup_known(&in)) < 0 || (error = drop_indexes(&in)) < 0)
+	if ((error = lookup_known(&in)) < 0 || (error = drop_indexes(&in)) < 0 ||
+	    (in.all_known && (error = build_all_ids(&in)) < 0))
 		goto out;
 	phase_done(&in, "lookup known");
 	/* the walk writes through the queue: reading git and writing rows overlap */
@@ -1398,6 +1549,7 @@ out:
 	pg_stmt_free(in.sel_known);
 	pg_oidmap_release(&in.known);
 	pg_vec_release(&in.sorted_known);
+	free(in.all_ids);
 	pg_vec_release(&in.new_ids);
 	pg_buf_release(&in.tmp);
 	git_repository_free(in.repo);
