@@ -14,6 +14,7 @@
 #include "patchgap/ingest.h"
 #include "patchgap/trailer.h"
 #include "ingest/ingest_int.h"
+#include "util/cgraph.h"
 #include "util/clock.h"
 #include "util/odb.h"
 #include "util/map.h"
@@ -85,6 +86,7 @@ struct ingest {
 	} memo[TREE_MEMO];         /* trees of recently parsed commits: most parents were just stored */
 	pg_ingest__files files;
 	pg_ingest__differ differ;   /* pack reader + tree buffers, reused for every commit */
+	pg_cgraph *cgraph;         /* the repository's commit-graph, or NULL: parents without reading commits */
 	pg_buf tmp;
 	double phase_t0;           /* PATCHGAP_INGEST_STATS: start of the current phase, 0 = off */
 };
@@ -509,6 +511,15 @@ out:
  * (collect_tags redoes the whole line otherwise), and every commit on a
  * path from a new tag to a commit of the set is itself in the set.
  */
+/* A parent in the set gets the child's first tag v when that is lower. */
+static int lower_first(struct line *l, const unsigned char *parent, uint32_t v)
+{
+	uint32_t pv = pg_oidmap_get(&l->first, parent);
+	if (pv == PG_OIDMAP_NONE || (pv != FIRST_PENDING && pv <= v))
+		return 0; /* outside the set, or already as low */
+	return pg_oidmap_set(&l->first, parent, v);
+}
+
 static int map_line(struct ingest *in, struct line *l, const git_oid *base)
 {
 	git_revwalk *w = NULL;
@@ -539,7 +550,6 @@ static int map_line(struct ingest *in, struct line *l, const git_oid *base)
 	if (rc != GIT_ITEROVER)
 		warn(in, "walking the release tags of %s stopped early: %s", l->series[0] ? l->series : "mainline",
 		     git_error_last() ? git_error_last()->message : "unknown error");
-	phase_done(in, "  map: revwalk");
 	/* each new tag's own commit, lowest tag first (several tags may share one) */
 	for (size_t i = l->tags.len; i-- > 0;) {
 		const struct tag *t = &l->tags.ptr[i];
@@ -549,34 +559,42 @@ static int map_line(struct ingest *in, struct line *l, const git_oid *base)
 		in->stats->tags_new += t->is_new;
 	}
 	for (size_t k = 0; k < order.len; k++) {
-		uint32_t v = pg_oidmap_get(&l->first, order.ptr[k].id);
+		uint32_t v = pg_oidmap_get(&l->first, order.ptr[k].id), pos, ppos[PG_CGRAPH_MAX_PARENTS];
+		const unsigned char *parents[PG_CGRAPH_MAX_PARENTS];
 		git_object_t type;
+		size_t np;
 
 		if ((k & 0xfff) == 0)
 			progress(in, l->series[0] ? "mapping stable releases" : "mapping releases", k, order.len);
 		if (v == FIRST_PENDING)
 			continue; /* unreachable from a new tag: cannot happen in a readable history */
-		if ((error = pg_odb_read(in->differ.odb, &order.ptr[k], &type, &in->parent_raw)) < 0 ||
-		    type != GIT_OBJECT_COMMIT ||
-		    (error = pg_odb_parse_commit(&in->parent, in->parent_raw.ptr, in->parent_raw.len)) < 0) {
-			char hex[GIT_OID_HEXSZ + 1];
-			if (error == PG_ENOMEM || error == PG_EIO)
-				goto out;
-			error = 0;
-			git_oid_tostr(hex, sizeof(hex), &order.ptr[k]);
-			warn(in, "commit %s cannot be read; the releases of its ancestors may be missing", hex);
-			continue;
+		if (in->cgraph && pg_cgraph_find(in->cgraph, order.ptr[k].id, &pos) == 0 &&
+		    pg_cgraph_parents(in->cgraph, pos, ppos, &np) == 0) {
+			for (size_t p = 0; p < np; p++)
+				parents[p] = pg_cgraph_id(in->cgraph, ppos[p]);
+		} else {
+			/* not in the graph (newer, or no graph): read the commit */
+			if ((error = pg_odb_read(in->differ.odb, &order.ptr[k], &type, &in->parent_raw)) < 0 ||
+			    type != GIT_OBJECT_COMMIT ||
+			    (error = pg_odb_parse_commit(&in->parent, in->parent_raw.ptr, in->parent_raw.len)) < 0) {
+				char hex[GIT_OID_HEXSZ + 1];
+				if (error == PG_ENOMEM || error == PG_EIO)
+					goto out;
+				error = 0;
+				git_oid_tostr(hex, sizeof(hex), &order.ptr[k]);
+				warn(in, "commit %s cannot be read; the releases of its ancestors may be missing", hex);
+				continue;
+			}
+			np = 0;
+			for (size_t p = 0; p < in->parent.nparents && !error; p++)
+				error = lower_first(l, in->parent.parents[p].id, v);
 		}
-		for (size_t p = 0; p < in->parent.nparents; p++) {
-			uint32_t pv = pg_oidmap_get(&l->first, in->parent.parents[p].id);
-			if (pv == PG_OIDMAP_NONE || (pv != FIRST_PENDING && pv <= v))
-				continue; /* outside the set, or already as low */
-			if ((error = pg_oidmap_set(&l->first, in->parent.parents[p].id, v)) < 0)
-				goto out;
-		}
+		for (size_t p = 0; p < np && !error; p++)
+			error = lower_first(l, parents[p], v);
+		if (error < 0)
+			goto out;
 	}
 	progress(in, l->series[0] ? "mapping stable releases" : "mapping releases", order.len, order.len);
-	phase_done(in, "  map: propagate");
 	goto out;
 git_error:
 	error = git_fail("cannot walk release tags");
@@ -1424,6 +1442,21 @@ static int count_unreachable(struct ingest *in)
 	return error;
 }
 
+static int open_cgraph(struct ingest *in)
+{
+	git_buf dir = GIT_BUF_INIT;
+	const char *why = NULL;
+	int error = 0;
+
+	if (git_repository_item_path(&dir, in->repo, GIT_REPOSITORY_ITEM_OBJECTS) < 0)
+		return git_fail("cannot locate the object directory");
+	error = pg_cgraph_open(&in->cgraph, dir.ptr, &why);
+	if (!error && why)
+		warn(in, "%s/info/commit-graph is not used: %s", dir.ptr, why);
+	git_buf_dispose(&dir);
+	return error;
+}
+
 int pg_ingest_run(pg_ingest_stats *out, const pg_config *cfg, pg_store *store, const pg_ingest_options *opts)
 {
 	static const pg_ingest_options defaults = PG_INGEST_OPTIONS_INIT;
@@ -1456,7 +1489,7 @@ int pg_ingest_run(pg_ingest_stats *out, const pg_config *cfg, pg_store *store, c
 	}
 	if (getenv("PATCHGAP_INGEST_STATS"))
 		in.phase_t0 = pg_clock_now();
-	if ((error = pg_ingest__differ_init(&in.differ, in.repo)) < 0)
+	if ((error = pg_ingest__differ_init(&in.differ, in.repo)) < 0 || (error = open_cgraph(&in)) < 0)
 		goto out;
 	if ((error = load_known(&in)) < 0 || (error = load_branches(&in)) < 0)
 		goto out;
@@ -1550,6 +1583,7 @@ out:
 	pg_oidmap_release(&in.known);
 	pg_vec_release(&in.sorted_known);
 	free(in.all_ids);
+	pg_cgraph_free(in.cgraph);
 	pg_vec_release(&in.new_ids);
 	pg_buf_release(&in.tmp);
 	git_repository_free(in.repo);

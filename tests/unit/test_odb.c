@@ -15,6 +15,7 @@
 #include "harness.h"
 #include "patchgap/store.h"
 #include "util/buf.h"
+#include "util/cgraph.h"
 #include "util/odb.h"
 
 static char tmpdir[] = "/tmp/pg-test-odb-XXXXXX";
@@ -349,6 +350,201 @@ TEST(queue_runs_in_order_and_reports_errors)
 	pg_store_free(s);
 }
 
+
+/* Every commit's parents and tree from the graph equal libgit2's; returns commits compared or -1. */
+static int cgraph_matches(const char *dir, const pg_cgraph *g)
+{
+	git_repository *repo = NULL;
+	git_revwalk *w = NULL;
+	git_oid id;
+	int n = 0, bad = 0;
+
+	if (git_repository_open(&repo, dir) < 0 || git_revwalk_new(&w, repo) < 0 ||
+	    git_revwalk_push_glob(w, "refs/*") < 0)
+		return -1;
+	while (git_revwalk_next(&id, w) == 0) {
+		git_commit *c = NULL;
+		uint32_t pos, pp[PG_CGRAPH_MAX_PARENTS];
+		size_t np = 0;
+		if (git_commit_lookup(&c, repo, &id) < 0 || pg_cgraph_find(g, id.id, &pos) < 0 ||
+		    pg_cgraph_parents(g, pos, pp, &np) < 0 || np != git_commit_parentcount(c) ||
+		    memcmp(pg_cgraph_id(g, pos), id.id, 20) ||
+		    memcmp(pg_cgraph_tree(g, pos), git_commit_tree_id(c)->id, 20)) {
+			bad++;
+		} else {
+			for (size_t i = 0; i < np; i++)
+				if (memcmp(pg_cgraph_id(g, pp[i]), git_commit_parent_id(c, (unsigned)i)->id, 20))
+					bad++;
+		}
+		git_commit_free(c);
+		n++;
+	}
+	git_revwalk_free(w);
+	git_repository_free(repo);
+	return bad ? -1 : n;
+}
+
+TEST(commit_graph_matches_libgit2)
+{
+	char dir[512], objs[600];
+	pg_cgraph *g = NULL;
+	const char *why = "unset";
+	unsigned char zero[20] = { 0 };
+	uint32_t pos;
+
+	snprintf(dir, sizeof(dir), "%s/cg", tmpdir);
+	snprintf(objs, sizeof(objs), "%s/.git/objects", dir);
+	/* merges, an octopus of 5 (parents 3.. go to the EDGE chunk), a root commit of its own */
+	CHECK(sh("set -e; git init -q -b master '%s'; cd '%s'; git config user.name T; git config user.email t@e;"
+		 "for i in 1 2 3; do echo $i > f$i; git add f$i; git commit -qm c$i; done;"
+		 "for b in a b c d e; do git checkout -q -b $b master~1; echo $b > g$b; git add g$b; git commit -qm $b; done;"
+		 "git checkout -q master; git merge -q --no-edit a;"
+		 "git merge -q --no-edit -m octopus b c d e >/dev/null;"
+		 "git checkout -q --orphan other; git rm -rfq .; echo o > o; git add o; git commit -qm root2;"
+		 "git checkout -q master", dir, dir) == 0);
+	CHECK_OK(pg_cgraph_open(&g, objs, &why));
+	CHECK(g == NULL && why == NULL); /* no file yet: nothing to warn about */
+	for (int v = 1; v <= 2; v++) {
+		CHECK(sh("cd '%s' && git -c commitGraph.generationVersion=%d commit-graph write --reachable 2>/dev/null",
+			 dir, v) == 0);
+		CHECK_OK(pg_cgraph_open(&g, objs, &why));
+		CHECK(g != NULL);
+		if (!g)
+			continue;
+		CHECK_INT(pg_cgraph_count(g), 11);
+		CHECK_INT(cgraph_matches(dir, g), 11);
+		CHECK(pg_cgraph_find(g, zero, &pos) == PG_ENOTFOUND);
+		pg_cgraph_free(g);
+		g = NULL;
+	}
+	/* a split graph is not read: no crash, a reason */
+	CHECK(sh("cd '%s' && rm -f .git/objects/info/commit-graph && git commit-graph write --reachable --split 2>/dev/null &&"
+		 " touch x && git add x && git commit -qm more && git commit-graph write --reachable --split=no-merge 2>/dev/null &&"
+		 " ln -sf commit-graphs/graph-$(tail -1 .git/objects/info/commit-graphs/commit-graph-chain).graph .git/objects/info/commit-graph",
+		 dir) == 0);
+	CHECK_OK(pg_cgraph_open(&g, objs, &why));
+	CHECK(g == NULL && why && strstr(why, "split"));
+	pg_cgraph_free(g);
+}
+
+/* A commit-graph image to corrupt: 4 commits, one merge. */
+static int cgraph_image(unsigned char **buf, size_t *len)
+{
+	char path[600];
+	FILE *f;
+	long sz;
+
+	snprintf(path, sizeof(path), "%s/cg2/.git/objects/info/commit-graph", tmpdir);
+	if (sh("set -e; d='%s/cg2'; git init -q -b master $d; cd $d; git config user.name T; git config user.email t@e;"
+	       "echo 1 > a; git add a; git commit -qm 1; git checkout -q -b side; echo 2 > b; git add b; git commit -qm 2;"
+	       "git checkout -q master; echo 3 > c; git add c; git commit -qm 3; git merge -q --no-edit side;"
+	       "git -c commitGraph.generationVersion=1 commit-graph write --reachable 2>/dev/null", tmpdir) != 0 ||
+	    !(f = fopen(path, "rb")))
+		return -1;
+	fseek(f, 0, SEEK_END);
+	sz = ftell(f);
+	rewind(f);
+	*buf = malloc((size_t)sz);
+	*len = (size_t)sz;
+	if (!*buf || fread(*buf, 1, *len, f) != *len) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Offset of chunk id in a commit-graph image (the test's own images are well-formed). */
+static size_t chunk_at(const unsigned char *buf, const char *id)
+{
+	for (size_t i = 0; i < buf[6]; i++)
+		if (!memcmp(buf + 8 + 12 * i, id, 4)) {
+			size_t off = 0;
+			for (int k = 0; k < 8; k++)
+				off = off << 8 | buf[8 + 12 * i + 4 + k];
+			return off;
+		}
+	return 0;
+}
+
+TEST(commit_graph_survives_corruption)
+{
+	unsigned char *img = NULL, *b;
+	size_t len = 0, cdat;
+	pg_cgraph *g = NULL;
+	const char *why = NULL;
+	uint32_t pp[PG_CGRAPH_MAX_PARENTS];
+	size_t np, bad = 0;
+
+	CHECK(cgraph_image(&img, &len) == 0);
+	if (!img)
+		return;
+	CHECK_OK(pg_cgraph_from_buffer(&g, img, len, &why));
+	CHECK(g && pg_cgraph_count(g) == 4);
+	pg_cgraph_free(g);
+	/* every truncation: refused or usable, never a read past the end (ASan) */
+	for (size_t cut = 0; cut < len; cut++) {
+		b = malloc(cut ? cut : 1);
+		memcpy(b, img, cut);
+		CHECK_OK(pg_cgraph_from_buffer(&g, b, cut, &why));
+		if (g) {
+			for (uint32_t p = 0; p < pg_cgraph_count(g); p++)
+				pg_cgraph_parents(g, p, pp, &np);
+			pg_cgraph_free(g);
+		} else {
+			bad++;
+		}
+		free(b);
+	}
+	CHECK(bad >= len - 20); /* only the trailing checksum may go */
+	/* wrong signature, version, hash */
+	for (int k = 0; k < 3; k++) {
+		b = malloc(len);
+		memcpy(b, img, len);
+		b[k == 0 ? 0 : k == 1 ? 4 : 5] ^= 0x7;
+		CHECK_OK(pg_cgraph_from_buffer(&g, b, len, &why));
+		CHECK(g == NULL && why != NULL);
+		free(b);
+	}
+	/* a parent position out of range: an error for that commit, not a crash */
+	cdat = chunk_at(img, "CDAT");
+	CHECK(cdat > 0);
+	b = malloc(len);
+	memcpy(b, img, len);
+	for (uint32_t p = 0; p < 4; p++) {
+		unsigned char *e = b + cdat + 36 * p + 20;
+		if (e[0] != 0x70) /* has a first parent */
+			e[0] = 0x0f;
+	}
+	CHECK_OK(pg_cgraph_from_buffer(&g, b, len, &why));
+	CHECK(g != NULL);
+	if (g) {
+		int errors = 0;
+		for (uint32_t p = 0; p < pg_cgraph_count(g); p++)
+			errors += pg_cgraph_parents(g, p, pp, &np) == PG_EINVALID;
+		CHECK_INT(errors, 3); /* every commit but the root */
+		pg_cgraph_free(g);
+	}
+	/* an octopus pointer into a missing edge list */
+	memcpy(b, img, len);
+	for (uint32_t p = 0; p < 4; p++) {
+		unsigned char *e = b + cdat + 36 * p + 24;
+		if (e[0] != 0x70) { /* the merge */
+			e[0] = 0x80, e[1] = 0, e[2] = 0, e[3] = 5;
+		}
+	}
+	CHECK_OK(pg_cgraph_from_buffer(&g, b, len, &why));
+	if (g) {
+		int errors = 0;
+		for (uint32_t p = 0; p < pg_cgraph_count(g); p++)
+			errors += pg_cgraph_parents(g, p, pp, &np) == PG_EINVALID;
+		CHECK_INT(errors, 1);
+		pg_cgraph_free(g);
+	}
+	free(b);
+	free(img);
+}
+
 int main(void)
 {
 	git_libgit2_init();
@@ -356,6 +552,8 @@ int main(void)
 	RUN(reader_survives_corruption);
 	RUN(commit_parse_matches_libgit2);
 	RUN(queue_runs_in_order_and_reports_errors);
+	RUN(commit_graph_matches_libgit2);
+	RUN(commit_graph_survives_corruption);
 	sh("rm -rf '%s'", tmpdir);
 	git_libgit2_shutdown();
 	return harness_done();
