@@ -673,7 +673,6 @@ static int prepare_statements(struct ingest *in)
 static const char *const bulk_indexes[][2] = {
 	{ "commits_subject", "CREATE INDEX IF NOT EXISTS commits_subject ON commits(subject)" },
 	{ "commit_files_path", "CREATE INDEX IF NOT EXISTS commit_files_path ON commit_files(path)" },
-	{ "trailers_kind", "CREATE INDEX IF NOT EXISTS trailers_kind ON trailers(kind, ref_id)" },
 	{ "relations_target", "CREATE INDEX IF NOT EXISTS relations_target ON relations(target_sha, kind)" },
 	{ "branch_commits_commit", "CREATE INDEX IF NOT EXISTS branch_commits_commit ON branch_commits(commit_id)" },
 };
