@@ -40,6 +40,7 @@
  * not heap; git itself maps up to core.packedGitLimit (8 GiB).
  */
 #define WIN_MAX 32
+#define WIN_CAP 128                       /* PATCHGAP_ODB_WINDOWS may ask for up to this many */
 #define CACHE_SLOTS 4096                  /* power of two */
 #define CACHE_BYTES ((size_t)96 << 20)
 #define CACHE_MAX_OBJ ((size_t)4 << 20)   /* bigger objects are not cached */
@@ -85,8 +86,8 @@ struct pg_odb {
 	git_repository *repo;
 	git_odb *godb;
 	PG_VEC(struct pack *) packs;
-	struct window win[WIN_MAX];
-	size_t nwin;
+	struct window win[WIN_CAP];
+	size_t nwin, win_max;
 	uint64_t tick;
 	z_stream z;
 	int z_ready;
@@ -224,6 +225,14 @@ int pg_odb_open(pg_odb **out, git_repository *repo)
 	if (!db)
 		return pg_error_setc(PG_ENOMEM, "out of memory");
 	db->repo = repo;
+	db->win_max = WIN_MAX;
+	{
+		/* a benchmark knob: mapped pack bytes (RSS) against remapping (doc/internals/ingest.md) */
+		const char *env = getenv("PATCHGAP_ODB_WINDOWS");
+		long n = env && *env ? strtol(env, NULL, 10) : 0;
+		if (n > 0)
+			db->win_max = n < WIN_CAP ? (size_t)n : WIN_CAP;
+	}
 	pg_buf_init(&db->a, MAX_OBJ + 1);
 	pg_buf_init(&db->b, MAX_OBJ + 1);
 	pg_buf_init(&db->delta, MAX_OBJ + 1);
@@ -295,7 +304,8 @@ static const unsigned char *use(pg_odb *db, struct pack *p, uint64_t off, size_t
 		pg_error_setc(PG_EIO, "cannot map pack '%s': %s", p->path, strerror(errno));
 		return NULL;
 	}
-	if (db->nwin < WIN_MAX) {
+	db->st.maps++;
+	if (db->nwin < db->win_max) {
 		w = &db->win[db->nwin++];
 	} else {
 		w = &db->win[0];

@@ -42,6 +42,7 @@ typedef struct pg_odb_stats {
 	size_t fallback;     /* served by libgit2 (loose, alternates...) */
 	size_t inflates;     /* zlib streams inflated */
 	size_t cache_hits;   /* delta bases found in the cache */
+	size_t maps;         /* pack windows mapped (more than the windows in use: remapping) */
 } pg_odb_stats;
 
 /* Open the reader on repo's object directory; repo is borrowed and must outlive it. */
