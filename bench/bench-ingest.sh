@@ -52,7 +52,23 @@ if [ "${BENCH_DIFFSTAT:-1}" != 0 ]; then
 	read gitn_s gitn_cpu gitn_kb < <(secs git -C repo log --no-renames --numstat --format=%H $refs)
 fi
 rm -f patchgap.db* nostat.db*
-read pgn_s pgn_cpu pgn_kb < <(secs "$PG" --conf patchgap.conf --db nostat.db ingest --no-diffstat)
+# the no-diffstat run also reports its phases, threads and object reads (stderr -> phases.txt)
+# and samples its memory: heap (RssAnon) and mapped pack/index files (RssFile) separately
+PATCHGAP_INGEST_STATS=1 PATCHGAP_QUEUE_STATS=1 PATCHGAP_ODB_STATS=1 \
+	/usr/bin/time -f "%e %U %S %M" -o "$W/t.out" "$PG" --conf patchgap.conf --db nostat.db ingest --no-diffstat \
+	>/dev/null 2>"$W/phases.txt" &
+ipid=$!
+anon_kb=0 file_kb=0
+while kill -0 $ipid 2>/dev/null; do
+	for p in $(pgrep -P $ipid); do
+		read -r a f < <(awk '/^RssAnon/ { a = $2 } /^RssFile/ { f = $2 } END { print a + 0, f + 0 }' /proc/$p/status 2>/dev/null || echo "0 0")
+		[ "${a:-0}" -gt "$anon_kb" ] && anon_kb=$a
+		[ "${f:-0}" -gt "$file_kb" ] && file_kb=$f
+	done
+	sleep 0.5
+done
+wait $ipid
+read pgn_s pgn_cpu pgn_kb < <(awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$W/t.out")
 if [ "${BENCH_DIFFSTAT:-1}" != 0 ]; then
 	read pg_s pg_cpu pg_kb < <(secs "$PG" --conf patchgap.conf ingest)
 else
@@ -85,6 +101,8 @@ status_s=$(echo "$end - $start" | bc)
 
 ratio() { if [ "$2" = 0 ]; then echo "-"; else echo "scale=2; $1 / $2" | bc; fi; }
 cat <<REPORT
+echo "phases of the --no-diffstat run ($W/phases.txt):"
+grep -E '^(ingest|queue|odb):' "$W/phases.txt" | sed 's/^/  /'
 patchgap ingest benchmark ($SCALE, $ncommits commits, $(echo $refs | wc -w) refs; generated in $(cat "$W/gen.time") s)
                                         wall                      CPU (user+sys)
   git log --no-renames --name-only      ${git_s} s   (baseline)    ${git_cpu} s   (baseline)   peak $((git_kb / 1024)) MB
@@ -92,8 +110,11 @@ patchgap ingest benchmark ($SCALE, $ncommits commits, $(echo $refs | wc -w) refs
   git log --no-renames --numstat        ${gitn_s} s   (baseline)    ${gitn_cpu} s   (baseline)   peak $((gitn_kb / 1024)) MB
   patchgap ingest (with diffstat)       ${pg_s} s   ratio $(ratio "$pg_s" "$gitn_s")x   ${pg_cpu} s   ratio $(ratio "$pg_cpu" "$gitn_cpu")x   peak $((pg_kb / 1024)) MB
   (patchgap runs a reader and a writer thread: wall is the target's measure, CPU the work done)
+  --no-diffstat memory: heap (RssAnon) $((anon_kb / 1024)) MB, mapped pack and index files (RssFile) $((file_kb / 1024)) MB
   incremental +1,000 commits            ${inc_s} s                ${inc_cpu} s
   incremental, nothing new              ${noop_s} s                ${noop_cpu} s
   database size                         $((dbsize / 1024)) MB ($(echo "scale=0; $dbsize * 1024 / $ncommits" | bc) bytes/commit)
   status, $ncve CVEs x $nbr branches      ${status_s} s (all branches, one process)
 REPORT
+echo "phases of the --no-diffstat run ($W/phases.txt):"
+grep -E '^(ingest|queue|odb):' "$W/phases.txt" | sed 's/^/  /'
