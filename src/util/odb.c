@@ -41,7 +41,7 @@
  */
 #define WIN_MAX 32
 #define WIN_CAP 128                       /* PATCHGAP_ODB_WINDOWS may ask for up to this many */
-#define CACHE_SLOTS 4096                  /* power of two */
+#define CACHE_SLOTS 65536                 /* power of two; slots, not bytes, were the limit at 1.4M commits */
 #define CACHE_BYTES ((size_t)96 << 20)
 #define CACHE_MAX_OBJ ((size_t)4 << 20)   /* bigger objects are not cached */
 #define MAX_CHAIN 10000                   /* git's pack-objects caps depth at 4095 */
@@ -93,6 +93,7 @@ struct pg_odb {
 	int z_ready;
 	struct cache_ent cache[CACHE_SLOTS];
 	size_t cache_bytes;
+	size_t clock;            /* next slot to evict when the cache is over its byte budget */
 	pg_buf a, b, delta;      /* scratch: current object, next object, delta */
 	PG_VEC(struct link) chain;
 	pg_odb_stats st;
@@ -579,6 +580,16 @@ static void cache_put(pg_odb *db, const struct pack *p, uint64_t off, git_object
 		db->cache_bytes -= e->cap;
 		free(e->data);
 		e->data = NULL, e->cap = 0, e->len = 0;
+		/* over budget: evict other slots in turn (a clock sweep, roughly oldest first) */
+		for (size_t k = 0; db->cache_bytes + cap > CACHE_BYTES && k < CACHE_SLOTS; k++) {
+			struct cache_ent *v = &db->cache[db->clock];
+			db->clock = (db->clock + 1) & (CACHE_SLOTS - 1);
+			if (v->data && v != e) {
+				db->cache_bytes -= v->cap;
+				free(v->data);
+				v->data = NULL, v->cap = 0, v->len = 0;
+			}
+		}
 		if (db->cache_bytes + cap > CACHE_BYTES || !(n = malloc(cap)))
 			return;
 		e->data = n;
