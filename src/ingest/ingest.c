@@ -1074,6 +1074,26 @@ static int cmp_oid20(const void *a, const void *b)
 	return memcmp(a, b, 20);
 }
 
+/* Merge two sorted runs of 20-byte ids into a new array, each id once. */
+static int merge_ids(const unsigned char *x, size_t a, const unsigned char *y, size_t b,
+		     unsigned char **out, size_t *n)
+{
+	size_t i = 0, j = 0, k = 0;
+	unsigned char *v = malloc((a + b ? a + b : 1) * 20);
+	if (!v)
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	while (i < a || j < b) {
+		const unsigned char *next = i < a && (j >= b || memcmp(x + 20 * i, y + 20 * j, 20) <= 0)
+					    ? x + 20 * i++ : y + 20 * j++;
+		if (k && !memcmp(v + 20 * (k - 1), next, 20))
+			continue; /* in both, or listed by several branches */
+		memcpy(v + 20 * k++, next, 20);
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
 /*
  * The sorted list of every stored id: the ids of earlier runs come sorted
  * from the sha index (load_known), this run's are sorted and merged in;
@@ -1081,22 +1101,9 @@ static int cmp_oid20(const void *a, const void *b)
  */
 static int sorted_ids(struct ingest *in, unsigned char **out, size_t *n)
 {
-	size_t a = in->sorted_known.len, b = in->new_ids.len, i = 0, j = 0, k = 0;
-	unsigned char *v = malloc((a + b ? a + b : 1) * 20);
-	if (!v)
-		return pg_error_setc(PG_ENOMEM, "out of memory");
-	qsort(in->new_ids.ptr, b, 20, cmp_oid20);
-	while (i < a || j < b) {
-		const unsigned char *x = i < a ? in->sorted_known.ptr[i].id : NULL;
-		const unsigned char *y = j < b ? in->new_ids.ptr[j].id : NULL;
-		if (x && (!y || memcmp(x, y, 20) <= 0))
-			memcpy(v + 20 * k++, x, 20), i++;
-		else
-			memcpy(v + 20 * k++, y, 20), j++;
-	}
-	*out = v;
-	*n = k;
-	return 0;
+	qsort(in->new_ids.ptr, in->new_ids.len, 20, cmp_oid20);
+	return merge_ids(in->sorted_known.len ? in->sorted_known.ptr[0].id : NULL, in->sorted_known.len,
+			 in->new_ids.len ? in->new_ids.ptr[0].id : NULL, in->new_ids.len, out, n);
 }
 
 /* The ids an abbreviated id stands for: [lo, hi], both 20 bytes. */
@@ -1157,8 +1164,9 @@ static size_t prefix_candidates(const unsigned char *sorted, size_t n, const cha
  */
 static int build_all_ids(struct ingest *in)
 {
-	size_t n = 0, k = 0, a = in->sorted_known.len, i = 0, j = 0;
-	unsigned char *fresh, *all;
+	size_t n = 0, k = 0;
+	unsigned char *fresh;
+	int error;
 
 	for (size_t b = 0; b < in->branches.len; b++)
 		n += in->branches.ptr[b].walk.len;
@@ -1171,23 +1179,10 @@ static int build_all_ids(struct ingest *in)
 				memcpy(fresh + 20 * k++, br->walk.ptr[w].id, 20);
 	}
 	qsort(fresh, k, 20, cmp_oid20);
-	if (!(all = malloc((a + k) ? (a + k) * 20 : 1))) {
-		free(fresh);
-		return pg_error_setc(PG_ENOMEM, "out of memory");
-	}
-	n = 0;
-	while (i < a || j < k) {
-		const unsigned char *x = i < a ? in->sorted_known.ptr[i].id : NULL;
-		const unsigned char *y = j < k ? fresh + 20 * j : NULL;
-		const unsigned char *next = x && (!y || memcmp(x, y, 20) <= 0) ? (i++, x) : (j++, y);
-		if (n && !memcmp(all + 20 * (n - 1), next, 20))
-			continue; /* listed by several branches */
-		memcpy(all + 20 * n++, next, 20);
-	}
+	error = merge_ids(in->sorted_known.len ? in->sorted_known.ptr[0].id : NULL, in->sorted_known.len,
+			  fresh, k, &in->all_ids, &in->n_all_ids);
 	free(fresh);
-	in->all_ids = all;
-	in->n_all_ids = n;
-	return 0;
+	return error;
 }
 
 static int resolve_relations(struct ingest *in)

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include "util/buf.h"
 #include "util/cgraph.h"
+#include "util/endian.h"
 #include "util/banned.h"
 
 #define ID_OIDF 0x4f494446u
@@ -42,16 +43,6 @@ struct pg_cgraph {
 	const unsigned char *fanout, *ids, *cdat, *edge;
 	size_t nedge;              /* 4-byte entries in EDGE */
 };
-
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t be64(const unsigned char *p)
-{
-	return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
 
 /* Validate buf and fill g's chunk pointers: NULL, or why it is not usable. */
 static const char *parse(struct pg_cgraph *g, const unsigned char *buf, size_t len)
@@ -73,8 +64,8 @@ static const char *parse(struct pg_cgraph *g, const unsigned char *buf, size_t l
 	prev = 8 + (nchunks + 1) * 12;
 	for (size_t i = 0; i < nchunks; i++) {
 		const unsigned char *e = buf + 8 + i * 12;
-		uint32_t id = be32(e);
-		uint64_t off = be64(e + 4), end = be64(e + 16);
+		uint32_t id = pg_be32(e);
+		uint64_t off = pg_be64(e + 4), end = pg_be64(e + 16);
 		if (off < prev || end < off || end > len)
 			return "chunk offsets out of order or past the end of the file";
 		prev = off;
@@ -90,10 +81,9 @@ static const char *parse(struct pg_cgraph *g, const unsigned char *buf, size_t l
 		return "a required chunk (OIDF, OIDL, CDAT) is missing";
 	if (oidf_len != 256 * 4)
 		return "fanout chunk of the wrong size";
-	for (size_t i = 1; i < 256; i++)
-		if (be32(g->fanout + 4 * i) < be32(g->fanout + 4 * (i - 1)))
-			return "fanout not monotonic";
-	g->n = be32(g->fanout + 255 * 4);
+	if (!pg_fanout_ok(g->fanout))
+		return "fanout not monotonic";
+	g->n = pg_be32(g->fanout + 255 * 4);
 	if (g->n >= PARENT_NONE || oidl_len != (size_t)g->n * 20 || cdat_len != (size_t)g->n * CDAT_WIDTH)
 		return "commit count does not match the chunk sizes";
 	if (edge_len % 4)
@@ -177,7 +167,7 @@ uint32_t pg_cgraph_count(const pg_cgraph *g)
 
 int pg_cgraph_find(const pg_cgraph *g, const unsigned char id[20], uint32_t *pos)
 {
-	uint32_t lo = id[0] ? be32(g->fanout + 4 * (id[0] - 1)) : 0, hi = be32(g->fanout + 4 * id[0]);
+	uint32_t lo = id[0] ? pg_be32(g->fanout + 4 * (id[0] - 1)) : 0, hi = pg_be32(g->fanout + 4 * id[0]);
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
@@ -207,7 +197,7 @@ const unsigned char *pg_cgraph_tree(const pg_cgraph *g, uint32_t pos)
 int pg_cgraph_parents(const pg_cgraph *g, uint32_t pos, uint32_t *parents, size_t *n)
 {
 	const unsigned char *e = g->cdat + (size_t)pos * CDAT_WIDTH;
-	uint32_t p1 = be32(e + 20), p2 = be32(e + 24);
+	uint32_t p1 = pg_be32(e + 20), p2 = pg_be32(e + 24);
 
 	*n = 0;
 	if (p1 == PARENT_NONE)
@@ -228,7 +218,7 @@ int pg_cgraph_parents(const pg_cgraph *g, uint32_t pos, uint32_t *parents, size_
 		uint32_t v;
 		if (k >= g->nedge || *n >= PG_CGRAPH_MAX_PARENTS)
 			return pg_error_setc(PG_EINVALID, "commit-graph: edge list of commit %u is corrupt", pos);
-		v = be32(g->edge + 4 * k);
+		v = pg_be32(g->edge + 4 * k);
 		if ((v & ~EDGE_FLAG) >= g->n)
 			return pg_error_setc(PG_EINVALID, "commit-graph: parent position %u out of range", v & ~EDGE_FLAG);
 		parents[(*n)++] = v & ~EDGE_FLAG;

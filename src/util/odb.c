@@ -29,6 +29,7 @@
 #include <zlib.h>
 #include "util/odb.h"
 #include "util/vec.h"
+#include "util/endian.h"
 #include "util/banned.h"
 
 #define WIN_SHIFT 26                      /* 64 MiB windows */
@@ -103,11 +104,6 @@ struct pg_odb {
 	pg_odb_stats st;
 };
 
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static int corrupt(const struct pack *p, uint64_t off, const char *what)
 {
 	return pg_error_setc(PG_EINVALID, "pack '%s' is corrupt at offset %llu: %s", p->path,
@@ -159,13 +155,12 @@ static int pack_open(struct pack **out, const char *idx_path)
 		p->idx = NULL;
 		goto skip;
 	}
-	if (memcmp(p->idx, "\377tOc", 4) || be32(p->idx + 4) != 2)
+	if (memcmp(p->idx, "\377tOc", 4) || pg_be32(p->idx + 4) != 2)
 		goto skip;
 	p->fanout = p->idx + 8;
-	for (int i = 1; i < 256; i++)
-		if (be32(p->fanout + 4 * i) < be32(p->fanout + 4 * (i - 1)))
-			goto skip;
-	p->n = be32(p->fanout + 4 * 255);
+	if (!pg_fanout_ok(p->fanout))
+		goto skip;
+	p->n = pg_be32(p->fanout + 4 * 255);
 	if ((uint64_t)p->n * 28 + 8 + 1024 + 40 > p->idx_len)
 		goto skip;
 	p->ids = p->fanout + 1024;
@@ -176,7 +171,7 @@ static int pack_open(struct pack **out, const char *idx_path)
 		goto skip;
 	p->size = (uint64_t)st.st_size;
 	if (p->size < 12 + 20 || pread(p->fd, hdr, 12, 0) != 12 || memcmp(hdr, "PACK", 4) ||
-	    (be32(hdr + 4) != 2 && be32(hdr + 4) != 3) || be32(hdr + 8) != p->n)
+	    (pg_be32(hdr + 4) != 2 && pg_be32(hdr + 4) != 3) || pg_be32(hdr + 8) != p->n)
 		goto skip;
 	p->limit = p->size - 20;
 	*out = p;
@@ -354,15 +349,10 @@ static long copy_out(pg_odb *db, struct pack *p, uint64_t off, unsigned char *ds
 	return (long)got;
 }
 
-static uint64_t be64(const unsigned char *p)
-{
-	return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
-
 /* memcmp order on ids; the first 8 bytes as one integer settle almost every comparison */
 static int id_cmp(const unsigned char *a, uint64_t b8, const unsigned char *b)
 {
-	uint64_t a8 = be64(a);
+	uint64_t a8 = pg_be64(a);
 	if (a8 != b8)
 		return a8 < b8 ? -1 : 1;
 	return memcmp(a + 8, b + 8, 12);
@@ -370,12 +360,12 @@ static int id_cmp(const unsigned char *a, uint64_t b8, const unsigned char *b)
 
 static int idx_hit(const struct pack *p, uint32_t mid, uint64_t *off)
 {
-	uint32_t o = be32(p->off32 + (size_t)mid * 4);
+	uint32_t o = pg_be32(p->off32 + (size_t)mid * 4);
 	if (o & 0x80000000u) {
 		size_t k = o & 0x7fffffffu;
 		if (k >= p->n64)
 			return corrupt(p, 0, "64-bit offset index out of range");
-		*off = be64(p->off64 + k * 8);
+		*off = pg_be64(p->off64 + k * 8);
 	} else {
 		*off = o;
 	}
@@ -393,14 +383,14 @@ static int idx_hit(const struct pack *p, uint32_t mid, uint64_t *off)
  */
 static int idx_find(const struct pack *p, const unsigned char *id, uint64_t *off)
 {
-	uint32_t lo = id[0] ? be32(p->fanout + 4 * (id[0] - 1)) : 0, hi = be32(p->fanout + 4 * id[0]);
-	uint64_t id8 = be64(id);
+	uint32_t lo = id[0] ? pg_be32(p->fanout + 4 * (id[0] - 1)) : 0, hi = pg_be32(p->fanout + 4 * id[0]);
+	uint64_t id8 = pg_be64(id);
 	int steps = 0;
 
 	if (hi > p->n || lo > hi)
 		return corrupt(p, 0, "bad fan-out table");
 	while (hi - lo > 16 && steps++ < 4) {
-		uint64_t a = be64(p->ids + (size_t)lo * 20), b = be64(p->ids + (size_t)(hi - 1) * 20);
+		uint64_t a = pg_be64(p->ids + (size_t)lo * 20), b = pg_be64(p->ids + (size_t)(hi - 1) * 20);
 		uint32_t mid;
 		int c;
 		if (id8 < a || id8 > b)
