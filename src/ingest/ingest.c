@@ -1101,7 +1101,8 @@ static int merge_ids(const unsigned char *x, size_t a, const unsigned char *y, s
  */
 static int sorted_ids(struct ingest *in, unsigned char **out, size_t *n)
 {
-	qsort(in->new_ids.ptr, in->new_ids.len, 20, cmp_oid20);
+	if (in->new_ids.len)
+		qsort(in->new_ids.ptr, in->new_ids.len, 20, cmp_oid20);
 	return merge_ids(in->sorted_known.len ? in->sorted_known.ptr[0].id : NULL, in->sorted_known.len,
 			 in->new_ids.len ? in->new_ids.ptr[0].id : NULL, in->new_ids.len, out, n);
 }
@@ -1238,7 +1239,8 @@ static int resolve_relations(struct ingest *in)
 		 * commits in the hundreds).
 		 */
 		const unsigned char *nid = in->new_ids.len ? in->new_ids.ptr[0].id : NULL;
-		qsort(in->new_ids.ptr, in->new_ids.len, 20, cmp_oid20);
+		if (in->new_ids.len)
+			qsort(in->new_ids.ptr, in->new_ids.len, 20, cmp_oid20);
 		while ((rc = pg_stmt_step(sel)) > 0) {
 			struct pend p;
 			p.cid = pg_stmt_int(sel, 0);
