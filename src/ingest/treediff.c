@@ -42,8 +42,9 @@ void pg_ingest__differ_release(pg_ingest__differ *d)
 		/* for benchmarks: how the reads were served (doc/internals/ingest.md) */
 		pg_odb_stats st;
 		pg_odb_get_stats(d->odb, &st);
-		fprintf(stderr, "odb: %zu reads, %zu packed, %zu fallback, %zu inflates, %zu cache hits, %zu windows mapped\n",
-			st.reads, st.packed, st.fallback, st.inflates, st.cache_hits, st.maps);
+		fprintf(stderr, "odb: %zu reads, %zu packed, %zu fallback, %zu inflates, %zu cache hits, %zu windows mapped%s\n",
+			st.reads, st.packed, st.fallback, st.inflates, st.cache_hits, st.maps,
+			st.random ? ", random access (memory pressure)" : "");
 	}
 	pg_odb_free(d->odb);
 	memset(d, 0, sizeof(*d));

@@ -10,7 +10,9 @@
  * cache.  This reader does the same:
  *
  *   - pack files are read through mmap windows (bounded total mapping, LRU),
- *     index files (.idx v2) are mapped whole;
+ *     index files (.idx v2) are mapped whole; when major page faults show
+ *     that the pack does not fit in memory, the windows are advised
+ *     MADV_RANDOM (read-around then only evicts useful pages);
  *   - one z_stream is reused (inflateReset), results go into caller-owned
  *     buffers that are reused across reads: no allocation per object once
  *     the buffers have grown;
@@ -43,6 +45,7 @@ typedef struct pg_odb_stats {
 	size_t inflates;     /* zlib streams inflated */
 	size_t cache_hits;   /* delta bases found in the cache */
 	size_t maps;         /* pack windows mapped (more than the windows in use: remapping) */
+	int random;          /* the windows were switched to MADV_RANDOM (memory pressure) */
 } pg_odb_stats;
 
 /* Open the reader on repo's object directory; repo is borrowed and must outlive it. */

@@ -110,6 +110,12 @@ TEST(reader_matches_libgit2)
 	CHECK(st.packed > 0);
 	CHECK(st.fallback > 0);   /* the loose objects of the last commit */
 	CHECK(st.cache_hits > 0); /* chains share bases */
+	CHECK(!st.random);        /* no memory pressure on a small repository */
+	/* forced random-access advice (what memory pressure switches to) reads the same */
+	CHECK(setenv("PATCHGAP_ODB_ACCESS", "random", 1) == 0);
+	CHECK(compare_all(dir, &st) == n);
+	unsetenv("PATCHGAP_ODB_ACCESS");
+	CHECK(st.random);
 
 	/* REF_DELTA entries, and two packs */
 	snprintf(dir, sizeof(dir), "%s/ref", tmpdir);
