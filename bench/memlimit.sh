@@ -36,6 +36,7 @@ else
 	exit 2
 fi
 trap 'rmdir "$cg" 2>/dev/null || true' EXIT
+trap 'exit 143' TERM INT
 
 objs=$(git -C "$REPO" rev-parse --path-format=absolute --git-path objects)
 python3 - "$objs"/pack/* "$objs"/info/commit-graph* <<'PY'
