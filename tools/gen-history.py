@@ -659,6 +659,15 @@ class PackProcess:
             self.out.write(data)
             self.batch = []
 
+    def cpu(self):
+        """CPU seconds used by the writer so far (Linux /proc), None if unknown."""
+        try:
+            with open("/proc/%d/stat" % self.pid) as f:
+                st = f.read().rsplit(')', 1)[1].split()
+            return (int(st[11]) + int(st[12])) / os.sysconf('SC_CLK_TCK')
+        except (OSError, ValueError, IndexError):
+            return None
+
     def finish(self):
         try:
             self.send()
@@ -982,6 +991,8 @@ class Gen:
         self.pq = deque()
         self.stats = {}
         self.prune_age = 3000
+        self.progress_at = 100000 if args.verbose else 0
+        self.progress_last = (time.time(), os.times(), 0)
 
     # ----------------------------------------------------------------- objects
     def write_objs(self, recs):
@@ -1120,7 +1131,25 @@ class Gen:
             self.write_objs(recs)
         lane.head = c.cid
         self.n_emitted += 1
+        if self.n_emitted == self.progress_at:
+            self.progress()
         return c
+
+    def progress(self):
+        """--verbose: rate of the last window of commits (the cost per commit must not grow with
+        the history), CPU of both processes (the machine may be shared), generator RSS."""
+        n = self.n_emitted
+        t, ct = time.time(), os.times()
+        t0, ct0, n0 = self.progress_last
+        wcpu = self.pack.cpu()
+        print("gen-history: progress: %d commits, master step %d: %.0f commits/s wall, %.0f commits/s "
+              "generator CPU; CPU generator %.1fs, writer %s; RSS %d MiB" % (
+                  n, self.step, (n - n0) / max(1e-6, t - t0),
+                  (n - n0) / max(1e-6, ct.user + ct.system - ct0.user - ct0.system), ct.user + ct.system,
+                  "%.1fs" % wcpu if wcpu is not None else "?",
+                  resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024), file=sys.stderr, flush=True)
+        self.progress_last = (t, ct, n)
+        self.progress_at += 100000
 
     def tag(self, name, cid, msg, tagger, ts):
         body = b"object %s\ntype commit\ntag %s\ntagger %s\n\n%s" % (
