@@ -75,7 +75,7 @@ SCALES = {
     # commits: total target; stable/vendors: branch counts; files: tree size;
     # first: first mainline release generated; releases: number of releases;
     # lines: (min, max) lines per initial file; mshare: expected mainline share of commits;
-    # tagevery: stable backports between two stable tags.
+    # tagevery: stable backports between two stable tags; maxlines: see Gen.make_edit.
     'tiny':   dict(commits=300, stable=2, vendors=1, files=200, first=(6, 1), releases=5,
                    lines=(20, 80), mshare=0.80, tagevery=(2, 5)),
     'small':  dict(commits=3000, stable=3, vendors=1, files=1500, first=(6, 0), releases=8,
@@ -84,8 +84,8 @@ SCALES = {
                    lines=(20, 60), mshare=0.78, tagevery=(6, 25)),
     'large':  dict(commits=300000, stable=12, vendors=2, files=30000, first=(4, 19), releases=26,
                    lines=(16, 40), mshare=0.75, tagevery=(10, 50)),
-    'huge':   dict(commits=1500000, stable=20, vendors=2, files=70000, first=(4, 14), releases=40,
-                   lines=(12, 30), mshare=0.72, tagevery=(20, 80)),
+    'huge':   dict(commits=1700000, stable=20, vendors=2, files=70000, first=(4, 14), releases=40,
+                   lines=(12, 30), mshare=0.72, tagevery=(20, 80), maxlines=12000),
 }
 FULL_TRUTH_SCALES = ('tiny', 'small')       # first_release / labels for every commit
 LAST_MINOR = {2: 39, 3: 19, 4: 20, 5: 19, 6: 19, 7: 19}
@@ -347,6 +347,14 @@ def tree_update(node, changes, d, new):
     return Tree(ents, order, body, (lo, hi) if hi else None)
 
 
+def tree_get(node, path):
+    """Blob id of path in the tree node."""
+    parts = path.split('/')
+    for p in parts[:-1]:
+        node = node.ents[p]
+    return node.ents[parts[-1]]
+
+
 def build_tree(path_blobs, new):
     """Tree of path_blobs [(path, blob id)]; every node is appended to `new`."""
     root = {}
@@ -369,6 +377,22 @@ def build_tree(path_blobs, new):
 def blob_of(lines):
     data = ("\n".join(lines) + "\n").encode()
     return data, SHA1(b"blob %d\x00%s" % (len(data), data)).digest()
+
+
+def edit_span(old, new, edit, ld):
+    """(pre, suf, size of old's blob) for PackWriter.add: new (ld bytes, ASCII: a character is
+    a byte) is old with lines [k:k + nold] replaced by new[k:k + nnew].  Only the shorter side
+    of the edit is measured: the hot files grow to thousands of lines."""
+    k, nold, nnew = edit
+    mid = sum(map(len, new[k:k + nnew])) + nnew
+    if 2 * k < len(new):
+        pre = sum(map(len, new[:k])) + k
+        suf = ld - pre - mid
+    else:
+        e = k + nnew
+        suf = sum(map(len, new[e:])) + len(new) - e
+        pre = ld - suf - mid
+    return pre, suf, pre + suf + sum(map(len, old[k:k + nold])) + nold
 
 
 # --------------------------------------------------------------------------- pack writer
@@ -430,24 +454,25 @@ def _copy_op(off, size):
             + size.to_bytes(ns, 'little'))
 
 
-def make_delta(src, dst, span=None):
-    """git delta turning src into dst: copy the common prefix, insert the middle, copy the
-    common suffix.  The generator's edits are contiguous, so this is (nearly) optimal.
-    span=(lo, hi): dst has src's length and differs from it only in [lo, hi)."""
+def common_ends(src, dst):
+    """Lengths of the common prefix and of the common suffix of src and dst (not overlapping)."""
     ls, ld = len(src), len(dst)
-    if span is not None:
-        pre, suf = span[0], ld - span[1]
-    else:
-        n = min(ls, ld)
-        # first differing byte: the highest set bit of the xor of the big-endian integers
-        x = int.from_bytes(src[:n], 'big') ^ int.from_bytes(dst[:n], 'big')
-        pre = n - ((x.bit_length() + 7) >> 3)
-        m = n - pre
-        if m:
-            x = int.from_bytes(src[ls - m:], 'little') ^ int.from_bytes(dst[ld - m:], 'little')
-            suf = m - ((x.bit_length() + 7) >> 3)
-        else:
-            suf = 0
+    n = min(ls, ld)
+    # first differing byte: the highest set bit of the xor of the big-endian integers
+    x = int.from_bytes(src[:n], 'big') ^ int.from_bytes(dst[:n], 'big')
+    pre = n - ((x.bit_length() + 7) >> 3)
+    m = n - pre
+    if not m:
+        return pre, 0
+    x = int.from_bytes(src[ls - m:], 'little') ^ int.from_bytes(dst[ld - m:], 'little')
+    return pre, m - ((x.bit_length() + 7) >> 3)
+
+
+def make_delta(ls, dst, pre, suf):
+    """git delta turning a source of ls bytes into dst, which has the source's first pre and
+    last suf bytes (pre + suf <= min(ls, len(dst))): copy the prefix, insert the middle, copy
+    the suffix.  The generator's edits are contiguous, so this is (nearly) optimal."""
+    ld = len(dst)
     out = [_varint(ls), _varint(ld)]
     p = 0
     while p < pre:                  # copy ops carry at most 24-bit sizes
@@ -502,39 +527,60 @@ class PackWriter:
         self.f = open(self.tmp, 'wb', buffering=1 << 20)
         self.f.write(b"PACK\x00\x00\x00\x02\x00\x00\x00\x00")
         self.off = 12
-        self.objs = {}              # id -> offset << 40 | crc32 << 8 | delta depth
+        # per object, by number in writing order: the index needs offsets and CRCs sorted by
+        # id, found faster in arrays than in millions of scattered ints (huge: 14M objects)
+        self.objs = {}              # id -> number
+        self.offs = array.array('Q')
+        self.sizes = array.array('I')
+        self.crcs = array.array('I')
+        self.depth = bytearray()    # delta chain length
         self.stats = [0, 0, 0, 0]   # whole objects, deltas, duplicates skipped, wrong delta bases
 
     def add(self, typ, sha, data, base=None, base_data=None, span=None):
-        """base: id of the delta base candidate; base_data: its bytes or a tuple of lines;
-        span: see make_delta."""
+        """base: id of the delta base candidate; then either span = (pre, suf, size): data has
+        the first pre and the last suf bytes of the base, whose size is given (the generator
+        knows where it edited, so the base's bytes need not be sent), or base_data: the base's
+        bytes or tuple of lines, compared with data here."""
         objs = self.objs
         if sha in objs:
             self.stats[2] += 1
             return
         off = self.off
-        if base is not None:
-            bv = objs.get(base)
-            if bv is not None and (bv & 0xff) < MAX_DEPTH:
+        ld = len(data)
+        ent = None
+        bi = objs.get(base) if base is not None else None
+        if bi is not None and self.depth[bi] < MAX_DEPTH:
+            delta = None
+            if span is not None:
+                if span[2] == self.sizes[bi]:
+                    delta = make_delta(span[2], data, span[0], span[1])
+                else:
+                    self.stats[3] += 1          # not the base's size (a generator bug): no delta
+            else:
                 if type(base_data) is tuple:
                     base_data = ("\n".join(base_data) + "\n").encode()
                     if SHA1(b"blob %d\x00%s" % (len(base_data), base_data)).digest() != base:
                         base_data = None        # not the base's text (a generator bug): no delta
                         self.stats[3] += 1
-                delta = make_delta(base_data, data, span) if base_data is not None else data
-                if len(delta) < len(data):
-                    z = _stored_zlib(delta) if len(delta) < 512 else zlib.compress(delta, 1, ZWBITS)
-                    ent = _entry_header(OBJ_OFS_DELTA, len(delta)) + _ofs(off - (bv >> 40)) + z
-                    self.f.write(ent)
-                    self.off = off + len(ent)
-                    objs[sha] = (off << 40) | (zlib.crc32(ent) << 8) | ((bv & 0xff) + 1)
-                    self.stats[1] += 1
-                    return
-        ent = _entry_header(typ, len(data)) + zlib.compress(data, 1, ZWBITS)
+                if base_data is not None:
+                    pre, suf = common_ends(base_data, data)
+                    delta = make_delta(len(base_data), data, pre, suf)
+            if delta is not None and len(delta) < ld:
+                z = _stored_zlib(delta) if len(delta) < 512 else zlib.compress(delta, 1, ZWBITS)
+                ent = _entry_header(OBJ_OFS_DELTA, len(delta)) + _ofs(off - self.offs[bi]) + z
+                depth = self.depth[bi] + 1
+                self.stats[1] += 1
+        if ent is None:
+            ent = _entry_header(typ, ld) + zlib.compress(data, 1, ZWBITS)
+            depth = 0
+            self.stats[0] += 1
         self.f.write(ent)
         self.off = off + len(ent)
-        objs[sha] = (off << 40) | (zlib.crc32(ent) << 8)
-        self.stats[0] += 1
+        objs[sha] = len(self.offs)
+        self.offs.append(off)
+        self.sizes.append(ld)
+        self.crcs.append(zlib.crc32(ent))
+        self.depth.append(depth)
 
     def finish(self):
         """Complete the pack and write the index; returns the pack's path."""
@@ -555,16 +601,12 @@ class PackWriter:
         psum = h.digest()
         with open(self.tmp, 'ab') as a:
             a.write(psum)
-        keys = sorted(objs)
-        fan = [0] * 256
-        for k in keys:
-            fan[k[0]] += 1
-        acc = 0
-        for i in range(256):
-            acc += fan[i]
-            fan[i] = acc
-        crcs = array.array('I', [(objs[k] >> 8) & 0xffffffff for k in keys])
-        offs = [objs[k] >> 40 for k in keys]
+        ids = list(objs)            # in writing order: ids[i] is object number i
+        order = sorted(range(n), key=ids.__getitem__)
+        keys = list(map(ids.__getitem__, order))
+        fan = [bisect.bisect_right(keys, bytes((i,)) + b"\xff" * 19) for i in range(256)]
+        crcs = array.array('I', map(self.crcs.__getitem__, order))
+        offs = list(map(self.offs.__getitem__, order))
         lim = self.off32_limit
         large = [o for o in offs if o > lim]
         if large:
@@ -658,6 +700,15 @@ class PackProcess:
             self.out.write(len(data).to_bytes(8, 'little'))
             self.out.write(data)
             self.batch = []
+
+    def cpu(self):
+        """CPU seconds used by the writer so far (Linux /proc), None if unknown."""
+        try:
+            with open("/proc/%d/stat" % self.pid) as f:
+                st = f.read().rsplit(')', 1)[1].split()
+            return (int(st[11]) + int(st[12])) / os.sysconf('SC_CLK_TCK')
+        except (OSError, ValueError, IndexError):
+            return None
 
     def finish(self):
         try:
@@ -956,6 +1007,7 @@ class Gen:
         self.seed = args.seed
         self.rng = random.Random("gen:%d" % args.seed)
         self.content = Content(cfg['lines'])
+        self.maxlines = cfg.get('maxlines', 1 << 62)
         self.pack = pack
         self.C = []
         self.step = 0
@@ -982,6 +1034,8 @@ class Gen:
         self.pq = deque()
         self.stats = {}
         self.prune_age = 3000
+        self.progress_at = 100000 if args.verbose else 0
+        self.progress_last = (time.time(), os.times(), 0)
 
     # ----------------------------------------------------------------- objects
     def write_objs(self, recs):
@@ -1056,9 +1110,15 @@ class Gen:
             new = tuple(self.content.new_line(rng, path) for _ in range(rng.randint(1, 3 if not fix else 2)))
         else:
             a, new = 1, ()
+        if n >= self.maxlines and len(new) > a:
+            # the files named by many data texts (fs/io_uring.c: 1 in 10) are edited so often
+            # that they would grow without bound (~38,000 lines at 1.4M commits), and with them
+            # the cost of every commit that touches them: at the cap, replace as many lines as
+            # are added
+            a = min(len(new), hi - idx)
         old = lines[idx:idx + a]
         edit = (path, lines[idx - 3:idx], old, new, lines[idx + a:idx + a + 3])
-        return edit, lines[:idx] + new + lines[idx + a:]
+        return edit, (path, lines[:idx] + new + lines[idx + a:], (idx, a, len(new)))
 
     # ----------------------------------------------------------------- commits
     def new_commit(self):
@@ -1067,37 +1127,50 @@ class Gen:
         return c
 
     def emit(self, lane, c, parents, author, ats, committer, cts, msg, changes, hold=False):
-        """Write commit c on lane; changes: list of (path, lines or None)."""
+        """Write commit c on lane; changes: list of (path, lines or None[, edit]), edit: where
+        lines differ from the lane's current version of path, (k, nold, nnew): lines[k:k + nnew]
+        replace its lines [k:k + nold] (a contiguous edit), or the 20-byte id of lines' blob when
+        it is already in the pack (the files of a merged topic)."""
         tch = []
         blobs = []
-        recs = []       # objects to write: (type, id, data[, delta base id, base data[, span]])
+        recs = []       # objects to write: see PackWriter.add
         old_root = lane.root
         files = lane.files
-        for path, lines in changes:
+        for ch in changes:
+            path, lines = ch[0], ch[1]
+            edit = ch[2] if len(ch) > 2 else None
             if lines is None:
                 tch.append([path.split('/'), None, None])
                 files.pop(path, None)
+            elif type(edit) is bytes:
+                tch.append([path.split('/'), edit, None])
+                files[path] = lines
             else:
                 data, sha = blob_of(lines)
-                ch = [path.split('/'), sha, None]
-                tch.append(ch)
-                blobs.append((ch, data, self.get_lines(lane, path)))
+                tc = [path.split('/'), sha, None]
+                tch.append(tc)
+                blobs.append((tc, data, lines, edit, self.get_lines(lane, path)))
                 files[path] = lines
         if tch:
             newt = []
             root = tree_update(old_root, tch, 0, newt)
-            for ch, data, oldl in blobs:
+            for tc, data, lines, edit, oldl in blobs:
                 # delta base: the previous version of the file on this lane
-                if ch[2] is not None and ch[2] != ch[1]:
-                    recs.append((OBJ_BLOB, ch[1], data, ch[2], oldl))
+                if tc[2] is None or tc[2] == tc[1]:
+                    recs.append((OBJ_BLOB, tc[1], data))
+                elif edit is not None and data.isascii():
+                    recs.append((OBJ_BLOB, tc[1], data, tc[2], None, edit_span(oldl, lines, edit, len(data))))
                 else:
-                    recs.append((OBJ_BLOB, ch[1], data))
+                    recs.append((OBJ_BLOB, tc[1], data, tc[2], oldl))
             newt.append((root, old_root))
             for t, bt in newt:
                 if bt is None:
                     recs.append((OBJ_TREE, t.sha, t.body))
+                elif t.span is not None:
+                    n = len(t.body)
+                    recs.append((OBJ_TREE, t.sha, t.body, bt.sha, None, (t.span[0], n - t.span[1], n)))
                 else:
-                    recs.append((OBJ_TREE, t.sha, t.body, bt.sha, bt.body, t.span))
+                    recs.append((OBJ_TREE, t.sha, t.body, bt.sha, bt.body))
         else:
             root = old_root
         lane.root = root
@@ -1120,7 +1193,25 @@ class Gen:
             self.write_objs(recs)
         lane.head = c.cid
         self.n_emitted += 1
+        if self.n_emitted == self.progress_at:
+            self.progress()
         return c
+
+    def progress(self):
+        """--verbose: rate of the last window of commits (the cost per commit must not grow with
+        the history), CPU of both processes (the machine may be shared), generator RSS."""
+        n = self.n_emitted
+        t, ct = time.time(), os.times()
+        t0, ct0, n0 = self.progress_last
+        wcpu = self.pack.cpu()
+        print("gen-history: progress: %d commits, master step %d: %.0f commits/s wall, %.0f commits/s "
+              "generator CPU; CPU generator %.1fs, writer %s; RSS %d MiB" % (
+                  n, self.step, (n - n0) / max(1e-6, t - t0),
+                  (n - n0) / max(1e-6, ct.user + ct.system - ct0.user - ct0.system), ct.user + ct.system,
+                  "%.1fs" % wcpu if wcpu is not None else "?",
+                  resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024), file=sys.stderr, flush=True)
+        self.progress_last = (t, ct, n)
+        self.progress_at += 100000
 
     def tag(self, name, cid, msg, tagger, ts):
         body = b"object %s\ntype commit\ntag %s\ntagger %s\n\n%s" % (
@@ -1319,9 +1410,9 @@ class Gen:
                         break
                     except ValueError:
                         pass
-            e, newlines = self.make_edit(lines, p, idx, fix=kind != 'feat')
+            e, ch = self.make_edit(lines, p, idx, fix=kind != 'feat')
             edits.append(e)
-            changes.append((p, newlines))
+            changes.append(ch)
         if add_del == 'add':
             d = files[0].rsplit('/', 1)[0] if '/' in files[0] else 'lib'
             np_ = "%s/%s_%s%d.c" % (d, stem_of(files[0]), rng.choice(FILE_WORDS), self.content.u)
@@ -1343,7 +1434,7 @@ class Gen:
         c.subject = subj
         c.msg = msg
         c.edits = edits
-        c.touch = tuple((e[0], e[3]) for e in edits) if edits else tuple((p, ()) for p, _ in changes)
+        c.touch = tuple((e[0], e[3]) for e in edits) if edits else tuple((ch[0], ()) for ch in changes)
         c.fixes = [(raw, self.sha2cid[s] if s else None, mal) for raw, s, mal in fixes]
         c.intro = []
         for _, t, _ in c.fixes:
@@ -1399,7 +1490,7 @@ class Gen:
                 return None
             e = (path, lines[k - 3:k], lines[k:k + len(new)], old, lines[k + len(new):k + len(new) + 3])
             edits.append(e)
-            changes.append((path, lines[:k] + old + lines[k + len(new):]))
+            changes.append((path, lines[:k] + old + lines[k + len(new):], (k, len(new), len(old))))
         return changes, edits
 
     def mainline_revert(self, lane):
@@ -1579,7 +1670,7 @@ class Gen:
         self.stat('bp_done' if affected else 'bp_done_unaffected')
         if res[1]:
             self.stat('bp_adapted')
-        changes = [(p, cur[:k] + new + cur[k + n:]) for p, (k, n, new, cur) in res[0].items()]
+        changes = [(p, cur[:k] + new + cur[k + n:], (k, n, len(new))) for p, (k, n, new, cur) in res[0].items()]
         s = self.new_commit()
         s.kind = 'backport'
         greg = rng.random() < 0.6
@@ -1666,7 +1757,7 @@ class Gen:
         ts = self.tick()
         msg = "Linux %s.%d\n\nLink: https://lore.kernel.org/r/%x@stable.example.org\nSigned-off-by: %s <%s>\n" % (
             vs(b.ver), n, rng.getrandbits(48), STABLE_G[0], STABLE_G[1])
-        self.emit(b, c, [b.head], STABLE_G, ts, STABLE_G, ts, msg, [('Makefile', tuple(mk))])
+        self.emit(b, c, [b.head], STABLE_G, ts, STABLE_G, ts, msg, [('Makefile', tuple(mk), (3, 1, 1))])
         b.commits.append(c.cid)
         b.tags.append((c.bidx, name, c.cid))
         self.tag(name, c.cid, "This is the %s stable release\n" % name[1:], STABLE_G, ts + 1)
@@ -1717,7 +1808,7 @@ class Gen:
 
     # ----------------------------------------------------------------- vendor
     def vendor_emit(self, v, c, author, ats, committer, ts, msg, changes):
-        snap = (v.root, v.head, [(p, v.files.get(p)) for p, _ in changes])
+        snap = (v.root, v.head, [(ch[0], v.files.get(ch[0])) for ch in changes])
         self.emit(v, c, [v.head], author, ats, committer, ts, msg, changes, hold=v.hold)
         c.bidx = len(v.commits)
         v.commits.append(c.cid)
@@ -1744,7 +1835,7 @@ class Gen:
         for p, (k, n, new, cur) in files.items():
             if style == 'adapted' and not adapted:
                 new = tuple(x + " /* acme */" for x in new)
-            changes.append((p, cur[:k] + new + cur[k + n:]))
+            changes.append((p, cur[:k] + new + cur[k + n:], (k, n, len(new))))
         p = rng.choice(VENDOR_PEOPLE)
         msg = c.msg
         if style == 'cherry_pick':
@@ -1783,8 +1874,7 @@ class Gen:
             return
         changes = []
         for f in files:
-            _, newlines = self.make_edit(self.get_lines(v, f), f)
-            changes.append((f, newlines))
+            changes.append(self.make_edit(self.get_lines(v, f), f)[1])
         subj = "acme: %s: %s" % (self.prefix_of(files[0]), rng.choice([
             "enable %s quirk for Acme boards", "add tunable for %s", "carry out-of-tree %s workaround",
             "bump %s limits for Acme appliances", "log %s events for field diagnostics"]) % rng.choice(WORDS))
@@ -1870,13 +1960,14 @@ class Gen:
         lst = "\n".join("  " + x.subject for x in reversed(tcs))
         msg = "%s\n\nPull %s updates from %s:\n\n%s\n\n* tag '%s' of %s:\n%s\n" % (
             subj, area, maint[0], "\n".join(" - " + x.subject for x in tcs[:5]), tagname, url, lst)
-        changes = [(p, v) for p, v in t.files.items()]
+        # the topic's files as they are in its head: those blobs are already in the pack
+        changes = [(p, v, tree_get(t.root, p)) for p, v in t.files.items()]
         self.stat('topic_merge')
         c = self.new_commit()
         c.kind = 'merge'
         c.subject = subj
         c.fixes = []
-        c.touch = tuple((p, ()) for p, _ in changes)
+        c.touch = tuple((ch[0], ()) for ch in changes)
         ts = self.master_time()
         self.emit(m, c, [m.head, t.head], TOP, ts, TOP, ts, msg, changes)
         self.master_advance(c.cid, [x.cid for x in tcs])
@@ -1920,7 +2011,7 @@ class Gen:
         c.touch = (('Makefile', ()),)
         ts = self.master_time()
         msg = "Linux %s\n" % tagname[1:]
-        self.emit(m, c, [m.head], TOP, ts, TOP, ts, msg, [('Makefile', tuple(mk))])
+        self.emit(m, c, [m.head], TOP, ts, TOP, ts, msg, [('Makefile', tuple(mk), (1, 4, 4))])
         self.sha2cid[c.sha] = c.cid
         self.master_advance(c.cid, [])
         self.roots.append((self.step, c.cid, m.root))
