@@ -254,7 +254,6 @@ int pg_odb_open(pg_odb **out, git_repository *repo)
 		/* PATCHGAP_ODB_ACCESS=random|normal: no auto switch (benchmarks) */
 		const char *env = getenv("PATCHGAP_ODB_ACCESS");
 		db->access = !env ? 0 : !strcmp(env, "random") ? 1 : !strcmp(env, "normal") ? 2 : 0;
-		db->st.random = db->access == 1;
 	}
 	pg_buf_init(&db->a, MAX_OBJ + 1);
 	pg_buf_init(&db->b, MAX_OBJ + 1);
@@ -302,6 +301,7 @@ void pg_odb_free(pg_odb *db)
 void pg_odb_get_stats(const pg_odb *db, pg_odb_stats *out)
 {
 	*out = db->st;
+	out->random = db->access == 1;
 }
 
 /* Auto access mode: switch every window to MADV_RANDOM once the pack is being re-read from disk. */
@@ -313,7 +313,6 @@ static void pressure_check(pg_odb *db)
 		return;
 	if (ru.ru_majflt - db->majflt > PRESSURE_FAULTS && db->tick > PRESSURE_CHECK) {
 		db->access = 1;
-		db->st.random = 1;
 		for (size_t i = 0; i < db->nwin; i++)
 			madvise(db->win[i].base, db->win[i].len, MADV_RANDOM);
 	}
