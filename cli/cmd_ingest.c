@@ -22,8 +22,10 @@ static const char usage[] =
 	"  --batch N       commits per transaction (default 5000)\n"
 	"  --json          print the run's statistics as JSON\n"
 	"\n"
-	"Warnings (missing objects, rewritten branches) go to stderr.\n"
-	"Exit status: 0 ok, 1 error, 2 usage, 3 repository/ref not found, 4 bad config/database.\n";
+	"Warnings (missing trees or blobs, rewritten branches) go to stderr; a commit that\n"
+	"cannot be read fails the run and moves no branch head.\n"
+	"Exit status: 0 ok, 1 error (also an incomplete repository), 2 usage, 3 repository/ref\n"
+	"not found, 4 bad config/database.\n";
 
 struct ctx {
 	struct pg_cli *cli;
@@ -94,6 +96,8 @@ PG_CMD(ingest)
 		pg_json_set(o, "branches_rewritten", json_integer((json_int_t)stats.branches_rewritten));
 		pg_json_set(o, "commits_unreachable", json_integer((json_int_t)stats.commits_unreachable));
 		pg_json_set(o, "warnings", json_integer((json_int_t)stats.warnings));
+		pg_json_set(o, "commits_incomplete", json_integer((json_int_t)stats.commits_incomplete));
+		pg_json_set(o, "commits_healed", json_integer((json_int_t)stats.commits_healed));
 		pg_json_print(stdout, o, 2);
 		json_decref(o);
 	} else if (!cli->quiet) {
@@ -104,6 +108,9 @@ PG_CMD(ingest)
 		if (stats.branches_rewritten || stats.commits_unreachable)
 			printf("rewritten branches: %zu; unreachable commits kept: %zu\n", stats.branches_rewritten,
 			       stats.commits_unreachable);
+		if (stats.commits_incomplete || stats.commits_healed)
+			printf("incomplete commits (missing objects): %zu; completed by this run: %zu\n",
+			       stats.commits_incomplete, stats.commits_healed);
 		if (stats.warnings)
 			printf("%zu warnings (see above)\n", stats.warnings);
 	}

@@ -47,6 +47,8 @@ typedef struct pg_ingest_stats {
 	size_t branches_rewritten; /* force-pushed branches detected */
 	size_t commits_unreachable;/* marked reachable = 0 this run */
 	size_t warnings;
+	size_t commits_incomplete; /* stored without their file list or diffstat: an object is missing */
+	size_t commits_healed;     /* incomplete commits of earlier runs completed by this run */
 } pg_ingest_stats;
 
 int pg_ingest_run(pg_ingest_stats *out, const pg_config *cfg, pg_store *store,

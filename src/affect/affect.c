@@ -105,8 +105,9 @@ static int load_views(pg_affect_index *ix)
 	pg_stmt *st = NULL, *rs = NULL;
 	int error, rc;
 
+	/* a branch no ingest run has completed has no view: its rows may be partial */
 	if ((error = pg_store_prepare(&st, ix->store,
-				      "SELECT id, name, kind, base_tag FROM branches ORDER BY id")) < 0)
+				      "SELECT id, name, kind, base_tag FROM branches WHERE head_sha IS NOT NULL ORDER BY id")) < 0)
 		return error;
 	while ((rc = pg_stmt_step(st)) > 0) {
 		struct pg_affect__view *v = calloc(1, sizeof(*v));

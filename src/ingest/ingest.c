@@ -69,7 +69,6 @@ struct ingest {
 	PG_VEC(struct rawid) new_ids;      /* ids stored by this run, in walk order */
 	unsigned char *all_ids;    /* bulk runs: every stored id and every id to be stored, sorted */
 	size_t n_all_ids;
-	size_t skipped;            /* commits listed but not stored (unreadable) */
 	uint32_t next_id;
 	uint32_t first_new_id;     /* commits.id of this run's first commit: higher ids are this run's */
 	struct line mainline;
@@ -547,9 +546,13 @@ static int map_line(struct ingest *in, struct line *l, const git_oid *base)
 		if ((error = pg_vec_push(&order, id)) < 0 ||
 		    (error = pg_oidmap_set(&l->first, id.id, FIRST_PENDING)) < 0)
 			goto out;
-	if (rc != GIT_ITEROVER)
-		warn(in, "walking the release tags of %s stopped early: %s", l->series[0] ? l->series : "mainline",
-		     git_error_last() ? git_error_last()->message : "unknown error");
+	if (rc != GIT_ITEROVER) {
+		/* a partial mapping would store wrong first releases for good */
+		error = pg_error_setc(PG_ERROR, "repository '%s' is incomplete: walking the release tags of %s stopped early: %s",
+				      in->cfg->repository, l->series[0] ? l->series : "mainline",
+				      git_error_last() ? git_error_last()->message : "unknown error");
+		goto out;
+	}
 	/* each new tag's own commit, lowest tag first (several tags may share one) */
 	for (size_t i = l->tags.len; i-- > 0;) {
 		const struct tag *t = &l->tags.ptr[i];
@@ -580,10 +583,11 @@ static int map_line(struct ingest *in, struct line *l, const git_oid *base)
 				char hex[GIT_OID_HEXSZ + 1];
 				if (error == PG_ENOMEM || error == PG_EIO)
 					goto out;
-				error = 0;
 				git_oid_tostr(hex, sizeof(hex), &order.ptr[k]);
-				warn(in, "commit %s cannot be read; the releases of its ancestors may be missing", hex);
-				continue;
+				error = pg_error_setc(PG_ERROR, "repository '%s' is incomplete: commit %s cannot be read (%s);"
+						      " the releases of its ancestors cannot be mapped", in->cfg->repository, hex,
+						      error < 0 ? pg_error_last() : "not a commit");
+				goto out;
 			}
 			np = 0;
 			for (size_t p = 0; p < in->parent.nparents && !error; p++)
@@ -815,13 +819,53 @@ static int tree_of(struct ingest *in, const git_oid *id, git_oid *tree)
 	return 0;
 }
 
+/*
+ * The touched files of parsed commit c (hex) into in->files, with line
+ * counts when the run takes a diffstat.  An object that cannot be read is
+ * named in missing: a tree (the commit's, its parent's, or one below)
+ * leaves the list empty, since a partial comparison would be wrong, not
+ * short; a blob leaves its file without line counts.  The commit is then
+ * stored as incomplete (diff_state "missing <id>") and re-read by every
+ * later run until the object is there (heal_incomplete).
+ */
+static int commit_files(struct ingest *in, const pg_odb_commit *c, const char *hex, char *missing)
+{
+	git_oid old_tree;
+	int has_old_tree = 0, error = 0;
+
+	missing[0] = '\0';
+	pg_ingest__files_clear(&in->files);
+	if (c->nparents) {
+		if ((error = tree_of(in, &c->parents[0], &old_tree)) == 0)
+			has_old_tree = 1;
+		else if (error == PG_ENOTFOUND || error == PG_EINVALID)
+			git_oid_tostr(missing, GIT_OID_HEXSZ + 1, &c->parents[0]);
+		else
+			return error;
+		error = 0;
+	}
+	if (!missing[0] &&
+	    (error = pg_ingest__tree_diff(&in->files, &in->differ, has_old_tree ? &old_tree : NULL, &c->tree,
+					  missing)) < 0) {
+		if (error != PG_ENOTFOUND || !missing[0])
+			return error;
+		error = 0;
+	}
+	if (missing[0])
+		pg_ingest__files_clear(&in->files);
+	else if (in->opts->diffstat && (error = pg_ingest__line_stats(&in->files, &in->differ, missing)) < 0)
+		return error;
+	if (missing[0])
+		warn(in, "commit %s: object %s is missing or corrupt; its %s is incomplete (stored as such, read again by the next run)",
+		     hex, missing, in->files.len ? "diffstat" : "file list");
+	return 0;
+}
+
 static int insert_commit(struct ingest *in, const git_oid *id, const char *mainline_release, int on_mainline,
 			 uint32_t *out_id)
 {
 	pg_odb_commit *c = &in->commit;
 	char hex[GIT_OID_HEXSZ + 1], missing[GIT_OID_HEXSZ + 1] = "";
-	git_oid old_tree;
-	int has_old_tree = 0;
 	git_object_t type = GIT_OBJECT_INVALID;
 	unsigned added = 0, deleted = 0;
 	uint32_t cid;
@@ -830,13 +874,17 @@ static int insert_commit(struct ingest *in, const git_oid *id, const char *mainl
 	git_oid_tostr(hex, sizeof(hex), id);
 	if ((error = pg_odb_read(in->differ.odb, id, &type, &in->commit_raw)) < 0 || type != GIT_OBJECT_COMMIT ||
 	    (error = pg_odb_parse_commit(c, in->commit_raw.ptr, in->commit_raw.len)) < 0) {
+		/*
+		 * Skipping it would store a history with a hole that no later
+		 * run fills: the branch head moves past it.  Fail instead; the
+		 * heads stay where the last complete run left them.
+		 */
 		if (error == PG_ENOMEM || error == PG_EIO)
 			return error;
-		in->skipped++;
-		warn(in, "commit %s cannot be read (%s); skipped", hex,
-		     error < 0 ? pg_error_last() : "not a commit");
 		*out_id = PG_OIDMAP_NONE;
-		return 0;
+		return pg_error_setc(PG_ERROR, "repository '%s' is incomplete: commit %s cannot be read (%s);"
+				     " no branch head was moved, a run on the repaired repository reads it",
+				     in->cfg->repository, hex, error < 0 ? pg_error_last() : "not a commit");
 	}
 	{
 		struct tree_memo *m = &in->memo[(id->id[0] | id->id[1] << 8) & (TREE_MEMO - 1)];
@@ -849,24 +897,8 @@ static int insert_commit(struct ingest *in, const git_oid *id, const char *mainl
 		git_oid_tostr(ph, sizeof(ph), &c->parents[i]);
 		pg_buf_printf(&in->tmp, "%s%s", i ? " " : "", ph);
 	}
-	if (c->nparents) {
-		if ((error = tree_of(in, &c->parents[0], &old_tree)) == 0)
-			has_old_tree = 1;
-		else if (error == PG_ENOTFOUND || error == PG_EINVALID)
-			git_oid_tostr(missing, sizeof(missing), &c->parents[0]);
-		else
-			goto out;
-		error = 0;
-	}
-	pg_ingest__files_clear(&in->files);
-	if (!missing[0] &&
-	    (error = pg_ingest__tree_diff(&in->files, &in->differ, has_old_tree ? &old_tree : NULL, &c->tree,
-					  missing)) < 0)
+	if ((error = commit_files(in, c, hex, missing)) < 0)
 		goto out;
-	if (in->opts->diffstat && (error = pg_ingest__line_stats(&in->files, &in->differ, missing)) < 0)
-		goto out;
-	if (missing[0])
-		warn(in, "commit %s: object %s is missing; its file list or diffstat is incomplete", hex, missing);
 	for (size_t i = 0; i < in->files.len; i++) {
 		added += in->files.ptr[i].added;
 		deleted += in->files.ptr[i].deleted;
@@ -889,6 +921,7 @@ static int insert_commit(struct ingest *in, const git_oid *id, const char *mainl
 	if (missing[0])
 		pg_buf_printf(&in->tmp, "missing %s", missing);
 	pg_queue_bind_text(in->q, 14, missing[0] ? in->tmp.ptr : "ok");
+	in->stats->commits_incomplete += missing[0] != '\0';
 	pg_queue_bind_text(in->q, 15, mainline_release);
 	pg_queue_bind_int(in->q, 16, on_mainline);
 	if ((error = pg_queue_exec(in->q, st)) < 0)
@@ -959,8 +992,10 @@ static int list_branch(struct ingest *in, struct branch *b)
 		if ((error = pg_vec_push(&b->walk, id)) < 0)
 			goto out;
 	if (rc != GIT_ITEROVER)
-		warn(in, "walking branch '%s' stopped early: %s", b->conf->name,
-		     git_error_last() ? git_error_last()->message : "unknown error");
+		error = pg_error_setc(PG_ERROR, "repository '%s' is incomplete: walking branch '%s' stopped early: %s;"
+				      " nothing was stored, a run on the repaired repository walks it again",
+				      in->cfg->repository, b->conf->name,
+				      git_error_last() ? git_error_last()->message : "unknown error");
 out:
 	git_revwalk_free(w);
 	return error;
@@ -1195,23 +1230,6 @@ static int resolve_relations(struct ingest *in)
 	int error = 0, rc;
 
 	/*
-	 * The walk stored this run's relations resolved against the ids it
-	 * listed; a listed commit that could not be read is not stored, so
-	 * then they are all resolved again from what was.
-	 */
-	if (in->all_ids && in->skipped) {
-		pg_stmt *redo = NULL;
-		if ((error = pg_store_prepare(&redo, in->store,
-					      "UPDATE relations SET state = 'pending', target_sha = NULL, candidates = NULL"
-					      " WHERE commit_id >= ?")) < 0)
-			goto out;
-		pg_stmt_bind_int(redo, 1, in->first_new_id);
-		error = pg_stmt_exec(redo);
-		pg_stmt_free(redo);
-		if (error < 0)
-			goto out;
-	}
-	/*
 	 * Without new commits an unresolved or ambiguous id cannot change:
 	 * only relations left pending (by an interrupted run) are resolved.
 	 * "state <> 'resolved'" in every query lets SQLite use the partial
@@ -1335,6 +1353,121 @@ out:
 	pg_stmt_free(upd);
 	pg_stmt_free(range);
 	free(sorted);
+	return error;
+}
+
+/* ---- phase 3b: commits stored as incomplete ---------------------------- */
+
+struct incomplete {
+	int64_t id;
+	git_oid sha;
+	int has_files;
+};
+
+/*
+ * Commits an earlier run stored without their file list or diffstat
+ * (diff_state "missing <id>": an object was missing or corrupt) are read
+ * again; once every object is there their rows are replaced, so a restored
+ * tree or blob heals the database without a full re-ingest.  The partial
+ * index commits_incomplete keeps this free when nothing is incomplete.  A
+ * run without diffstat only retries commits that have no file list.
+ */
+static int heal_incomplete(struct ingest *in)
+{
+	PG_VEC(struct incomplete) todo = PG_VEC_INIT;
+	pg_stmt *sel = NULL, *del = NULL, *ins = NULL, *upd = NULL;
+	char hex[GIT_OID_HEXSZ + 1], missing[GIT_OID_HEXSZ + 1], first_missing[GIT_OID_HEXSZ + 1] = "";
+	size_t still = 0;
+	int error = 0, rc;
+
+	/* "diff_state <> 'ok'" literally: what lets SQLite use the partial index */
+	if ((error = pg_store_prepare(&sel, in->store,
+				      "SELECT id, sha, files_changed FROM commits WHERE diff_state <> 'ok' AND id < ?")) < 0)
+		goto out;
+	pg_stmt_bind_int(sel, 1, in->first_new_id);
+	/* collected first: the loop below updates the rows the index lists */
+	while ((rc = pg_stmt_step(sel)) > 0) {
+		struct incomplete c = { pg_stmt_int(sel, 0), { { 0 } }, pg_stmt_int(sel, 2) > 0 };
+		if (!pg_stmt_text(sel, 1) || git_oid_fromstr(&c.sha, pg_stmt_text(sel, 1)) < 0)
+			continue;
+		if (c.has_files && !in->opts->diffstat)
+			continue;
+		if ((error = pg_vec_push(&todo, c)) < 0)
+			goto out;
+	}
+	if ((error = rc) < 0 || !todo.len)
+		goto out;
+	if ((error = pg_store_prepare(&del, in->store, "DELETE FROM commit_files WHERE commit_id = ?")) < 0 ||
+	    (error = pg_store_prepare(&ins, in->store,
+				      "INSERT INTO commit_files(commit_id, path, status, added, deleted) VALUES (?, ?, ?, ?, ?)"
+				      " ON CONFLICT (commit_id, path) DO NOTHING")) < 0 ||
+	    (error = pg_store_prepare(&upd, in->store,
+				      "UPDATE commits SET files_changed = ?, insertions = ?, deletions = ?, diff_state = ?"
+				      " WHERE id = ?")) < 0)
+		goto out;
+	for (size_t k = 0; k < todo.len; k++) {
+		const struct incomplete *ic = &todo.ptr[k];
+		git_object_t type = GIT_OBJECT_INVALID;
+		unsigned added = 0, deleted = 0;
+
+		git_oid_tostr(hex, sizeof(hex), &ic->sha);
+		if ((error = pg_odb_read(in->differ.odb, &ic->sha, &type, &in->commit_raw)) < 0 ||
+		    type != GIT_OBJECT_COMMIT ||
+		    (error = pg_odb_parse_commit(&in->commit, in->commit_raw.ptr, in->commit_raw.len)) < 0) {
+			if (error == PG_ENOMEM || error == PG_EIO)
+				goto out;
+			error = 0;
+			if (!still++)
+				snprintf(first_missing, sizeof(first_missing), "%s", hex);
+			continue;
+		}
+		/* commit_files warns about what is still missing, naming the commit */
+		if ((error = commit_files(in, &in->commit, hex, missing)) < 0)
+			goto out;
+		if (missing[0]) {
+			still++;
+			if (in->files.len == 0 || ic->has_files)
+				continue; /* nothing better than what is stored */
+		}
+		for (size_t i = 0; i < in->files.len; i++) {
+			added += in->files.ptr[i].added;
+			deleted += in->files.ptr[i].deleted;
+		}
+		pg_stmt_bind_int(del, 1, ic->id);
+		if ((error = pg_stmt_exec(del)) < 0)
+			goto out;
+		for (size_t i = 0; i < in->files.len; i++) {
+			const pg_ingest__file *f = &in->files.ptr[i];
+			char status[2] = { f->status, 0 };
+			pg_stmt_bind_int(ins, 1, ic->id);
+			pg_stmt_bind_text(ins, 2, f->path);
+			pg_stmt_bind_text(ins, 3, status);
+			pg_stmt_bind_int(ins, 4, f->added);
+			pg_stmt_bind_int(ins, 5, f->deleted);
+			if ((error = pg_stmt_exec(ins)) < 0)
+				goto out;
+		}
+		pg_buf_reset(&in->tmp);
+		if (missing[0])
+			pg_buf_printf(&in->tmp, "missing %s", missing);
+		pg_stmt_bind_int(upd, 1, (int64_t)in->files.len);
+		pg_stmt_bind_int(upd, 2, added);
+		pg_stmt_bind_int(upd, 3, deleted);
+		pg_stmt_bind_text(upd, 4, missing[0] ? pg_buf_cstr(&in->tmp) : "ok");
+		pg_stmt_bind_int(upd, 5, ic->id);
+		if ((error = pg_stmt_exec(upd)) < 0)
+			goto out;
+		in->stats->commits_healed += !missing[0];
+	}
+	if (first_missing[0])
+		warn(in, "%zu commits stored as incomplete still cannot be read, e.g. %s", still, first_missing);
+out:
+	in->stats->commits_incomplete += still;
+	pg_stmt_free(sel);
+	pg_stmt_free(del);
+	pg_stmt_free(ins);
+	pg_stmt_free(upd);
+	pg_vec_release(&todo);
 	return error;
 }
 
@@ -1546,6 +1679,9 @@ int pg_ingest_run(pg_ingest_stats *out, const pg_config *cfg, pg_store *store, c
 	if ((error = resolve_relations(&in)) < 0)
 		goto out;
 	phase_done(&in, "resolve relations");
+	if ((error = heal_incomplete(&in)) < 0)
+		goto out;
+	phase_done(&in, "incomplete commits");
 	if ((error = finish(&in)) < 0 || (error = count_unreachable(&in)) < 0)
 		goto out;
 	phase_done(&in, "finish");

@@ -38,13 +38,13 @@ void pg_ingest__differ_release(pg_ingest__differ *d);
 /*
  * Compare two trees (either id may be NULL for "empty"), skipping subtrees
  * whose ids are equal: the reason this is ~100x faster than
- * git_diff_tree_to_tree on a kernel-sized tree.  Missing objects are
- * reported through *missing (set to the first missing id's hex) and the
- * comparison goes on with what can be read.
+ * git_diff_tree_to_tree on a kernel-sized tree.  A tree that cannot be
+ * read (missing, corrupt) stops the comparison: PG_ENOTFOUND with *missing
+ * set to its id's hex, and out holds a partial list the caller discards.
  */
 int pg_ingest__tree_diff(pg_ingest__files *out, pg_ingest__differ *d,
 			 const git_oid *old_tree, const git_oid *new_tree, char missing[GIT_OID_HEXSZ + 1]);
-/* Fill added/deleted line counts; missing blobs reported as above. */
+/* Fill added/deleted line counts; a missing or corrupt blob is noted in *missing and skipped. */
 int pg_ingest__line_stats(pg_ingest__files *files, pg_ingest__differ *d, char missing[GIT_OID_HEXSZ + 1]);
 void pg_ingest__files_clear(pg_ingest__files *files);
 

@@ -173,14 +173,19 @@ static int one_side(struct walk *w, const struct entry *e, int added, unsigned d
 	return add_file(w->d, w->out, e, added ? 'A' : 'D', added ? NULL : e, added ? e : NULL);
 }
 
+/*
+ * A tree that cannot be read (missing, in a corrupt pack, not a tree) ends
+ * the comparison: comparing against an empty tree instead would list every
+ * file below it as added or deleted.
+ */
 static int load_tree(struct walk *w, const git_oid *id, pg_buf *buf)
 {
 	git_object_t type;
 	int error = pg_odb_read(w->d->odb, id, &type, buf);
-	if (error == PG_ENOTFOUND || (!error && type != GIT_OBJECT_TREE)) {
+	if (error == PG_ENOTFOUND || error == PG_EINVALID || (!error && type != GIT_OBJECT_TREE)) {
 		note_missing(w->missing, id);
 		pg_buf_reset(buf);
-		return 0;
+		return PG_ENOTFOUND;
 	}
 	return error;
 }
@@ -295,12 +300,12 @@ static void trim_common(const char **a, size_t *an, const char **b, size_t *bn)
 	*a = pa, *an = na - tail, *b = pb, *bn = nb - tail;
 }
 
-/* Read blob id into b; 0, or PG_ENOTFOUND (also for a non-blob) after noting it in missing. */
+/* Read blob id into b; 0, or PG_ENOTFOUND (also for a non-blob or a corrupt one) after noting it in missing. */
 static int load_blob(pg_ingest__differ *d, const git_oid *id, pg_buf *b, char missing[GIT_OID_HEXSZ + 1])
 {
 	git_object_t type;
 	int error = pg_odb_read(d->odb, id, &type, b);
-	if (error == PG_ENOTFOUND || (!error && type != GIT_OBJECT_BLOB)) {
+	if (error == PG_ENOTFOUND || error == PG_EINVALID || (!error && type != GIT_OBJECT_BLOB)) {
 		note_missing(missing, id);
 		return PG_ENOTFOUND;
 	}
@@ -390,10 +395,9 @@ int pg_ingest_commit_diff(pg_buf *out, git_repository *repo, const git_oid *comm
 		goto out;
 	}
 	if ((error = pg_ingest__tree_diff(&files, &d, parent ? git_commit_tree_id(parent) : NULL,
-					  git_commit_tree_id(c), missing)) < 0)
-		goto out;
-	if (missing[0]) {
-		error = pg_error_setc(PG_ENOTFOUND, "commit %s: tree %s is missing", hex, missing);
+					  git_commit_tree_id(c), missing)) < 0) {
+		if (error == PG_ENOTFOUND && missing[0])
+			error = pg_error_setc(PG_ENOTFOUND, "commit %s: tree %s is missing", hex, missing);
 		goto out;
 	}
 	for (size_t i = 0; i < files.len && !error; i++) {

@@ -120,6 +120,11 @@ static const char *const ingest_steps[] = {
 	 * 291k-commit bulk load and ~8 % of the database.
 	 */
 	"DROP INDEX IF EXISTS trailers_kind;",
+	/*
+	 * 6: commits stored without their file list or diffstat (an object was
+	 * missing or corrupt), re-read by every run until complete
+	 */
+	"CREATE INDEX commits_incomplete ON commits(diff_state) WHERE diff_state <> 'ok';",
 	NULL
 };
 
