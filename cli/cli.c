@@ -58,6 +58,12 @@ int pg_cli_open_store(pg_store **out, struct pg_cli *cli, unsigned flags)
 	return error < 0 ? pg_cli_fail(cli, error) : 0;
 }
 
+void pg_cli_put_safe(FILE *f, const char *s)
+{
+	for (; s && *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
 const char *pg_opt_get(const struct pg_opt *opts, const char *name)
 {
 	for (; opts->name; opts++)

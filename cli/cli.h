@@ -64,6 +64,9 @@ int pg_cli_parse(struct pg_cli *cli, int argc, const char **argv, struct pg_opt 
 		 const char ***rest, int *nrest, const char *usage);
 const char *pg_opt_get(const struct pg_opt *opts, const char *name);
 
+/* Print s with every control byte shown as '?' (text from input: ids, subjects). */
+void pg_cli_put_safe(FILE *f, const char *s);
+
 /* Progress line on stderr (only when cli->progress); "\r"-updated. */
 void pg_cli_progress(const struct pg_cli *cli, const char *fmt, ...) PG_PRINTF(2, 3);
 void pg_cli_progress_done(const struct pg_cli *cli);

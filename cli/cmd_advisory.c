@@ -16,6 +16,7 @@
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/str.h"
+#include "util/fs.h"
 #include "util/banned.h"
 
 static const char usage[] =
@@ -50,23 +51,38 @@ static const char usage[] =
 	"\n"
 	"Exit status: 0 ok, 1 error, 2 usage, 3 CVE not found, 4 malformed input.\n";
 
-static int write_file(const char *dir, const char *name, const pg_buf *b)
+/*
+ * dir/<id><.ext> (or <id>.<vuln><.ext>): ids come from the database, JSON
+ * and the command line, so they go through pg_fs_safe_name; the file is
+ * written atomically.  Its path is appended to p->files.
+ */
+static int write_file(pg_buf *files, int *nfiles, const char *dir, const char *id, const char *vuln,
+		      const char *ext, const pg_buf *b)
 {
-	char path[4096], tmp[4200];
-	FILE *f;
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	if (!(f = fopen(tmp, "wb")))
-		return pg_error_setc(PG_EIO, "cannot write '%s': %s", tmp, strerror(errno));
-	if (fwrite(b->ptr ? b->ptr : "", 1, b->len, f) != b->len || fclose(f) != 0) {
-		remove(tmp);
-		return pg_error_setc(PG_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+	pg_buf name = PG_BUF_INIT;
+	int error;
+
+	if ((error = pg_fs_safe_name(&name, id, strlen(id), vuln ? NULL : ext)) < 0 ||
+	    (vuln && ((error = pg_buf_putc(&name, '.')) < 0 ||
+		      (error = pg_fs_safe_name(&name, vuln, strlen(vuln), ext)) < 0)))
+		goto out;
+	if (name.len > PG_FS_NAME_MAX) {
+		/* document and vulnerability ids both long: one name for the pair */
+		pg_buf whole = PG_BUF_INIT;
+		if ((error = pg_buf_printf(&whole, "%s.%s", id, vuln)) == 0) {
+			pg_buf_reset(&name);
+			error = pg_fs_safe_name(&name, whole.ptr, whole.len, ext);
+		}
+		pg_buf_release(&whole);
+		if (error < 0)
+			goto out;
 	}
-	if (rename(tmp, path) < 0) {
-		remove(tmp);
-		return pg_error_setc(PG_EIO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-	}
-	return 0;
+	if ((error = pg_fs_write_atomic(dir, pg_buf_cstr(&name), b->ptr ? b->ptr : "", b->len)) < 0)
+		goto out;
+	error = pg_buf_printf(files, "%s%s/%s", (*nfiles)++ ? "\n" : "", dir, pg_buf_cstr(&name));
+out:
+	pg_buf_release(&name);
+	return error;
 }
 
 /* What one run publishes, shared by every document it writes. */
@@ -105,7 +121,6 @@ static int publish_doc(struct publish *p, pg_advise_doc *doc)
 	pg_buf b = PG_BUF_INIT;
 	size_t first_file = p->files.len;
 	int error, ret = PG_EXIT_OK;
-	char name[1024];
 
 	if (!p->nformats) {
 		if ((error = pg_advise_write_model(&b, doc)) < 0) {
@@ -113,9 +128,7 @@ static int publish_doc(struct publish *p, pg_advise_doc *doc)
 			goto out;
 		}
 		if (p->outdir) {
-			snprintf(name, sizeof(name), "%s.model.json", doc->id);
-			if ((error = write_file(p->outdir, name, &b)) < 0 ||
-			    (error = pg_buf_printf(&p->files, "%s%s/%s", p->nfiles++ ? "\n" : "", p->outdir, name)) < 0) {
+			if ((error = write_file(&p->files, &p->nfiles, p->outdir, doc->id, NULL, ".model.json", &b)) < 0) {
 				ret = pg_cli_fail(p->cli, error);
 				goto out;
 			}
@@ -145,17 +158,10 @@ static int publish_doc(struct publish *p, pg_advise_doc *doc)
 				fwrite(b.ptr ? b.ptr : "", 1, b.len, stdout);
 				continue;
 			}
-			if (per_vuln && n > 1)
-				snprintf(name, sizeof(name), "%s.%s%s", doc->id, doc->vulns[i].id,
-					 pg_advise_format_ext(p->formats[f]));
-			else
-				snprintf(name, sizeof(name), "%s%s", doc->id, pg_advise_format_ext(p->formats[f]));
-			if ((error = write_file(p->outdir, name, &b)) < 0) {
+			if ((error = write_file(&p->files, &p->nfiles, p->outdir, doc->id,
+						per_vuln && n > 1 ? doc->vulns[i].id : NULL,
+						pg_advise_format_ext(p->formats[f]), &b)) < 0) {
 				ret = pg_cli_fail(p->cli, error);
-				goto out;
-			}
-			if (pg_buf_printf(&p->files, "%s%s/%s", p->nfiles++ ? "\n" : "", p->outdir, name) < 0) {
-				ret = pg_cli_fail(p->cli, PG_ENOMEM);
 				goto out;
 			}
 		}
@@ -383,8 +389,8 @@ PG_CMD(advisory)
 			json_array_foreach(p.summary, i, o) {
 				size_t k;
 				json_t *f;
-				printf("%s revision %lld (%s)\n", json_string_value(json_object_get(o, "document")),
-				       (long long)json_integer_value(json_object_get(o, "revision")),
+				pg_cli_put_safe(stdout, json_string_value(json_object_get(o, "document")));
+				printf(" revision %lld (%s)\n", (long long)json_integer_value(json_object_get(o, "revision")),
 				       json_string_value(json_object_get(o, "date")));
 				json_array_foreach(json_object_get(o, "files"), k, f)
 					printf("%s\n", json_string_value(f));

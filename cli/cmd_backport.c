@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "patchgap/affect.h"
 #include "patchgap/backport.h"
+#include "util/fs.h"
 #include "util/banned.h"
 
 static const char usage[] =
@@ -200,16 +201,14 @@ static void print_text(const pg_backport_result *r)
 
 static int write_file(struct pg_cli *cli, const char *path, const char *text)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
-	if (!f) {
-		pg_cli_error(cli, "cannot write '%s'", path);
-		return PG_EXIT_ERROR;
+	int error;
+	if (!strcmp(path, "-")) {
+		fputs(text, stdout);
+		return 0;
 	}
-	fputs(text, f);
-	if (f != stdout && fclose(f) != 0) {
-		pg_cli_error(cli, "cannot write '%s'", path);
-		return PG_EXIT_ERROR;
-	}
+	/* a temporary file (O_EXCL) renamed over path: never half a series */
+	if ((error = pg_fs_write_file_atomic(path, text, strlen(text))) < 0)
+		return pg_cli_fail(cli, error);
 	return 0;
 }
 

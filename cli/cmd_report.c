@@ -14,6 +14,7 @@
 #include "patchgap/advise.h"
 #include "util/buf.h"
 #include "util/str.h"
+#include "util/fs.h"
 #include "util/banned.h"
 
 static const char usage[] =
@@ -114,15 +115,9 @@ PG_CMD(report)
 		goto out;
 	}
 	if (outpath) {
-		FILE *f = fopen(outpath, "wb");
-		int bad = !f;
-		if (f) {
-			bad = fwrite(b.ptr, 1, b.len, f) != b.len;
-			bad |= fclose(f) != 0;
-		}
-		if (bad) {
-			pg_cli_error(cli, "cannot write '%s': %s", outpath, strerror(errno));
-			ret = PG_EXIT_ERROR;
+		/* atomically, as advisories: a reader never sees half a report */
+		if ((error = pg_fs_write_file_atomic(outpath, b.ptr ? b.ptr : "", b.len)) < 0) {
+			ret = pg_cli_fail(cli, error);
 			goto out;
 		}
 	} else

@@ -8,9 +8,22 @@
 
 static _Thread_local char pg_errmsg[1024];
 
+/*
+ * Messages quote their input (ids, file names, lines), which may hold
+ * terminal escapes or newlines forging further lines: every control byte
+ * is shown as '?'.  The buffer's size caps how much input a message echoes.
+ */
+static void sanitize(void)
+{
+	for (unsigned char *p = (unsigned char *)pg_errmsg; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
 static void set_msg(const char *fmt, va_list ap)
 {
 	vsnprintf(pg_errmsg, sizeof(pg_errmsg), fmt, ap);
+	sanitize();
 }
 
 int pg_error_set(const char *fmt, ...)
@@ -51,6 +64,7 @@ void pg_error_prefix(const char *fmt, ...)
 	pg_errmsg[plen] = ':';
 	pg_errmsg[plen + 1] = ' ';
 	pg_errmsg[plen + 2 + olen] = '\0';
+	sanitize();
 }
 
 const char *pg_error_last(void)

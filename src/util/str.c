@@ -27,6 +27,14 @@ char *pg_str_lower(char *s)
 	return s;
 }
 
+char *pg_str_sanitize(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return s;
+}
+
 char *pg_str_trim(char *s)
 {
 	char *e;

@@ -21,6 +21,12 @@ int pg_str_starts_with(const char *s, const char *prefix);
 int pg_str_starts_with_ci(const char *s, const char *prefix);
 /* Case-insensitive substring search; NULL if absent. */
 const char *pg_str_find_ci(const char *hay, const char *needle);
+/*
+ * Replace every control byte (< 0x20, 0x7f) of s by '?' in place, so text
+ * from input (subjects, ids, file names) cannot move the cursor, forge
+ * lines or headers when printed; returns s.
+ */
+char *pg_str_sanitize(char *s);
 /* strdup that sets a PG error on failure. */
 char *pg_strdup(const char *s);
 char *pg_strndup(const char *s, size_t n);
