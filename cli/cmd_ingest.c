@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <git2.h>
 #include "cli.h"
 #include "patchgap/ingest.h"
 #include "util/json.h"
@@ -74,7 +75,22 @@ PG_CMD(ingest)
 	io.payload = &c;
 	if ((rc = pg_cli_load_config(&cfg, cli)) > 0)
 		return rc;
-	if ((error = pg_store_open(&store, cli->db_path ? cli->db_path : cfg->database, PG_STORE_CREATE)) < 0) {
+	{
+		/* a missing repository must not leave a new, empty database behind */
+		git_repository *repo = NULL;
+		int bad;
+		git_libgit2_init();
+		bad = git_repository_open_ext(&repo, cfg->repository, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0;
+		git_repository_free(repo);
+		git_libgit2_shutdown();
+		if (bad) {
+			pg_cli_error(cli, "'%s' is not a git repository (core.repository in '%s')", cfg->repository,
+				     cfg->path);
+			rc = PG_EXIT_NOTFOUND;
+			goto out;
+		}
+	}
+	if ((error = pg_store_open(&store, cli->db_path ? cli->db_path : cfg->database, pg_cli_store_flags(PG_STORE_CREATE))) < 0) {
 		rc = pg_cli_fail(cli, error);
 		goto out;
 	}

@@ -25,12 +25,19 @@ typedef struct pg_stmt pg_stmt;
 enum pg_store_flags {
 	PG_STORE_CREATE = 1 << 0,   /* create the file and schema if missing */
 	PG_STORE_READONLY = 1 << 1, /* never write (query verbs) */
+	PG_STORE_NO_CHECK = 1 << 2, /* skip the integrity check that precedes the first write */
 };
 
 /* Open (and migrate to the current schema unless READONLY). */
 int pg_store_open(pg_store **out, const char *path, unsigned flags);
 void pg_store_free(pg_store *s);
 const char *pg_store_path(const pg_store *s);
+/*
+ * Hold the database exclusively for one kind of run (what: "ingest") until
+ * pg_store_free: a second holder gets PG_ERROR naming the database and what
+ * holds it, instead of colliding row by row.  Readers are not affected.
+ */
+int pg_store_lock(pg_store *s, const char *what);
 
 /* Transactions nest by counting: only the outermost commit writes. */
 int pg_store_begin(pg_store *s);

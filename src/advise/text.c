@@ -15,6 +15,7 @@
 #include <time.h>
 #include "advise/advise_int.h"
 #include "util/str.h"
+#include "util/fs.h"
 #include "util/banned.h"
 
 static int heading(pg_buf *b, const char *title)
@@ -32,13 +33,42 @@ static const char *short_sha(char buf[13], const char *sha)
 	return buf;
 }
 
-/* A header value on one line: line breaks in the data become spaces. */
+/* Bytes written since the last line break of b: where a header line is. */
+static size_t column(const pg_buf *b)
+{
+	size_t c = 0;
+	while (c < b->len && b->ptr[b->len - 1 - c] != '\n')
+		c++;
+	return c;
+}
+
+/*
+ * Part of a header value: every control byte (a newline would start a new
+ * header: "Bcc:") becomes a space, and long lines are folded (RFC 5322:
+ * a line break before a space) near 78 characters, or hard at 900 when a
+ * value has no space, so no line exceeds the 998-byte limit.
+ */
 static int put_header_value(pg_buf *b, const char *s)
 {
+	size_t col = column(b);
 	int error = 0;
-	for (; *s && !error; s++)
-		error = pg_buf_putc(b, *s == '\n' || *s == '\r' ? ' ' : *s);
+	for (; *s && !error; s++) {
+		char c = (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s;
+		if ((c == ' ' && col >= 78) || col >= 900) {
+			if ((error = pg_buf_putc(b, '\n')) < 0 || (c != ' ' && (error = pg_buf_putc(b, ' ')) < 0))
+				break;
+			col = c != ' ';
+		}
+		error = pg_buf_putc(b, c);
+		col++;
+	}
 	return error;
+}
+
+/* An id inside a header token (Message-ID): one atom, percent-encoded. */
+static int put_header_id(pg_buf *b, const char *id)
+{
+	return *id ? pg_fs_safe_name(b, id, strlen(id), NULL) : 0;
 }
 
 /* Append text, quoting mbox "From " lines. */
@@ -137,8 +167,9 @@ static int message(pg_buf *out, const pg_advise_doc *doc, const pg_advise_vuln *
 		if (fs)
 			pg_advise__product_label(focus, sizeof(focus), pg_advise_doc_product(doc, fs->product));
 	}
-	if ((error = pg_buf_printf(out, "From patchgap %s\nFrom: %s <advisories@patchgap.invalid>\nDate: %s\n", fromdate,
-				   doc->publisher ? doc->publisher : "patchgap", date)) < 0 ||
+	if ((error = pg_buf_printf(out, "From patchgap %s\nFrom: ", fromdate)) < 0 ||
+	    (error = put_header_value(out, doc->publisher ? doc->publisher : "patchgap")) < 0 ||
+	    (error = pg_buf_printf(out, " <advisories@patchgap.invalid>\nDate: %s\n", date)) < 0 ||
 	    (error = pg_buf_puts(out, "Subject: ")) < 0 ||
 	    (error = put_header_value(out, v->rejected ? "REJECTED: " : "")) < 0 ||
 	    (error = put_header_value(out, v->id)) < 0 || (error = pg_buf_puts(out, ": ")) < 0 ||
@@ -146,10 +177,12 @@ static int message(pg_buf *out, const pg_advise_doc *doc, const pg_advise_vuln *
 	    (fs && ((error = pg_buf_puts(out, " [")) < 0 || (error = put_header_value(out, focus)) < 0 ||
 		    (error = pg_buf_printf(out, ": %s]", pg_advise_status_name(fs->status))) < 0)) ||
 	    (error = pg_buf_putc(out, '\n')) < 0 ||
-	    (error = pg_buf_printf(out, "Message-ID: <%s.%s.r%d@patchgap.invalid>\nX-Patchgap-Document: %s\n"
-				   "X-Patchgap-Revision: %d\nMIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n"
-				   "Content-Transfer-Encoding: 8bit\n",
-				   doc->id, v->id, rev, doc->id, rev)) < 0)
+	    (error = pg_buf_puts(out, "Message-ID: <")) < 0 || (error = put_header_id(out, doc->id)) < 0 ||
+	    (error = pg_buf_putc(out, '.')) < 0 || (error = put_header_id(out, v->id)) < 0 ||
+	    (error = pg_buf_printf(out, ".r%d@patchgap.invalid>\nX-Patchgap-Document: ", rev)) < 0 ||
+	    (error = put_header_value(out, doc->id)) < 0 ||
+	    (error = pg_buf_printf(out, "\nX-Patchgap-Revision: %d\nMIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n"
+				   "Content-Transfer-Encoding: 8bit\n", rev)) < 0)
 		goto out;
 
 	if (v->rejected) {

@@ -1603,6 +1603,8 @@ int pg_ingest_run(pg_ingest_stats *out, const pg_config *cfg, pg_store *store, c
 	in.stats = out;
 	pg_buf_init(&in.tmp, 0);
 
+	if ((error = pg_store_lock(store, "ingest")) < 0)
+		return error;
 	git_libgit2_init();
 	/* a trusted local scan: hash verification costs 1.4-2x (measured) */
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);

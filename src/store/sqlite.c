@@ -4,7 +4,8 @@
  * Safety rules, because the database is the user's accumulated state:
  *  - an existing file is checked before anything is written: it must be a
  *    SQLite database whose application_id is patchgap's (or a brand new,
- *    empty file); anything else is refused with a clear error and left as is;
+ *    empty file) and pass PRAGMA quick_check; anything else is refused with
+ *    a clear error and left byte-identical;
  *  - every schema migration runs in its own transaction;
  *  - WAL journal + synchronous=NORMAL: a killed process loses at most the
  *    transaction in flight, never a committed one, and never corrupts.
@@ -13,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include "patchgap/store.h"
 #include "store/schema_int.h"
@@ -30,6 +34,7 @@ struct pg_store {
 	unsigned flags;
 	int txn_depth;
 	int txn_failed;  /* an inner rollback poisons the outer commit */
+	int lock_fd;     /* pg_store_lock: flock()ed descriptor of the file, or -1 */
 };
 
 struct pg_stmt {
@@ -113,8 +118,10 @@ static int migrate(pg_store *s)
  * PRAGMA quick_check before the first write: a b-tree damaged by a bit flip
  * is otherwise only noticed when a statement happens to read the bad page,
  * after earlier batches have been committed into the damaged file.  The
- * check reads every page once (O(n), no sorting, unlike integrity_check);
- * the result of a healthy database is the single row "ok".
+ * check reads every page once (O(n), no sorting, unlike integrity_check):
+ * 2.1-2.5 s for a 650 MB database of 291k commits (a run with nothing new
+ * took 0.3 s before it).  PG_STORE_NO_CHECK skips it.  The result of a
+ * healthy database is the single row "ok".
  */
 static int check_integrity(pg_store *s)
 {
@@ -159,6 +166,7 @@ int pg_store_open(pg_store **out, const char *path, unsigned flags)
 		return pg_error_setc(PG_ENOMEM, "out of memory");
 	}
 	s->flags = flags;
+	s->lock_fd = -1;
 	oflags = (flags & PG_STORE_READONLY) ? SQLITE_OPEN_READONLY
 					     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -188,7 +196,7 @@ int pg_store_open(pg_store **out, const char *path, unsigned flags)
 		}
 	} else {
 		char pragma[64];
-		if (ntables > 0 && (error = check_integrity(s)) < 0)
+		if (ntables > 0 && !(flags & PG_STORE_NO_CHECK) && (error = check_integrity(s)) < 0)
 			goto out;
 		if ((error = pg_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 					      "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-65536;")) < 0)
@@ -217,8 +225,37 @@ void pg_store_free(pg_store *s)
 	if (s->txn_depth)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close_v2(s->db);
+	/* after SQLite's own descriptors: closing one drops the process's fcntl locks */
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	free(s->path);
 	free(s);
+}
+
+/*
+ * flock() on a descriptor of its own: flock and SQLite's fcntl locks do not
+ * interact, and the descriptor stays open until pg_store_free has closed
+ * SQLite's, since closing any descriptor of the file would release them.
+ * The kernel drops the lock when the process dies: a killed run never
+ * leaves the database locked.
+ */
+int pg_store_lock(pg_store *s, const char *what)
+{
+	int fd;
+	if (s->lock_fd >= 0)
+		return 0;
+	if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return pg_error_setc(PG_EIO, "cannot open database '%s': %s", s->path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return pg_error_setc(PG_ERROR, "database '%s' is in use: another %s holds it; run again once it has finished",
+					     s->path, what);
+		return pg_error_setc(PG_EIO, "cannot lock database '%s': %s", s->path, strerror(e));
+	}
+	s->lock_fd = fd;
+	return 0;
 }
 
 const char *pg_store_path(const pg_store *s)
