@@ -10,7 +10,7 @@
  *
  * Soundness: anything it cannot evaluate expands to the marker byte
  * PG_MK_UNKNOWN ($(shell), $(wildcard), $(call) of an undefined function,
- * $(eval), too deep recursion, a too large result).  A conditional whose
+ * $(eval), too deep recursion, a too large result, an exhausted work budget).  A conditional whose
  * test contains the marker is "unknown": both branches run, their list words
  * are flagged "possible", and ":=" appends instead of replacing.  Lines it
  * does not understand are warnings and make the directory uncertain.  So
@@ -25,6 +25,15 @@
 
 #define EXPAND_DEPTH_MAX 48
 #define EXPAND_LIMIT ((size_t)4 << 20)
+/*
+ * Work budget of one directory's expansions, in bytes scanned.  The size
+ * limit alone does not bound the time: 40 lines of "Yi = $(Yi-1)$(Yi-1)"
+ * expand 2^40 references of results capped at EXPAND_LIMIT.  A real Kbuild
+ * directory scans at most 63 KB (Debian 6.1, all 2,784 Makefiles); once the
+ * budget is spent every further expansion is unknown (verdicts become
+ * "possibly"), with one warning.
+ */
+#define EXPAND_WORK_MAX ((size_t)8 << 20)
 #define INCLUDE_DEPTH_MAX 8
 
 enum { C_FALSE = 0, C_UNKNOWN = 1, C_TRUE = 2 };
@@ -752,6 +761,16 @@ static int expand(pg_mk *mk, const char *s, size_t len, pg_buf *out)
 	size_t i = 0, start = 0;
 	int error = 0;
 
+	if (mk->work_exhausted)
+		return put_unknown(out);
+	if ((mk->work += len + 1) > EXPAND_WORK_MAX) {
+		mk->work_exhausted = 1;
+		if ((error = mk_warn(mk, 1, "variable expansion exceeds its budget of %zu MiB (exponential"
+				     " definitions?): the rest of this directory is evaluated as unknown",
+				     EXPAND_WORK_MAX >> 20)) < 0)
+			return error;
+		return put_unknown(out);
+	}
 	if (++mk->depth > EXPAND_DEPTH_MAX) {
 		mk->depth--;
 		return put_unknown(out);

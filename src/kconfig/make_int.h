@@ -49,6 +49,8 @@ typedef struct pg_mk {
 	int depth, include_depth;
 	void *cur_reader;        /* struct reader of the file being read, for $(eval) */
 	int no_eval;             /* expanding a skipped line: $(eval) must not run */
+	size_t work;             /* bytes scanned by every expansion so far (see EXPAND_WORK_MAX) */
+	int work_exhausted;      /* the budget ran out: every further expansion is unknown */
 } pg_mk;
 
 int pg_mk_init(pg_mk *mk, const char *dir, const pg_kconfig *cfg, const pg_ktree *tree,
