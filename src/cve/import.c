@@ -603,7 +603,7 @@ static int prepare_one(const struct importer *im, struct reader *rd, const struc
 			continue;
 		if (!(path = file_path(src, e, 0)))
 			return fail_with(p, PG_ENOMEM);
-		if (pg_buf_read_file(&files[e], path) < 0)
+		if (pg_buf_read_regular(&files[e], path) < 0)
 			return skip_with(p, src, path, pg_error_last());
 		free(path);
 		path = NULL;

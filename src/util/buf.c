@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "util/buf.h"
 
 void pg_buf_init(pg_buf *b, size_t limit)
@@ -175,5 +178,41 @@ int pg_buf_read_file(pg_buf *b, const char *path)
 		fclose(f);
 	if (!error && !b->ptr)
 		error = pg_buf_grow(b, 0);
+	return error;
+}
+
+int pg_buf_read_regular(pg_buf *b, const char *path)
+{
+	char chunk[65536];
+	struct stat st;
+	ssize_t n;
+	int fd, error = 0;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) < 0)
+		return pg_error_setc(PG_EIO, "cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		error = pg_error_setc(PG_EIO, "cannot stat '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error = pg_error_setc(PG_EINVALID, "'%s' is not a regular file", path);
+		goto out;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			error = pg_error_setc(PG_EIO, "cannot read '%s': %s", path, strerror(errno));
+			goto out;
+		}
+		if ((error = pg_buf_put(b, chunk, (size_t)n)) < 0) {
+			pg_error_prefix("reading '%s'", path);
+			goto out;
+		}
+	}
+	if (!b->ptr)
+		error = pg_buf_grow(b, 0);
+out:
+	close(fd);
 	return error;
 }

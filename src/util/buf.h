@@ -42,5 +42,12 @@ static inline const char *pg_buf_cstr(const pg_buf *b) { return b->ptr ? b->ptr 
 
 /* Read a whole file (or "-" for stdin) into b, failing if it exceeds the limit. */
 int pg_buf_read_file(pg_buf *b, const char *path);
+/*
+ * The same, for files found by walking a directory: only a regular file
+ * (after symlinks) is read; a FIFO, device or socket that would block or
+ * never end is PG_EINVALID "not a regular file", checked on the opened
+ * descriptor (opened non-blocking), so it cannot be swapped in between.
+ */
+int pg_buf_read_regular(pg_buf *b, const char *path);
 
 #endif
