@@ -26,7 +26,7 @@ static const char usage[] =
 	"  --json       print the verdict as JSON\n"
 	"\n"
 	"Exit status: 0 verdict printed; 2 usage; 3 unknown commit or repository;\n"
-	"4 unreadable diff file.\n";
+	"4 unreadable diff file or input that is not a unified diff.\n";
 
 PG_CMD(livepatch)
 {

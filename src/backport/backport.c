@@ -134,7 +134,8 @@ int pg_livepatch_assess_commit(pg_livepatch_verdict **out, git_repository *repo,
 		error = pg_error_setc(PG_EINVALID, "commit %s is a merge: no single diff to assess", hex);
 	else if ((error = commit_trees(&pt, &t, repo, c)) == 0 &&
 		 (error = pg_backport__diff_text(&diff, repo, pt, t)) == 0)
-		error = pg_livepatch_assess(out, pg_buf_cstr(&diff), diff.len);
+		error = diff.len ? pg_livepatch_assess(out, pg_buf_cstr(&diff), diff.len)
+				 : pg_error_setc(PG_EINVALID, "commit %s changes no file: nothing to assess", hex);
 	pg_buf_release(&diff);
 	git_tree_free(pt);
 	git_tree_free(t);

@@ -424,7 +424,7 @@ int pg_livepatch_assess(pg_livepatch_verdict **out, const char *diff, size_t len
 	struct lp_state st;
 	pg_livepatch_verdict *v = NULL;
 	size_t pos = 0;
-	unsigned old_line = 0, new_line = 0, last_line = 0;
+	unsigned old_line = 0, new_line = 0, last_line = 0, lineno = 0, headers = 0;
 	int in_hunk = 0, error = 0;
 	char *line = NULL;
 
@@ -454,6 +454,7 @@ int pg_livepatch_assess(pg_livepatch_verdict **out, const char *diff, size_t len
 			const char *l = diff + pos, *nl = memchr(l, '\n', len - pos);
 			size_t n = nl ? (size_t)(nl - l) : len - pos;
 			pos += n + (nl ? 1 : 0);
+			lineno++;
 			free(line);
 			if (!(line = pg_strndup(l, n))) {
 				error = PG_ENOMEM;
@@ -465,6 +466,7 @@ int pg_livepatch_assess(pg_livepatch_verdict **out, const char *diff, size_t len
 			if (pg_str_starts_with(line, "diff --git ") ||
 			    (!in_hunk && pg_str_starts_with(line, "+++ "))) {
 				const char *path = NULL;
+				headers++;
 				if (pg_str_starts_with(line, "diff --git ")) {
 					const char *b = strstr(line, " b/");
 					path = b ? b + 3 : line + 11;
@@ -498,8 +500,11 @@ int pg_livepatch_assess(pg_livepatch_verdict **out, const char *diff, size_t len
 			if (pg_str_starts_with(line, "@@ -")) {
 				pg_diff_hunk hh;
 				if (!pg_diff_hunk_parse(&hh, line, strlen(line))) {
-					in_hunk = 0; /* malformed header: skip its lines */
-					continue;
+					/* its lines cannot be placed: a verdict would be a guess */
+					error = pg_error_setc(PG_EINVALID, "diff line %u: malformed hunk header '%.60s'",
+							      lineno, line);
+					str_vec_release(&all);
+					goto out;
 				}
 				old_line = hh.old_start;
 				new_line = hh.new_start;
@@ -532,6 +537,11 @@ int pg_livepatch_assess(pg_livepatch_verdict **out, const char *diff, size_t len
 			goto out;
 		}
 		str_vec_release(&all);
+	}
+	if (!headers) {
+		/* empty, random or truncated input is no evidence of a live-patchable fix */
+		error = pg_error_setc(PG_EINVALID, "no unified diff found (no 'diff --git' or '+++' file header)");
+		goto out;
 	}
 
 	if (!(v = calloc(1, sizeof(*v)))) {

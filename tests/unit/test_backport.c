@@ -411,10 +411,14 @@ TEST(lp_scope_tracking)
 	CHECK(v && v->level == PG_LP_SHADOW && v->functions == 1);
 	CHECK(r && r->line == 16);
 	pg_livepatch_free(v);
-	/* garbage never crashes and is judged harmless */
+	/* garbage never crashes and is not a diff: no verdict */
 	v = assess("@@ nonsense\n+++\n---\n\\ x\n");
-	CHECK(v && v->level == PG_LP_LIKELY);
+	CHECK(v == NULL && strstr(pg_error_last(), "no unified diff found"));
 	pg_livepatch_free(v);
+	v = assess("");
+	CHECK(v == NULL);
+	v = assess(HDR("kernel/foo.c") "@@ -x +1 @@\n-a\n+b\n");
+	CHECK(v == NULL && strstr(pg_error_last(), "malformed hunk header"));
 	{
 		char *json = NULL;
 		v = assess(HDR("arch/x86/foo.S") "@@ -1 +1 @@\n-a\n+b\n");
