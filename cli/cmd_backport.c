@@ -5,6 +5,7 @@
  * series as commits, an mbox, running a test command and recording the run.
  */
 #include <ctype.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,6 +328,39 @@ static int priority_cmp(const void *a, const void *b)
 }
 
 /* The git ref of a tracked branch name, else the name as given. */
+/*
+ * SIGTERM, SIGINT and SIGHUP during a run: the flag makes the library kill
+ * the test's process group and remove its checkout; then the signal is
+ * raised again with its default action, so the caller sees the usual death.
+ */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void catch_stop_signals(void)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+static void reraise_stop_signal(void)
+{
+	int sig = stop_signal;
+	if (!sig)
+		return;
+	fflush(stdout);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static const char *onto_ref(const pg_config *cfg, const char *onto)
 {
 	const pg_branch_conf *b = cfg ? pg_config_branch(cfg, onto) : NULL;
@@ -388,6 +422,11 @@ PG_CMD(backport)
 	bo.with_deps = pg_opt_get(opts, "with-deps") != NULL;
 	bo.create_branch = pg_opt_get(opts, "no-branch") == NULL;
 	bo.test_cmd = pg_opt_get(opts, "test");
+	if (bo.test_cmd) {
+		bo.tmpdir = getenv("TMPDIR");
+		bo.stop = &stop_signal;
+		catch_stop_signals();
+	}
 
 	if ((code = open_repo(&repo, cli, pg_opt_get(opts, "repo"), &cfg)) > 0)
 		return code;
@@ -463,6 +502,8 @@ PG_CMD(backport)
 			const char *id = all ? json_string_value(json_object_get(items[i], "id")) : rest[0];
 			pg_backport_result *r = NULL;
 			int one;
+			if (stop_signal)
+				break; /* interrupted: no further fix */
 			if (!fix)
 				continue;
 			if (!cli->json && !cli->quiet && (all || n > 1))
@@ -515,5 +556,6 @@ out:
 	pg_store_free(store);
 	git_repository_free(repo);
 	pg_config_free(cfg);
+	reraise_stop_signal();
 	return code;
 }

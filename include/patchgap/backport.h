@@ -25,6 +25,7 @@
 #ifndef PATCHGAP_BACKPORT_H
 #define PATCHGAP_BACKPORT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <git2.h>
@@ -88,10 +89,17 @@ typedef struct pg_backport_options {
 	unsigned max_deps;     /* largest prerequisite count tried (default 8) */
 	const char *ref_prefix;/* default "refs/heads/patchgap/" */
 	int64_t now;           /* committer time for created commits; 0 = time() */
+	const char *tmpdir;    /* where the test checkout is made; NULL = "/tmp" */
+	/*
+	 * Polled while the test runs (and before it starts): once non-zero (a
+	 * signal handler's flag), the test's process group is killed, its
+	 * checkout removed and the call fails with PG_EUSER.  NULL = never.
+	 */
+	volatile sig_atomic_t *stop;
 } pg_backport_options;
 
 #define PG_BACKPORT_OPTIONS_VERSION 1
-#define PG_BACKPORT_OPTIONS_INIT { PG_BACKPORT_OPTIONS_VERSION, 0, 1, NULL, 600, 8, NULL, 0 }
+#define PG_BACKPORT_OPTIONS_INIT { PG_BACKPORT_OPTIONS_VERSION, 0, 1, NULL, 600, 8, NULL, 0, NULL, NULL }
 
 typedef enum {
 	PG_BACKPORT_PRESENT,
@@ -198,11 +206,12 @@ int pg_backport_record(pg_store *s, const pg_backport_result *r, const char *tes
 		       int64_t now, int64_t *id_out);
 
 /*
- * Run cmd with sh -c in a fresh checkout of tree (a temporary directory,
- * removed afterwards), killing its process group after timeout seconds.
+ * Run cmd with sh -c in a fresh checkout of tree (a temporary directory
+ * under opts->tmpdir, removed afterwards), killing its process group after
+ * timeout seconds or once *opts->stop is set (opts may be NULL).
  */
 int pg_backport_test_tree(pg_backport_test *out, git_repository *repo, const git_oid *tree,
-			  const char *cmd, unsigned timeout);
+			  const char *cmd, unsigned timeout, const pg_backport_options *opts);
 void pg_backport_test_release(pg_backport_test *t);
 
 #endif

@@ -1583,7 +1583,7 @@ int pg_backport_run(pg_backport_result **out, git_repository *repo, const git_oi
 	/* 4. test it */
 	if (opts->test_cmd && (r->status == PG_BACKPORT_CLEAN || r->status == PG_BACKPORT_WITH_DEPS))
 		error = pg_backport_test_tree(&r->test, repo, &r->steps[r->nsteps - 1].tree, opts->test_cmd,
-					      opts->test_timeout ? opts->test_timeout : 600);
+					      opts->test_timeout ? opts->test_timeout : 600, opts);
 out:
 	attempt_release(&first);
 	pg_buf_release(&diff);

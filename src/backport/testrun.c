@@ -100,20 +100,51 @@ out:
 	return error;
 }
 
-int pg_backport_test_tree(pg_backport_test *out, git_repository *repo, const git_oid *tree,
-			  const char *cmd, unsigned timeout)
+/* The test's process group: SIGTERM, 2 s of grace, then SIGKILL for stragglers; reaps pid. */
+static void kill_group(pid_t pid, int *status)
 {
-	char base[] = "/tmp/patchgap-test-XXXXXX";
-	pg_buf dir = PG_BUF_INIT, logp = PG_BUF_INIT, reason = PG_BUF_INIT;
-	int error = 0, status = 0, fd = -1;
+	int64_t grace;
+	pid_t w;
+
+	kill(-pid, SIGTERM);
+	grace = now_ms() + 2000;
+	while ((w = waitpid(pid, status, WNOHANG)) == 0 && now_ms() < grace) {
+		struct timespec ts = { 0, 20 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	kill(-pid, SIGKILL);
+	if (w != pid)
+		while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+			;
+}
+
+static int stopped(const pg_backport_options *opts)
+{
+	return opts && opts->stop && *opts->stop;
+}
+
+int pg_backport_test_tree(pg_backport_test *out, git_repository *repo, const git_oid *tree,
+			  const char *cmd, unsigned timeout, const pg_backport_options *opts)
+{
+	pg_buf base = PG_BUF_INIT, dir = PG_BUF_INIT, logp = PG_BUF_INIT, reason = PG_BUF_INIT;
+	int error = 0, status = 0, fd = -1, made = 0;
 	int64_t start, deadline;
 	pid_t pid, w;
 
 	memset(out, 0, sizeof(*out));
 	out->exit_code = -1;
-	if (!mkdtemp(base))
-		return pg_error_setc(PG_EIO, "cannot create a temporary directory for the test: %s", strerror(errno));
-	if (pg_buf_printf(&dir, "%s/tree", base) < 0 || pg_buf_printf(&logp, "%s/test.log", base) < 0) {
+	if (pg_buf_printf(&base, "%s/patchgap-test-XXXXXX",
+			  opts && opts->tmpdir && *opts->tmpdir ? opts->tmpdir : "/tmp") < 0) {
+		error = PG_ENOMEM;
+		goto out;
+	}
+	if (!mkdtemp(base.ptr)) {
+		error = pg_error_setc(PG_EIO, "cannot create a temporary directory for the test in '%.*s': %s",
+				      (int)(base.len - strlen("/patchgap-test-XXXXXX")), base.ptr, strerror(errno));
+		goto out;
+	}
+	made = 1;
+	if (pg_buf_printf(&dir, "%s/tree", base.ptr) < 0 || pg_buf_printf(&logp, "%s/test.log", base.ptr) < 0) {
 		error = PG_ENOMEM;
 		goto out;
 	}
@@ -125,6 +156,10 @@ int pg_backport_test_tree(pg_backport_test *out, git_repository *repo, const git
 		goto out;
 	if ((fd = open(logp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
 		error = pg_error_setc(PG_EIO, "cannot create the test log '%s': %s", logp.ptr, strerror(errno));
+		goto out;
+	}
+	if (stopped(opts)) {
+		error = pg_error_setc(PG_EUSER, "interrupted before the test started");
 		goto out;
 	}
 	start = now_ms();
@@ -155,18 +190,15 @@ int pg_backport_test_tree(pg_backport_test *out, git_repository *repo, const git
 			error = pg_error_setc(PG_EIO, "cannot wait for the test command: %s", strerror(errno));
 			goto out;
 		}
+		if (stopped(opts)) {
+			/* the caller got a signal: nothing of the test may outlive it */
+			kill_group(pid, &status);
+			error = pg_error_setc(PG_EUSER, "interrupted: the test's process group was killed");
+			goto out;
+		}
 		if (now_ms() >= deadline) {
-			int64_t grace;
 			out->timed_out = 1;
-			kill(-pid, SIGTERM);
-			grace = now_ms() + 2000;
-			while ((w = waitpid(pid, &status, WNOHANG)) == 0 && now_ms() < grace) {
-				struct timespec ts = { 0, 20 * 1000000L };
-				nanosleep(&ts, NULL);
-			}
-			kill(-pid, SIGKILL); /* the group: stragglers too */
-			if (w != pid)
-				waitpid(pid, &status, 0);
+			kill_group(pid, &status);
 			break;
 		}
 		{
@@ -195,7 +227,9 @@ int pg_backport_test_tree(pg_backport_test *out, git_repository *repo, const git
 out:
 	if (fd >= 0)
 		close(fd);
-	rm_rf(base);
+	if (made)
+		rm_rf(base.ptr);
+	pg_buf_release(&base);
 	pg_buf_release(&dir);
 	pg_buf_release(&logp);
 	pg_buf_release(&reason);
