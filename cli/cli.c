@@ -70,6 +70,24 @@ void pg_cli_put_safe(FILE *f, const char *s)
 		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
 }
 
+const char *pg_cli_safe(const char *s)
+{
+	static char bufs[8][1024];
+	static unsigned next;
+	char *b = bufs[next++ % 8];
+	size_t i = 0;
+
+	if (!s)
+		return NULL;
+	for (; s[i] && i < 1000; i++)
+		b[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	if (s[i])
+		memcpy(b + i, "...", 4);
+	else
+		b[i] = '\0';
+	return b;
+}
+
 const char *pg_opt_get(const struct pg_opt *opts, const char *name)
 {
 	for (; opts->name; opts++)

@@ -68,6 +68,11 @@ const char *pg_opt_get(const struct pg_opt *opts, const char *name);
 
 /* Print s with every control byte shown as '?' (text from input: ids, subjects). */
 void pg_cli_put_safe(FILE *f, const char *s);
+/*
+ * s for printf: control bytes shown as '?', cut at 1,000 bytes ("...").
+ * The result lives in one of 8 rotating static buffers: up to 8 per call.
+ */
+const char *pg_cli_safe(const char *s);
 
 /* Progress line on stderr (only when cli->progress); "\r"-updated. */
 void pg_cli_progress(const struct pg_cli *cli, const char *fmt, ...) PG_PRINTF(2, 3);

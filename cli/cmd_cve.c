@@ -159,7 +159,7 @@ static void print_show(json_t *o)
 	size_t i;
 
 	printf("%s  %s\n", js(o, "id"), js(o, "state"));
-	printf("title:      %s\n", js(o, "title"));
+	printf("title:      %s\n", pg_cli_safe(js(o, "title")));
 	printf("published:  %s\n", js(o, "published"));
 	printf("updated:    %s\n", js(o, "updated"));
 	if (json_is_object(c))
@@ -173,7 +173,7 @@ static void print_show(json_t *o)
 	printf("fixes:\n");
 	json_array_foreach(json_object_get(o, "fixes"), i, v) {
 		if (json_is_true(json_object_get(v, "in_history")))
-			printf("    %s  %-9s in history: %s\n", js(v, "sha"), js(v, "source"), js(v, "subject"));
+			printf("    %s  %-9s in history: %s\n", js(v, "sha"), js(v, "source"), pg_cli_safe(js(v, "subject")));
 		else
 			printf("    %s  %-9s not in the ingested history\n", js(v, "sha"), js(v, "source"));
 	}
@@ -269,7 +269,7 @@ static int do_list(struct pg_cli *cli, int argc, const char **argv)
 		char sc[16] = "-";
 		if (json_is_number(score))
 			snprintf(sc, sizeof(sc), "%.1f", json_number_value(score));
-		printf("%s\t%s\t%s\t%s\t%s\n", js(v, "id"), js(v, "state"), js(v, "published"), sc, js(v, "title"));
+		printf("%s\t%s\t%s\t%s\t%s\n", js(v, "id"), js(v, "state"), js(v, "published"), sc, pg_cli_safe(js(v, "title")));
 	}
 	rc = PG_EXIT_OK;
 out:

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include <unistd.h>
 #include "cli.h"
 #include "patchgap/classify.h"
 #include "util/banned.h"
@@ -56,6 +57,11 @@ PG_CMD(eval)
 			ret = PG_EXIT_USAGE;
 			goto out;
 		}
+	}
+	if (strcmp(data, "-") && access(data, F_OK) < 0) {
+		pg_cli_error(cli, "data file '%s' not found", data);
+		ret = PG_EXIT_NOTFOUND;
+		goto out;
 	}
 	if ((error = pg_cls_read_input(&docs, data, "jsonl")) < 0) {
 		ret = pg_cli_fail(cli, error);

@@ -62,9 +62,11 @@ PG_CMD(ingest)
 	if ((rc = pg_cli_parse(cli, argc, argv, opts, NULL, NULL, usage)) >= 0)
 		return rc;
 	if (pg_opt_get(opts, "batch")) {
-		long n = strtol(pg_opt_get(opts, "batch"), NULL, 10);
-		if (n <= 0) {
-			pg_cli_error(cli, "--batch wants a positive number, not '%s'", pg_opt_get(opts, "batch"));
+		const char *v = pg_opt_get(opts, "batch");
+		char *end;
+		long n = strtol(v, &end, 10);
+		if (*v < '0' || *v > '9' || *end || n <= 0 || n > 10000000) {
+			pg_cli_error(cli, "--batch wants a number of commits from 1 to 10000000, not '%.40s'", v);
 			return PG_EXIT_USAGE;
 		}
 		io.batch = (size_t)n;

@@ -2,6 +2,7 @@
  * cmd_log.c - `patchgap log`: list ingested commits with filters.
  */
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
@@ -44,8 +45,16 @@ PG_CMD(log)
 		return pg_cli_error(cli, "--until: %s", pg_error_last()), PG_EXIT_USAGE;
 	if (pg_opt_get(opts, "until") && strlen(pg_opt_get(opts, "until")) == 10)
 		f.until += 86399; /* a date means the whole day */
-	if (pg_opt_get(opts, "limit"))
-		f.limit = (size_t)strtoul(pg_opt_get(opts, "limit"), NULL, 10);
+	if (pg_opt_get(opts, "limit")) {
+		const char *lim = pg_opt_get(opts, "limit");
+		char *end;
+		unsigned long long n = strtoull(lim, &end, 10);
+		if (*lim < '0' || *lim > '9' || *end || !n || n > (unsigned long long)INT64_MAX) {
+			pg_cli_error(cli, "--limit wants a positive number, not '%.40s'", lim);
+			return PG_EXIT_USAGE;
+		}
+		f.limit = (size_t)n;
+	}
 	if ((rc = pg_cli_open_store(&store, cli, PG_STORE_READONLY)) > 0)
 		return rc;
 	if ((error = pg_ingest_log(&arr, store, &f)) < 0) {
@@ -57,9 +66,10 @@ PG_CMD(log)
 	else
 		json_array_foreach(arr, i, v) {
 			const char *rel = json_string_value(json_object_get(v, "mainline_release"));
-			printf("%.12s %-10s %.10s %s\n", json_string_value(json_object_get(v, "sha")),
-			       rel ? rel : "-", json_string_value(json_object_get(v, "date")),
-			       json_string_value(json_object_get(v, "subject")));
+			printf("%.12s %-10s %.10s ", json_string_value(json_object_get(v, "sha")),
+			       rel ? rel : "-", json_string_value(json_object_get(v, "date")));
+			pg_cli_put_safe(stdout, json_string_value(json_object_get(v, "subject")));
+			putchar('\n');
 		}
 	rc = PG_EXIT_OK;
 out:

@@ -85,15 +85,18 @@ PG_CMD(show)
 		pg_json_print(stdout, o, 2);
 	} else {
 		json_t *ds = json_object_get(o, "diffstat");
-		printf("commit %s\nAuthor: %s <%s>\nDate:   %s\nRelease: %s%s\n\n%s\n", str(o, "sha"), str(o, "author"),
-		       str(o, "author_email"), str(o, "author_date"), str(o, "mainline_release"),
-		       json_is_true(json_object_get(o, "reachable")) ? "" : " (unreachable: no tracked ref has it)",
-		       str(o, "message"));
+		printf("commit %s\nAuthor: %s <%s>\nDate:   %s\nRelease: %s%s\n\n", str(o, "sha"), pg_cli_safe(str(o, "author")),
+		       pg_cli_safe(str(o, "author_email")), str(o, "author_date"), str(o, "mainline_release"),
+		       json_is_true(json_object_get(o, "reachable")) ? "" : " (unreachable: no tracked ref has it)");
+		/* the message keeps its lines; other control bytes (escapes) are shown as '?' */
+		for (const char *m = str(o, "message"); *m; m++)
+			putchar((unsigned char)*m < 0x20 && *m != '\n' && *m != '\t' ? '?' : *m == 0x7f ? '?' : *m);
+		putchar('\n');
 		printf("files (%lld changed, +%lld -%lld):\n", (long long)json_integer_value(json_object_get(ds, "files_changed")),
 		       (long long)json_integer_value(json_object_get(ds, "insertions")),
 		       (long long)json_integer_value(json_object_get(ds, "deletions")));
 		json_array_foreach(json_object_get(o, "files"), i, v)
-			printf("  %s %s (+%lld -%lld)\n", str(v, "status"), str(v, "path"),
+			printf("  %s %s (+%lld -%lld)\n", str(v, "status"), pg_cli_safe(str(v, "path")),
 			       (long long)json_integer_value(json_object_get(v, "added")),
 			       (long long)json_integer_value(json_object_get(v, "deleted")));
 		json_array_foreach(json_object_get(o, "relations"), i, v)
@@ -110,7 +113,7 @@ PG_CMD(show)
 		}
 		json_array_foreach(json_object_get(o, "referenced_by"), i, v)
 			printf("%s by %.12s on %s (%s): %s\n", str(v, "kind"), str(v, "sha"), str(v, "branch"), str(v, "release"),
-			       str(v, "subject"));
+			       pg_cli_safe(str(v, "subject")));
 	}
 	rc = PG_EXIT_OK;
 out:

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "patchgap/affect.h"
 #include "util/json.h"
@@ -78,8 +79,13 @@ static int parse_policy(struct cond *c, size_t *n, const char *p)
 		tok = pg_str_trim(tok);
 		if (!strcmp(tok, "any"))
 			c[(*n)++] = (struct cond){ 0, 0 };
-		else if (!strncmp(tok, "age>", 4) && tok[4])
-			c[(*n)++] = (struct cond){ 1, strtol(tok + 4, NULL, 10) };
+		else if (!strncmp(tok, "age>", 4) && tok[4] >= '0' && tok[4] <= '9') {
+			char *end;
+			long days = strtol(tok + 4, &end, 10);
+			if (*end || days > 1000000)
+				return pg_error_setc(PG_EINVALID, "--fail-on: '%.40s' wants a number of days", tok);
+			c[(*n)++] = (struct cond){ 1, days };
+		}
 		else if (!strncmp(tok, "severity>=", 10) && sev_rank(tok + 10) >= 0)
 			c[(*n)++] = (struct cond){ 2, sev_rank(tok + 10) };
 		else if (!strncmp(tok, "priority>=", 10) && prio_rank(tok + 10) >= 0)
@@ -123,12 +129,12 @@ static void print_text(json_t *o, const char *target)
 		       json_string_value(json_object_get(e, "priority_level")) ? json_string_value(json_object_get(e, "priority_level")) :
 		       json_string_value(json_object_get(e, "severity")) ? json_string_value(json_object_get(e, "severity")) : "-",
 		       (long long)json_integer_value(json_object_get(e, "age_days")),
-		       json_string_value(json_object_get(e, "subject")), json_string_value(json_object_get(e, "reason")));
+		       pg_cli_safe(json_string_value(json_object_get(e, "subject"))), json_string_value(json_object_get(e, "reason")));
 	json_array_foreach(json_object_get(o, "not_affected_by_config"), i, e)
 		printf("NOT BUILT %-12s %.12s %s: %s\n", json_string_value(json_object_get(e, "id")),
 		       json_string_value(json_object_get(e, "fix")),
 		       json_string_value(json_object_get(json_object_get(e, "vex"), "justification")),
-		       json_string_value(json_object_get(e, "subject")));
+		       pg_cli_safe(json_string_value(json_object_get(e, "subject"))));
 	json_array_foreach(json_object_get(o, "fixed"), i, e)
 		printf("FIXED %-16s %.12s by %.12s (%s)\n", json_string_value(json_object_get(e, "id")),
 		       json_string_value(json_object_get(e, "fix")), json_string_value(json_object_get(e, "fixed_by")),
@@ -158,9 +164,17 @@ PG_CMD(status)
 		rc = PG_EXIT_USAGE;
 		goto done;
 	}
-	/* the repository is needed only for commits that are not branch heads */
+	/*
+	 * The repository is needed only for commits that are not branch heads,
+	 * so only the default ./patchgap.conf may be absent; a config named by
+	 * --conf or PATCHGAP_CONFIG, or one that exists, must load.
+	 */
 	if (pg_config_load(&cfg, cli->conf_path) == 0)
 		so.repository = cfg->repository;
+	else if (strcmp(cli->conf_path, "patchgap.conf") || access(cli->conf_path, F_OK) == 0) {
+		rc = pg_cli_load_config(&cfg, cli);
+		goto done;
+	}
 	if (nargs) {
 		targets = args;
 		ntargets = nargs;

@@ -81,6 +81,19 @@ int pg_ingest_log(json_t **out, pg_store *store, const pg_log_filter *f)
 	int error = 0, rc, idx = 1;
 
 	*out = NULL;
+	if (f->branch) {
+		/* an unknown branch is an error, not an empty history */
+		if ((error = pg_store_prepare(&st, store, "SELECT 1 FROM branches WHERE name = ?")) < 0)
+			goto out;
+		pg_stmt_bind_text(st, 1, f->branch);
+		if ((rc = pg_stmt_step(st)) <= 0) {
+			error = rc < 0 ? rc : pg_error_setc(PG_ENOTFOUND, "unknown branch '%s' (not in the config's tracked branches, or never ingested)",
+							    f->branch);
+			goto out;
+		}
+		pg_stmt_free(st);
+		st = NULL;
+	}
 	pg_buf_puts(&sql, "SELECT c.sha, c.subject, c.author, c.committer_time, c.mainline_release, c.files_changed"
 			  " FROM commits c WHERE c.reachable = 1");
 	if (f->branch)

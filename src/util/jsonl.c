@@ -34,7 +34,7 @@ int pg_jsonl_open(pg_jsonl **out, const char *path, size_t max_line)
 	pg_buf_init(&r->buf, max_line ? max_line : (size_t)256 << 20);
 	r->gz = gzopen(path, "rb");
 	if (!r->gz) {
-		error = pg_error_setc(PG_EIO, "cannot open '%s': %s", path,
+		error = pg_error_setc(errno == ENOENT || errno == ENOTDIR ? PG_ENOTFOUND : PG_EIO, "cannot open '%s': %s", path,
 				      errno ? strerror(errno) : "out of memory");
 		goto out;
 	}
