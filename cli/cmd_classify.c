@@ -50,7 +50,7 @@ static json_t *result_json(const char *id, const char *subject, const pg_cls_res
 static void print_text(const char *id, const char *subject, const pg_cls_result *r)
 {
 	printf("%-14.14s %-6s %5.1f  p=%.3f %-24s %s\n", id ? id : "", r->label ? pg_cls_level_name(r->level) : "-",
-	       r->priority, r->p_security, r->label ? pg_cls_bug_class_name(r->bug_class) : "-", subject ? subject : "");
+	       r->priority, r->p_security, r->label ? pg_cls_bug_class_name(r->bug_class) : "-", subject ? pg_cli_safe(subject) : "");
 }
 
 static int emit_json(json_t *o, struct pg_cli *cli)
@@ -65,11 +65,34 @@ static int emit_json(json_t *o, struct pg_cli *cli)
 	return PG_EXIT_OK;
 }
 
+/*
+ * One element of a JSON array printed as it is computed, byte for byte as
+ * emit_json would print the whole array: a 250 MB mbox no longer builds
+ * its results in memory first (8.3 GB).  Takes o.  n = elements so far.
+ */
+static int stream_json_item(json_t *o, size_t n, struct pg_cli *cli)
+{
+	char *s = o ? json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2) | JSON_REAL_PRECISION(6)) : NULL;
+	json_decref(o);
+	if (!s) {
+		pg_cli_error(cli, "out of memory");
+		return PG_EXIT_ERROR;
+	}
+	fputs(n ? ",\n  " : "[\n  ", stdout);
+	for (const char *p = s; *p; p++) {
+		putchar(*p);
+		if (*p == '\n') /* strings hold no raw newline: this is layout */
+			fputs("  ", stdout);
+	}
+	free(s);
+	return PG_EXIT_OK;
+}
+
 static int classify_input(struct pg_cli *cli, const pg_cls_model *m, const char *path, const char *format, int built)
 {
 	pg_cls_docs docs = PG_CLS_DOCS_INIT;
-	json_t *arr = cli->json ? json_array() : NULL;
 	int error, ret = PG_EXIT_OK;
+	size_t nout = 0;
 
 	if ((error = pg_cls_read_input(&docs, path, format)) < 0) {
 		ret = pg_cli_fail(cli, error);
@@ -84,16 +107,20 @@ static int classify_input(struct pg_cli *cli, const pg_cls_model *m, const char 
 			ret = pg_cli_fail(cli, error);
 			goto out;
 		}
-		if (arr)
-			json_array_append_new(arr, result_json(docs.v[i].id, docs.v[i].subject, &r, pg_cls_model_version(m)));
+		if (cli->json)
+			ret = stream_json_item(result_json(docs.v[i].id, docs.v[i].subject, &r, pg_cls_model_version(m)),
+					       nout++, cli);
 		else
 			print_text(docs.v[i].id, docs.v[i].subject, &r);
 		pg_cls_result_release(&r);
+		if (ret != PG_EXIT_OK)
+			goto out;
 	}
-	if (arr)
-		ret = emit_json(arr, cli);
+	if (cli->json)
+		fputs(nout ? "\n]\n" : "[]\n", stdout);
 out:
-	json_decref(arr);
+	if (cli->json && nout && ret != PG_EXIT_OK)
+		fputs("\n]\n", stdout); /* stderr says why it is short */
 	pg_cls_docs_release(&docs);
 	return ret;
 }
