@@ -48,6 +48,26 @@ static void series_tag(char *buf, size_t size, const char *branch)
 		snprintf(buf, size, "%.*s ", (int)(n - 1), p);
 }
 
+/*
+ * A message body in an mbox: a line "From ..." would start a new message
+ * for a reader, so lines matching ">*From " get one more '>' (mboxrd,
+ * undone by `git am --patch-format=mboxrd`).  Returns 0 or -1.
+ */
+static int put_mboxrd_body(pg_buf *b, const char *text)
+{
+	int error = 0;
+	while (*text && !error) {
+		const char *nl = strchr(text, '\n');
+		size_t n = nl ? (size_t)(nl - text + 1) : strlen(text), q = strspn(text, ">");
+		if (q < n && !strncmp(text + q, "From ", 5))
+			error = pg_buf_putc(b, '>');
+		if (!error)
+			error = pg_buf_put(b, text, n);
+		text += n;
+	}
+	return error < 0 ? -1 : 0;
+}
+
 int pg_backport_mbox(char **out, git_repository *repo, const pg_backport_result *r)
 {
 	pg_buf b = PG_BUF_INIT;
@@ -107,7 +127,7 @@ int pg_backport_mbox(char **out, git_repository *repo, const pg_backport_result 
 		error |= pg_buf_put(&b, msg.ptr, nl ? (size_t)(nl - msg.ptr) : msg.len);
 		error |= pg_buf_puts(&b, "\nMIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n"
 				     "Content-Transfer-Encoding: 8bit\n\n");
-		error |= pg_buf_puts(&b, body);
+		error |= put_mboxrd_body(&b, body);
 		error |= pg_buf_puts(&b, "---\n");
 		error |= pg_buf_put(&b, statbuf.ptr, statbuf.size);
 		error |= pg_buf_putc(&b, '\n');
