@@ -9,13 +9,20 @@
 #include "cli.h"
 #include "util/banned.h"
 
+/*
+ * Messages quote input (ids, paths, option values): control bytes are shown
+ * as '?' and the message is cut at 2 KB, so no input can drive the terminal
+ * or flood stderr.
+ */
 void pg_cli_error(const struct pg_cli *cli, const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
-	fprintf(stderr, "patchgap %s: ", cli->verb ? cli->verb : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "patchgap %s: ", cli->verb ? cli->verb : "");
+	pg_cli_put_safe(stderr, msg);
 	fputc('\n', stderr);
 }
 
