@@ -461,6 +461,7 @@ int pg_livepatch_assess(pg_livepatch_verdict **out, const char *diff, size_t len
 				str_vec_release(&all);
 				goto out;
 			}
+			n = strlen(line); /* a NUL byte ends the copy early */
 			if (n && line[n - 1] == '\r')
 				line[n - 1] = '\0';
 			if (pg_str_starts_with(line, "diff --git ") ||
