@@ -17,9 +17,10 @@ $PG ingest >/dev/null
 sqlite3 pg.db "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 check "healthy database passes the check" $PG --quiet ingest
 
-# damage the cell count of the commits_subject index's root page
+# damage the cell count of the trailers table's root page: a run that stores
+# commits without trailers never reads it, so SQLite alone would not notice
 psize=$(sqlite3 pg.db "PRAGMA page_size")
-root=$(sqlite3 pg.db "select rootpage from sqlite_master where name = 'commits_subject'")
+root=$(sqlite3 pg.db "select rootpage from sqlite_master where name = 'trailers'")
 off=$(( (root - 1) * psize + 3 ))
 printf '\377\177' | dd of=pg.db bs=1 seek="$off" conv=notrunc status=none
 cp pg.db pg.orig
