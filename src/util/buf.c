@@ -195,7 +195,7 @@ int pg_buf_read_regular(pg_buf *b, const char *path)
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		error = pg_error_setc(PG_EINVALID, "'%s' is not a regular file", path);
+		error = pg_error_setc(PG_EINVALID, "cannot read '%s': not a regular file", path);
 		goto out;
 	}
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {

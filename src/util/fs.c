@@ -91,7 +91,8 @@ int pg_fs_write_file_atomic(const char *path, const void *data, size_t len)
 		p += w;
 		len -= (size_t)w;
 	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
+	/* no fsync: atomic for readers, as before; a batch writes thousands of files */
+	if (close(fd) < 0) {
 		fd = -1;
 		error = pg_error_setc(PG_EIO, "cannot write '%s': %s", tmp, strerror(errno));
 		goto out;

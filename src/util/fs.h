@@ -25,7 +25,8 @@ int pg_fs_safe_name(pg_buf *out, const char *id, size_t len, const char *ext);
 /*
  * Write len bytes of data to dir/name atomically: into a new temporary file
  * beside it (O_CREAT | O_EXCL: never through an existing file or symlink),
- * flushed, then renamed over name.  name must be one component (see
+ * then renamed over name: a reader sees the old file or the new one, never
+ * half of one (no fsync: durability is the file system's).  name must be one component (see
  * pg_fs_safe_name); on error nothing is left behind.
  */
 int pg_fs_write_atomic(const char *dir, const char *name, const void *data, size_t len);
