@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-tools/deps.sh time sqlite3
+tools/deps.sh bc time sqlite3
 DB=${1:?usage: bench-store-check.sh DB CONF [RUNS]}
 CONF=${2:?usage: bench-store-check.sh DB CONF [RUNS]}
 RUNS=${3:-3}
