@@ -580,13 +580,13 @@ static int map_line(struct ingest *in, struct line *l, const git_oid *base)
 			if ((error = pg_odb_read(in->differ.odb, &order.ptr[k], &type, &in->parent_raw)) < 0 ||
 			    type != GIT_OBJECT_COMMIT ||
 			    (error = pg_odb_parse_commit(&in->parent, in->parent_raw.ptr, in->parent_raw.len)) < 0) {
-				char hex[GIT_OID_HEXSZ + 1];
+				char hex[GIT_OID_HEXSZ + 1], why[256];
 				if (error == PG_ENOMEM || error == PG_EIO)
 					goto out;
 				git_oid_tostr(hex, sizeof(hex), &order.ptr[k]);
+				snprintf(why, sizeof(why), "%s", error < 0 ? pg_error_last() : "not a commit");
 				error = pg_error_setc(PG_ERROR, "repository '%s' is incomplete: commit %s cannot be read (%s);"
-						      " the releases of its ancestors cannot be mapped", in->cfg->repository, hex,
-						      error < 0 ? pg_error_last() : "not a commit");
+						      " the releases of its ancestors cannot be mapped", in->cfg->repository, hex, why);
 				goto out;
 			}
 			np = 0;
@@ -879,12 +879,14 @@ static int insert_commit(struct ingest *in, const git_oid *id, const char *mainl
 		 * run fills: the branch head moves past it.  Fail instead; the
 		 * heads stay where the last complete run left them.
 		 */
+		char why[256];
 		if (error == PG_ENOMEM || error == PG_EIO)
 			return error;
 		*out_id = PG_OIDMAP_NONE;
+		snprintf(why, sizeof(why), "%s", error < 0 ? pg_error_last() : "not a commit"); /* not formatted into itself */
 		return pg_error_setc(PG_ERROR, "repository '%s' is incomplete: commit %s cannot be read (%s);"
 				     " no branch head was moved, a run on the repaired repository reads it",
-				     in->cfg->repository, hex, error < 0 ? pg_error_last() : "not a commit");
+				     in->cfg->repository, hex, why);
 	}
 	{
 		struct tree_memo *m = &in->memo[(id->id[0] | id->id[1] << 8) & (TREE_MEMO - 1)];
