@@ -24,6 +24,11 @@ Fixes: ${A:0:12} (\"net: add frobnication\")
 Cc: stable@vger.kernel.org"
 F=$(g rev-parse HEAD)
 commit mm/b.c "$(printf 'b1')" "$(printf 'mm: \033[2J\033[31mescape\033[0m in a subject')"
+commit drivers/d.c d1 "drivers: fix a leak
+
+From the report: the buffer leaks.
+>From a quoted line."
+D=$(g rev-parse HEAD)
 g checkout -q -b linux-6.1.y v6.1
 commit net/core/a.c s1 "net: stable change"; g tag -a v6.1.1 -m v6.1.1
 g checkout -q -b vendor/acme-6.1 v6.1
@@ -129,6 +134,13 @@ run "advisory from the database, branch with '/'" 20 0 -- $PG advisory --format 
 check "branch document written inside out/" test -f "out/PGAP-PGSA-${F:0:12}-vendor%2Facme-6.1.csaf.json"
 check "every advisory file is directly inside out/" test -z "$(find out -mindepth 1 ! -type f -o -mindepth 2)"
 check "no advisory file is hidden or a temporary" test -z "$(find out -name '.*' -o -name '*.tmp.*')"
+
+run "backport --mbox" 20 0 -- $PG backport "$D" --onto linux-6.1.y --no-branch --mbox out/series.mbox
+check "backport --mbox: body 'From ' lines are quoted (mboxrd)" \
+	bash -c "grep -q '^>From the report' out/series.mbox && grep -q '^>>From a quoted line' out/series.mbox"
+check "backport --mbox: one message separator" test "$(grep -c '^From ' out/series.mbox)" = 1
+run "report --out" 20 0 -- $PG report --out out/report.txt
+check "report --out: written, no temporary left" bash -c "test -s out/report.txt && ! ls out | grep -q tmp"
 
 # --- hostile files -----------------------------------------------------------
 mkdir -p hostile-vulns/cve/published/2024
