@@ -695,7 +695,7 @@ TEST(jsonl_reader)
 	remove(path);
 	rmdir(dir);
 
-	CHECK_INT(pg_jsonl_open(&r, "/nonexistent/x.jsonl.gz", 0), PG_EIO);
+	CHECK_INT(pg_jsonl_open(&r, "/nonexistent/x.jsonl.gz", 0), PG_ENOTFOUND);
 	CHECK(strstr(pg_error_last(), "cannot open '/nonexistent/x.jsonl.gz'") != NULL);
 	CHECK(r == NULL);
 	free(data);
