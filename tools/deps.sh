@@ -1,10 +1,13 @@
 #!/bin/sh
-# deps.sh - make sure the Debian build dependencies are installed.
+# deps.sh - make sure the Debian packages patchgap needs are installed.
+# The packages are listed in tools/deps.d/*, one file per feature and one
+# package per line ('#' starts a comment), so features add their own file.
 # As root: installs what is missing with apt-get.  Otherwise: prints the exact
 # apt-get line and fails, so nothing half-works.
 # Usage: tools/deps.sh [extra-package...]
 set -eu
-PKGS="build-essential meson ninja-build pkg-config libgit2-dev libsqlite3-dev libjansson-dev zlib1g-dev git python3 sqlite3 $*"
+dir=$(dirname "$0")/deps.d
+PKGS="$(sed -e 's/#.*//' "$dir"/* | tr -s ' \n' ' ') $*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
