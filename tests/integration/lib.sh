@@ -26,19 +26,26 @@ finish() { [ "$NFAIL" = 0 ] || { echo "$NFAIL checks failed"; exit 1; }; }
 TICK=1700000000
 tick() { TICK=$((TICK + 3600)); export GIT_AUTHOR_DATE="@$TICK +0000" GIT_COMMITTER_DATE="@$TICK +0000"; }
 
-# gen_repo SCALE SEED: a generated kernel-shaped history (cached per build dir,
-# since generating is slower than the tests that read it).  Sets $GEN (the
-# repo) and $TRUTH (its ground truth), and writes $T/patchgap.conf tracking
-# every branch of the truth file.
+# gen_repo SCALE SEED: a generated kernel-shaped history (cached, since
+# generating is slower than the tests that read it).  Sets $GEN (the repo) and
+# $TRUTH (its ground truth), and writes $T/patchgap.conf tracking every branch
+# of the truth file.  The cache is shared by the normal and the ASan build
+# (the generator does not depend on the build), keyed by whether the kernel
+# data was used, and guarded by a lock: tests run in parallel.
 gen_repo() {
-	local scale=$1 seed=$2 cache=${PATCHGAP_BUILD:-$SRC/build}/gen-cache/$1-$2 data=()
-	[ -n "$SHARED" ] && data=(--data "$SHARED") || data=(--no-data)
-	if [ ! -f "$cache/done" ]; then
-		rm -rf "$cache"; mkdir -p "$cache"
-		python3 "$SRC/tools/gen-history.py" --out "$cache/repo" --seed "$seed" --scale "$scale" \
-			--truth "$cache/truth.json" "${data[@]}" >"$cache/gen.log" 2>&1 || { cat "$cache/gen.log"; return 1; }
-		touch "$cache/done"
-	fi
+	local scale=$1 seed=$2 mode data=() cache
+	[ -n "$SHARED" ] && { data=(--data "$SHARED"); mode=data; } || { data=(--no-data); mode=nodata; }
+	cache=${PATCHGAP_GEN_CACHE:-$SRC/build/gen-cache}/$scale-$seed-$mode
+	mkdir -p "$(dirname "$cache")"
+	(
+		flock 9
+		if [ ! -f "$cache/done" ]; then
+			rm -rf "$cache"; mkdir -p "$cache"
+			python3 "$SRC/tools/gen-history.py" --out "$cache/repo" --seed "$seed" --scale "$scale" \
+				--truth "$cache/truth.json" "${data[@]}" >"$cache/gen.log" 2>&1 || { cat "$cache/gen.log"; exit 1; }
+			touch "$cache/done"
+		fi
+	) 9>"$cache.lock" || return 1
 	GEN=$cache/repo TRUTH=$cache/truth.json
 	python3 - "$TRUTH" "$GEN" > "$T/patchgap.conf" <<'PY'
 import json, sys
