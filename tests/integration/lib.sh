@@ -13,6 +13,11 @@ SHARED=${PATCHGAP_SHARED_DATA:-$SRC/../shared/data}
 export GIT_AUTHOR_NAME="A U Thor" GIT_AUTHOR_EMAIL="author@example.org"
 export GIT_COMMITTER_NAME="C O Mitter" GIT_COMMITTER_EMAIL="committer@example.org"
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+# Tests read databases with the sqlite3 shell, sometimes two at once (process
+# substitutions); the first reader of a WAL database may hold a lock while it
+# recovers the index, so wait for locks instead of failing with "database is
+# locked".
+sqlite3() { command sqlite3 -cmd '.timeout 10000' "$@"; }
 NFAIL=0
 fail() { echo "not ok - $*"; NFAIL=$((NFAIL + 1)); }
 ok() { echo "ok - $*"; }
