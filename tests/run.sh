@@ -11,6 +11,8 @@
 #
 # Tests run in parallel, the slowest of the previous run first (their times
 # are kept in build/test-times), so the run ends when its longest test does.
+# A script with the line "# run.sh: normal build only" (it tests tools/,
+# not the binary) is not run again on the ASan build.
 # Every test has its own temporary directory; generated histories are shared
 # through a cache guarded by a lock (tests/integration/lib.sh).
 #
@@ -65,6 +67,9 @@ queue() { # build dir, label
 		[ -f "$t" ] || continue
 		name=$(basename "$t" .sh)
 		[ -n "$FILTER" ] && [[ "$name" != *"$FILTER"* ]] && continue
+		# scripts that test the tools/ scripts, not the binary, say so:
+		# the sanitizer build would run the same Python twice
+		[ "$label" = asan ] && grep -q '^# run.sh: normal build only' "$t" && continue
 		echo "$label $dir script $t $name"
 	done
 }
