@@ -6,6 +6,11 @@
 #   tests/run.sh            everything (what CI runs)
 #   tests/run.sh --quick    normal build only
 #   tests/run.sh PATTERN    only tests whose name contains PATTERN
+#
+# The normal build also runs the store-heavy integration tests (PG_SUBSET:
+# ingest, status, affected, advisory) a second time on PostgreSQL, on one
+# private server started here (tests/integration/pgserver.sh), labelled pg/.
+# PG_SUBSET="" skips that pass; PG_SUBSET=all runs every test on PostgreSQL.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -30,12 +35,13 @@ build() { # dir, extra meson args
 
 pass=0 fail=0 skip=0
 failed_names=()
-run_suite() { # build dir, label
-	local dir=$1 label=$2 t name out rc
+PG_SUBSET=${PG_SUBSET-t1102 t3101 t3102 t6002 t6005 t6006}
+run_suite() { # build dir, label [only these test names]
+	local dir=$1 label=$2 only=${3:-} t name out rc
 	export PATCHGAP_BIN="$ROOT/$dir/cli/patchgap"
 	export PATCHGAP_BUILD="$ROOT/$dir"
 	export PATH="$ROOT/$dir/cli:$PATH"
-	for t in "$dir"/tests/test_*; do
+	[ -n "$only" ] || for t in "$dir"/tests/test_*; do
 		[ -f "$t" ] && [ -x "$t" ] || continue
 		name=$(basename "$t")
 		[ -n "$FILTER" ] && [[ "$name" != *"$FILTER"* ]] && continue
@@ -46,6 +52,7 @@ run_suite() { # build dir, label
 		[ -f "$t" ] || continue
 		name=$(basename "$t" .sh)
 		[ -n "$FILTER" ] && [[ "$name" != *"$FILTER"* ]] && continue
+		[ -n "$only" ] && [ "$only" != all ] && [[ " $only " != *" ${name%%-*} "* ]] && continue
 		out=$(timeout 600 bash "$t" 2>&1); rc=$?
 		count_result "$label" "$name" "$rc" "$out"
 	done
@@ -66,6 +73,21 @@ count_result() { # label name rc output
 
 build build || { echo "0 passed, 1 failed"; exit 1; }
 run_suite build normal
+if [ -n "$PG_SUBSET" ]; then
+	(
+		. tests/integration/pgserver.sh
+		pg_server_start || { echo "skip pg/*: no PostgreSQL server binaries"; exit 0; }
+		export PATCHGAP_TEST_PGSERVER=$PGT_SERVER PATCHGAP_TEST_BACKEND=postgresql
+		run_suite build pg "$PG_SUBSET"
+		echo "$pass $fail $skip ${failed_names[*]}" >"$ROOT/build/pg-pass.txt"
+	)
+	if [ -f build/pg-pass.txt ]; then
+		read -r p f s names <build/pg-pass.txt
+		pass=$p fail=$f skip=$s
+		[ -n "${names:-}" ] && read -r -a failed_names <<<"$names"
+		rm -f build/pg-pass.txt
+	fi
+fi
 if [ "$QUICK" = 0 ]; then
 	if build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug; then
 		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
