@@ -33,6 +33,7 @@
 #include "cli.h"
 #include "patchgap/jobs.h"
 #include "util/buf.h"
+#include "util/str.h"
 #include "util/banned.h"
 
 static const char usage[] =
@@ -294,6 +295,7 @@ static int slot_main(const struct worker *w)
 			}
 		} else {
 			char msg[ERROR_TAIL + 128];
+			pg_str_trim(err.ptr ? err.ptr : (char *)"");
 			if (WIFSIGNALED(status))
 				snprintf(msg, sizeof(msg), "killed by signal %d: %s", WTERMSIG(status), pg_buf_cstr(&err));
 			else
