@@ -18,7 +18,7 @@
 
 static const char usage[] =
 	"usage: patchgap jobs list [--state STATE] [--kind KIND] [--json]\n"
-	"       patchgap jobs add KIND [--key KEY] [--max-attempts N] ARG...\n"
+	"       patchgap jobs add KIND [--key KEY] [--max-attempts N] [--] ARG...\n"
 	"       patchgap jobs retry (ID | --parked)\n"
 	"       patchgap jobs cancel (ID | --queued)\n"
 	"       patchgap jobs result ID\n"

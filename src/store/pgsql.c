@@ -52,7 +52,15 @@ struct pg_store {
 	unsigned next_name;  /* prepared statement names p1, p2 ... */
 	int64_t changes;     /* rows touched by the last statement */
 	char *locked;        /* what pg_store_lock holds, or NULL */
+	int pipelined;       /* statements sent in pipeline mode, outcome not read yet */
 };
+
+/*
+ * Sent statements are read back at most this many at a time: the server
+ * stops reading while its replies are unread, and a blocking send would
+ * then never return.
+ */
+#define PIPELINE_MAX 256
 
 struct pg_stmt {
 	struct pg_stmt_common c;
@@ -142,13 +150,45 @@ static int pq_error(pg_store *s, const char *what, const PGresult *res)
 	return pg_error_setc(PG_EIO, "%s on database '%s': %s", what, s->c.display, msg);
 }
 
+static int pq_flush(pg_store *s)
+{
+	PGresult *res;
+	int error = 0;
+
+	if (!s->pipelined)
+		return 0;
+	if (!PQpipelineSync(s->conn))
+		error = pq_error(s, "cannot send statements", NULL);
+	/* one result (then NULL) per statement, then the sync marker */
+	while (!error || PQstatus(s->conn) == CONNECTION_OK) {
+		ExecStatusType st;
+		if (!(res = PQgetResult(s->conn))) {
+			if (PQstatus(s->conn) != CONNECTION_OK)
+				break;
+			continue;
+		}
+		st = PQresultStatus(res);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			break;
+		}
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_PIPELINE_ABORTED && !error)
+			error = pq_error(s, "query failed", res);
+		PQclear(res);
+	}
+	s->pipelined = 0;
+	if (!PQexitPipelineMode(s->conn) && !error)
+		error = pq_error(s, "cannot leave pipeline mode", NULL);
+	return error;
+}
+
 static int pq_exec(pg_store *s, const char *sql)
 {
 	pg_buf b = PG_BUF_INIT;
 	PGresult *res = NULL;
 	int error;
 
-	if ((error = pg_store__pgsql_rewrite(&b, sql, NULL)) < 0)
+	if ((error = pq_flush(s)) < 0 || (error = pg_store__pgsql_rewrite(&b, sql, NULL)) < 0)
 		goto out;
 	res = PQexec(s->conn, b.ptr);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -253,6 +293,8 @@ static void pq_store_free(pg_store *s)
 {
 	if (!s)
 		return;
+	if (s->conn && s->pipelined)
+		pq_flush(s);
 	if (s->conn && s->c.txn_depth)
 		PQclear(PQexec(s->conn, "ROLLBACK"));
 	PQfinish(s->conn);
@@ -367,6 +409,8 @@ static int pq_store_lock(pg_store *s, const char *what)
 
 	if (s->locked)
 		return 0;
+	if ((error = pq_flush(s)) < 0)
+		return error;
 	snprintf(key, sizeof(key), "patchgap %s", what);
 	vals[0] = key;
 	res = PQexecParams(s->conn, "SELECT pg_try_advisory_lock(hashtext($1))", 1, NULL, vals, NULL, NULL, 0);
@@ -453,7 +497,7 @@ static void pq_stmt_free(pg_stmt *st)
 	if (!st)
 		return;
 	pq_stmt_reset(st);
-	if (st->name[0] && PQstatus(st->store->conn) == CONNECTION_OK) {
+	if (st->name[0] && PQstatus(st->store->conn) == CONNECTION_OK && pq_flush(st->store) == 0) {
 		char sql[48];
 		snprintf(sql, sizeof(sql), "DEALLOCATE %s", st->name);
 		/* fails harmlessly inside an aborted transaction: the session ends soon */
@@ -523,11 +567,14 @@ static int pq_stmt_step(pg_stmt *st)
 	ExecStatusType status;
 
 	if (!st->res) {
+		int error;
+		if ((error = pq_flush(s)) < 0)
+			return error;
 		st->res = PQexecPrepared(s->conn, st->name, st->nparams, (const char *const *)st->values,
 					 st->lengths, NULL, 0);
 		status = PQresultStatus(st->res);
 		if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-			int error = pq_error(s, "query failed", st->res);
+			error = pq_error(s, "query failed", st->res);
 			PQclear(st->res);
 			st->res = NULL;
 			return error;
@@ -541,6 +588,26 @@ static int pq_stmt_step(pg_stmt *st)
 	}
 	st->row = PQntuples(st->res);
 	return 0;
+}
+
+static int pq_exec_pipelined(pg_stmt *st)
+{
+	pg_store *s = st->store;
+	int error = 0;
+
+	if (st->res)
+		pq_stmt_reset(st);
+	if (!s->pipelined && !PQenterPipelineMode(s->conn))
+		error = pq_error(s, "cannot enter pipeline mode", NULL);
+	else if (!PQsendQueryPrepared(s->conn, st->name, st->nparams, (const char *const *)st->values,
+				      st->lengths, NULL, 0))
+		error = pq_error(s, "cannot send a statement", NULL);
+	else if (++s->pipelined >= PIPELINE_MAX)
+		error = pq_flush(s);
+	clear_params(st);
+	if (error < 0 && s->pipelined)
+		pq_flush(s);
+	return error;
 }
 
 static int have_value(pg_stmt *st, int col)
@@ -664,6 +731,8 @@ static int64_t pq_store_last_id(pg_store *s)
 	PGresult *res;
 	int64_t id = 0;
 
+	if (pq_flush(s) < 0)
+		return 0;
 	if (s->c.txn_depth)
 		PQclear(PQexec(s->conn, "SAVEPOINT pg_last_id"));
 	res = PQexec(s->conn, "SELECT lastval()");
@@ -683,7 +752,7 @@ static int64_t pq_store_changes(pg_store *s)
 /* After rows were copied in with their ids: the generators continue above them. */
 static int pq_fix_sequences(pg_store *s)
 {
-	PGresult *res = PQexec(s->conn, "SELECT table_name, column_name FROM information_schema.columns"
+	PGresult *res = pq_flush(s) < 0 ? NULL : PQexec(s->conn, "SELECT table_name, column_name FROM information_schema.columns"
 					" WHERE table_schema = current_schema() AND is_identity = 'YES'");
 	pg_buf sql = PG_BUF_INIT;
 	int error = 0;
@@ -732,4 +801,6 @@ const struct pg_store_ops pg_store__pgsql_ops = {
 	.list_tables_sql = "SELECT table_name FROM information_schema.tables"
 			   " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
 	.fix_sequences = pq_fix_sequences,
+	.exec_pipelined = pq_exec_pipelined,
+	.flush = pq_flush,
 };

@@ -172,6 +172,18 @@ int pg_stmt_exec(pg_stmt *st)
 	return rc;
 }
 
+int pg_store__exec_queued(pg_stmt *st)
+{
+	if (PG_STMT_C(st)->ops->exec_pipelined)
+		return PG_STMT_C(st)->ops->exec_pipelined(st);
+	return pg_stmt_exec(st);
+}
+
+int pg_store__flush(pg_store *s)
+{
+	return PG_STORE_C(s)->ops->flush ? PG_STORE_C(s)->ops->flush(s) : 0;
+}
+
 int64_t pg_stmt_int(pg_stmt *st, int col)
 {
 	return PG_STMT_C(st)->ops->col_int(st, col);
@@ -336,7 +348,8 @@ static int list_tables(pg_store *s, char ***out, size_t *n)
 		free(names);
 		return rc;
 	}
-	qsort(names, len, sizeof(*names), cmp_str);
+	if (len)
+		qsort(names, len, sizeof(*names), cmp_str);
 	*out = names;
 	*n = len;
 	return 0;
@@ -393,7 +406,7 @@ int pg_store_dump(pg_store *s, void (*emit)(const char *line, void *payload), vo
 		pg_stmt_free(rows);
 		if (rc < 0)
 			error = rc;
-		else
+		else if (n)
 			qsort(lines, n, sizeof(char *), cmp_str);
 		for (size_t i = 0; i < n; i++) {
 			if (!error)

@@ -41,6 +41,14 @@ struct pg_store_ops {
 	int64_t (*changes)(pg_store *s);
 	/* SQL listing the user tables by name, one column (dump, copy) */
 	const char *list_tables_sql;
+	/*
+	 * Optional (NULL: pg_stmt_exec): send a statement without waiting for
+	 * its outcome; flush waits for every one sent and returns the first
+	 * failure.  The statement queue's writer uses them (PostgreSQL: libpq
+	 * pipeline mode, one round trip per batch instead of per row).
+	 */
+	int (*exec_pipelined)(pg_stmt *st);
+	int (*flush)(pg_store *s);
 	/* after rows were written with explicit ids: restart id generators above them */
 	int (*fix_sequences)(pg_store *s);
 };
@@ -75,6 +83,10 @@ struct pg_buf;
  * linear in the input; string literals and quoted names are left alone.
  */
 int pg_store__pgsql_rewrite(struct pg_buf *out, const char *sql, int *nparams);
+
+/* Execute st now or pipelined (the backend decides); pg_store__flush waits for all. */
+int pg_store__exec_queued(pg_stmt *st);
+int pg_store__flush(pg_store *s);
 
 /* Apply every pending migration; refuse a database newer than this binary. */
 int pg_store__migrate(pg_store *s);

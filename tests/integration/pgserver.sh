@@ -71,5 +71,5 @@ pg_conninfo() {
 
 pg_psql() {
 	local db=$1; shift
-	psql -X -q -At -F'|' -d "$(pg_conninfo "$db")" "$@"
+	"$PGT_BIN/psql" -X -q -At -F'|' -d "$(pg_conninfo "$db")" "$@"
 }

@@ -18,7 +18,10 @@ if [ "${1:-}" = --sqlite3 ]; then
 	db=$1; shift
 	if [ $# -gt 0 ]; then sql="$*"; else sql=$(cat); fi
 	case "$sql" in .*) echo "pg-wrap: sqlite3 dot-command not supported on PostgreSQL: $sql" >&2; exit 1 ;; esac
-	exec psql -X -q -At -F'|' -v ON_ERROR_STOP=1 -d "$(map "$db")" -c "$sql"
+	# the server's own psql: /usr/bin/psql is a Perl wrapper, slow to start
+	psql=psql
+	for d in /usr/lib/postgresql/*/bin; do [ -x "$d/psql" ] && psql=$d/psql; done
+	exec "$psql" -X -q -At -F'|' -v ON_ERROR_STOP=1 -d "$(map "$db")" -c "$sql"
 fi
 args=() db="" conf=${PATCHGAP_CONFIG:-patchgap.conf}
 [ -n "${PATCHGAP_CONFIG:-}" ] || conf=patchgap.conf
