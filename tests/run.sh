@@ -35,7 +35,7 @@ build() { # dir, extra meson args
 
 pass=0 fail=0 skip=0
 failed_names=()
-PG_SUBSET=${PG_SUBSET-t1102 t3101 t3102 t6002 t6005 t6006}
+PG_SUBSET=${PG_SUBSET-t1102 t3002 t3101 t3102 t6002 t6005 t6006}
 run_suite() { # build dir, label [only these test names]
 	local dir=$1 label=$2 only=${3:-} t name out rc
 	export PATCHGAP_BIN="$ROOT/$dir/cli/patchgap"
