@@ -595,8 +595,10 @@ static int pq_exec_pipelined(pg_stmt *st)
 	pg_store *s = st->store;
 	int error = 0;
 
-	if (st->res)
-		pq_stmt_reset(st);
+	/* a result left from a direct execution: drop it, keep the new bindings */
+	PQclear(st->res);
+	st->res = NULL;
+	st->row = -1;
 	if (!s->pipelined && !PQenterPipelineMode(s->conn))
 		error = pq_error(s, "cannot enter pipeline mode", NULL);
 	else if (!PQsendQueryPrepared(s->conn, st->name, st->nparams, (const char *const *)st->values,
