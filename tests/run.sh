@@ -16,6 +16,11 @@
 # Every test has its own temporary directory; generated histories are shared
 # through a cache guarded by a lock (tests/integration/lib.sh).
 #
+# The normal build also runs the store-heavy integration tests (PG_SUBSET:
+# ingest, status, affected, advisory) a second time on PostgreSQL, on one
+# private server started here (tests/integration/pgserver.sh), labelled pg/.
+# PG_SUBSET="" skips that pass; PG_SUBSET=all runs every test on PostgreSQL.
+#
 # Environment: PATCHGAP_SHARED_DATA points the tests at the kernel data
 # (default ../shared/data); a missing directory makes the tests that need it
 # skip, as in a user's clone.  PATCHGAP_TEST_TIMEOUT (seconds, default 600)
@@ -53,11 +58,12 @@ RES=$(mktemp -d "${TMPDIR:-/tmp}/pg-run.XXXXXX")
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$RES"' EXIT
 trap 'exit 130' INT TERM
 TIMES=$ROOT/build/test-times # "seconds label/name" of the last run
+PG_SUBSET=${PG_SUBSET-t1102 t3002 t3101 t3102 t6002 t6005 t6006}
 
 # The queue: one line "label dir kind path name" per test.
 queue() { # build dir, label
-	local dir=$1 label=$2 t name
-	for t in "$dir"/tests/test_*; do
+	local dir=$1 label=$2 only=${3:-} t name
+	[ -n "$only" ] || for t in "$dir"/tests/test_*; do
 		[ -f "$t" ] && [ -x "$t" ] || continue
 		name=$(basename "$t")
 		[ -n "$FILTER" ] && [[ "$name" != *"$FILTER"* ]] && continue
@@ -70,6 +76,7 @@ queue() { # build dir, label
 		# scripts that test the tools/ scripts, not the binary, say so:
 		# the sanitizer build would run the same Python twice
 		[ "$label" = asan ] && grep -q '^# run.sh: normal build only' "$t" && continue
+		[ -n "$only" ] && [ "$only" != all ] && [[ " $only " != *" ${name%%-*} "* ]] && continue
 		echo "$label $dir script $t $name"
 	done
 }
@@ -84,6 +91,8 @@ run_one() { # label dir kind path name
 			export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 			export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 			export PATCHGAP_SANITIZED=1
+		elif [ "$label" = pg ]; then
+			export PATCHGAP_TEST_BACKEND=postgresql PATCHGAP_TEST_PGSERVER="$PGT_SERVER"
 		fi
 		start=$(date +%s.%N)
 		if [ "$kind" = unit ]; then
@@ -118,6 +127,16 @@ failed_names=()
 T0=$(date +%s)
 build build || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 queue build normal >"$RES/queue"
+if [ -n "$PG_SUBSET" ]; then
+	. tests/integration/pgserver.sh
+	if pg_server_start; then
+		# pg_server_start set its own EXIT trap: keep ours too
+		trap 'kill $(jobs -p) 2>/dev/null; pg_server_stop; rm -rf "$RES"' EXIT
+		queue build pg "$PG_SUBSET" >>"$RES/queue"
+	else
+		echo "skip pg/*: no PostgreSQL server binaries"
+	fi
+fi
 if [ "$QUICK" = 0 ]; then
 	if build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug; then
 		queue build-asan asan >>"$RES/queue"

@@ -27,6 +27,22 @@ check() { # description, command...
 }
 skip_all() { echo "SKIP: $*"; exit 0; }
 finish() { [ "$NFAIL" = 0 ] || { echo "$NFAIL checks failed"; exit 1; }; }
+
+# PATCHGAP_TEST_BACKEND=postgresql: the same test on PostgreSQL.  $PG becomes
+# lib/pg-wrap.sh, which hands every database file the test names (--db or
+# core.database) a database of its own on a real server: the one of
+# $PATCHGAP_TEST_PGSERVER (tests/run.sh starts one for its PostgreSQL pass),
+# else a private one started here.  sqlite3 DB SQL becomes psql on it.
+if [ "${PATCHGAP_TEST_BACKEND:-sqlite}" = postgresql ]; then
+	. "$SRC/tests/integration/pgserver.sh"
+	if [ -z "${PATCHGAP_TEST_PGSERVER:-}" ]; then
+		pg_server_start || skip_all "PATCHGAP_TEST_BACKEND=postgresql but no PostgreSQL server binaries"
+		export PATCHGAP_TEST_PGSERVER=$PGT_SERVER
+	fi
+	export PATCHGAP_REAL_BIN=$PG
+	PG=$SRC/tests/integration/lib/pg-wrap.sh
+	sqlite3() { "$SRC/tests/integration/lib/pg-wrap.sh" --sqlite3 "$@"; }
+fi
 # tick: advance a fake clock so commits get distinct, deterministic dates
 TICK=1700000000
 tick() { TICK=$((TICK + 3600)); export GIT_AUTHOR_DATE="@$TICK +0000" GIT_COMMITTER_DATE="@$TICK +0000"; }
