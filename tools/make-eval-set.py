@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """make-eval-set.py - write the classifier's held-out evaluation set as JSON Lines.
 
-The records are the lore-patches mails of the kernel project dated on or after
+The records are the lore mails (lore-patches and lore-patches-more, every list)
+of the kernel project dated on or after
 the cutoff (default 2025-01-01, the cutoff `patchgap train` uses), plus older
 mails with the same clean_subject (versions of a held-out fix are never split),
 in the stable `patchgap eval` format: id, subject (raw, with its [PATCH ...]
@@ -71,6 +72,7 @@ def main():
     ap.add_argument("--no-diff", action="store_true")
     ap.add_argument("--no-trailers", action="store_true")
     ap.add_argument("--commit-like", action="store_true", help="clean subject (no [PATCH] tags) and no diff")
+    ap.add_argument("--list", default=None, help="only the mails of this mailing list (e.g. linux-usb)")
     ap.add_argument("--until", default=None, help="held-out lore mails dated before this day only")
     ap.add_argument("--split", choices=["lore", "subjects", "review"], default="lore")
     ap.add_argument("--base-rate", type=float, default=0.075, help="positive share of --split subjects")
@@ -86,11 +88,15 @@ def main():
     if not os.path.exists(path):
         sys.exit(f"make-eval-set: {path} not found (set --data or PATCHGAP_SHARED_DATA)")
     recs = []
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            d = json.loads(line)
-            if d["project"] == "kernel" and d["clean_subject"] and d["date"]:
-                recs.append(d)
+    for name in ("lore-patches.jsonl.gz", "lore-patches-more.jsonl.gz"):
+        path = os.path.join(a.data, name)
+        if not os.path.exists(path):
+            continue
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                d = json.loads(line)
+                if d["project"] == "kernel" and d["clean_subject"] and d["date"] and (not a.list or d["list"] == a.list):
+                    recs.append(d)
     held = {key(d["clean_subject"]) for d in recs if when(d["date"]) >= cutoff and (not until or when(d["date"]) < until)}
     out = sys.stdout if a.output == "-" else open(a.output, "w", encoding="utf-8")
     n = pos = 0
