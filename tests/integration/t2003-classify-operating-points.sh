@@ -11,12 +11,12 @@
 command -v python3 >/dev/null || skip_all "python3 not installed"
 D=$T/data
 mkdir -p "$D"
-# every 10th lore mail of each file, every 6th CVE and PatchDB record
+# every 14th lore mail of each file, every 8th CVE and PatchDB record
 sub() { zcat "$SHARED/$1" | awk -v n="$2" 'NR % n == 0' | gzip -1 >"$D/$1"; }
-sub lore-patches.jsonl.gz 10
-sub lore-patches-more.jsonl.gz 10
-sub kernel-cves.jsonl.gz 6
-sub patchdb-linux.jsonl.gz 6
+sub lore-patches.jsonl.gz 14
+sub lore-patches-more.jsonl.gz 14
+sub kernel-cves.jsonl.gz 8
+sub patchdb-linux.jsonl.gz 8
 
 $PG --quiet train --data "$D" --out "$T/m.model" >/dev/null 2>"$T/train.err" || { cat "$T/train.err"; fail "train"; }
 check "format 2 header" grep -q '^patchgap-classify-model 2$' "$T/m.model"
