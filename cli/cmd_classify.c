@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "patchgap/classify.h"
+#include "util/str.h"
 #include "util/vec.h"
 #include "util/banned.h"
 
@@ -267,6 +268,7 @@ static int classify_db(struct pg_cli *cli, const pg_cls_model *m, int all, int b
 {
 	pg_store *s = NULL;
 	pg_stmt *sel = NULL, *files = NULL, *ins = NULL;
+	pg_cls_history *hist = NULL;
 	const char *ver = pg_cls_model_version(m);
 	json_t *flagged = cli->json ? json_array() : NULL;
 	size_t n = 0, nflag = 0, by_level[4] = { 0 };
@@ -276,8 +278,8 @@ static int classify_db(struct pg_cli *cli, const pg_cls_model *m, int all, int b
 
 	if ((rc = pg_cli_open_store(&s, cli, 0)) > 0)
 		return rc;
-	if ((error = pg_store_prepare(&sel, s, all ? "SELECT id, sha, subject, message FROM commits ORDER BY id"
-					      : "SELECT c.id, c.sha, c.subject, c.message FROM commits c WHERE NOT EXISTS "
+	if ((error = pg_store_prepare(&sel, s, all ? "SELECT id, sha, subject, message, committer_time FROM commits ORDER BY id"
+					      : "SELECT c.id, c.sha, c.subject, c.message, c.committer_time FROM commits c WHERE NOT EXISTS "
 						"(SELECT 1 FROM classifications k WHERE k.commit_id = c.id AND k.model_version = ?) "
 						"ORDER BY c.id")) < 0 ||
 	    (error = pg_store_prepare(&files, s, "SELECT path FROM commit_files WHERE commit_id = ? ORDER BY path")) < 0 ||
@@ -290,6 +292,8 @@ static int classify_db(struct pg_cli *cli, const pg_cls_model *m, int all, int b
 				      "classified_at = excluded.classified_at")) < 0)
 		goto fail;
 	if (!all && (error = pg_stmt_bind_text(sel, 1, ver)) < 0)
+		goto fail;
+	if ((error = pg_cls_history_open(&hist, s)) < 0)
 		goto fail;
 	if ((error = pg_store_begin(s)) < 0)
 		goto fail;
@@ -332,6 +336,9 @@ static int classify_db(struct pg_cli *cli, const pg_cls_model *m, int all, int b
 		in.files = (const char *const *)paths;
 		in.nfiles = npaths;
 		in.config_built = built;
+		if ((error = pg_cls_history_count(&in.history_cves, hist, sha, pg_stmt_int(sel, 4), (const char *const *)paths,
+						  npaths)) < 0)
+			goto rollback;
 		if ((error = pg_cls_classify(&r, m, &in)) < 0)
 			goto rollback;
 		/* ingested commits have no diff: the no-diff head's operating point; --budget labels below */
@@ -394,6 +401,7 @@ out:
 	pg_stmt_free(sel);
 	pg_stmt_free(files);
 	pg_stmt_free(ins);
+	pg_cls_history_free(hist);
 	pg_store_free(s);
 	return ret;
 }

@@ -17,6 +17,11 @@ same records with their trailers removed (the trap test of doc/model.md),
 --no-diff drops the diffs, and --commit-like drops the diffs and the subject's
 [PATCH ...] tags (what an ingested commit looks like).
 
+Each lore record carries "history_cves": the most kernel-cves records first
+added before the mail's date that touched one of its files (a CVE with the
+mail's own subject not counted), as `patchgap train` computes it and
+`patchgap classify` reads it from the imported CNA records.
+
 --until YYYY-MM-DD keeps only the held-out mails dated before that day (the
 label-reliable months: the CNA had time to assign; doc/model.md uses
 2026-02-21, six months before the CVE snapshot of 2026-08-21).
@@ -64,6 +69,32 @@ def when(date):
     return datetime.datetime.fromisoformat(date.replace("Z", "+00:00"))
 
 
+def file_history(a):
+    """path -> sorted [(first_added, subject key)] of the published kernel-cves records."""
+    hist = {}
+    for d in read(a, "kernel-cves.jsonl.gz"):
+        if d["state"] != "published" or not d["subject"] or not d["first_added"]:
+            continue
+        t = when(d["first_added"])
+        for f in d["program_files"] or []:
+            hist.setdefault(f, []).append((t, key(d["subject"])))
+    for v in hist.values():
+        v.sort(key=lambda x: x[0])
+    return hist
+
+
+def history_cves(hist, files, date, own):
+    best = 0
+    for f in files:
+        n = 0
+        for t, k in hist.get(f, ()):
+            if t >= date:
+                break
+            n += k != own
+        best = max(best, n)
+    return best
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -98,6 +129,7 @@ def main():
                 if d["project"] == "kernel" and d["clean_subject"] and d["date"] and (not a.list or d["list"] == a.list):
                     recs.append(d)
     held = {key(d["clean_subject"]) for d in recs if when(d["date"]) >= cutoff and (not until or when(d["date"]) < until)}
+    hist = file_history(a)
     out = sys.stdout if a.output == "-" else open(a.output, "w", encoding="utf-8")
     n = pos = 0
     for d in recs:
@@ -107,7 +139,8 @@ def main():
         if a.no_trailers:
             msg = "\n".join(l for l in msg.split("\n") if not TRAILER.match(l))
         o = {"id": d["message_id"], "subject": d["clean_subject"] if a.commit_like else d["subject"], "message": msg, "files": d["files"] or [],
-             "label": int(d["label"])}
+             "label": int(d["label"]),
+             "history_cves": history_cves(hist, d["files"] or [], when(d["date"]), key(d["clean_subject"]))}
         if not a.no_diff and not a.commit_like and d["diff"]:
             o["diff"] = d["diff"]
         out.write(json.dumps(o, sort_keys=True) + "\n")

@@ -40,9 +40,11 @@ typedef struct pg_cls_input {
 	const char *const *files;   /* touched paths */
 	size_t nfiles;
 	int config_built;           /* -1 unknown, 0 not built in the branch's .config, 1 built */
+	int history_cves;           /* -1 unknown; else the CVEs published before this commit that
+				       touched one of its files (the most of any one file) */
 } pg_cls_input;
 
-#define PG_CLS_INPUT_INIT { NULL, NULL, 0, NULL, 0, NULL, 0, -1 }
+#define PG_CLS_INPUT_INIT { NULL, NULL, 0, NULL, 0, NULL, 0, -1, -1 }
 
 typedef enum {
 	PG_CLS_NONE = 0,
@@ -189,6 +191,23 @@ int pg_cls_normalize_message(char **out, const char *msg, size_t len);
  */
 const char *pg_cls_message_body(const char *raw);
 
+/* ---- history evidence from the database ---- */
+typedef struct pg_cls_history pg_cls_history;
+struct pg_store;
+/*
+ * Prepare the file-history query on an open store (borrowed; must outlive
+ * the handle).  *out is NULL, and counts are -1 (unknown), when the database
+ * has no imported CNA records.
+ */
+int pg_cls_history_open(pg_cls_history **out, struct pg_store *s);
+/*
+ * The most CVEs published before `when` (UNIX time) that touched one of the
+ * paths, a CVE naming `sha` as its fix not counted: pg_cls_input.history_cves.
+ */
+int pg_cls_history_count(int *out, pg_cls_history *h, const char *sha, int64_t when, const char *const *paths,
+			 size_t npaths);
+void pg_cls_history_free(pg_cls_history *h);
+
 /* ---- training ---- */
 typedef struct pg_cls_train_opts {
 	const char *data_dir;     /* ../shared/data */
@@ -245,6 +264,7 @@ typedef struct pg_cls_doc {
 	char **files;
 	size_t nfiles;
 	int label;         /* -1 unless given (JSON Lines "label") */
+	int history_cves;  /* -1 unless given (JSON Lines "history_cves") */
 } pg_cls_doc;
 
 typedef struct pg_cls_docs {

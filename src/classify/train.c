@@ -58,6 +58,9 @@ struct ex {
 	uint32_t bn;
 };
 
+/* One (file, CVE) pair of the kernel-cves records, for the file-history feature. */
+struct hist { uint64_t path; int64_t t; uint64_t subject; };
+
 struct trainer {
 	const pg_cls_train_opts *o;
 	PG_VEC(struct ex) ex;
@@ -72,6 +75,7 @@ struct trainer {
 	size_t nlists;
 	int cur_list;                /* list of the record being added (1-based, 0 none) */
 	int exclude;                 /* list left out of every fit (1-based, 0 none) */
+	PG_VEC(struct hist) hist;    /* sorted by (path, t) */
 };
 
 static uint64_t splitmix(uint64_t *s)
@@ -210,6 +214,71 @@ static int each_record(struct trainer *t, const char *file, record_fn fn, int op
 	return error;
 }
 
+/* ---- file history: CVEs published before a mail that touched its files ---- */
+
+static uint64_t subject_hash(const char *subject)
+{
+	char *k = pg_cls__subject_key(subject);
+	uint64_t h = k ? pg_cls__fnv64(k, strlen(k), 0) : 0;
+	free(k);
+	return h;
+}
+
+static int hist_record(struct trainer *t, json_t *o)
+{
+	const char *state = jstr(o, "state"), *subj = jstr(o, "subject"), *added = jstr(o, "first_added");
+	const char *files[64];
+	size_t n;
+	int64_t ts;
+	int error;
+
+	if (!state || strcmp(state, "published") || !subj || !added || pg_time_parse(&ts, added) < 0)
+		return 0;
+	n = jstrings(o, "program_files", files, 64);
+	for (size_t i = 0; i < n; i++) {
+		struct hist h = { pg_cls__fnv64(files[i], strlen(files[i]), 0), ts, subject_hash(subj) };
+		if ((error = pg_vec_push(&t->hist, h)) < 0)
+			return error;
+	}
+	return 0;
+}
+
+static int cmp_hist(const void *pa, const void *pb)
+{
+	const struct hist *a = pa, *b = pb;
+	if (a->path != b->path)
+		return a->path < b->path ? -1 : 1;
+	return a->t < b->t ? -1 : a->t > b->t;
+}
+
+/*
+ * The most CVEs first added before ts that any one of the files had, not
+ * counting a CVE of this very fix (same subject): no look-ahead, no label.
+ */
+static int history_count(const struct trainer *t, const char *const *files, size_t nfiles, int64_t ts,
+			 const char *subject)
+{
+	uint64_t own = subject_hash(subject);
+	size_t best = 0;
+
+	for (size_t i = 0; i < nfiles; i++) {
+		uint64_t p = pg_cls__fnv64(files[i], strlen(files[i]), 0);
+		size_t lo = 0, hi = t->hist.len, n = 0;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (t->hist.ptr[mid].path < p)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < t->hist.len && t->hist.ptr[lo].path == p && t->hist.ptr[lo].t < ts; lo++)
+			n += t->hist.ptr[lo].subject != own;
+		if (n > best)
+			best = n;
+	}
+	return best > 1000000 ? 1000000 : (int)best;
+}
+
 /* ---- sources ---- */
 
 static int lore_test_keys(struct trainer *t, json_t *o)
@@ -280,6 +349,7 @@ static int lore_record(struct trainer *t, json_t *o)
 	in.diff = jstr(o, "diff");
 	in.nfiles = jstrings(o, "files", files, 64);
 	in.files = files;
+	in.history_cves = history_count(t, files, in.nfiles, ts, subj);
 	error = add_example(t, &in, json_integer_value(lab) == 1, src, src == SRC_LORE ? (int)subject_fold(subj) : -1,
 			    src == SRC_LORE ? W_LORE : 1.0f);
 	t->cur_list = 0;
@@ -844,6 +914,11 @@ static int load_data(struct trainer *t, const pg_cls_train_opts *opts)
 		if (pg_time_parse(&t->calib_t, t->calib_from) < 0)
 			return pg_error_setc(PG_EINVALID, "bad cutoff date '%s'", t->cutoff);
 	}
+	progress(t, "reading the file history of kernel-cves");
+	if ((error = each_record(t, "kernel-cves.jsonl.gz", hist_record, 0)) < 0)
+		return error;
+	if (t->hist.len)
+		qsort(t->hist.ptr, t->hist.len, sizeof(*t->hist.ptr), cmp_hist);
 	progress(t, "reading held-out subjects (lore from %s)", t->calib_from);
 	if ((error = each_record(t, "lore-patches.jsonl.gz", lore_test_keys, 0)) < 0 ||
 	    (error = each_record(t, "lore-patches-more.jsonl.gz", lore_test_keys, 1)) < 0)
@@ -878,6 +953,7 @@ static void trainer_release(struct trainer *t)
 	pg_vec_release(&t->ex);
 	pg_vec_release(&t->pool);
 	pg_vec_release(&t->bpool);
+	pg_vec_release(&t->hist);
 	pg_strmap_release(&t->test_keys);
 	pg_cls_features_release(&t->f);
 }
