@@ -44,8 +44,8 @@ PG_CMD(eval)
 	pg_cls_model *m = NULL;
 	pg_cls_metrics mt, mb;
 	pg_cls_operating_point op;
-	double *scores = NULL, *bscores = NULL, th;
-	int *labels = NULL, rc, error = 0, ret = PG_EXIT_OK;
+	double *scores = NULL, *bscores = NULL, th = 0.5;
+	int *labels = NULL, rc, error = 0, ret = PG_EXIT_OK, any_diff = 0;
 	const char *data;
 
 	if ((rc = pg_cli_parse(cli, argc, argv, opts, NULL, NULL, usage)) >= 0)
@@ -71,11 +71,7 @@ PG_CMD(eval)
 			goto out;
 		}
 	}
-	if ((error = pg_cls_model_operating_point(&op, m, 1, op.recall)) < 0) {
-		ret = pg_cli_fail(cli, error);
-		goto out;
-	}
-	th = op.threshold;
+
 	if (pg_opt_get(opts, "threshold")) {
 		char *end;
 		th = strtod(pg_opt_get(opts, "threshold"), &end);
@@ -94,6 +90,15 @@ PG_CMD(eval)
 		ret = pg_cli_fail(cli, error);
 		goto out;
 	}
+	/* the operating point of the head that scores the data: with diffs, or (no record has one) without */
+	for (size_t i = 0; i < docs.n && !any_diff; i++)
+		any_diff = docs.v[i].diff && *docs.v[i].diff;
+	if ((error = pg_cls_model_operating_point(&op, m, any_diff, op.recall)) < 0) {
+		ret = pg_cli_fail(cli, error);
+		goto out;
+	}
+	if (!pg_opt_get(opts, "threshold"))
+		th = op.threshold;
 	scores = calloc(docs.n + 1, sizeof(double));
 	labels = calloc(docs.n + 1, sizeof(int));
 	bscores = calloc(docs.n + 1, sizeof(double));
