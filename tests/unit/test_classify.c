@@ -454,6 +454,99 @@ TEST(eval_metrics_hand_computed)
 	CHECK(pg_cls_metrics_compute(&m, s, bad, 2, 0.5) == PG_EINVALID);
 }
 
+/* A small format-2 model text with a checksum, for the parser tests below. */
+static char *mini_model(const char *body)
+{
+	pg_buf b = PG_BUF_INIT;
+	pg_buf_printf(&b, "patchgap-classify-model 2\nhash-bits 18\nquant 0.001\nb1 0\n%sweights 1\n5 100\n", body);
+	pg_buf_printf(&b, "checksum %016llx\n", (unsigned long long)pg_cls__fnv64(b.ptr, b.len, 0));
+	return pg_buf_detach(&b);
+}
+
+TEST(calibration_and_operating_points)
+{
+	pg_cls_model *m = NULL;
+	pg_cls_operating_point op;
+	char *t;
+	double prev = -1;
+
+	/* a valid map and table: calibrated scores rise with the raw ones, (0,0) and (1,1) at the ends */
+	t = mini_model("head diff 1 0 0 0.4\ncalib diff 0.1 0.05\ncalib diff 0.5 0.3\ncalib diff 0.9 0.95\n"
+		       "op diff 0.50 0.8 0.9\nop diff 0.90 0.4 0.6\nop diff 1.00 0.01 0.2\n");
+	CHECK_OK(pg_cls_model_parse(&m, t, strlen(t), "mini"));
+	free(t);
+	if (m) {
+		for (int i = 0; i <= 1000; i++) {
+			double p = pg_cls__calibrate(&m->head[0], i / 1000.0);
+			CHECK(p > prev || i == 0);
+			prev = p;
+		}
+		CHECK(NEAR(pg_cls__calibrate(&m->head[0], 0), 0) && NEAR(pg_cls__calibrate(&m->head[0], 1), 1));
+		CHECK(NEAR(pg_cls__calibrate(&m->head[0], 0.5), 0.3) && NEAR(pg_cls__calibrate(&m->head[0], 0.3), 0.175));
+		CHECK(NEAR(pg_cls__calibrate(&m->head[1], 0.3), 0.3)); /* no points: identity */
+		/* the smallest recorded recall >= the target; past the last, the last */
+		CHECK_OK(pg_cls_model_operating_point(&op, m, 1, 0.9));
+		CHECK(NEAR(op.threshold, 0.4) && NEAR(op.precision, 0.6));
+		CHECK_OK(pg_cls_model_operating_point(&op, m, 1, 0.7));
+		CHECK(NEAR(op.recall, 0.9) && NEAR(op.threshold, 0.4));
+		CHECK_OK(pg_cls_model_operating_point(&op, m, 1, 0.2));
+		CHECK(NEAR(op.recall, 0.5) && NEAR(op.threshold, 0.8));
+		CHECK(pg_cls_model_operating_point(&op, m, 1, 0) == PG_EINVALID);
+		CHECK(pg_cls_model_operating_point(&op, m, 1, 1.5) == PG_EINVALID);
+		/* a head without points gives its threshold */
+		CHECK_OK(pg_cls_model_operating_point(&op, m, 0, 0.9));
+		CHECK(NEAR(op.threshold, m->head[1].threshold) && op.precision == 0);
+		CHECK(!pg_cls_model_has_baseline(m));
+		pg_cls_model_free(m);
+		m = NULL;
+	}
+	/* malformed: descending calibration, recall out of range or not ascending, a second weight block */
+	const char *bad[] = {
+		"calib diff 0.5 0.3\ncalib diff 0.4 0.5\n", "calib diff 0.5 0.3\ncalib diff 0.6 0.2\n",
+		"calib diff 1.5 0.3\n", "op diff 0 0.5 0.5\n", "op diff 0.9 0.5 0.5\nop diff 0.8 0.6 0.6\n",
+		"op diff 0.9 0.5\n", "calib sideways 0.1 0.1\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t = mini_model(bad[i]);
+		CHECK(pg_cls_model_parse(&m, t, strlen(t), "bad.model") == PG_EINVALID);
+		CHECK(strstr(pg_error_last(), "bad.model") != NULL && strstr(pg_error_last(), "line") != NULL);
+		CHECK(m == NULL);
+		free(t);
+	}
+	/* the committed model: a baseline, and the default threshold is the recall-0.90 point of both heads */
+	if (M) {
+		CHECK(pg_cls_model_has_baseline(M));
+		for (int h = 0; h < 2; h++) {
+			CHECK_OK(pg_cls_model_operating_point(&op, M, !h, PG_CLS_DEFAULT_RECALL));
+			CHECK(NEAR(op.threshold, M->head[h].threshold) && op.precision > 0 && op.recall >= 0.9 - 1e-9);
+		}
+	}
+}
+
+TEST(baseline_words)
+{
+	pg_cls_features a, b;
+	pg_cls_input x = PG_CLS_INPUT_INIT, y = PG_CLS_INPUT_INIT;
+
+	pg_cls_features_init(&a);
+	pg_cls_features_init(&b);
+	/* trailers and [PATCH] tags are not words of the baseline; case is folded; words once */
+	x.subject = "[PATCH net v2] Net: fix a use-after-free in foo";
+	x.message = "Free after use, use after free.\n\nFixes: 0123456789ab (\"x\")\nSigned-off-by: A <a@x>\n";
+	y.subject = "net: fix a use-after-free in FOO";
+	y.message = "free after use, Use After Free.\n";
+	CHECK_OK(pg_cls__bow_extract(&a, &x));
+	CHECK_OK(pg_cls__bow_extract(&b, &y));
+	CHECK(a.n == b.n && a.n == 10); /* subject: net fix use after free in foo; body: free after use */
+	for (size_t i = 0; i < a.n && i < b.n; i++)
+		CHECK(a.idx[i] == b.idx[i] && a.idx[i] < PG_CLS_DIM);
+	/* the extraction resets between inputs */
+	CHECK_OK(pg_cls__bow_extract(&a, &y));
+	CHECK(a.n == b.n);
+	pg_cls_features_release(&a);
+	pg_cls_features_release(&b);
+}
+
 TEST(priority_ordering)
 {
 	const char *net[] = { "net/ipv4/tcp_input.c" };
@@ -701,6 +794,8 @@ int main(void)
 	RUN(trailer_trap_on_real_data);
 	RUN(model_round_trip_and_determinism);
 	RUN(eval_metrics_hand_computed);
+	RUN(calibration_and_operating_points);
+	RUN(baseline_words);
 	RUN(priority_ordering);
 	RUN(parse_mbox_and_patch);
 	RUN(jsonl_input);
