@@ -79,9 +79,10 @@ static int explain_commit(struct pg_cli *cli, const pg_cls_model *m, const char 
 {
 	pg_store *s = NULL;
 	pg_stmt *st = NULL, *fs = NULL;
+	pg_cls_history *hist = NULL;
 	char pattern[64], *sha = NULL, *subject = NULL, *message = NULL, **paths = NULL;
 	size_t npaths = 0, len = strlen(rev);
-	int64_t id = 0;
+	int64_t id = 0, when = 0;
 	int rc, error = 0, ret = PG_EXIT_OK, found = 0;
 
 	if (len < 4 || len > 40 || strspn(rev, "0123456789abcdefABCDEF") != len) {
@@ -93,7 +94,7 @@ static int explain_commit(struct pg_cli *cli, const pg_cls_model *m, const char 
 		*p = (char)tolower((unsigned char)*p);
 	if ((rc = pg_cli_open_store(&s, cli, PG_STORE_READONLY)) > 0)
 		return rc;
-	if ((error = pg_store_prepare(&st, s, "SELECT id, sha, subject, message FROM commits WHERE sha LIKE ? ORDER BY sha LIMIT 2")) < 0 ||
+	if ((error = pg_store_prepare(&st, s, "SELECT id, sha, subject, message, committer_time FROM commits WHERE sha LIKE ? ORDER BY sha LIMIT 2")) < 0 ||
 	    (error = pg_stmt_bind_text(st, 1, pattern)) < 0)
 		goto fail;
 	while ((rc = pg_stmt_step(st)) > 0) {
@@ -103,6 +104,7 @@ static int explain_commit(struct pg_cli *cli, const pg_cls_model *m, const char 
 			goto out;
 		}
 		id = pg_stmt_int(st, 0);
+		when = pg_stmt_int(st, 4);
 		if (!(sha = strdup(pg_stmt_text(st, 1))) || !(subject = strdup(pg_stmt_text(st, 2))) ||
 		    !(message = strdup(pg_stmt_text(st, 3)))) {
 			error = pg_error_setc(PG_ENOMEM, "out of memory");
@@ -142,6 +144,10 @@ static int explain_commit(struct pg_cli *cli, const pg_cls_model *m, const char 
 		in.message = pg_cls_message_body(message); /* raw message: skip the subject */
 		in.files = (const char *const *)paths;
 		in.nfiles = npaths;
+		/* the same file history classify scores with */
+		if ((error = pg_cls_history_open(&hist, s)) < 0 ||
+		    (error = pg_cls_history_count(&in.history_cves, hist, sha, when, in.files, npaths)) < 0)
+			goto fail;
 		ret = explain_one(cli, m, sha, &in, top, arr);
 	}
 	goto out;
@@ -156,6 +162,7 @@ out:
 	free(message);
 	pg_stmt_free(st);
 	pg_stmt_free(fs);
+	pg_cls_history_free(hist);
 	pg_store_free(s);
 	return ret;
 }

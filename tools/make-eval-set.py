@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """make-eval-set.py - write the classifier's held-out evaluation set as JSON Lines.
 
-The records are the lore-patches mails of the kernel project dated on or after
+The records are the lore mails (lore-patches and lore-patches-more, every list)
+of the kernel project dated on or after
 the cutoff (default 2025-01-01, the cutoff `patchgap train` uses), plus older
 mails with the same clean_subject (versions of a held-out fix are never split),
 in the stable `patchgap eval` format: id, subject (raw, with its [PATCH ...]
@@ -15,6 +16,11 @@ measures the committed model on data it never saw.  --no-trailers writes the
 same records with their trailers removed (the trap test of doc/model.md),
 --no-diff drops the diffs, and --commit-like drops the diffs and the subject's
 [PATCH ...] tags (what an ingested commit looks like).
+
+Each lore record carries "history_cves": the most kernel-cves records first
+added before the mail's date that touched one of its files (a CVE with the
+mail's own subject not counted), as `patchgap train` computes it and
+`patchgap classify` reads it from the imported CNA records.
 
 --until YYYY-MM-DD keeps only the held-out mails dated before that day (the
 label-reliable months: the CNA had time to assign; doc/model.md uses
@@ -63,6 +69,32 @@ def when(date):
     return datetime.datetime.fromisoformat(date.replace("Z", "+00:00"))
 
 
+def file_history(a):
+    """path -> sorted [(first_added, subject key)] of the published kernel-cves records."""
+    hist = {}
+    for d in read(a, "kernel-cves.jsonl.gz"):
+        if d["state"] != "published" or not d["subject"] or not d["first_added"]:
+            continue
+        t = when(d["first_added"])
+        for f in d["program_files"] or []:
+            hist.setdefault(f, []).append((t, key(d["subject"])))
+    for v in hist.values():
+        v.sort(key=lambda x: x[0])
+    return hist
+
+
+def history_cves(hist, files, date, own):
+    best = 0
+    for f in files:
+        n = 0
+        for t, k in hist.get(f, ()):
+            if t >= date:
+                break
+            n += k != own
+        best = max(best, n)
+    return best
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -71,6 +103,7 @@ def main():
     ap.add_argument("--no-diff", action="store_true")
     ap.add_argument("--no-trailers", action="store_true")
     ap.add_argument("--commit-like", action="store_true", help="clean subject (no [PATCH] tags) and no diff")
+    ap.add_argument("--list", default=None, help="only the mails of this mailing list (e.g. linux-usb)")
     ap.add_argument("--until", default=None, help="held-out lore mails dated before this day only")
     ap.add_argument("--split", choices=["lore", "subjects", "review"], default="lore")
     ap.add_argument("--base-rate", type=float, default=0.075, help="positive share of --split subjects")
@@ -86,12 +119,17 @@ def main():
     if not os.path.exists(path):
         sys.exit(f"make-eval-set: {path} not found (set --data or PATCHGAP_SHARED_DATA)")
     recs = []
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            d = json.loads(line)
-            if d["project"] == "kernel" and d["clean_subject"] and d["date"]:
-                recs.append(d)
+    for name in ("lore-patches.jsonl.gz", "lore-patches-more.jsonl.gz"):
+        path = os.path.join(a.data, name)
+        if not os.path.exists(path):
+            continue
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line in f:
+                d = json.loads(line)
+                if d["project"] == "kernel" and d["clean_subject"] and d["date"] and (not a.list or d["list"] == a.list):
+                    recs.append(d)
     held = {key(d["clean_subject"]) for d in recs if when(d["date"]) >= cutoff and (not until or when(d["date"]) < until)}
+    hist = file_history(a)
     out = sys.stdout if a.output == "-" else open(a.output, "w", encoding="utf-8")
     n = pos = 0
     for d in recs:
@@ -101,7 +139,8 @@ def main():
         if a.no_trailers:
             msg = "\n".join(l for l in msg.split("\n") if not TRAILER.match(l))
         o = {"id": d["message_id"], "subject": d["clean_subject"] if a.commit_like else d["subject"], "message": msg, "files": d["files"] or [],
-             "label": int(d["label"])}
+             "label": int(d["label"]),
+             "history_cves": history_cves(hist, d["files"] or [], when(d["date"]), key(d["clean_subject"]))}
         if not a.no_diff and not a.commit_like and d["diff"]:
             o["diff"] = d["diff"]
         out.write(json.dumps(o, sort_keys=True) + "\n")

@@ -40,9 +40,11 @@ typedef struct pg_cls_input {
 	const char *const *files;   /* touched paths */
 	size_t nfiles;
 	int config_built;           /* -1 unknown, 0 not built in the branch's .config, 1 built */
+	int history_cves;           /* -1 unknown; else the CVEs published before this commit that
+				       touched one of its files (the most of any one file) */
 } pg_cls_input;
 
-#define PG_CLS_INPUT_INIT { NULL, NULL, 0, NULL, 0, NULL, 0, -1 }
+#define PG_CLS_INPUT_INIT { NULL, NULL, 0, NULL, 0, NULL, 0, -1, -1 }
 
 typedef enum {
 	PG_CLS_NONE = 0,
@@ -87,7 +89,33 @@ int pg_cls_model_save(const pg_cls_model *m, const char *path);
 void pg_cls_model_free(pg_cls_model *m);
 /* "classify-<checksum prefix>", stable for a given model file. Borrowed. */
 const char *pg_cls_model_version(const pg_cls_model *m);
+/* Threshold of the default operating point (head with diff). */
 double pg_cls_model_threshold(const pg_cls_model *m);
+
+/*
+ * An operating point: the threshold on calibrated P(security) that reached
+ * `recall` on the model's calibration split (a held-out time split), and the
+ * precision measured there (0 when the model file has no operating points).
+ */
+typedef struct pg_cls_operating_point {
+	double recall, threshold, precision;
+} pg_cls_operating_point;
+
+#define PG_CLS_DEFAULT_RECALL 0.90
+
+/*
+ * The operating point for a target recall (0 < recall <= 1): the recorded
+ * point with the smallest recall >= the target (the highest one when none
+ * reaches it).  has_diff selects the head.  PG_EINVALID for a bad recall.
+ * Models without operating points (format 1) give the head's threshold.
+ */
+int pg_cls_model_operating_point(pg_cls_operating_point *out, const pg_cls_model *m, int has_diff,
+				 double recall);
+
+/* 1 if the model file carries the bag-of-words baseline. */
+int pg_cls_model_has_baseline(const pg_cls_model *m);
+/* The baseline's P(security) of an input (uncalibrated); PG_ENOTFOUND without one. */
+int pg_cls_baseline_score(double *out, const pg_cls_model *m, const pg_cls_input *in);
 
 /* Result of classifying one input. */
 typedef struct pg_cls_result {
@@ -163,17 +191,54 @@ int pg_cls_normalize_message(char **out, const char *msg, size_t len);
  */
 const char *pg_cls_message_body(const char *raw);
 
+/* ---- history evidence from the database ---- */
+typedef struct pg_cls_history pg_cls_history;
+struct pg_store;
+/*
+ * Prepare the file-history query on an open store (borrowed; must outlive
+ * the handle).  *out is NULL, and counts are -1 (unknown), when the database
+ * has no imported CNA records.
+ */
+int pg_cls_history_open(pg_cls_history **out, struct pg_store *s);
+/*
+ * The most CVEs published before `when` (UNIX time) that touched one of the
+ * paths, a CVE naming `sha` as its fix not counted: pg_cls_input.history_cves.
+ */
+int pg_cls_history_count(int *out, pg_cls_history *h, const char *sha, int64_t when, const char *const *paths,
+			 size_t npaths);
+void pg_cls_history_free(pg_cls_history *h);
+
 /* ---- training ---- */
 typedef struct pg_cls_train_opts {
 	const char *data_dir;     /* ../shared/data */
 	uint64_t seed;            /* default 1 */
 	const char *cutoff;       /* ISO date: train on data before it (default 2025-01-01) */
 	int epochs;               /* default 6 */
+	unsigned sample;          /* keep 1 in `sample` records (by subject hash); 0/1 = all */
+	const char *calib_from;   /* ISO date: lore from here to the cutoff is the calibration split
+				     (default: cutoff minus 183 days) */
 	void (*progress)(const char *msg, void *payload);
 	void *payload;
 } pg_cls_train_opts;
 
 int pg_cls_train(pg_cls_model **out, const pg_cls_train_opts *opts);
+
+/* One row of the leave-one-list-out evaluation. */
+typedef struct pg_cls_lolo_row {
+	char list[48];               /* mailing list left out, "all" for the mean row */
+	size_t n, positives;         /* its held-out records (on/after the cutoff) */
+	double pr_auc, p_at_r90;     /* the model trained without the list */
+	double p_at_r90_7;           /* precision at recall 0.90 re-weighted to a 7 % base rate */
+	double recall_at_default, precision_at_default;  /* at the default operating point */
+	double base_pr_auc, base_p_at_r90, base_p_at_r90_7; /* the bag-of-words baseline */
+} pg_cls_lolo_row;
+
+/*
+ * Leave-one-list-out: for every lore list L with held-out records, train
+ * (both models, calibration) without any record of L, and score L's records
+ * dated on or after the cutoff.  rows: caller frees; the last is the mean.
+ */
+int pg_cls_train_lolo(pg_cls_lolo_row **rows, size_t *nrows, const pg_cls_train_opts *opts);
 
 /* ---- evaluation ---- */
 typedef struct pg_cls_metrics {
@@ -199,6 +264,7 @@ typedef struct pg_cls_doc {
 	char **files;
 	size_t nfiles;
 	int label;         /* -1 unless given (JSON Lines "label") */
+	int history_cves;  /* -1 unless given (JSON Lines "history_cves") */
 } pg_cls_doc;
 
 typedef struct pg_cls_docs {

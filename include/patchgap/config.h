@@ -10,6 +10,8 @@
  *   [branch "linux-6.1.y"]
  *       kind = stable
  *       kconfig = configs/amd64.config   ; optional kernel .config for this branch
+ *   [classify]
+ *       recall = 0.9                     ; operating point of the classifier (0, 1]
  *
  * Exactly one mainline branch is required.  A stable branch's series (6.1)
  * comes from its name (linux-6.1.y) or an explicit 'series' key; its release
@@ -43,6 +45,7 @@ typedef struct pg_config {
 	int worker_enabled;  /* [worker] enabled: heavy verbs enqueue jobs for `patchgap worker` */
 	pg_branch_conf *branches; /* owned array; mainline first */
 	size_t nbranches;
+	double classify_recall; /* [classify] recall: the classifier's operating point (default 0.90) */
 } pg_config;
 
 /* Parse a config file; errors name the file and the key. *out owned (pg_config_free). */

@@ -15,15 +15,28 @@
 #include "util/buf.h"
 
 #define PG_CLS_MODEL_MAGIC "patchgap-classify-model"
-#define PG_CLS_MODEL_FORMAT 1
+#define PG_CLS_MODEL_FORMAT 2      /* 2 adds calibration, operating points, baseline; 1 still loads */
 #define PG_CLS_QUANT 0.001
 /* dense features [0, PG_CLS_DENSE_TRAILERS) are trailer evidence, the rest diff evidence */
 #define PG_CLS_DENSE_TRAILERS 8
 
+#define PG_CLS_CALIB_MAX 256
+#define PG_CLS_OPS_MAX 128
+
 typedef struct pg_cls_head {
 	double a, an, b;             /* z = (a + an [z1 < 0]) z1 + b + sum v_k x_k */
 	double v[PG_CLS_NDENSE];
-	double threshold;            /* on p_security */
+	double threshold;            /* on p_security (calibrated): the default operating point */
+	/*
+	 * Isotonic calibration: raw sigmoid(z) -> P(security), linear between the
+	 * points (x ascending, y strictly ascending; (0,0) and (1,1) implied at
+	 * the ends).  ncal == 0: identity (format 1 models).
+	 */
+	size_t ncal;
+	double cal_x[PG_CLS_CALIB_MAX], cal_y[PG_CLS_CALIB_MAX];
+	/* operating points on the calibration split, recall ascending */
+	size_t nops;
+	pg_cls_operating_point ops[PG_CLS_OPS_MAX];
 } pg_cls_head;
 
 struct pg_cls_model {
@@ -32,6 +45,8 @@ struct pg_cls_model {
 	pg_cls_head head[2];         /* [0] diff present, [1] no diff */
 	char version[32];
 	char *meta;                  /* owned: "key value\n" lines kept verbatim (cutoff, seed, data) */
+	float *bw;                   /* owned: PG_CLS_DIM baseline weights, NULL when the file has none */
+	double bb;                   /* baseline intercept */
 	uint64_t checksum;
 };
 
@@ -53,6 +68,15 @@ int pg_cls__dense_is_subsys(size_t k);
 pg_cls_bug_class pg_cls__bug_class(const pg_cls_features *f);
 /* Priority and reasons (fills r->priority, level, reasons_json). */
 int pg_cls__priority(pg_cls_result *r, const pg_cls_features *f, const pg_cls_input *in);
+
+/* Calibrated probability of a raw sigmoid(z) under head h. */
+double pg_cls__calibrate(const pg_cls_head *h, double raw);
+
+/*
+ * Baseline: plain hashed bag of words (subject and normalized message words,
+ * each distinct index once), logistic regression.  Indices < PG_CLS_DIM.
+ */
+int pg_cls__bow_extract(pg_cls_features *f, const pg_cls_input *in);
 
 uint64_t pg_cls__fnv64(const void *p, size_t n, uint64_t h);
 int pg_cls__model_alloc(pg_cls_model **out);

@@ -14,6 +14,7 @@
  * nothing is allocated per commit once the feature buffers have grown, and
  * the distinct-index set is a bitset cleared through the index list.
  */
+#include <math.h>
 #include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -221,6 +222,7 @@ enum dense {
 	D_NOSPEC, D_COPY_USER, D_SIZE_ARITH, D_MEMSET_ZERO, D_CAPABLE, D_RCU, D_SET_NULL, D_MIN_CLAMP,
 	D_SMALL, D_MEDIUM, D_LARGE, D_GOTO_ERR, D_WARN, D_LIST_DEL, D_NEW_FILE, D_DOCS_TESTS_ONLY,
 	D_SPINLOCK_IRQ, D_ATOMIC, D_SKB_CHECK, D_LEN_CHECK, D_LOG_LINES,
+	D_HISTORY_CVES = 39, /* log2(1 + earlier CVEs on one of the touched files); both heads */
 	D_MAIL_FIX_TREE = 40, D_MAIL_NEXT_TREE, D_MAIL_RFC, D_MAIL_BACKPORT, D_MAIL_RESPIN, D_MAIL_SERIES,
 	D_FIXES_NETFILTER, D_FIXES_IO_URING /* trailer evidence too (>= 0): Fixes: x subsystem */
 };
@@ -242,7 +244,7 @@ static const char *const dense_names[PG_CLS_NDENSE] = {
 	[D_LOG_LINES] = "diff:log2_lines", [D_MAIL_FIX_TREE] = "mail:fix_tree", [D_MAIL_NEXT_TREE] = "mail:next_tree",
 	[D_MAIL_RFC] = "mail:rfc", [D_MAIL_BACKPORT] = "mail:stable_backport", [D_MAIL_RESPIN] = "mail:v2_or_later",
 	[D_MAIL_SERIES] = "mail:part_of_series", [D_FIXES_NETFILTER] = "trailer:fixes_x_netfilter",
-	[D_FIXES_IO_URING] = "trailer:fixes_x_io_uring",
+	[D_FIXES_IO_URING] = "trailer:fixes_x_io_uring", [D_HISTORY_CVES] = "history:earlier_cves_same_file",
 };
 
 const char *pg_cls_dense_name(size_t k)
@@ -251,7 +253,11 @@ const char *pg_cls_dense_name(size_t k)
 }
 
 int pg_cls_dense_is_trailer(size_t k) { return k < D_TRAILER__END || k == D_FIXES_NETFILTER || k == D_FIXES_IO_URING; }
-int pg_cls__dense_is_subsys(size_t k) { return k == D_SUBSYS_NETFILTER || k == D_SUBSYS_IO_URING; }
+/* subsystem priors and file history: known without a diff, so both heads use them */
+int pg_cls__dense_is_subsys(size_t k)
+{
+	return k == D_SUBSYS_NETFILTER || k == D_SUBSYS_IO_URING || k == D_HISTORY_CVES;
+}
 _Static_assert(LEX_MAXW == 4, "token history is shifted by hand in token()");
 _Static_assert(D_TRAILER__END == PG_CLS_DENSE_TRAILERS, "trailer block size");
 _Static_assert(D_FIXES_IO_URING < PG_CLS_NDENSE, "dense vector size");
@@ -1278,6 +1284,8 @@ int pg_cls__extract(pg_cls_features *f, const pg_cls_input *in, unsigned flags, 
 		emit_flag(&c, FL_SANITIZER);
 	f->dense[D_FIXES_NETFILTER] = f->dense[D_FIXES] * f->dense[D_SUBSYS_NETFILTER];
 	f->dense[D_FIXES_IO_URING] = f->dense[D_FIXES] * f->dense[D_SUBSYS_IO_URING];
+	if (in->history_cves > 0)
+		f->dense[D_HISTORY_CVES] = (float)log2(1.0 + in->history_cves);
 	if (!(flags & PG_CLS_FEAT_NO_DIFF) && in->diff) {
 		size_t dlen = in->diff_len ? in->diff_len : strlen(in->diff);
 		if (dlen)

@@ -8,9 +8,13 @@
  *   meta <key> <text>                  free-form provenance (cutoff, seed, data)
  *   b1 <float>                         stage-1 intercept
  *   head <diff|nodiff> <a> <an> <b> <threshold>   z = (a + an [z1<0]) z1 + b + sum v x
+ *   calib <diff|nodiff> <x> <y>        isotonic calibration points (format 2)
+ *   op <diff|nodiff> <recall> <threshold> <precision>  operating points (format 2)
  *   v <diff|nodiff> <k> <float>        non-zero stage-2 weights
  *   weights <count>
  *   <delta> <q>                        count lines: index delta from the previous, weight q*quant
+ *   baseline-b <float>                 bag-of-words baseline intercept (format 2, optional)
+ *   baseline-weights <count>           then count lines as for weights
  *   checksum <16 hex>                  FNV-1a 64 of every byte before this line
  * Invariant: serializing a parsed model gives back the same bytes.
  */
@@ -43,6 +47,7 @@ void pg_cls_model_free(pg_cls_model *m)
 	if (!m)
 		return;
 	free(m->w);
+	free(m->bw);
 	free(m->meta);
 	free(m);
 }
@@ -52,15 +57,31 @@ double pg_cls_model_threshold(const pg_cls_model *m) { return m->head[0].thresho
 
 static const char *head_name(int h) { return h ? "nodiff" : "diff"; }
 
+static int write_weights(pg_buf *b, const char *label, const float *w)
+{
+	size_t count = 0;
+	uint32_t prev = 0;
+	int error;
+
+	for (uint32_t i = 0; i < PG_CLS_DIM; i++)
+		if (lround(w[i] / PG_CLS_QUANT) != 0)
+			count++;
+	if ((error = pg_buf_printf(b, "%s %zu\n", label, count)) < 0)
+		return error;
+	for (uint32_t i = 0; i < PG_CLS_DIM; i++) {
+		long q = lround(w[i] / PG_CLS_QUANT);
+		if (!q)
+			continue;
+		if ((error = pg_buf_printf(b, "%u %ld\n", i - prev, q)) < 0)
+			return error;
+		prev = i;
+	}
+	return 0;
+}
+
 int pg_cls__model_write(pg_buf *b, const pg_cls_model *m)
 {
 	int error = 0;
-	size_t count = 0;
-	uint32_t prev = 0;
-
-	for (uint32_t i = 0; i < PG_CLS_DIM; i++)
-		if (lround(m->w[i] / PG_CLS_QUANT) != 0)
-			count++;
 	if ((error = pg_buf_printf(b, "%s %d\nhash-bits %d\nquant %g\n", PG_CLS_MODEL_MAGIC, PG_CLS_MODEL_FORMAT,
 				   PG_CLS_HASH_BITS, PG_CLS_QUANT)) < 0 ||
 	    (m->meta && (error = pg_buf_puts(b, m->meta)) < 0) ||
@@ -71,21 +92,23 @@ int pg_cls__model_write(pg_buf *b, const pg_cls_model *m)
 		if ((error = pg_buf_printf(b, "head %s %.6f %.6f %.6f %.6f\n", head_name(h), hd->a, hd->an, hd->b,
 					   hd->threshold)) < 0)
 			return error;
+		for (size_t i = 0; i < hd->ncal; i++)
+			if ((error = pg_buf_printf(b, "calib %s %.6f %.6f\n", head_name(h), hd->cal_x[i], hd->cal_y[i])) < 0)
+				return error;
+		for (size_t i = 0; i < hd->nops; i++)
+			if ((error = pg_buf_printf(b, "op %s %.2f %.6f %.4f\n", head_name(h), hd->ops[i].recall,
+						   hd->ops[i].threshold, hd->ops[i].precision)) < 0)
+				return error;
 		for (int k = 0; k < PG_CLS_NDENSE; k++)
 			if (fabs(hd->v[k]) >= 5e-7 &&
 			    (error = pg_buf_printf(b, "v %s %d %.6f\n", head_name(h), k, hd->v[k])) < 0)
 				return error;
 	}
-	if ((error = pg_buf_printf(b, "weights %zu\n", count)) < 0)
+	if ((error = write_weights(b, "weights", m->w)) < 0)
 		return error;
-	for (uint32_t i = 0; i < PG_CLS_DIM; i++) {
-		long q = lround(m->w[i] / PG_CLS_QUANT);
-		if (!q)
-			continue;
-		if ((error = pg_buf_printf(b, "%u %ld\n", i - prev, q)) < 0)
-			return error;
-		prev = i;
-	}
+	if (m->bw && ((error = pg_buf_printf(b, "baseline-b %.6f\n", m->bb)) < 0 ||
+		      (error = write_weights(b, "baseline-weights", m->bw)) < 0))
+		return error;
 	return pg_buf_printf(b, "checksum %016llx\n", (unsigned long long)pg_cls__fnv64(b->ptr, b->len, 0));
 }
 
@@ -142,6 +165,7 @@ int pg_cls_model_parse(pg_cls_model **out, const char *text, size_t len, const c
 	unsigned lineno = 0;
 	size_t count = 0, seen = 0;
 	uint32_t idx = 0;
+	float *block = NULL;         /* the weight block being read: m->w or m->bw */
 	int error = 0, have_weights = 0, fmt = 0, bits = 0;
 
 	*out = NULL;
@@ -156,11 +180,12 @@ int pg_cls_model_parse(pg_cls_model **out, const char *text, size_t len, const c
 		if (lineno == 1) {
 			if (sscanf(line, PG_CLS_MODEL_MAGIC " %d", &fmt) != 1)
 				BAD("'%s' is not a patchgap classifier model (bad first line)", name);
-			if (fmt != PG_CLS_MODEL_FORMAT)
-				BAD("model '%s' has format %d; this patchgap reads format %d", name, fmt, PG_CLS_MODEL_FORMAT);
+			if (fmt < 1 || fmt > PG_CLS_MODEL_FORMAT)
+				BAD("model '%s' has format %d; this patchgap reads formats 1 to %d", name, fmt,
+				    PG_CLS_MODEL_FORMAT);
 			continue;
 		}
-		if (have_weights && seen < count) {
+		if (block && seen < count) {
 			unsigned long d;
 			long q;
 			char *e1, *e2;
@@ -170,10 +195,12 @@ int pg_cls_model_parse(pg_cls_model **out, const char *text, size_t len, const c
 			if (e1 == line || e2 == e1 || *e2 || errno || idx + d >= PG_CLS_DIM || (seen && !d))
 				BAD("model '%s' line %u: bad weight line '%.40s'", name, lineno, line);
 			idx += (uint32_t)d;
-			m->w[idx] = (float)(q * PG_CLS_QUANT);
+			block[idx] = (float)(q * PG_CLS_QUANT);
 			seen++;
 			continue;
 		}
+		if (block && seen != count)
+			BAD("model '%s': %zu weights announced, %zu read", name, count, seen);
 		if (!strncmp(line, "checksum ", 9)) {
 			unsigned long long want = strtoull(line + 9, NULL, 16);
 			uint64_t got = pg_cls__fnv64(text, (size_t)(line_start - text), 0);
@@ -215,10 +242,48 @@ int pg_cls_model_parse(pg_cls_model **out, const char *text, size_t len, const c
 			    (h = !strcmp(hn, "nodiff") ? 1 : !strcmp(hn, "diff") ? 0 : -1) < 0)
 				BAD("model '%s' line %u: bad stage-2 weight line", name, lineno);
 			m->head[h].v[k] = v;
-		} else if (!strncmp(line, "weights ", 8)) {
-			count = strtoul(line + 8, NULL, 10);
+		} else if (!strncmp(line, "calib ", 6) || !strncmp(line, "op ", 3)) {
+			char hn[16];
+			double x, y, z = 0;
+			int h, op = line[0] == 'o';
+			pg_cls_head *hd;
+			if (sscanf(line + (op ? 3 : 6), "%15s %lf %lf %lf", hn, &x, &y, &z) != (op ? 4 : 3) ||
+			    (h = !strcmp(hn, "nodiff") ? 1 : !strcmp(hn, "diff") ? 0 : -1) < 0)
+				BAD("model '%s' line %u: bad %s line", name, lineno, op ? "operating point" : "calibration");
+			hd = &m->head[h];
+			if (op) {
+				if (hd->nops == PG_CLS_OPS_MAX || x <= 0 || x > 1 || (hd->nops && x <= hd->ops[hd->nops - 1].recall))
+					BAD("model '%s' line %u: operating points must have ascending recalls in (0, 1], at most %d",
+					    name, lineno, PG_CLS_OPS_MAX);
+				hd->ops[hd->nops].recall = x;
+				hd->ops[hd->nops].threshold = y;
+				hd->ops[hd->nops].precision = z;
+				hd->nops++;
+			} else {
+				if (hd->ncal == PG_CLS_CALIB_MAX || x < 0 || x > 1 || y < 0 || y > 1 ||
+				    (hd->ncal && (x <= hd->cal_x[hd->ncal - 1] || y < hd->cal_y[hd->ncal - 1])))
+					BAD("model '%s' line %u: calibration points must ascend within [0, 1], at most %d",
+					    name, lineno, PG_CLS_CALIB_MAX);
+				hd->cal_x[hd->ncal] = x;
+				hd->cal_y[hd->ncal] = y;
+				hd->ncal++;
+			}
+		} else if (!strncmp(line, "baseline-b ", 11)) {
+			m->bb = strtod(line + 11, NULL);
+		} else if (!strncmp(line, "weights ", 8) || !strncmp(line, "baseline-weights ", 17)) {
+			int base = line[0] == 'b';
+			if (base ? m->bw != NULL : have_weights)
+				BAD("model '%s' line %u: second '%s' block", name, lineno, base ? "baseline-weights" : "weights");
+			count = strtoul(line + (base ? 17 : 8), NULL, 10);
 			if (count > PG_CLS_DIM)
 				BAD("model '%s' line %u: too many weights", name, lineno);
+			if (base && !(m->bw = calloc(PG_CLS_DIM, sizeof(float)))) {
+				error = pg_error_setc(PG_ENOMEM, "out of memory");
+				goto out;
+			}
+			block = base ? m->bw : m->w;
+			seen = 0;
+			idx = 0;
 			have_weights = 1;
 		} else {
 			BAD("model '%s' line %u: unknown record '%.40s'", name, lineno, line);
@@ -228,7 +293,7 @@ int pg_cls_model_parse(pg_cls_model **out, const char *text, size_t len, const c
 	}
 	if (!bits)
 		BAD("model '%s': no hash-bits line", name);
-	if (seen != count)
+	if (block && seen != count)
 		BAD("model '%s': %zu weights announced, %zu read", name, count, seen);
 #undef BAD
 	if (meta.len && !(m->meta = pg_buf_detach(&meta))) {
@@ -316,6 +381,68 @@ double pg_cls__z(const pg_cls_model *m, double z1, const pg_cls_features *f, int
 	return z;
 }
 
+double pg_cls__calibrate(const pg_cls_head *h, double raw)
+{
+	size_t lo = 0, hi = h->ncal;
+	double x0, y0, x1, y1;
+
+	if (!h->ncal)
+		return raw;
+	/* first point with x > raw */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->cal_x[mid] <= raw)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	x0 = lo ? h->cal_x[lo - 1] : 0;
+	y0 = lo ? h->cal_y[lo - 1] : 0;
+	x1 = lo < h->ncal ? h->cal_x[lo] : 1;
+	y1 = lo < h->ncal ? h->cal_y[lo] : 1;
+	if (x1 <= x0)
+		return y1;
+	return y0 + (y1 - y0) * (raw - x0) / (x1 - x0);
+}
+
+int pg_cls_model_operating_point(pg_cls_operating_point *out, const pg_cls_model *m, int has_diff, double recall)
+{
+	const pg_cls_head *h = &m->head[has_diff ? 0 : 1];
+
+	if (!(recall > 0 && recall <= 1))
+		return pg_error_setc(PG_EINVALID, "recall %g is not in (0, 1]", recall);
+	out->recall = recall;
+	out->threshold = h->threshold;
+	out->precision = 0;
+	for (size_t i = 0; i < h->nops; i++) {
+		*out = h->ops[i];
+		if (h->ops[i].recall >= recall - 1e-9)
+			break;
+	}
+	return 0;
+}
+
+int pg_cls_model_has_baseline(const pg_cls_model *m) { return m->bw != NULL; }
+
+int pg_cls_baseline_score(double *out, const pg_cls_model *m, const pg_cls_input *in)
+{
+	pg_cls_features f;
+	double z = m->bb;
+	int error;
+
+	*out = 0;
+	if (!m->bw)
+		return pg_error_setc(PG_ENOTFOUND, "model %s has no bag-of-words baseline (format 1)", m->version);
+	pg_cls_features_init(&f);
+	if ((error = pg_cls__bow_extract(&f, in)) >= 0) {
+		for (size_t i = 0; i < f.n; i++)
+			z += m->bw[f.idx[i]];
+		*out = pg_cls__sigmoid(z);
+	}
+	pg_cls_features_release(&f);
+	return error;
+}
+
 static int input_has_diff(const pg_cls_input *in)
 {
 	return in->diff && (in->diff_len || *in->diff);
@@ -328,7 +455,7 @@ static int classify_features(pg_cls_result *out, const pg_cls_model *m, const pg
 	memset(out, 0, sizeof(*out));
 	out->z1 = pg_cls__z1(m, f);
 	out->z = pg_cls__z(m, out->z1, f, hd);
-	out->p_security = pg_cls__sigmoid(out->z);
+	out->p_security = pg_cls__calibrate(&m->head[hd ? 0 : 1], pg_cls__sigmoid(out->z));
 	out->label = out->p_security >= m->head[hd ? 0 : 1].threshold;
 	out->bug_class = pg_cls__bug_class(f);
 	return pg_cls__priority(out, f, in);

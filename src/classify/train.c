@@ -4,8 +4,15 @@
  * Split by time: every record dated on or after the cutoff is held out, and
  * so is every record (of any source) whose subject equals a held-out lore
  * subject, so no version of a held-out fix is seen in training.  The held-out
- * set is lore-patches (kernel project) from the cutoff on; tools/make-eval-set.py
- * writes the same records as JSON Lines for `patchgap eval`.
+ * set is lore (both files, every list; kernel project) from the cutoff on;
+ * tools/make-eval-set.py writes the same records as JSON Lines for
+ * `patchgap eval`.  The lore mails of the months before the cutoff (from
+ * calib_from) are the calibration split: held out of both stages the same
+ * way, they fit the isotonic calibration and the operating points (the
+ * threshold reaching each recall and the precision seen there).
+ *
+ * The bag-of-words baseline is fitted on the same training records with the
+ * same weights, class balance and optimizer as stage 1.
  *
  * Stage 1 (text + paths) learns from every source, on text normalized the
  * same way (trailers stripped).  Stage 2 learns trailer and diff evidence only
@@ -19,8 +26,11 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include "classify/classify_int.h"
 #include "util/jsonl.h"
 #include "util/map.h"
@@ -28,9 +38,11 @@
 #include "util/str.h"
 #include "util/banned.h"
 
-enum src { SRC_CVE, SRC_LORE, SRC_PATCHDB, SRC_DEBIAN, SRC_REVIEW, SRC_TEST, SRC__COUNT };
-static const char *const src_names[] = { "kernel-cves", "lore-patches", "patchdb-linux", "debian-6.1-subjects",
-					 "kernel-review-candidates", "lore-patches (held out)" };
+enum src { SRC_CVE, SRC_LORE, SRC_PATCHDB, SRC_DEBIAN, SRC_REVIEW, SRC_CALIB, SRC_TEST, SRC__COUNT };
+static const char *const src_names[] = { "kernel-cves", "lore", "patchdb-linux", "debian-6.1-subjects",
+					 "kernel-review-candidates", "lore (calibration)", "lore (held out)" };
+
+#define MAX_LISTS 32
 
 struct ex {
 	size_t off;          /* into the index pool */
@@ -39,20 +51,31 @@ struct ex {
 	uint8_t src;
 	int8_t fold;         /* lore train: 0/1; others -1 */
 	uint8_t has_diff;
+	uint8_t list;        /* lore: 1 + index into trainer.lists; 0 for other sources */
 	float dense[PG_CLS_NDENSE];
 	float weight;
+	size_t boff;         /* baseline indices, into the baseline pool */
+	uint32_t bn;
 };
+
+/* One (file, CVE) pair of the kernel-cves records, for the file-history feature. */
+struct hist { uint64_t path; int64_t t; uint64_t subject; };
 
 struct trainer {
 	const pg_cls_train_opts *o;
 	PG_VEC(struct ex) ex;
-	PG_VEC(uint32_t) pool;
-	pg_strmap test_keys;
+	PG_VEC(uint32_t) pool, bpool;
+	pg_strmap test_keys;         /* subjects of the calibration and held-out lore mails */
 	pg_cls_features f;
 	size_t count[SRC__COUNT][2];
-	char cutoff[32];
-	int64_t cutoff_t;
+	char cutoff[32], calib_from[32];
+	int64_t cutoff_t, calib_t;
 	uint64_t rng;
+	char lists[MAX_LISTS][48];   /* lore list names, in order of first appearance */
+	size_t nlists;
+	int cur_list;                /* list of the record being added (1-based, 0 none) */
+	int exclude;                 /* list left out of every fit (1-based, 0 none) */
+	PG_VEC(struct hist) hist;    /* sorted by (path, t) */
 };
 
 static uint64_t splitmix(uint64_t *s)
@@ -107,15 +130,17 @@ static int before_cutoff(struct trainer *t, const char *date)
 	return ts < t->cutoff_t;
 }
 
+/* 0: not held out; 1: a calibration subject; 2: a held-out (test) subject. */
 static int is_test_subject(struct trainer *t, const char *subject)
 {
 	char *k = pg_cls__subject_key(subject);
 	int found = 0;
+	void *v = NULL;
 	if (k) {
-		pg_strmap_get(&t->test_keys, k, &found);
+		v = pg_strmap_get(&t->test_keys, k, &found);
 		free(k);
 	}
-	return found;
+	return found ? (int)(intptr_t)v : 0;
 }
 
 static uint32_t subject_fold(const char *subject)
@@ -143,11 +168,20 @@ static int add_example(struct trainer *t, const pg_cls_input *in, int label, enu
 	e.fold = (int8_t)fold;
 	e.has_diff = in->diff && *in->diff;
 	e.weight = weight;
+	e.list = (uint8_t)t->cur_list;
 	memcpy(e.dense, t->f.dense, sizeof(e.dense));
 	if ((error = pg_vec_reserve(&t->pool, t->pool.len + t->f.n)) < 0)
 		return error;
 	memcpy(t->pool.ptr + t->pool.len, t->f.idx, t->f.n * sizeof(uint32_t));
 	t->pool.len += t->f.n;
+	if ((error = pg_cls__bow_extract(&t->f, in)) < 0)
+		return error;
+	e.boff = t->bpool.len;
+	e.bn = (uint32_t)t->f.n;
+	if ((error = pg_vec_reserve(&t->bpool, t->bpool.len + t->f.n)) < 0)
+		return error;
+	memcpy(t->bpool.ptr + t->bpool.len, t->f.idx, t->f.n * sizeof(uint32_t));
+	t->bpool.len += t->f.n;
 	if ((error = pg_vec_push(&t->ex, e)) < 0)
 		return error;
 	t->count[src][label]++;
@@ -156,7 +190,7 @@ static int add_example(struct trainer *t, const pg_cls_input *in, int label, enu
 
 typedef int (*record_fn)(struct trainer *t, json_t *o);
 
-static int each_record(struct trainer *t, const char *file, record_fn fn)
+static int each_record(struct trainer *t, const char *file, record_fn fn, int optional)
 {
 	pg_jsonl *r = NULL;
 	char path[4096];
@@ -164,6 +198,8 @@ static int each_record(struct trainer *t, const char *file, record_fn fn)
 	int error, rc;
 
 	snprintf(path, sizeof(path), "%s/%s", t->o->data_dir, file);
+	if (optional && access(path, F_OK) != 0)
+		return 0;
 	if ((error = pg_jsonl_open(&r, path, 0)) < 0)
 		return error;
 	while ((rc = pg_jsonl_next(r, &o)) > 0) {
@@ -178,6 +214,71 @@ static int each_record(struct trainer *t, const char *file, record_fn fn)
 	return error;
 }
 
+/* ---- file history: CVEs published before a mail that touched its files ---- */
+
+static uint64_t subject_hash(const char *subject)
+{
+	char *k = pg_cls__subject_key(subject);
+	uint64_t h = k ? pg_cls__fnv64(k, strlen(k), 0) : 0;
+	free(k);
+	return h;
+}
+
+static int hist_record(struct trainer *t, json_t *o)
+{
+	const char *state = jstr(o, "state"), *subj = jstr(o, "subject"), *added = jstr(o, "first_added");
+	const char *files[64];
+	size_t n;
+	int64_t ts;
+	int error;
+
+	if (!state || strcmp(state, "published") || !subj || !added || pg_time_parse(&ts, added) < 0)
+		return 0;
+	n = jstrings(o, "program_files", files, 64);
+	for (size_t i = 0; i < n; i++) {
+		struct hist h = { pg_cls__fnv64(files[i], strlen(files[i]), 0), ts, subject_hash(subj) };
+		if ((error = pg_vec_push(&t->hist, h)) < 0)
+			return error;
+	}
+	return 0;
+}
+
+static int cmp_hist(const void *pa, const void *pb)
+{
+	const struct hist *a = pa, *b = pb;
+	if (a->path != b->path)
+		return a->path < b->path ? -1 : 1;
+	return a->t < b->t ? -1 : a->t > b->t;
+}
+
+/*
+ * The most CVEs first added before ts that any one of the files had, not
+ * counting a CVE of this very fix (same subject): no look-ahead, no label.
+ */
+static int history_count(const struct trainer *t, const char *const *files, size_t nfiles, int64_t ts,
+			 const char *subject)
+{
+	uint64_t own = subject_hash(subject);
+	size_t best = 0;
+
+	for (size_t i = 0; i < nfiles; i++) {
+		uint64_t p = pg_cls__fnv64(files[i], strlen(files[i]), 0);
+		size_t lo = 0, hi = t->hist.len, n = 0;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (t->hist.ptr[mid].path < p)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < t->hist.len && t->hist.ptr[lo].path == p && t->hist.ptr[lo].t < ts; lo++)
+			n += t->hist.ptr[lo].subject != own;
+		if (n > best)
+			best = n;
+	}
+	return best > 1000000 ? 1000000 : (int)best;
+}
+
 /* ---- sources ---- */
 
 static int lore_test_keys(struct trainer *t, json_t *o)
@@ -185,11 +286,17 @@ static int lore_test_keys(struct trainer *t, json_t *o)
 	const char *proj = jstr(o, "project"), *date = jstr(o, "date"), *subj = jstr(o, "clean_subject");
 	char *k;
 	int error;
-	if (!proj || strcmp(proj, "kernel") || !subj || before_cutoff(t, date))
+	int64_t ts;
+	if (!proj || strcmp(proj, "kernel") || !subj || !date || pg_time_parse(&ts, date) < 0 || ts < t->calib_t)
 		return 0;
 	if (!(k = pg_cls__subject_key(subj)))
 		return PG_ENOMEM;
-	error = pg_strmap_set(&t->test_keys, k, (void *)1);
+	/* a subject of both splits is a test subject (the stricter hold-out) */
+	if (is_test_subject(t, subj) == 2) {
+		free(k);
+		return 0;
+	}
+	error = pg_strmap_set(&t->test_keys, k, (void *)(intptr_t)(ts >= t->cutoff_t ? 2 : 1));
 	free(k);
 	return error;
 }
@@ -212,23 +319,41 @@ static int lore_record(struct trainer *t, json_t *o)
 	const char *proj = jstr(o, "project"), *subj = jstr(o, "clean_subject"), *date = jstr(o, "date");
 	pg_cls_input in = PG_CLS_INPUT_INIT;
 	json_t *lab = json_object_get(o, "label");
+	const char *list = jstr(o, "list");
 	int64_t ts;
-	int test;
+	enum src src;
+	size_t li;
+	int error, held;
 
 	if (!proj || strcmp(proj, "kernel") || !subj || !date || pg_time_parse(&ts, date) < 0)
 		return 0;
-	test = ts >= t->cutoff_t || is_test_subject(t, subj);
+	held = is_test_subject(t, subj);
+	/* older versions of a held-out fix go with it, as tools/make-eval-set.py writes them */
+	src = ts >= t->cutoff_t || held == 2 ? SRC_TEST : ts >= t->calib_t || held == 1 ? SRC_CALIB : SRC_LORE;
 	/* before 2023 the CNA did not exist and few of these fixes got a CVE: unsettled labels */
-	if (!test && ts < LORE_TRAIN_FROM)
+	if (src == SRC_LORE && ts < LORE_TRAIN_FROM)
 		return 0;
+	if (!list)
+		list = "?";
+	for (li = 0; li < t->nlists && strcmp(t->lists[li], list); li++)
+		;
+	if (li == t->nlists) {
+		if (t->nlists == MAX_LISTS)
+			return pg_error_setc(PG_EINVALID, "lore data: more than %d lists", MAX_LISTS);
+		snprintf(t->lists[t->nlists++], sizeof(t->lists[0]), "%s", list);
+	}
+	t->cur_list = (int)li + 1;
 	/* the raw subject: its [PATCH nf v2] tags are patch-mail evidence */
 	in.subject = jstr(o, "subject") ? jstr(o, "subject") : subj;
 	in.message = jstr(o, "message");
 	in.diff = jstr(o, "diff");
 	in.nfiles = jstrings(o, "files", files, 64);
 	in.files = files;
-	return add_example(t, &in, json_integer_value(lab) == 1, test ? SRC_TEST : SRC_LORE,
-			   test ? -1 : (int)subject_fold(subj), test ? 1.0f : W_LORE);
+	in.history_cves = history_count(t, files, in.nfiles, ts, subj);
+	error = add_example(t, &in, json_integer_value(lab) == 1, src, src == SRC_LORE ? (int)subject_fold(subj) : -1,
+			    src == SRC_LORE ? W_LORE : 1.0f);
+	t->cur_list = 0;
+	return error;
 }
 
 static int cve_record(struct trainer *t, json_t *o)
@@ -291,12 +416,28 @@ static int review_record(struct trainer *t, json_t *o)
 	return add_example(t, &in, jarr_size(o, "matched_cves") > 0, SRC_REVIEW, -1, W_SUBJECT_ONLY);
 }
 
-/* ---- stage 1: AdaGrad logistic regression over hashed binary features ---- */
+/* ---- stage 1 and baseline: AdaGrad logistic regression over hashed binary features ---- */
 
-static void train_stage1(struct trainer *t, float *w, double *b1, int exclude_fold)
+/* 1 if e is a training record of the current fit (fold: lore fold left out, -1 none). */
+static int in_fit(const struct trainer *t, const struct ex *e, int exclude_fold)
+{
+	if (e->src == SRC_TEST || e->src == SRC_CALIB)
+		return 0;
+	if (t->exclude && e->list == t->exclude)
+		return 0;
+	return !(e->src == SRC_LORE && e->fold == exclude_fold);
+}
+
+static const uint32_t *ex_idx(const struct trainer *t, const struct ex *e, int base, uint32_t *n)
+{
+	*n = base ? e->bn : e->n;
+	return base ? t->bpool.ptr + e->boff : t->pool.ptr + e->off;
+}
+
+static void train_lr(struct trainer *t, float *w, double *b1, int exclude_fold, int base)
 {
 	double *g2 = calloc(PG_CLS_DIM, sizeof(double)), gb = 1e-8, pos = 0, neg = 0;
-	size_t *order = malloc(t->ex.len * sizeof(size_t)), n = 0;
+	size_t *order = malloc((t->ex.len + 1) * sizeof(size_t)), n = 0;
 	uint64_t rng = t->o->seed;
 	const double lr = 0.08, l2 = 2e-6;
 	int epochs = t->o->epochs > 0 ? t->o->epochs : 6;
@@ -307,7 +448,7 @@ static void train_stage1(struct trainer *t, float *w, double *b1, int exclude_fo
 		goto out;
 	for (size_t i = 0; i < t->ex.len; i++) {
 		struct ex *e = &t->ex.ptr[i];
-		if (e->src == SRC_TEST || (e->src == SRC_LORE && e->fold == exclude_fold))
+		if (!in_fit(t, e, exclude_fold))
 			continue;
 		order[n++] = i;
 		if (e->label)
@@ -315,6 +456,8 @@ static void train_stage1(struct trainer *t, float *w, double *b1, int exclude_fo
 		else
 			neg += e->weight;
 	}
+	if (!pos || !neg)
+		goto out;
 	for (int ep = 0; ep < epochs; ep++) {
 		for (size_t i = n; i > 1; i--) {
 			size_t j = (size_t)(splitmix(&rng) % i), tmp = order[i - 1];
@@ -323,9 +466,10 @@ static void train_stage1(struct trainer *t, float *w, double *b1, int exclude_fo
 		}
 		for (size_t k = 0; k < n; k++) {
 			struct ex *e = &t->ex.ptr[order[k]];
-			const uint32_t *idx = t->pool.ptr + e->off;
+			uint32_t en;
+			const uint32_t *idx = ex_idx(t, e, base, &en);
 			double z = *b1, p, g, cw;
-			for (uint32_t j = 0; j < e->n; j++)
+			for (uint32_t j = 0; j < en; j++)
 				z += w[idx[j]];
 			p = pg_cls__sigmoid(z);
 			/* balance the classes: each carries half of the total weight */
@@ -333,7 +477,7 @@ static void train_stage1(struct trainer *t, float *w, double *b1, int exclude_fo
 			g = (p - e->label) * cw;
 			gb += g * g;
 			*b1 -= lr * g / sqrt(gb);
-			for (uint32_t j = 0; j < e->n; j++) {
+			for (uint32_t j = 0; j < en; j++) {
 				uint32_t i2 = idx[j];
 				double gi = g + l2 * w[i2] * (double)n / 1000.0;
 				g2[i2] += gi * gi;
@@ -353,6 +497,15 @@ static double z1_of(const float *w, double b1, const struct trainer *t, const st
 	for (uint32_t j = 0; j < e->n; j++)
 		z += w[idx[j]];
 	return z;
+}
+
+static double base_p(const pg_cls_model *m, const struct trainer *t, const struct ex *e)
+{
+	double z = m->bb;
+	const uint32_t *idx = t->bpool.ptr + e->boff;
+	for (uint32_t j = 0; j < e->bn; j++)
+		z += m->bw[idx[j]];
+	return pg_cls__sigmoid(z);
 }
 
 /* Keep at most max_nz weights (largest |w|), quantized. */
@@ -396,7 +549,7 @@ static void train_head(pg_cls_head *h, const struct s2ex *v, size_t n, int use_d
 	const double lr = 0.5, mom = 0.9, l2 = 1e-3;
 
 	p[P_A] = 1;
-	for (int it = 0; it < 1500; it++) {
+	for (int it = 0; it < 1500 && n; it++) {
 		memset(g, 0, sizeof(g));
 		for (size_t i = 0; i < n; i++) {
 			double zn = v[i].z1 < 0 ? v[i].z1 : 0, z = p[P_A] * v[i].z1 + p[P_AN] * zn + p[P_B], d;
@@ -431,9 +584,19 @@ static void train_head(pg_cls_head *h, const struct s2ex *v, size_t n, int use_d
 	}
 	h->a = round(p[P_A] * 1e6) / 1e6;
 	h->an = round(p[P_AN] * 1e6) / 1e6;
-	h->b = p[P_B];
+	h->b = round(p[P_B] * 1e6) / 1e6;
 	for (int k = 0; k < PG_CLS_NDENSE; k++)
-		h->v[k] = p[k + P_V];
+		h->v[k] = round(p[k + P_V] * 1e6) / 1e6;
+}
+
+/* The dense vector head h sees: without a diff only trailers and subsystem priors. */
+static void head_dense(float *d, const float *dense, int h)
+{
+	memcpy(d, dense, PG_CLS_NDENSE * sizeof(float));
+	if (h == 1)
+		for (int k = PG_CLS_DENSE_TRAILERS; k < PG_CLS_NDENSE; k++)
+			if (!pg_cls__dense_is_subsys((size_t)k) && !pg_cls_dense_is_trailer((size_t)k))
+				d[k] = 0;
 }
 
 static double head_z(const pg_cls_head *h, double z1, const float *dense)
@@ -444,179 +607,372 @@ static double head_z(const pg_cls_head *h, double z1, const float *dense)
 	return z;
 }
 
-/* Threshold maximizing F1 over the given scores. */
-static double best_threshold(const double *s, const int *y, size_t n)
-{
-	double best_t = 0.5, best_f = -1;
-	for (int step = 1; step < 100; step++) {
-		double th = step / 100.0;
-		size_t tp = 0, fp = 0, fn = 0;
-		for (size_t i = 0; i < n; i++) {
-			if (s[i] >= th)
-				y[i] ? tp++ : fp++;
-			else if (y[i])
-				fn++;
-		}
-		if (tp) {
-			double f = 2.0 * (double)tp / (double)(2 * tp + fp + fn);
-			if (f > best_f) {
-				best_f = f;
-				best_t = th;
-			}
-		}
-	}
-	return best_t;
-}
-
 static int fit_heads(struct trainer *t, pg_cls_model *m, const double *oof)
 {
 	struct s2ex *v = NULL;
-	double *s = NULL;
-	int *y = NULL, error = 0;
+	int error = 0;
 	size_t n = 0;
 
-	v = calloc(t->ex.len, sizeof(*v));
-	s = calloc(t->ex.len, sizeof(*s));
-	y = calloc(t->ex.len, sizeof(*y));
-	if (!v || !s || !y) {
+	if (!(v = calloc(t->ex.len + 1, sizeof(*v)))) {
 		error = pg_error_setc(PG_ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < t->ex.len; i++) {
 		struct ex *e = &t->ex.ptr[i];
-		if (e->src != SRC_LORE)
+		if (e->src != SRC_LORE || !in_fit(t, e, -1))
 			continue;
 		v[n].z1 = oof[i];
 		v[n].dense = e->dense;
 		v[n].y = e->label;
 		n++;
 	}
-	for (int h = 0; h < 2; h++) {
+	for (int h = 0; h < 2; h++)
 		train_head(&m->head[h], v, n, h == 0);
-		for (size_t i = 0; i < n; i++) {
-			float d[PG_CLS_NDENSE];
-			memcpy(d, v[i].dense, sizeof(d));
-			if (h == 1)
-				for (int k = PG_CLS_DENSE_TRAILERS; k < PG_CLS_NDENSE; k++)
-					if (!pg_cls__dense_is_subsys((size_t)k) && !pg_cls_dense_is_trailer((size_t)k))
-						d[k] = 0;
-			s[i] = pg_cls__sigmoid(head_z(&m->head[h], v[i].z1, d));
-			y[i] = v[i].y;
-		}
-		m->head[h].threshold = best_threshold(s, y, n);
-	}
 out:
 	free(v);
-	free(s);
-	free(y);
 	return error;
 }
 
-/* Metrics of the held-out lore records, for the progress report (and model tuning). */
+/* ---- calibration and operating points (on the calibration split) ---- */
+
+struct scored { double s; int y; };
+
+static int cmp_asc(const void *pa, const void *pb)
+{
+	const struct scored *a = pa, *b = pb;
+	return a->s < b->s ? -1 : a->s > b->s;
+}
+
+/*
+ * Isotonic regression (pool adjacent violators) of the labels on the raw
+ * scores, over consecutive bins of at least n/200 (>= 20) records so the map
+ * stays smooth and has at most ~200 points; points rounded to the file's
+ * precision, x and y strictly ascending.
+ */
+static void fit_isotonic(pg_cls_head *h, struct scored *v, size_t n)
+{
+	double bx[PG_CLS_CALIB_MAX + 8], by[PG_CLS_CALIB_MAX + 8], bw[PG_CLS_CALIB_MAX + 8];
+	size_t nb = 0, bin = n / 200 > 20 ? n / 200 : 20;
+
+	h->ncal = 0;
+	if (n < 2 * bin)
+		return;
+	qsort(v, n, sizeof(*v), cmp_asc);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + bin < n ? i + bin : n;
+		double sx = 0, sy = 0;
+		if (n - j < bin)
+			j = n; /* the last bin takes the remainder */
+		while (j < n && v[j].s == v[j - 1].s)
+			j++; /* ties stay in one bin */
+		for (size_t k = i; k < j; k++) {
+			sx += v[k].s;
+			sy += v[k].y;
+		}
+		bx[nb] = sx / (double)(j - i);
+		by[nb] = sy / (double)(j - i);
+		bw[nb] = (double)(j - i);
+		nb++;
+		/* pool while the new block does not rise above the previous one */
+		while (nb > 1 && by[nb - 2] >= by[nb - 1]) {
+			double w = bw[nb - 2] + bw[nb - 1];
+			bx[nb - 2] = (bx[nb - 2] * bw[nb - 2] + bx[nb - 1] * bw[nb - 1]) / w;
+			by[nb - 2] = (by[nb - 2] * bw[nb - 2] + by[nb - 1] * bw[nb - 1]) / w;
+			bw[nb - 2] = w;
+			nb--;
+		}
+		if (nb >= PG_CLS_CALIB_MAX)
+			break;
+		i = j;
+	}
+	for (size_t k = 0; k < nb; k++) {
+		double x = round(bx[k] * 1e6) / 1e6, y = round(by[k] * 1e6) / 1e6;
+		if (h->ncal && (x <= h->cal_x[h->ncal - 1] || y <= h->cal_y[h->ncal - 1]))
+			continue;
+		if (y <= 0 && k + 1 < nb)
+			continue; /* (0, 0) is implied */
+		h->cal_x[h->ncal] = x;
+		h->cal_y[h->ncal] = y;
+		h->ncal++;
+	}
+}
+
+static int cmp_desc(const void *pa, const void *pb) { return -cmp_asc(pa, pb); }
+
+/*
+ * Operating points for recall 0.05, 0.06, ... 1.00: the highest threshold on
+ * the calibrated scores whose cut reaches the recall, and the precision there.
+ * Thresholds are rounded down to the file's precision so the cut is kept.
+ */
+static void fit_ops(pg_cls_head *h, struct scored *v, size_t n)
+{
+	size_t pos = 0, tp = 0, fp = 0, i = 0;
+	int r = 5;
+
+	h->nops = 0;
+	for (size_t k = 0; k < n; k++)
+		pos += (size_t)v[k].y;
+	if (!pos)
+		return;
+	qsort(v, n, sizeof(*v), cmp_desc);
+	while (i < n && r <= 100) {
+		size_t j = i;
+		while (j < n && v[j].s == v[i].s) {
+			v[j].y ? tp++ : fp++;
+			j++;
+		}
+		while (r <= 100 && (double)tp >= r / 100.0 * (double)pos - 1e-9) {
+			pg_cls_operating_point *op = &h->ops[h->nops++];
+			op->recall = r / 100.0;
+			op->threshold = floor(v[i].s * 1e6) / 1e6;
+			op->precision = round((double)tp / (double)(tp + fp) * 1e4) / 1e4;
+			r++;
+		}
+		i = j;
+	}
+}
+
+static int calibrate(struct trainer *t, pg_cls_model *m)
+{
+	struct scored *v = calloc(t->ex.len + 1, sizeof(*v));
+	pg_cls_operating_point op;
+	size_t n;
+
+	if (!v)
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	for (int h = 0; h < 2; h++) {
+		pg_cls_head *hd = &m->head[h];
+		n = 0;
+		for (size_t i = 0; i < t->ex.len; i++) {
+			struct ex *e = &t->ex.ptr[i];
+			float d[PG_CLS_NDENSE];
+			if (e->src != SRC_CALIB || (t->exclude && e->list == t->exclude))
+				continue;
+			head_dense(d, e->dense, h);
+			v[n].s = pg_cls__sigmoid(head_z(hd, z1_of(m->w, m->b1, t, e), d));
+			v[n].y = e->label;
+			n++;
+		}
+		fit_isotonic(hd, v, n);
+		for (size_t i = 0; i < n; i++)
+			v[i].s = pg_cls__calibrate(hd, v[i].s);
+		fit_ops(hd, v, n);
+		hd->threshold = 0.5;
+		if (pg_cls_model_operating_point(&op, m, !h, PG_CLS_DEFAULT_RECALL) == 0)
+			hd->threshold = op.threshold;
+	}
+	free(v);
+	return 0;
+}
+
+/*
+ * Fit everything (both stages, calibration, baseline) on the training
+ * records, leaving out t->exclude's list.
+ */
+static int fit_all(struct trainer *t, pg_cls_model *m)
+{
+	float *wf = NULL;
+	double *oof = NULL, b1f;
+	int error = 0;
+
+	if (!(wf = malloc(PG_CLS_DIM * sizeof(float))) || !(oof = calloc(t->ex.len + 1, sizeof(double))) ||
+	    (!m->bw && !(m->bw = calloc(PG_CLS_DIM, sizeof(float))))) {
+		error = pg_error_setc(PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* out-of-fold stage-1 logits for the lore training records */
+	for (int fold = 0; fold < 2; fold++) {
+		progress(t, "stage 1, fold %d of 2", fold + 1);
+		train_lr(t, wf, &b1f, fold, 0);
+		prune_quantize(wf, 120000);
+		for (size_t i = 0; i < t->ex.len; i++)
+			if (t->ex.ptr[i].src == SRC_LORE && t->ex.ptr[i].fold == fold)
+				oof[i] = z1_of(wf, b1f, t, &t->ex.ptr[i]);
+	}
+	progress(t, "stage 1, all training data");
+	train_lr(t, m->w, &m->b1, -1, 0);
+	prune_quantize(m->w, 120000);
+	m->b1 = round(m->b1 * 1e6) / 1e6;
+	progress(t, "stage 2 (trailer and diff evidence, lore only)");
+	if ((error = fit_heads(t, m, oof)) < 0)
+		goto out;
+	progress(t, "calibration and operating points (lore from %s to %s)", t->calib_from, t->cutoff);
+	if ((error = calibrate(t, m)) < 0)
+		goto out;
+	progress(t, "baseline (hashed bag of words)");
+	train_lr(t, m->bw, &m->bb, -1, 1);
+	prune_quantize(m->bw, 60000);
+	m->bb = round(m->bb * 1e6) / 1e6;
+out:
+	free(wf);
+	free(oof);
+	return error;
+}
+
+/* Model and baseline scores of the held-out records (of list `only`, 1-based; 0 = all). */
+static size_t score_test(const struct trainer *t, const pg_cls_model *m, int only, double *s, double *sb, int *y,
+			 int *hd)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->ex.len; i++) {
+		const struct ex *e = &t->ex.ptr[i];
+		if (e->src != SRC_TEST || (only && e->list != only))
+			continue;
+		/* the held-out records are mails with diffs: head 0 */
+		s[n] = pg_cls__calibrate(&m->head[0], pg_cls__sigmoid(head_z(&m->head[0], z1_of(m->w, m->b1, t, e), e->dense)));
+		sb[n] = base_p(m, t, e);
+		y[n] = e->label;
+		if (hd)
+			hd[n] = 1;
+		n++;
+	}
+	return n;
+}
+
+/* Best precision at recall >= 0.90 with the negatives re-weighted to a 7 % base rate. */
+static double p_at_r90_rate(const double *s, const int *y, size_t n, double rate)
+{
+	struct scored *v = malloc((n + 1) * sizeof(*v));
+	size_t pos = 0, neg, tp = 0, fp = 0;
+	double best = 0;
+
+	if (!v)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		v[i].s = s[i];
+		v[i].y = y[i];
+		pos += (size_t)y[i];
+	}
+	neg = n - pos;
+	qsort(v, n, sizeof(*v), cmp_desc);
+	for (size_t i = 0; i < n && pos && neg;) {
+		size_t j = i;
+		while (j < n && v[j].s == v[i].s) {
+			v[j].y ? tp++ : fp++;
+			j++;
+		}
+		if ((double)tp >= 0.90 * (double)pos - 1e-9) {
+			double tpr = (double)tp / (double)pos, fpr = (double)fp / (double)neg;
+			double p = rate * tpr / (rate * tpr + (1 - rate) * fpr);
+			if (p > best)
+				best = p;
+		}
+		i = j;
+	}
+	free(v);
+	return best;
+}
+
+/* Held-out figures of both models, for the progress report. */
 static void report_test(struct trainer *t, const pg_cls_model *m, const char *what)
 {
-	double *s = calloc(t->ex.len, sizeof(double)), *s1 = calloc(t->ex.len, sizeof(double));
-	double *sf = calloc(t->ex.len, sizeof(double));
-	int *y = calloc(t->ex.len, sizeof(int));
-	size_t n = 0;
-	pg_cls_metrics mt, m1, mf;
+	double *s = calloc(t->ex.len + 1, sizeof(double)), *sb = calloc(t->ex.len + 1, sizeof(double));
+	int *y = calloc(t->ex.len + 1, sizeof(int));
+	size_t n;
+	pg_cls_metrics mt, mb;
 
-	if (!s || !y || !s1 || !sf)
+	if (!s || !y || !sb)
 		goto out;
-	for (size_t i = 0; i < t->ex.len; i++) {
-		struct ex *e = &t->ex.ptr[i];
-		if (e->src != SRC_TEST)
-			continue;
-		s1[n] = z1_of(m->w, m->b1, t, e);
-		s[n] = pg_cls__sigmoid(head_z(&m->head[0], s1[n], e->dense));
-		s1[n] = pg_cls__sigmoid(s1[n]);
-		sf[n] = e->dense[0];
-		y[n++] = e->label;
-	}
+	n = score_test(t, m, 0, s, sb, y, NULL);
 	if (n && pg_cls_metrics_compute(&mt, s, y, n, m->head[0].threshold) == 0 &&
-	    pg_cls_metrics_compute(&m1, s1, y, n, 0.5) == 0 && pg_cls_metrics_compute(&mf, sf, y, n, 0.5) == 0) {
-		progress(t, "%s: held-out lore n=%zu pos=%zu P=%.3f R=%.3f F1=%.3f PR-AUC=%.3f P@R90=%.3f P@R95=%.3f",
-			 what, mt.n, mt.positives, mt.precision, mt.recall, mt.f1, mt.pr_auc, mt.p_at_r90, mt.p_at_r95);
-		progress(t, "  stage 1 alone: PR-AUC=%.3f P@R90=%.3f; 'has Fixes:' alone: P=%.3f R=%.3f",
-			 m1.pr_auc, m1.p_at_r90, mf.precision, mf.recall);
+	    pg_cls_metrics_compute(&mb, sb, y, n, 0.5) == 0) {
+		progress(t, "%s: held-out lore n=%zu pos=%zu at the default threshold %.4f: P=%.3f R=%.3f; PR-AUC=%.3f P@R90=%.3f",
+			 what, mt.n, mt.positives, mt.threshold, mt.precision, mt.recall, mt.pr_auc, mt.p_at_r90);
+		progress(t, "  baseline (bag of words): PR-AUC=%.3f P@R90=%.3f", mb.pr_auc, mb.p_at_r90);
 	}
 out:
 	free(s);
-	free(s1);
-	free(sf);
+	free(sb);
 	free(y);
+}
+
+/* Read every source into t (features extracted once). */
+static int load_data(struct trainer *t, const pg_cls_train_opts *opts)
+{
+	int64_t cf;
+	int error;
+
+	memset(t, 0, sizeof(*t));
+	t->o = opts;
+	pg_cls_features_init(&t->f);
+	snprintf(t->cutoff, sizeof(t->cutoff), "%s", opts->cutoff ? opts->cutoff : "2025-01-01");
+	if (pg_time_parse(&t->cutoff_t, t->cutoff) < 0)
+		return pg_error_setc(PG_EINVALID, "bad cutoff date '%s' (want YYYY-MM-DD)", t->cutoff);
+	if (opts->calib_from) {
+		snprintf(t->calib_from, sizeof(t->calib_from), "%s", opts->calib_from);
+		if (pg_time_parse(&t->calib_t, t->calib_from) < 0 || t->calib_t >= t->cutoff_t)
+			return pg_error_setc(PG_EINVALID, "bad calibration start '%s' (want YYYY-MM-DD before the cutoff %s)",
+					     t->calib_from, t->cutoff);
+	} else {
+		/* the six months before the cutoff, from the first of a month */
+		time_t c;
+		struct tm tm;
+		cf = t->cutoff_t - (int64_t)183 * 86400;
+		c = (time_t)cf;
+		gmtime_r(&c, &tm);
+		snprintf(t->calib_from, sizeof(t->calib_from), "%04d-%02d-01", tm.tm_year + 1900, tm.tm_mon + 1);
+		if (pg_time_parse(&t->calib_t, t->calib_from) < 0)
+			return pg_error_setc(PG_EINVALID, "bad cutoff date '%s'", t->cutoff);
+	}
+	progress(t, "reading the file history of kernel-cves");
+	if ((error = each_record(t, "kernel-cves.jsonl.gz", hist_record, 0)) < 0)
+		return error;
+	if (t->hist.len)
+		qsort(t->hist.ptr, t->hist.len, sizeof(*t->hist.ptr), cmp_hist);
+	progress(t, "reading held-out subjects (lore from %s)", t->calib_from);
+	if ((error = each_record(t, "lore-patches.jsonl.gz", lore_test_keys, 0)) < 0 ||
+	    (error = each_record(t, "lore-patches-more.jsonl.gz", lore_test_keys, 1)) < 0)
+		return error;
+	progress(t, "reading lore-patches and lore-patches-more");
+	if ((error = each_record(t, "lore-patches.jsonl.gz", lore_record, 0)) < 0 ||
+	    (error = each_record(t, "lore-patches-more.jsonl.gz", lore_record, 1)) < 0)
+		return error;
+	progress(t, "reading kernel-cves");
+	if ((error = each_record(t, "kernel-cves.jsonl.gz", cve_record, 0)) < 0)
+		return error;
+	progress(t, "reading patchdb-linux");
+	if ((error = each_record(t, "patchdb-linux.jsonl.gz", patchdb_record, 0)) < 0)
+		return error;
+	if (W_SUBJECT_ONLY > 0) {
+		progress(t, "reading debian-6.1-subjects");
+		if ((error = each_record(t, "debian-6.1-subjects.jsonl.gz", debian_record, 0)) < 0)
+			return error;
+		progress(t, "reading kernel-review-candidates");
+		if ((error = each_record(t, "kernel-review-candidates.jsonl.gz", review_record, 0)) < 0)
+			return error;
+	}
+	for (int s = 0; s < SRC__COUNT; s++)
+		progress(t, "  %-28s %6zu positive %6zu negative", src_names[s], t->count[s][1], t->count[s][0]);
+	if (!t->count[SRC_LORE][1] || !t->count[SRC_LORE][0] || !t->count[SRC_CVE][1])
+		return pg_error_setc(PG_EINVALID, "no training positives and negatives found in '%s'", opts->data_dir);
+	return 0;
+}
+
+static void trainer_release(struct trainer *t)
+{
+	pg_vec_release(&t->ex);
+	pg_vec_release(&t->pool);
+	pg_vec_release(&t->bpool);
+	pg_vec_release(&t->hist);
+	pg_strmap_release(&t->test_keys);
+	pg_cls_features_release(&t->f);
 }
 
 int pg_cls_train(pg_cls_model **out, const pg_cls_train_opts *opts)
 {
 	struct trainer t;
 	pg_cls_model *m = NULL, *parsed = NULL;
-	float *wf = NULL;
-	double *oof = NULL, b1f;
 	pg_buf text = PG_BUF_INIT, meta = PG_BUF_INIT;
 	int error = 0;
 
 	*out = NULL;
-	memset(&t, 0, sizeof(t));
-	t.o = opts;
-	pg_cls_features_init(&t.f);
-	snprintf(t.cutoff, sizeof(t.cutoff), "%s", opts->cutoff ? opts->cutoff : "2025-01-01");
-	if (pg_time_parse(&t.cutoff_t, t.cutoff) < 0) {
-		error = pg_error_setc(PG_EINVALID, "bad cutoff date '%s' (want YYYY-MM-DD)", t.cutoff);
+	if ((error = load_data(&t, opts)) < 0)
 		goto out;
-	}
-	progress(&t, "reading held-out subjects (lore-patches from %s)", t.cutoff);
-	if ((error = each_record(&t, "lore-patches.jsonl.gz", lore_test_keys)) < 0)
+	if ((error = pg_cls__model_alloc(&m)) < 0 || (error = fit_all(&t, m)) < 0)
 		goto out;
-	progress(&t, "reading lore-patches");
-	if ((error = each_record(&t, "lore-patches.jsonl.gz", lore_record)) < 0)
-		goto out;
-	progress(&t, "reading kernel-cves");
-	if ((error = each_record(&t, "kernel-cves.jsonl.gz", cve_record)) < 0)
-		goto out;
-	progress(&t, "reading patchdb-linux");
-	if ((error = each_record(&t, "patchdb-linux.jsonl.gz", patchdb_record)) < 0)
-		goto out;
-	if (W_SUBJECT_ONLY > 0) {
-		progress(&t, "reading debian-6.1-subjects");
-		if ((error = each_record(&t, "debian-6.1-subjects.jsonl.gz", debian_record)) < 0)
-			goto out;
-		progress(&t, "reading kernel-review-candidates");
-		if ((error = each_record(&t, "kernel-review-candidates.jsonl.gz", review_record)) < 0)
-			goto out;
-	}
-	for (int s = 0; s < SRC__COUNT; s++)
-		progress(&t, "  %-28s %6zu positive %6zu negative", src_names[s], t.count[s][1], t.count[s][0]);
-	if (!t.count[SRC_LORE][1] || !t.count[SRC_CVE][1]) {
-		error = pg_error_setc(PG_EINVALID, "no training positives found in '%s'", opts->data_dir);
-		goto out;
-	}
-
-	if ((error = pg_cls__model_alloc(&m)) < 0)
-		goto out;
-	if (!(wf = malloc(PG_CLS_DIM * sizeof(float))) || !(oof = calloc(t.ex.len, sizeof(double)))) {
-		error = pg_error_setc(PG_ENOMEM, "out of memory");
-		goto out;
-	}
-	/* out-of-fold stage-1 logits for the lore training records */
-	for (int fold = 0; fold < 2; fold++) {
-		progress(&t, "stage 1, fold %d of 2", fold + 1);
-		train_stage1(&t, wf, &b1f, fold);
-		prune_quantize(wf, 120000);
-		for (size_t i = 0; i < t.ex.len; i++)
-			if (t.ex.ptr[i].src == SRC_LORE && t.ex.ptr[i].fold == fold)
-				oof[i] = z1_of(wf, b1f, &t, &t.ex.ptr[i]);
-	}
-	progress(&t, "stage 1, all training data");
-	train_stage1(&t, m->w, &m->b1, -1);
-	prune_quantize(m->w, 120000);
-	m->b1 = round(m->b1 * 1e6) / 1e6;
-	progress(&t, "stage 2 (trailer and diff evidence, lore-patches only)");
-	if ((error = fit_heads(&t, m, oof)) < 0)
-		goto out;
-
-	if ((error = pg_buf_printf(&meta, "meta cutoff %s\nmeta seed %llu\nmeta epochs %d\n", t.cutoff,
-				   (unsigned long long)opts->seed, opts->epochs > 0 ? opts->epochs : 6)) < 0)
+	if ((error = pg_buf_printf(&meta, "meta cutoff %s\nmeta calibration %s\nmeta seed %llu\nmeta epochs %d\n",
+				   t.cutoff, t.calib_from, (unsigned long long)opts->seed,
+				   opts->epochs > 0 ? opts->epochs : 6)) < 0)
 		goto out;
 	for (int s = 0; s < SRC__COUNT; s++)
 		if ((error = pg_buf_printf(&meta, "meta data %s %zu+ %zu-\n", src_names[s], t.count[s][1], t.count[s][0])) < 0)
@@ -634,11 +990,90 @@ out:
 	pg_buf_release(&meta);
 	pg_cls_model_free(m);
 	pg_cls_model_free(parsed);
-	free(wf);
-	free(oof);
-	pg_vec_release(&t.ex);
-	pg_vec_release(&t.pool);
-	pg_strmap_release(&t.test_keys);
-	pg_cls_features_release(&t.f);
+	trainer_release(&t);
+	return error;
+}
+
+int pg_cls_train_lolo(pg_cls_lolo_row **rows, size_t *nrows, const pg_cls_train_opts *opts)
+{
+	struct trainer t;
+	pg_cls_model *m = NULL;
+	pg_cls_lolo_row *r = NULL, *mean;
+	double *s = NULL, *sb = NULL;
+	int *y = NULL, error = 0;
+	size_t nr = 0;
+
+	*rows = NULL;
+	*nrows = 0;
+	if ((error = load_data(&t, opts)) < 0)
+		goto out;
+	if (!(r = calloc(t.nlists + 1, sizeof(*r))) || !(s = calloc(t.ex.len + 1, sizeof(double))) ||
+	    !(sb = calloc(t.ex.len + 1, sizeof(double))) || !(y = calloc(t.ex.len + 1, sizeof(int)))) {
+		error = pg_error_setc(PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t l = 0; l < t.nlists; l++) {
+		pg_cls_metrics mt, mb;
+		size_t n, pos = 0;
+
+		t.exclude = (int)l + 1;
+		for (size_t i = 0; i < t.ex.len; i++)
+			if (t.ex.ptr[i].src == SRC_TEST && t.ex.ptr[i].list == t.exclude)
+				pos += (size_t)t.ex.ptr[i].label;
+		if (!pos)
+			continue; /* nothing to rank */
+		progress(&t, "leaving out %s (%zu of %zu lists)", t.lists[l], l + 1, t.nlists);
+		pg_cls_model_free(m);
+		m = NULL;
+		if ((error = pg_cls__model_alloc(&m)) < 0 || (error = fit_all(&t, m)) < 0)
+			goto out;
+		n = score_test(&t, m, t.exclude, s, sb, y, NULL);
+		if ((error = pg_cls_metrics_compute(&mt, s, y, n, m->head[0].threshold)) < 0 ||
+		    (error = pg_cls_metrics_compute(&mb, sb, y, n, 0.5)) < 0)
+			goto out;
+		snprintf(r[nr].list, sizeof(r[nr].list), "%s", t.lists[l]);
+		r[nr].n = n;
+		r[nr].positives = mt.positives;
+		r[nr].pr_auc = mt.pr_auc;
+		r[nr].p_at_r90 = mt.p_at_r90;
+		r[nr].p_at_r90_7 = p_at_r90_rate(s, y, n, 0.07);
+		r[nr].recall_at_default = mt.recall;
+		r[nr].precision_at_default = mt.precision;
+		r[nr].base_pr_auc = mb.pr_auc;
+		r[nr].base_p_at_r90 = mb.p_at_r90;
+		r[nr].base_p_at_r90_7 = p_at_r90_rate(sb, y, n, 0.07);
+		progress(&t, "  %s: n=%zu pos=%zu PR-AUC %.3f (baseline %.3f) P@R90 %.3f (baseline %.3f)", r[nr].list, n,
+			 mt.positives, mt.pr_auc, mb.pr_auc, mt.p_at_r90, mb.p_at_r90);
+		nr++;
+	}
+	/* the mean over lists (each list counts once, whatever its size) */
+	mean = &r[nr];
+	snprintf(mean->list, sizeof(mean->list), "mean");
+	for (size_t i = 0; i < nr; i++) {
+		mean->n += r[i].n;
+		mean->positives += r[i].positives;
+		mean->pr_auc += r[i].pr_auc / (double)nr;
+		mean->p_at_r90 += r[i].p_at_r90 / (double)nr;
+		mean->p_at_r90_7 += r[i].p_at_r90_7 / (double)nr;
+		mean->recall_at_default += r[i].recall_at_default / (double)nr;
+		mean->precision_at_default += r[i].precision_at_default / (double)nr;
+		mean->base_pr_auc += r[i].base_pr_auc / (double)nr;
+		mean->base_p_at_r90 += r[i].base_p_at_r90 / (double)nr;
+		mean->base_p_at_r90_7 += r[i].base_p_at_r90_7 / (double)nr;
+	}
+	if (nr)
+		nr++;
+out:
+	free(s);
+	free(sb);
+	free(y);
+	pg_cls_model_free(m);
+	trainer_release(&t);
+	if (error < 0) {
+		free(r);
+	} else {
+		*rows = r;
+		*nrows = nr;
+	}
 	return error;
 }

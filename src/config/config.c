@@ -138,6 +138,22 @@ int pg_config_load(pg_config **out, const char *path)
 		error = pg_error_setc(PG_EINVALID, "config '%s': 'core.repository' is not set", path);
 		goto out;
 	}
+	c->classify_recall = 0.90;
+	{
+		char *r = NULL, *end = NULL;
+		if ((error = get_string(&r, cfg, "classify.recall")) < 0)
+			goto out;
+		if (r) {
+			c->classify_recall = strtod(r, &end);
+			if (end == r || *end || !(c->classify_recall > 0 && c->classify_recall <= 1)) {
+				error = pg_error_setc(PG_EINVALID, "config '%s': 'classify.recall' is '%s' (want a recall in (0, 1], e.g. 0.9)",
+						      path, r);
+				free(r);
+				goto out;
+			}
+			free(r);
+		}
+	}
 	c->repository = resolve_path(path, repo);
 	{
 		int on = 0;

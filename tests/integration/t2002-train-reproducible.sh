@@ -17,7 +17,7 @@ cmp "$T/m.model" "$ROOT/data/model/classify.model" || {
 	echo "FAIL: the trained model differs from data/model/classify.model (retrain and commit, or training is not deterministic)"
 	exit 1
 }
-head -1 "$T/m.model" | grep -q '^patchgap-classify-model 1$' || { echo "FAIL: model header"; exit 1; }
+head -1 "$T/m.model" | grep -q '^patchgap-classify-model 2$' || { echo "FAIL: model header"; exit 1; }
 size=$(wc -c <"$T/m.model")
 [ "$size" -lt 1500000 ] || { echo "FAIL: model is $size bytes (limit 1.5 MB)"; exit 1; }
 echo "t2002: ok ($size bytes)"
