@@ -1,0 +1,99 @@
+/*
+ * lists.h - kernel mailing lists read from public-inbox archives.
+ *
+ * Two layers:
+ *  - pg_mail_parse(): one raw RFC 5322 message (as public-inbox stores it:
+ *    the blob "m" of a v2 epoch commit, or the blob a v1 commit adds) into
+ *    decoded fields: subject tags ("[PATCH net v3 2/7]") with b4's rules,
+ *    thread references, the commit message with its trailers, the diff and
+ *    the files it touches.  Pure, linear in the input, never fails on
+ *    content (hostile headers, broken MIME, bad charsets are decoded as far
+ *    as they go and reported in `flags`).
+ *  - pg_lists_ingest(): read the new commits of every epoch of a configured
+ *    inbox into the store ("lists" schema), one transaction per batch that
+ *    also moves the epoch's stored position, so a run killed anywhere and
+ *    run again gives the same rows.
+ *
+ * Ownership: *out parameters are owned by the caller (pg_mail_free,
+ * pg_lists_stats has no allocation).  Strings of a pg_mail are UTF-8, NUL
+ * terminated, without control characters in header fields.
+ */
+#ifndef PATCHGAP_LISTS_H
+#define PATCHGAP_LISTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "patchgap/common.h"
+#include "patchgap/store.h"
+#include "patchgap/trailer.h"
+
+/* Largest raw mail parsed; larger input is cut there (PG_MAIL_TRUNCATED). */
+#define PG_MAIL_MAX_BYTES ((size_t)64 << 20)
+/* Most touched files listed per mail; the rest are counted in nfiles_total. */
+#define PG_MAIL_MAX_FILES 100000u
+/* Deepest MIME nesting followed (multipart inside multipart ...). */
+#define PG_MAIL_MAX_DEPTH 8
+
+enum pg_mail_flags {
+	PG_MAIL_TRUNCATED = 1 << 0,        /* input or a field was cut at a limit */
+	PG_MAIL_BAD_CHARSET = 1 << 1,      /* bytes that are not valid in their charset were replaced */
+	PG_MAIL_BAD_MIME = 1 << 2,         /* unterminated multipart, missing boundary, bad encoding */
+	PG_MAIL_HEADER_INJECTION = 1 << 3, /* a decoded header held CR/LF or other controls */
+	PG_MAIL_NO_HEADERS = 1 << 4,       /* no header block at all */
+};
+
+typedef enum {
+	PG_MAIL_OTHER = 0,  /* a mail that is neither a patch nor a reply to one */
+	PG_MAIL_PATCH,      /* [PATCH ...] with a diff */
+	PG_MAIL_COVER,      /* [PATCH 0/N] cover letter */
+	PG_MAIL_REPLY,      /* Re: ... */
+} pg_mail_kind;
+
+typedef struct pg_mail {
+	char *message_id;    /* owned: without <>; "" when absent */
+	char *in_reply_to;   /* owned: without <>, or NULL */
+	char *references;    /* owned: ids without <>, space separated, oldest first, or NULL */
+	char *from;          /* owned: decoded "Name <addr>" */
+	char *from_name;     /* owned: decoded display name ("" when none) */
+	char *from_email;    /* owned: lowercase address ("" when none) */
+	int64_t date;        /* seconds since the epoch (UTC), 0 when unparsable */
+	char *subject;       /* owned: decoded, unfolded */
+	char *clean_subject; /* owned: without "Re:" and the [..] tags */
+	char *prefix;        /* owned: the tags as written, groups joined by ' ' ("PATCH net v3 2/7") */
+	char *tree;          /* owned: the tree tag ("net", "nf-next"), or NULL */
+	int is_patch;        /* a PATCH tag */
+	int rfc;             /* an RFC tag */
+	int resend;          /* a RESEND tag */
+	int version;         /* 1 unless vN */
+	int index, total;    /* N/M, 0/0 when absent */
+	pg_mail_kind kind;
+	char *body;          /* owned: decoded text of the text parts and patch attachments */
+	char *message;       /* owned: commit message (body before "---" or the diff) */
+	char *diff;          /* owned: the unified diff, or NULL */
+	char **files;        /* owned: touched paths (new side; old side for deletions), in diff order */
+	size_t nfiles;
+	size_t nfiles_total; /* including those past PG_MAIL_MAX_FILES */
+	pg_trailers trailers; /* of `message` */
+	unsigned flags;      /* pg_mail_flags */
+} pg_mail;
+
+/*
+ * Parse one raw mail (bytes, need not be NUL terminated).  Fails only with
+ * PG_ENOMEM, or PG_EINVALID for raw == NULL with len > 0.
+ */
+int pg_mail_parse(pg_mail **out, const char *raw, size_t len);
+void pg_mail_free(pg_mail *m);
+const char *pg_mail_kind_name(pg_mail_kind k);
+
+/*
+ * Subject tags alone, b4's rules: leading "Re:"/"Fwd:"/"Aw:" set *is_reply;
+ * every leading [..] group is a tag group; in it "PATCH"/"PATCHv3", "RFC",
+ * "RESEND", "vN", "N/M" are recognised and the first other word is the
+ * tree.  Fills the tag fields of m (which must be zeroed or hold no tags).
+ */
+int pg_mail__subject_tags(pg_mail *m, const char *subject, int *is_reply);
+
+/* Decode RFC 2047 encoded words and sanitise a header value into UTF-8; *out owned. */
+int pg_mail_decode_header(char **out, const char *value, size_t len, unsigned *flags);
+
+#endif
