@@ -26,6 +26,9 @@
 #include "patchgap/common.h"
 #include "patchgap/store.h"
 #include "patchgap/trailer.h"
+#include "patchgap/classify.h"
+#include <git2.h>
+#include <jansson.h>
 
 /* Largest raw mail parsed; larger input is cut there (PG_MAIL_TRUNCATED). */
 #define PG_MAIL_MAX_BYTES ((size_t)64 << 20)
@@ -95,5 +98,68 @@ int pg_mail__subject_tags(pg_mail *m, const char *subject, int *is_reply);
 
 /* Decode RFC 2047 encoded words and sanitise a header value into UTF-8; *out owned. */
 int pg_mail_decode_header(char **out, const char *value, size_t len, unsigned *flags);
+
+/* ---- archives: config, ingest, queries (src/lists/lists.c) ---- */
+
+/*
+ * [list "NAME"] sections of the config file:
+ *     [list "netdev"]
+ *         inbox = /srv/lore/netdev      ; a public-inbox v2 (git/N.git) or v1 inbox
+ * Relative paths are relative to the config file.
+ */
+typedef struct pg_list_conf {
+	char *name;       /* owned */
+	char *inbox;      /* owned: absolute path */
+} pg_list_conf;
+
+/* *out owned (pg_lists_conf_free); *n = 0 and *out = NULL when none. */
+int pg_lists_conf_load(pg_list_conf **out, size_t *n, const char *config_path);
+void pg_lists_conf_free(pg_list_conf *v, size_t n);
+
+typedef struct pg_lists_ingest_options {
+	unsigned version;
+	size_t batch;                 /* mails per transaction (default 500) */
+	size_t max_mails;             /* stop after this many new mails (0 = all) */
+	const pg_cls_model *model;    /* classify patch mails with it; NULL = no verdicts */
+	void (*progress)(const char *list, int epoch, size_t mails, void *payload);
+	void *payload;
+} pg_lists_ingest_options;
+
+#define PG_LISTS_INGEST_OPTIONS_VERSION 1
+#define PG_LISTS_INGEST_OPTIONS_INIT { PG_LISTS_INGEST_OPTIONS_VERSION, 500, 0, NULL, NULL, NULL }
+
+typedef struct pg_lists_stats {
+	size_t epochs;    /* epochs read */
+	size_t mails;     /* new mails stored */
+	size_t patches;   /* of which patches */
+	size_t flagged;   /* of which the model flags */
+	size_t skipped;   /* commits without a mail (v2 deletions) */
+} pg_lists_stats;
+
+/*
+ * Read the new commits of every epoch of the inbox (oldest first) into the
+ * store.  Each batch is one transaction that also stores the epoch's last
+ * commit read, so an interrupted run resumes where the last batch ended and
+ * gives the same rows.  Errors name the inbox and the epoch.
+ */
+int pg_lists_ingest(pg_lists_stats *stats, pg_store *s, const pg_list_conf *list,
+		    const pg_lists_ingest_options *opts);
+
+/*
+ * Connect ingested commits to mails: a Link: trailer naming a stored
+ * message id, else the same patch-id (repo may be NULL: skipped), else the
+ * same subject and author address.  Only commits without a link are tried;
+ * *linked counts the new links.
+ */
+int pg_lists_link(size_t *linked, pg_store *s, git_repository *repo);
+
+/* One mail with its series, versions, replies and verdict; PG_ENOTFOUND if unknown. */
+int pg_lists_show(json_t **out, pg_store *s, const char *message_id);
+/* Mails newest first; flagged: only patches the model flags; since: date >= since (0 = all). */
+int pg_lists_log(json_t **out, pg_store *s, int flagged, int64_t since, size_t limit);
+/* The mail a commit was linked to, with its first-version date; PG_ENOTFOUND if none. */
+int pg_lists_commit_mail(json_t **out, pg_store *s, const char *sha);
+/* Lead time per list and tree: days from the first version on a list to the commit / the CVE. */
+int pg_lists_lead(json_t **out, pg_store *s);
 
 #endif
