@@ -162,4 +162,37 @@ int pg_lists_commit_mail(json_t **out, pg_store *s, const char *sha);
 /* Lead time per list and tree: days from the first version on a list to the commit / the CVE. */
 int pg_lists_lead(json_t **out, pg_store *s);
 
+/* ---- trying patches that are not commits (src/lists/apply.c) ---- */
+
+typedef enum {
+	PG_PATCH_PRESENT,   /* every hunk's post-image is already in the tree */
+	PG_PATCH_CLEAN,     /* applies as is */
+	PG_PATCH_CONFLICT,  /* some hunks do not apply */
+	PG_PATCH_INVALID,   /* no diff in it, or a diff git cannot read */
+} pg_patch_verdict;
+
+typedef struct pg_patch_try {
+	char *name;         /* owned: file name, "FILE#N" for the Nth mail of an mbox, or the message id */
+	char *subject;      /* owned: the mail's subject ("" for a bare diff) */
+	pg_patch_verdict verdict;
+	char **hunks;       /* owned: "path: @@ -a,b +c,d @@" of each hunk that neither applies nor is present */
+	size_t nhunks;
+	char *detail;       /* owned: git's reason for a conflict or an invalid diff, or NULL */
+} pg_patch_try;
+
+const char *pg_patch_verdict_name(pg_patch_verdict v);
+
+/*
+ * Try a series of patches (raw mails or bare diffs, in order) on `tree`
+ * in memory: each clean patch is applied to the tree the next one is
+ * tried on (the new trees are written to the object database only; no
+ * ref, index or work tree changes).  *out owned: pg_patch_tries_free.
+ */
+int pg_patch_try_series(pg_patch_try **out, size_t *n, git_repository *repo, const git_tree *tree,
+			const char *const *texts, const size_t *lens, const char *const *names, size_t count);
+void pg_patch_tries_free(pg_patch_try *v, size_t n);
+
+/* Split an mbox into mails at "From " separator lines; spans point into text. */
+int pg_mbox_split(size_t **starts, size_t *n, const char *text, size_t len);
+
 #endif
