@@ -45,7 +45,7 @@ assert a[0]['name'] == 'series.mbox#1' and a[1]['subject'].endswith('a: fix two 
 assert a[2]['conflicting_hunks'] == ['b.c: @@ -1,3 +1,3 @@'], a[2]"
 check "conflict: exit 1" test $rc = 1
 bp --patch queue --onto old
-check "directory applied in name order" sh -c "test $rc = 1 && grep -c '' out.txt && sed -n 1p out.txt | grep -q '^clean *0001-' && sed -n 2p out.txt | grep -q '^clean *0002-' && sed -n 3p out.txt | grep -q '^conflict *0003-'"
+check "directory applied in name order" sh -c "test $rc = 1 && sed -n 1p out.txt | grep -q '^clean *0001-' && sed -n 2p out.txt | grep -q '^clean *0002-' && sed -n 3p out.txt | grep -q '^conflict *0003-'"
 bp --patch nodiff.patch --onto old
 check "a patch without a diff: invalid, exit 4" sh -c "test $rc = 4 && grep -q '^invalid' out.txt"
 bp --patch nosuch.patch --onto old
