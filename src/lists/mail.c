@@ -29,6 +29,7 @@
 #define ENCWORD_MAX 256          /* longest encoded word looked for (RFC 2047: 75) */
 #define MAX_REFERENCES 256       /* ids kept from References: */
 #define MAX_ID 998               /* longest message id kept (a header line's limit) */
+#define TRAILER_WINDOW ((size_t)256 << 10) /* tail of the message searched for trailers */
 
 enum charset { CS_UTF8, CS_LATIN1, CS_UNKNOWN };
 
@@ -1216,8 +1217,21 @@ int pg_mail_parse(pg_mail **out, const char *raw, size_t len)
 		goto out;
 	if ((error = pg_mail__subject_tags(m, m->subject, &is_reply)) < 0)
 		goto out;
-	if ((error = pg_trailers_parse(&m->trailers, m->message, strlen(m->message))) < 0)
-		goto out;
+	{
+		/*
+		 * Trailers sit at the end of a message: only its last
+		 * TRAILER_WINDOW bytes (from a line start) are given to the
+		 * trailer parser, which keeps a hostile multi-megabyte
+		 * "message" from costing more than a real one.
+		 */
+		size_t mlen = strlen(m->message), from = 0;
+		if (mlen > TRAILER_WINDOW) {
+			const char *nl = memchr(m->message + mlen - TRAILER_WINDOW, '\n', TRAILER_WINDOW);
+			from = nl ? (size_t)(nl - m->message) + 1 : mlen;
+		}
+		if ((error = pg_trailers_parse(&m->trailers, m->message + from, mlen - from)) < 0)
+			goto out;
+	}
 	if (is_reply)
 		m->kind = PG_MAIL_REPLY;
 	else if (m->is_patch && m->index == 0 && m->total > 0 && !m->diff)

@@ -12,7 +12,7 @@
 #include "harness.h"
 #include "patchgap/lists.h"
 #include "util/buf.h"
-#include "util/clock.h"
+#include <time.h>
 #include "util/jsonl.h"
 
 #define LLVMFuzzerTestOneInput fuzz_mail_one
@@ -282,9 +282,17 @@ TEST(ten_thousand_files)
 
 /* ---- linear time ---- */
 
+/* Thread CPU time: the test machines are shared and busy, wall time is not ours. */
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static double memchr_pass(const char *s, size_t n)
 {
-	double t0 = pg_clock_now();
+	double t0 = cpu_now();
 	size_t lines = 0;
 	for (int r = 0; r < 20; r++) {
 		const char *p = s, *end = s + n;
@@ -295,7 +303,7 @@ static double memchr_pass(const char *s, size_t n)
 	}
 	if (!lines)
 		fprintf(stderr, "  (no lines)\n");
-	return (pg_clock_now() - t0) / 20;
+	return (cpu_now() - t0) / 20;
 }
 
 static double parse_time(const char *s, size_t n)
@@ -303,10 +311,10 @@ static double parse_time(const char *s, size_t n)
 	double best = 1e9;
 	for (int r = 0; r < 3; r++) {
 		pg_mail *m = NULL;
-		double t0 = pg_clock_now(), t;
+		double t0 = cpu_now(), t;
 		if (pg_mail_parse(&m, s, n) < 0)
 			return -1;
-		t = pg_clock_now() - t0;
+		t = cpu_now() - t0;
 		pg_mail_free(m);
 		if (t < best)
 			best = t;
@@ -350,20 +358,24 @@ static void hostile(pg_buf *b, int shape, size_t size)
 TEST(parse_is_linear)
 {
 	pg_buf b = PG_BUF_INIT;
-	const size_t small = (size_t)1 << 20;
+	const size_t small = (size_t)1 << 20;   /* above the caches: smaller inputs run from L2 and flatter the ratio */
 	for (int shape = 0; shape < 4; shape++) {
-		double r1, r4, t1, t4;
+		double r1, r8, t1, t8;
 		hostile(&b, shape, small);
 		t1 = parse_time(b.ptr, b.len);
 		r1 = t1 / memchr_pass(b.ptr, b.len);
-		hostile(&b, shape, 4 * small);
-		t4 = parse_time(b.ptr, b.len);
-		r4 = t4 / memchr_pass(b.ptr, b.len);
-		fprintf(stderr, "  shape %d: 1 MiB %.1f ms (%.0fx memchr), 4 MiB %.1f ms (%.0fx memchr)\n",
-			shape, t1 * 1e3, r1, t4 * 1e3, r4);
-		CHECK(t1 >= 0 && t4 >= 0);
-		/* linear: 4x the bytes takes ~4x the time; quadratic would be 16x */
-		CHECK(t4 < 10 * t1 + 0.005);
+		hostile(&b, shape, 8 * small);
+		t8 = parse_time(b.ptr, b.len);
+		r8 = t8 / memchr_pass(b.ptr, b.len);
+		fprintf(stderr, "  shape %d: 1 MiB %.1f ms (%.0fx memchr), 8 MiB %.1f ms (%.0fx memchr)\n",
+			shape, t1 * 1e3, r1, t8 * 1e3, r8);
+		CHECK(t1 >= 0 && t8 >= 0);
+		/*
+		 * linear: 8x the bytes takes ~8x the CPU time; quadratic would
+		 * be 64x.  Measured 5-30x: the 8 MiB runs miss the caches (the
+		 * file map of a 190,000-file diff) and take more page faults.
+		 */
+		CHECK(t8 < 40 * t1 + 0.01);
 	}
 	pg_buf_release(&b);
 }
