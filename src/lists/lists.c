@@ -63,13 +63,17 @@ int pg_lists_conf_load(pg_list_conf **out, size_t *n, const char *config_path)
 		pg_buf_put(&dir, config_path, (size_t)(slash - config_path));
 	else
 		pg_buf_puts(&dir, ".");
-	if (git_config_iterator_glob_new(&it, cfg, "^list\\..*\\.inbox$") < 0) {
+	/* a plain iterator filtered here: libgit2's glob iterator leaks its regex */
+	if (git_config_iterator_new(&it, cfg) < 0) {
 		error = pg_error_setc(PG_EINVALID, "config '%s': cannot list the [list] sections", config_path);
 		goto out;
 	}
 	while ((rc = git_config_next(&e, it)) == 0) {
 		pg_list_conf l = { NULL, NULL };
-		size_t nlen = strlen(e->name) - strlen("list.") - strlen(".inbox");
+		size_t len = strlen(e->name), nlen;
+		if (len < 5 + 1 + 6 || strncmp(e->name, "list.", 5) || strcmp(e->name + len - 6, ".inbox"))
+			continue;
+		nlen = len - strlen("list.") - strlen(".inbox");
 		if (!*e->value) {
 			error = pg_error_setc(PG_EINVALID, "config '%s': list '%.*s' has an empty inbox", config_path,
 					      (int)nlen, e->name + 5);
@@ -985,7 +989,8 @@ int pg_lists_lead(json_t **out, pg_store *s)
 			if (cur[0] && commit_days.len) {
 				json_t *o = json_object();
 				qsort(commit_days.ptr, commit_days.len, sizeof(int64_t), cmp_i64);
-				qsort(cve_days.ptr, cve_days.len, sizeof(int64_t), cmp_i64);
+				if (cve_days.len)
+					qsort(cve_days.ptr, cve_days.len, sizeof(int64_t), cmp_i64);
 				pg_json_set(o, "subsystem", pg_json_string(cur));
 				pg_json_set(o, "commits", json_integer((json_int_t)commit_days.len));
 				pg_json_set(o, "median_days_before_commit",
