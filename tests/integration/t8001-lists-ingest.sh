@@ -23,8 +23,8 @@ cat > patchgap.conf <<CONF
 	inbox = inbox
 CONF
 
-# 1. a real v2 inbox, two mails delivered by public-inbox-mda (it wants the
-#    recipient in ORIGINAL_RECIPIENT and a spam check it can run: none)
+# 1. a real v2 inbox, the first mail delivered by public-inbox-mda (it wants the
+#    recipient in ORIGINAL_RECIPIENT and a spam check it can run: none; ~2 s a mail)
 timeout 60 public-inbox-init -V2 nf $T/inbox http://example.com/nf nf@example.com
 git config -f $PI_CONFIG publicinboxmda.spamcheck none
 cat > m1 <<'MAIL'
@@ -65,16 +65,14 @@ Applied to nf, thanks.
 
 Reviewed-by: Pablo Maint <pablo@example.org>
 MAIL
-for m in m1 m2; do
-	ORIGINAL_RECIPIENT=nf@example.com timeout 60 public-inbox-mda < $m
-done
-check "public-inbox-mda wrote epoch 0" test "$(git --git-dir inbox/git/0.git rev-list --count HEAD)" = 2
+ORIGINAL_RECIPIENT=nf@example.com timeout 60 public-inbox-mda < m1
+check "public-inbox-mda wrote epoch 0" test "$(git --git-dir inbox/git/0.git rev-list --count HEAD)" = 1
 
 # 2. lore mails in epoch 0 and a second epoch, plus hostile mails
-python3 $L/lore-mails.py $SHARED/lore-patches.jsonl.gz 0 240 exp0.jsonl > lore0
-python3 $L/lore-mails.py $SHARED/lore-patches.jsonl.gz 240 160 exp1.jsonl > lore1
-python3 $L/pi-write.py inbox/git/0.git < lore0
-python3 - > hostile <<'PY'
+# (few processes: on a loaded CI machine each python start costs seconds)
+python3 $L/lore-mails.py $SHARED/lore-patches.jsonl.gz 0 150 exp0.jsonl 100 exp1.jsonl lore1 30 exp2.jsonl lore2 > lore0
+{ cat m2; printf '\0'; cat lore0; } | python3 $L/pi-write.py inbox/git/0.git
+python3 - >> lore1 <<'PY'
 import sys
 w = sys.stdout.buffer.write
 # header injection through an encoded word, and a second Subject
@@ -90,20 +88,17 @@ w(b"From: T <t@example.org>\nSubject: [PATCH] treewide: touch everything\nMessag
 for i in range(10000):
     w(b"diff --git a/d/f%d.c b/d/f%d.c\n--- a/d/f%d.c\n+++ b/d/f%d.c\n@@ -1 +1 @@\n-a\n+b\n" % (i, i, i, i))
 w(b"\0")
-# a large mail (8 MB of quoted text; bounded to keep the test fast)
+# a large mail (2 MB of quoted text; bounded to keep the test fast)
 w(b"From: Big <big@example.org>\nSubject: Re: [PATCH] large\nMessage-ID: <large@example.org>\n"
-  b"Date: Wed, 03 Jan 2024 00:00:03 +0000\n\n" + b"> " + b"y" * 78 + b"\n" + (b"> " + b"y" * 78 + b"\n") * 100000 + b"\0")
+  b"Date: Wed, 03 Jan 2024 00:00:03 +0000\n\n" + b"> " + b"y" * 78 + b"\n" + (b"> " + b"y" * 78 + b"\n") * 25000 + b"\0")
 PY
 python3 $L/pi-write.py inbox/git/1.git < lore1
-python3 $L/pi-write.py inbox/git/1.git < hostile
 
 start=$(date +%s.%N)
-$PG lists ingest --json > out1.json
-check "first run reads both epochs" python3 -c "
-import json; o = json.load(open('out1.json'))['lists'][0]
-assert o['epochs'] == 2 and o['mails'] == 2 + 240 + 160 + 4, o"
+$PG lists ingest > out1.txt
+check "first run reads both epochs" grep -q "^nf: 256 new mails (.*) from 2 epochs" out1.txt
 q() { sqlite3 pg.db "$1"; }
-check "every mail stored once" test "$(q 'SELECT COUNT(*), COUNT(DISTINCT git_commit) FROM mails')" = "406|406"
+check "every mail stored once" test "$(q 'SELECT COUNT(*), COUNT(DISTINCT git_commit) FROM mails')" = "256|256"
 check "epoch positions stored" test "$(q 'SELECT COUNT(*) FROM list_epochs')" = 2
 
 # 3. parsed fields against the records they came from
@@ -128,7 +123,7 @@ print(n, bad_subj, bad_tags, bad_files, nfiles)
 PY
 read n bad_subj bad_tags bad_files nfiles < fields.txt
 echo "# $n lore mails: subject mismatches $bad_subj, tag mismatches $bad_tags, file-count mismatches $bad_files of $nfiles"
-check "all 400 lore mails found" test "$n" = 400
+check "all 250 lore mails found" test "$n" = 250
 check "clean subjects match their records" test "$bad_subj" = 0
 check "version, N/M and RFC match their records" test "$bad_tags" -le 1
 check "touched files match for >= 99%" test $((bad_files * 100)) -le "$nfiles"
@@ -144,7 +139,8 @@ check "large mail stored as a reply" test "$(q "SELECT kind FROM mails WHERE mes
 
 # 5. the delivered patch: verdict, review tag and applied reply linked
 $PG lists show --json '<mda-1@example.org>' > show.json
-check "lists show: the patch, its reply, review tag, applied answer" python3 -c "
+$PG lists log --flagged --since 2024-01-01 --json > flagged.json
+check "lists show: the patch, its reply, review tag, applied answer; log --flagged --since" python3 -c "
 import json; o = json.load(open('show.json'))
 assert o['kind'] == 'patch' and o['version'] == 2 and o['tree'] == 'nf', o
 assert o['verdict'] is not None
@@ -152,35 +148,30 @@ assert o['paths'] == ['net/netfilter/nf_flow_table_core.c']
 assert [r['message_id'] for r in o['replies']] == ['mda-2@example.org']
 assert o['applied_reply'] is True
 assert o['reviews'][0]['kind'] == 'reviewed_by', o['reviews']
-assert any(t['kind'] == 'fixes' for t in o['trailers'])"
+assert any(t['kind'] == 'fixes' for t in o['trailers'])
+a = json.load(open('flagged.json'))
+assert all(m['kind'] == 'patch' and m['verdict']['flagged'] and m['date'] >= '2024' for m in a), a
+print('# flagged since 2024:', len(a))"
 $PG lists show https://lore.kernel.org/r/mda-1@example.org/ > show.txt
 check "lists show takes a lore URL" grep -q "^subject: *\[PATCH nf v2 1/1\]" show.txt
 rc=0; $PG lists show nosuch@example.org 2>err.txt || rc=$?
 check "unknown message id: exit 3, named" sh -c "test $rc = 3 && grep -q nosuch@example.org err.txt"
-$PG lists log --flagged --since 2024-01-01 --json > flagged.json
-check "lists log --flagged --since: only flagged patches from 2024" python3 -c "
-import json; a = json.load(open('flagged.json'))
-assert all(m['kind'] == 'patch' and m['verdict']['flagged'] and m['date'] >= '2024' for m in a), a
-print('# flagged since 2024:', len(a))"
 rc=0; $PG lists log --since yesterday-ish 2>/dev/null || rc=$?
 check "bad --since: usage error" test $rc = 2
 
 # 6. incremental: nothing new, then 30 new mails in epoch 1
-$PG lists ingest --json > out2.json
-check "second run stores nothing" python3 -c "
-import json; assert json.load(open('out2.json'))['lists'][0]['mails'] == 0"
-python3 $L/lore-mails.py $SHARED/lore-patches.jsonl.gz 400 30 exp2.jsonl > lore2
+$PG lists ingest > out2.txt
+check "second run stores nothing" grep -q "^nf: 0 new mails" out2.txt
 python3 $L/pi-write.py inbox/git/1.git < lore2
-$PG lists ingest --json > out3.json
-check "third run stores just the 30 new mails" python3 -c "
-import json; assert json.load(open('out3.json'))['lists'][0]['mails'] == 30"
-check "436 mails in all" test "$(q 'SELECT COUNT(*) FROM mails')" = 436
+$PG lists ingest > out3.txt
+check "third run stores just the 30 new mails" grep -q "^nf: 30 new mails" out3.txt
+check "286 mails in all" test "$(q 'SELECT COUNT(*) FROM mails')" = 286
 
 # 7. kill -9 at arbitrary moments, then a full run: the same rows
 dump() { sqlite3 "$1" .dump | grep -v '^INSERT INTO meta' | sort; }
 dump pg.db > clean.txt
 kills=0
-for delay in 0.1 0.3 0.6 1.0 1.5; do
+for delay in 0.2 0.5 1.0; do
 	$PG --db crash.db lists ingest --batch 20 >/dev/null 2>&1 &
 	pid=$!
 	sleep $delay

@@ -1,19 +1,26 @@
 #!/usr/bin/env python3
-"""lore-mails.py DATA.jsonl.gz SKIP COUNT EXPECT.jsonl > mails: rebuild COUNT lore
-patch mails (after SKIP records) as raw RFC 5322 mails, NUL separated, in
-rotating encodings (8bit, quoted-printable, CRLF, multipart with a base64
-attachment); write the fields each mail must parse to into EXPECT.jsonl."""
+"""lore-mails.py DATA.jsonl.gz SKIP COUNT EXPECT.jsonl [COUNT EXPECT OUT]... > mails:
+rebuild COUNT lore patch mails (after SKIP records) as raw RFC 5322 mails, NUL
+separated, in rotating encodings (8bit, quoted-printable, CRLF, multipart with a
+base64 attachment); write the fields each mail must parse to into EXPECT.jsonl.
+Each further COUNT EXPECT OUT group takes the next records into the file OUT."""
 import base64, datetime, email.utils, gzip, json, quopri, sys
 
-path, skip, count, expect = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-out = sys.stdout.buffer
-with gzip.open(path, "rt", encoding="utf-8") as f, open(expect, "w") as ex:
+path, skip = sys.argv[1], int(sys.argv[2])
+groups = [(int(sys.argv[3]), sys.argv[4], None)]
+rest = sys.argv[5:]
+while len(rest) >= 3:
+    groups.append((int(rest[0]), rest[1], rest[2]))
+    rest = rest[3:]
+with gzip.open(path, "rt", encoding="utf-8") as f:
+  lines = enumerate(f)
+  for count, expect, outname in groups:
+    out = open(outname, "wb") if outname else sys.stdout.buffer
+    ex = open(expect, "w")
     n = 0
-    for i, line in enumerate(f):
+    for i, line in lines:
         if i < skip:
             continue
-        if n >= count:
-            break
         r = json.loads(line)
         shape = n % 4
         n += 1
@@ -47,3 +54,8 @@ with gzip.open(path, "rt", encoding="utf-8") as f, open(expect, "w") as ex:
                              "version": r["patch_version"], "idx": r["series_index"] or 0,
                              "total": r["series_total"] or 0, "rfc": int(r["rfc"]),
                              "files": None if r["diff_truncated"] else len(r["files"])}) + "\n")
+        if n >= count:
+            break
+    ex.close()
+    if outname:
+        out.close()
