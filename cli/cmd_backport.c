@@ -5,6 +5,8 @@
  * series as commits, an mbox, running a test command and recording the run.
  */
 #include <ctype.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +19,11 @@
 #include "patchgap/affect.h"
 #include "patchgap/backport.h"
 #include "patchgap/jobs.h"
+#include "patchgap/lists.h"
 #include "util/fs.h"
+#include "util/json.h"
+#include "util/str.h"
+#include "util/vec.h"
 #include "util/banned.h"
 
 static const char usage[] =
@@ -25,6 +31,7 @@ static const char usage[] =
 	"                         [--no-branch] [--mbox FILE] [--test CMD] [--timeout SEC]\n"
 	"                         [--max-deps N] [--json]\n"
 	"       patchgap backport --all --onto <tracked-branch> [options]\n"
+	"       patchgap backport --patch FILE|MBOX|DIR|MESSAGE-ID --onto <branch-or-ref> [--json]\n"
 	"\n"
 	"Cherry-picks <commit> onto the head of <branch> in memory (the working tree,\n"
 	"index and HEAD are never touched).  Outcomes:\n"
@@ -48,6 +55,12 @@ static const char usage[] =
 	"  --all           every open fix of the tracked branch (patchgap status), by\n"
 	"                  severity then age, continuing past failures; summary table\n"
 	"\n"
+	"  --patch P       try patches that are not commits, in memory: a format-patch\n"
+	"                  file, an mbox series, a directory applied in name order (a\n"
+	"                  vendor backport queue), or a message id stored by 'lists\n"
+	"                  ingest'; per patch present / clean / conflict (with the\n"
+	"                  hunks); each clean patch is kept for the next one\n"
+	"\n"
 	"A CVE id backports the CVE's fix commits (from the imported CVE records and\n"
 	"the ingested history: needs the database).  The run is recorded in the\n"
 	"database (table backport_runs) when --db is given or the config names one.\n"
@@ -55,7 +68,7 @@ static const char usage[] =
 	"Exit status: 0 present, or clean/with-deps and created (test passed);\n"
 	"1 conflict, prerequisites needed without --with-deps, or the test failed\n"
 	"(--all: for any fix); 2 usage; 3 unknown commit, CVE, branch or repository;\n"
-	"4 the fix is a merge or root commit.\n";
+	"4 the fix is a merge or root commit (--patch: a patch without a readable diff).\n";
 
 static int open_repo(git_repository **repo, struct pg_cli *cli, const char *path, pg_config **cfg_out)
 {
@@ -417,13 +430,194 @@ static const char *onto_ref(const pg_config *cfg, const char *onto)
 	return b && b->ref ? b->ref : onto;
 }
 
+/* ---- --patch: patches that are not commits ---- */
+
+typedef struct patch_input {
+	PG_VEC(char *) texts;   /* owned */
+	PG_VEC(size_t) lens;
+	PG_VEC(char *) names;   /* owned */
+} patch_input;
+
+static void patch_input_release(patch_input *in)
+{
+	for (size_t i = 0; i < in->texts.len; i++)
+		free(in->texts.ptr[i]);
+	for (size_t i = 0; i < in->names.len; i++)
+		free(in->names.ptr[i]);
+	pg_vec_release(&in->texts);
+	pg_vec_release(&in->lens);
+	pg_vec_release(&in->names);
+}
+
+/* One file: a single patch, or each mail of an mbox ("FILE#N"). */
+static int add_patch_file(patch_input *in, const char *path, const char *label)
+{
+	pg_buf b = PG_BUF_INIT;
+	size_t *starts = NULL, n = 0;
+	int error;
+	if ((error = pg_buf_read_regular(&b, path)) < 0)
+		return error;
+	if ((error = pg_mbox_split(&starts, &n, pg_buf_cstr(&b), b.len)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		size_t end = i + 1 < n ? starts[i + 1] : b.len;
+		char *t = pg_strndup(pg_buf_cstr(&b) + starts[i], end - starts[i]);
+		pg_buf name = PG_BUF_INIT;
+		if (n > 1)
+			pg_buf_printf(&name, "%s#%zu", label, i + 1);
+		else
+			pg_buf_puts(&name, label);
+		if (!t || pg_vec_push(&in->texts, t) < 0 || pg_vec_push(&in->lens, end - starts[i]) < 0 ||
+		    pg_vec_push(&in->names, pg_buf_detach(&name)) < 0) {
+			error = pg_error_setc(PG_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+out:
+	free(starts);
+	pg_buf_release(&b);
+	return error;
+}
+
+static int filter_patch_names(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
+}
+
+/* FILE, mbox, directory (name order), or a message id stored by lists ingest. */
+static int load_patches(patch_input *in, struct pg_cli *cli, const char *arg, pg_store *store)
+{
+	struct stat st;
+	int error = 0;
+	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+		struct dirent **ents = NULL;
+		int n = scandir(arg, &ents, filter_patch_names, alphasort);
+		if (n < 0) {
+			pg_cli_error(cli, "--patch '%s': cannot list the directory", arg);
+			return PG_EXIT_INPUT;
+		}
+		for (int i = 0; i < n; i++) {
+			pg_buf p = PG_BUF_INIT;
+			struct stat fs;
+			pg_buf_printf(&p, "%s/%s", arg, ents[i]->d_name);
+			if (!error && stat(p.ptr, &fs) == 0 && S_ISREG(fs.st_mode))
+				error = add_patch_file(in, p.ptr, ents[i]->d_name);
+			pg_buf_release(&p);
+			free(ents[i]);
+		}
+		free(ents);
+		if (error < 0)
+			return pg_cli_fail(cli, error);
+		if (!in->texts.len) {
+			pg_cli_error(cli, "--patch '%s': the directory holds no patch files", arg);
+			return PG_EXIT_INPUT;
+		}
+		return 0;
+	}
+	if (stat(arg, &st) == 0) {
+		if ((error = add_patch_file(in, arg, arg)) < 0)
+			return pg_cli_fail(cli, error);
+		return 0;
+	}
+	if (store) {
+		pg_stmt *q = NULL;
+		const char *mid = arg[0] == '<' ? arg + 1 : arg;
+		size_t ml = strlen(mid) - (mid != arg && mid[strlen(mid) - 1] == '>');
+		int rc;
+		if ((error = pg_store_prepare(&q, store, "SELECT subject, message, diff FROM mails WHERE message_id = ?"
+							 " AND diff IS NOT NULL ORDER BY id LIMIT 1")) == 0) {
+			pg_stmt_bind_textn(q, 1, mid, ml);
+			if ((rc = pg_stmt_step(q)) == 1) {
+				pg_buf t = PG_BUF_INIT;
+				size_t len;
+				pg_buf_printf(&t, "Subject: %s\n\n%s\n---\n%s", pg_stmt_text(q, 0), pg_stmt_text(q, 1),
+					      pg_stmt_text(q, 2));
+				len = t.len;
+				if (pg_vec_push(&in->texts, pg_buf_detach(&t)) < 0 || pg_vec_push(&in->lens, len) < 0 ||
+				    pg_vec_push(&in->names, pg_strndup(mid, ml)) < 0) {
+					pg_stmt_free(q);
+					return pg_cli_fail(cli, pg_error_setc(PG_ENOMEM, "out of memory"));
+				}
+				pg_stmt_free(q);
+				return 0;
+			}
+			pg_stmt_free(q);
+		}
+		pg_error_clear();
+	}
+	pg_cli_error(cli, "--patch '%s': no such file or directory%s", arg,
+		     store ? ", and no stored mail with a diff has that message id" : "");
+	return PG_EXIT_NOTFOUND;
+}
+
+static int run_patches(struct pg_cli *cli, git_repository *repo, const pg_config *cfg, pg_store *store,
+		       const char *arg, const char *onto)
+{
+	patch_input in;
+	pg_patch_try *res = NULL;
+	size_t n = 0;
+	git_object *obj = NULL;
+	git_tree *tree = NULL;
+	int code, error, conflict = 0, invalid = 0;
+
+	memset(&in, 0, sizeof(in));
+	if ((code = load_patches(&in, cli, arg, store)) > 0)
+		goto out;
+	if (git_revparse_single(&obj, repo, onto_ref(cfg, onto)) < 0 ||
+	    git_object_peel((git_object **)&tree, obj, GIT_OBJECT_TREE) < 0) {
+		pg_cli_error(cli, "--onto '%s': no such branch or revision", onto);
+		code = PG_EXIT_NOTFOUND;
+		goto out;
+	}
+	if ((error = pg_patch_try_series(&res, &n, repo, tree, (const char *const *)in.texts.ptr, in.lens.ptr,
+					 (const char *const *)in.names.ptr, in.texts.len)) < 0) {
+		code = pg_cli_fail(cli, error);
+		goto out;
+	}
+	{
+		json_t *arr = json_array();
+		for (size_t i = 0; i < n; i++) {
+			json_t *o = json_object(), *h = json_array();
+			conflict |= res[i].verdict == PG_PATCH_CONFLICT;
+			invalid |= res[i].verdict == PG_PATCH_INVALID;
+			json_object_set_new(o, "name", pg_json_string(res[i].name));
+			json_object_set_new(o, "subject", pg_json_string(res[i].subject ? res[i].subject : ""));
+			json_object_set_new(o, "verdict", json_string(pg_patch_verdict_name(res[i].verdict)));
+			for (size_t k = 0; k < res[i].nhunks; k++)
+				json_array_append_new(h, pg_json_string(res[i].hunks[k]));
+			json_object_set_new(o, "conflicting_hunks", h);
+			json_object_set_new(o, "detail", res[i].detail ? pg_json_string(res[i].detail) : json_null());
+			json_array_append_new(arr, o);
+			if (!cli->json) {
+				printf("%-8s %s: ", pg_patch_verdict_name(res[i].verdict), pg_cli_safe(res[i].name));
+				pg_cli_put_safe(stdout, res[i].subject);
+				putchar('\n');
+				for (size_t k = 0; k < res[i].nhunks; k++)
+					printf("  hunk %s\n", pg_cli_safe(res[i].hunks[k]));
+				if (res[i].detail && res[i].verdict != PG_PATCH_PRESENT)
+					printf("  %s\n", pg_cli_safe(res[i].detail));
+			}
+		}
+		if (cli->json)
+			pg_json_print(stdout, arr, 2);
+		json_decref(arr);
+	}
+	code = invalid ? PG_EXIT_INPUT : conflict ? PG_EXIT_ERROR : PG_EXIT_OK;
+out:
+	pg_patch_tries_free(res, n);
+	git_tree_free(tree);
+	git_object_free(obj);
+	patch_input_release(&in);
+	return code;
+}
+
 PG_CMD(backport)
 {
 	struct pg_opt opts[] = {
 		{ "onto", 1, NULL, 0 }, { "repo", 1, NULL, 0 }, { "with-deps", 0, NULL, 0 },
 		{ "no-branch", 0, NULL, 0 }, { "mbox", 1, NULL, 0 }, { "test", 1, NULL, 0 },
 		{ "timeout", 1, NULL, 0 }, { "max-deps", 1, NULL, 0 }, { "all", 0, NULL, 0 },
-		{ "json", 0, NULL, 0 }, { NULL, 0, NULL, 0 }
+		{ "patch", 1, NULL, 0 }, { "json", 0, NULL, 0 }, { NULL, 0, NULL, 0 }
 	};
 	pg_backport_options bo = PG_BACKPORT_OPTIONS_INIT;
 	struct run_ctx rc = { 0 };
@@ -442,6 +636,23 @@ PG_CMD(backport)
 	if (!(onto = pg_opt_get(opts, "onto"))) {
 		pg_cli_error(cli, "--onto <branch> is required (see --help)");
 		return PG_EXIT_USAGE;
+	}
+	if (pg_opt_get(opts, "patch")) {
+		if (nrest || all) {
+			pg_cli_error(cli, "--patch takes no <commit> and no --all");
+			return PG_EXIT_USAGE;
+		}
+		if ((code = open_repo(&repo, cli, pg_opt_get(opts, "repo"), &cfg)) > 0)
+			return code;
+		if (!cfg && !cli->db_path && access(cli->conf_path, F_OK) == 0 && (code = pg_cli_load_config(&cfg, cli)) > 0)
+			goto out;
+		db = cli->db_path ? cli->db_path : cfg ? cfg->database : NULL;
+		if (db && access(db, F_OK) == 0 && (error = pg_store_open(&store, db, PG_STORE_READONLY)) < 0) {
+			code = pg_cli_fail(cli, error);
+			goto out;
+		}
+		code = run_patches(cli, repo, cfg, store, pg_opt_get(opts, "patch"), onto);
+		goto out;
 	}
 	if (all ? nrest != 0 : nrest != 1) {
 		pg_cli_error(cli, all ? "--all takes no <commit>" : "expected exactly one <commit> or CVE id (see --help)");

@@ -8,6 +8,7 @@
 #include "patchgap/backport.h"
 #include "patchgap/ingest.h"
 #include "util/buf.h"
+#include "patchgap/lists.h"
 #include "util/json.h"
 #include "util/banned.h"
 
@@ -81,6 +82,14 @@ PG_CMD(show)
 		if (lp)
 			pg_json_set(o, "livepatch", lp);
 	}
+	{
+		/* the mail the commit came from (lists ingest), when one is linked */
+		json_t *mail = NULL;
+		if (pg_lists_commit_mail(&mail, store, json_string_value(json_object_get(o, "sha"))) == 0)
+			pg_json_set(o, "mail", mail);
+		else
+			pg_error_clear();
+	}
 	if (cli->json) {
 		pg_json_print(stdout, o, 2);
 	} else {
@@ -114,6 +123,14 @@ PG_CMD(show)
 		json_array_foreach(json_object_get(o, "referenced_by"), i, v)
 			printf("%s by %.12s on %s (%s): %s\n", str(v, "kind"), str(v, "sha"), str(v, "branch"), str(v, "release"),
 			       pg_cli_safe(str(v, "subject")));
+		if ((v = json_object_get(o, "mail"))) {
+			json_t *lead = json_object_get(v, "lead_days");
+			printf("mail: <%s> on %s (%s), first version %.10s", pg_cli_safe(str(v, "message_id")),
+			       pg_cli_safe(str(v, "list")), str(v, "how"), str(v, "first_version_date"));
+			if (json_is_integer(lead))
+				printf(", %lld days before the commit", (long long)json_integer_value(lead));
+			putchar('\n');
+		}
 	}
 	rc = PG_EXIT_OK;
 out:

@@ -338,6 +338,93 @@ static const char *const jobs_steps[] = {
 	NULL
 };
 
+/*
+ * lists: mailing-list archives (src/lists, doc/internals/lists.md).
+ *  list_epochs   per list and epoch (v2 git/N.git; v1 = epoch 0) the last
+ *                commit read; moved in the transaction that stores its mails.
+ *  mails         one row per inbox commit holding a mail (UNIQUE list +
+ *                git_commit, so a rerun stores nothing twice).  change_key
+ *                = author address + clean subject: the same patch across
+ *                versions (b4's rule); series_root = the cover letter or
+ *                thread root message id.  Verdict columns are NULL for
+ *                mails that are not patches.
+ *  mail_files    touched paths of a mail's diff.
+ *  mail_trailers trailers of the commit message (replies: review tags).
+ *  commit_mails  the mail a commit came from: how = link|patch-id|subject.
+ */
+static const char *const lists_steps[] = {
+	"CREATE TABLE list_epochs ("
+	"  list TEXT NOT NULL,"
+	"  epoch INTEGER NOT NULL,"
+	"  last_commit TEXT NOT NULL,"
+	"  mails INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (list, epoch)"
+	");"
+	"CREATE TABLE mails ("
+	"  id INTEGER PRIMARY KEY,"
+	"  list TEXT NOT NULL,"
+	"  epoch INTEGER NOT NULL,"
+	"  git_commit TEXT NOT NULL,"
+	"  blob TEXT NOT NULL,"
+	"  message_id TEXT NOT NULL,"
+	"  in_reply_to TEXT,"
+	"  refs TEXT,"
+	"  series_root TEXT NOT NULL,"
+	"  author TEXT NOT NULL,"
+	"  author_email TEXT NOT NULL,"
+	"  date INTEGER NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  clean_subject TEXT NOT NULL,"
+	"  change_key TEXT NOT NULL,"
+	"  prefix TEXT,"
+	"  tree TEXT,"
+	"  kind TEXT NOT NULL,"
+	"  version INTEGER NOT NULL,"
+	"  idx INTEGER NOT NULL,"
+	"  total INTEGER NOT NULL,"
+	"  rfc INTEGER NOT NULL,"
+	"  applied INTEGER NOT NULL DEFAULT 0,"
+	"  message TEXT NOT NULL,"
+	"  diff TEXT,"
+	"  nfiles INTEGER NOT NULL,"
+	"  patch_id TEXT,"
+	"  flags INTEGER NOT NULL,"
+	"  model_version TEXT,"
+	"  p_security REAL,"
+	"  label INTEGER,"
+	"  bug_class TEXT,"
+	"  priority REAL,"
+	"  level TEXT,"
+	"  UNIQUE (list, git_commit)"
+	");"
+	"CREATE INDEX mails_message_id ON mails(message_id);"
+	"CREATE INDEX mails_in_reply_to ON mails(in_reply_to);"
+	"CREATE INDEX mails_change ON mails(change_key, version);"
+	"CREATE INDEX mails_clean_subject ON mails(clean_subject);"
+	"CREATE INDEX mails_patch_id ON mails(patch_id);"
+	"CREATE INDEX mails_date ON mails(date);"
+	"CREATE TABLE mail_files ("
+	"  mail_id INTEGER NOT NULL,"
+	"  path TEXT NOT NULL,"
+	"  PRIMARY KEY (mail_id, path)"
+	");"
+	"CREATE TABLE mail_trailers ("
+	"  mail_id INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  value TEXT,"
+	"  ref_id TEXT,"
+	"  PRIMARY KEY (mail_id, seq)"
+	");"
+	"CREATE TABLE commit_mails ("
+	"  sha TEXT PRIMARY KEY,"
+	"  mail_id INTEGER NOT NULL,"
+	"  how TEXT NOT NULL"
+	");"
+	"CREATE INDEX commit_mails_mail ON commit_mails(mail_id);",
+	NULL
+};
+
 const struct pg_schema_module pg_store__schema[] = {
 	{ "ingest", ingest_steps },
 	{ "cve", cve_steps },
@@ -345,5 +432,6 @@ const struct pg_schema_module pg_store__schema[] = {
 	{ "advise", advise_steps },
 	{ "classify", classify_steps },
 	{ "jobs", jobs_steps },
+	{ "lists", lists_steps },
 	{ NULL, NULL }
 };
