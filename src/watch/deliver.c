@@ -237,15 +237,20 @@ int pg_watch__sink_send(const pg_watch_sink *sk, int64_t event_id, const char *k
 	return pg_error_set("sink '%s': unknown type", sk->name);
 }
 
-/* Seconds before attempt n+1: 2^n capped, times a jitter in [0.5, 1). */
+/*
+ * Seconds before attempt n+2: 2^(n+1) capped by [watch] backoff-max, times a
+ * jitter in [0.5, 1) so that the sinks of many daemons do not retry in step
+ * against a receiver that just came back; never less than 1.
+ */
 static int64_t backoff(int attempts, int cap)
 {
-	double d = 1.0;
+	double d = 2.0;
 	for (int i = 0; i < attempts && d < cap; i++)
 		d *= 2;
 	if (d > cap)
 		d = cap;
-	return (int64_t)(d * (0.5 + 0.5 * ((double)rand() / ((double)RAND_MAX + 1.0)))) + 1;
+	d *= 0.5 + 0.5 * ((double)rand() / ((double)RAND_MAX + 1.0));
+	return d < 1 ? 1 : (int64_t)d;
 }
 
 static int deliver_sink(const pg_watch_conf *wc, pg_store *s, const pg_watch_sink *sk, const pg_watch_options *opts,

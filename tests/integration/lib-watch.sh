@@ -4,6 +4,9 @@
 # empty mirror $MIRROR, a webhook receiver on 127.0.0.1:$HPORT writing
 # $T/received.jsonl, and $T/patchgap.conf with a webhook, an exec and a
 # maildir sink.  Everything started here is stopped on exit.
+# the system interpreter: a version-manager shim costs ~1 s per start
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 PIDS=()
 cleanup_watch() {
 	local p
@@ -13,7 +16,7 @@ cleanup_watch() {
 }
 trap cleanup_watch EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_file() { local i; for i in $(seq 1 100); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
 
 UP=$T/srv/up.git
@@ -94,7 +97,7 @@ start_daemon() {
 
 start_receiver() {
 	rm -f "$T/hport"
-	python3 "$SRC/tests/integration/watch-receiver.py" "$T/hport" "$SECRET" "$T/received.jsonl" "$T/mode" &
+	$PY "$SRC/tests/integration/watch-receiver.py" "$T/hport" "$SECRET" "$T/received.jsonl" "$T/mode" &
 	PIDS+=($!)
 	wait_file "$T/hport" || { echo "receiver did not start"; return 1; }
 	HPORT=$(cat "$T/hport")

@@ -14,8 +14,8 @@ write_conf
 cd "$T"
 ev() { sqlite3 patchgap.db "SELECT kind || ' ' || target || ' ' || IFNULL(branch, '-') || ' ' || IFNULL(old_state, '-') || ' ' || new_state FROM events ORDER BY id"; }
 
-$PG watch --once --json > c1.json 2> c1.err || { cat c1.err; fail "first cycle"; }
-check "first cycle fetched over git:// and ingested" python3 -c "
+$PG watch --once --fetch-now --json > c1.json 2> c1.err || { cat c1.err; fail "first cycle"; }
+check "first cycle fetched over git:// and ingested" $PY -c "
 import json; o=json.load(open('c1.json')); assert o['fetch_failed']==0 and o['commits_new']==3, o"
 check "the mirror has the upstream branches" git --git-dir=mirror.git rev-parse --verify -q --no-revs linux-6.1.y
 check "first cycle is a silent baseline" test "$(sqlite3 patchgap.db 'SELECT COUNT(*) FROM events')" = 0
@@ -25,7 +25,7 @@ check "baseline stored the branch tips" test "$(sqlite3 patchgap.db 'SELECT COUN
 push_fix "$B1" kernel/core.c "core: fix use-after-free in a()"
 F1=$FIX
 cna_record CVE-2024-0001 "$F1"
-$PG watch --once --json > c2.json 2> c2.err || { cat c2.err; fail "second cycle"; }
+$PG watch --once --fetch-now --json > c2.json 2> c2.err || { cat c2.err; fail "second cycle"; }
 ev > ev2.txt
 check "the new record is announced" grep -qx "cve.published CVE-2024-0001 - - published" ev2.txt
 check "the stable branch became affected" grep -qx "branch.affected CVE-2024-0001 linux-6.1.y not_affected affected" ev2.txt
@@ -33,7 +33,7 @@ check "mainline (which has the fix) is not announced" sh -c "! grep -q 'CVE-2024
 check "only the CVE's item, not its fix commit as a silent one" sh -c "! grep -q '$F1 linux-6.1.y' ev2.txt"
 N2=$(sqlite3 patchgap.db 'SELECT COUNT(*) FROM events')
 check "all events delivered to all three sinks" test "$(sqlite3 patchgap.db "SELECT COUNT(*) FROM event_deliveries WHERE state = 'delivered'")" = $((N2 * 3))
-check "the receiver got every event, each signed" python3 -c "
+check "the receiver got every event, each signed" $PY -c "
 import json
 r=[json.loads(l) for l in open('received.jsonl')]
 assert len(r)==$N2 and all(x['sig_ok'] for x in r), r
@@ -46,29 +46,29 @@ check "the exec hook got the JSON on stdin" test "$(grep -c '"key"' exec.out)" =
 
 # the backport reaches the stable branch
 push_backport "$F1"
-$PG watch --once > /dev/null 2> c3.err || { cat c3.err; fail "third cycle"; }
+$PG watch --once --fetch-now > /dev/null 2> c3.err || { cat c3.err; fail "third cycle"; }
 ev > ev3.txt
 check "the stable branch is fixed" grep -qx "branch.fixed CVE-2024-0001 linux-6.1.y affected fixed" ev3.txt
 N3=$(sqlite3 patchgap.db 'SELECT COUNT(*) FROM events')
 
 # idle cycles: nothing new, nothing announced, nothing re-sent
 $PG watch --once --fetch-now --json > c4.json 2> c4.err || { cat c4.err; fail "idle cycle"; }
-check "idle cycle: no new commit, no event" python3 -c "
+check "idle cycle: no new commit, no event" $PY -c "
 import json; o=json.load(open('c4.json')); assert o['commits_new']==0 and o['events']==0 and o['delivered']==0, o"
 check "receiver got each event exactly once" test "$(wc -l < received.jsonl)" = "$N3"
 check "idempotency keys are unique" test "$(sqlite3 patchgap.db 'SELECT COUNT(DISTINCT key) FROM events')" = "$N3"
 
 # operators: list, show, redeliver
 $PG events list --json > list.json
-check "events list --json" python3 -c "
+check "events list --json" $PY -c "
 import json; l=json.load(open('list.json')); assert len(l)==$N3 and all(len(e['deliveries'])==3 for e in l), l"
 check "events list --kind prefix" test "$($PG events list --kind cve. | wc -l)" = 1
 KEY=$(sqlite3 patchgap.db "SELECT key FROM events WHERE kind = 'branch.fixed'")
 check "events show by key" sh -c "$PG events show '$KEY' | grep -q 'key: $KEY'"
 $PG events redeliver "$KEY" --sink hook > redeliver.out
 check "redeliver queues one sink" grep -qx "event $KEY queued again for 1 sink" redeliver.out
-$PG watch --once > /dev/null 2>&1
-check "the redelivered body is byte-identical" python3 -c "
+$PG watch --once --fetch-now > /dev/null 2>&1
+check "the redelivered body is byte-identical" $PY -c "
 import json
 r=[json.loads(l) for l in open('received.jsonl') if json.loads(l)['key']=='$KEY']
 assert len(r)==2 and r[0]['body']==r[1]['body'], r"
@@ -78,7 +78,7 @@ set -e
 check "unknown event: exit 3" sh -c "test $rc = 3 && grep -q 99999 e.err"
 
 $PG watch --status --json > status.json
-check "--status: sources and empty queues" python3 -c "
+check "--status: sources and empty queues" $PY -c "
 import json; o=json.load(open('status.json'))
 s={x['name']:x for x in o['sources']}; assert s['upstream']['failures']==0 and s['cna']['failures']==0, s
 assert all(k['queued']==0 for k in o['sinks']) and o['oldest_undelivered'] is None, o"
@@ -88,7 +88,7 @@ check "--status text" sh -c "$PG watch --status | grep -q 'oldest undelivered: n
 bad() { # description, sink lines, expected message
 	cp patchgap.conf good.conf
 	printf '%s\n' "$2" >> patchgap.conf
-	set +e; $PG watch --once > /dev/null 2> bad.err; local rc=$?; set -e
+	set +e; $PG watch --once --fetch-now > /dev/null 2> bad.err; local rc=$?; set -e
 	cp good.conf patchgap.conf
 	check "$1" sh -c "test $rc = 4 && grep -q \"$3\" bad.err"
 }

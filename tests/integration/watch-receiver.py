@@ -9,6 +9,7 @@ import hashlib, hmac, http.server, json, os, sys, time
 portfile, secret, out, modefile = sys.argv[1:5]
 
 class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
     def do_POST(self):
         n = int(self.headers.get('Content-Length', '0'))
         body = self.rfile.read(n)
@@ -29,8 +30,9 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
-srv = http.server.HTTPServer(('127.0.0.1', 0), H)
+srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
 with open(portfile + '.tmp', 'w') as f:
     f.write(str(srv.server_address[1]))
 os.rename(portfile + '.tmp', portfile)
+srv.daemon_threads = True
 srv.serve_forever()
