@@ -27,6 +27,7 @@
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/map.h"
+#include "util/sha1.h"
 #include "util/str.h"
 #include "util/vec.h"
 #include "util/banned.h"
@@ -104,15 +105,23 @@ out:
 static int fetch_refspecs(git_repository *repo, const char *url, char **refspecs, size_t n)
 {
 	git_remote *r = NULL;
+	git_remote_create_options co;
 	git_fetch_options fo;
 	git_strarray specs = { refspecs, n };
 	int error = 0;
 
+	/*
+	 * No url.*.insteadOf lookup: libgit2 1.5 matches it with a PCRE2 glob
+	 * that leaks on every non-matching config key (once per fetch, forever
+	 * in a daemon); the URL in patchgap's config is used as written.
+	 */
+	git_remote_create_options_init(&co, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	co.repository = repo;
+	co.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE; /* tags come through the refspecs */
 	fo.update_fetchhead = 0;
-	if (git_remote_create_anonymous(&r, repo, url) < 0 || git_remote_fetch(r, &specs, &fo, NULL) < 0)
+	if (git_remote_create_with_opts(&r, url, &co) < 0 || git_remote_fetch(r, &specs, &fo, NULL) < 0)
 		error = pg_error_set("cannot fetch '%s': %s", url, git_msg());
 	git_remote_free(r);
 	return error;
@@ -166,17 +175,11 @@ static int fetch_cna(char head[41], const pg_watch_conf *wc, pg_store *s, const 
 		git_repository_free(repo);
 		return 0;
 	}
-	if (stat(wc->cna_path, &sb) < 0) {
-		git_clone_options co;
-		git_clone_options_init(&co, GIT_CLONE_OPTIONS_VERSION);
-		if (git_clone(&repo, wc->cna_url, wc->cna_path, &co) < 0) {
-			pg_error_set("cannot clone CNA repository '%s' into '%s': %s", wc->cna_url, wc->cna_path, git_msg());
-			failed = 1;
-			goto done;
-		}
-	} else {
+	{
 		char *spec = "+HEAD:refs/patchgap/cna";
-		if (git_repository_open(&repo, wc->cna_path) < 0) {
+		/* a new checkout is an empty repository fetched like an existing one (no git_clone: see fetch_refspecs) */
+		if (stat(wc->cna_path, &sb) < 0 ? git_repository_init(&repo, wc->cna_path, 0) < 0
+						 : git_repository_open(&repo, wc->cna_path) < 0) {
 			pg_error_set("cna.path '%s' is not a git repository: %s", wc->cna_path, git_msg());
 			failed = 1;
 			goto done;
@@ -225,8 +228,7 @@ static int classify_new(pg_store *s, const pg_watch_conf *wc, int64_t mark, int6
 	PG_VEC(char *) paths = PG_VEC_INIT;
 	int error = 0, rc;
 
-	if ((error = pg_cls_model_load_default(&m)) < 0 ||
-	    (error = pg_store_prepare(&sel, s,
+	if ((error = pg_store_prepare(&sel, s,
 				      "SELECT c.id, c.sha, c.subject, c.message, c.on_mainline FROM commits c WHERE c.id > ? ORDER BY c.id")) < 0 ||
 	    (error = pg_store_prepare(&files, s, "SELECT path FROM commit_files WHERE commit_id = ? ORDER BY path")) < 0 ||
 	    (error = pg_store_prepare(&ins, s,
@@ -257,6 +259,8 @@ static int classify_new(pg_store *s, const pg_watch_conf *wc, int64_t mark, int6
 				goto out;
 		if (rc < 0 || !pg_stmt_int(sel, 4))
 			continue; /* the classifier judges mainline commits */
+		if (!m && (error = pg_cls_model_load_default(&m)) < 0) /* idle cycles do not load it */
+			goto out;
 		for (size_t i = 0; i < paths.len; i++)
 			free(paths.ptr[i]);
 		paths.len = 0;
@@ -509,6 +513,52 @@ out:
 
 /* ---- the cycle ---------------------------------------------------------------- */
 
+struct digest_ctx { unsigned char acc[PG_SHA1_RAWSZ]; git_repository *repo; };
+
+/* XOR of one SHA-1 per (name, target): independent of the listing order */
+static int digest_ref(const char *name, void *payload)
+{
+	struct digest_ctx *d = payload;
+	unsigned char one[PG_SHA1_RAWSZ];
+	pg_sha1 c;
+	git_oid id;
+	if (strncmp(name, "refs/heads/", 11) && strncmp(name, "refs/tags/", 10))
+		return 0;
+	if (git_reference_name_to_id(&id, d->repo, name) < 0)
+		return 0;
+	pg_sha1_init(&c);
+	pg_sha1_update(&c, name, strlen(name) + 1);
+	pg_sha1_update(&c, id.id, GIT_OID_RAWSZ);
+	pg_sha1_final(one, &c);
+	for (size_t i = 0; i < PG_SHA1_RAWSZ; i++)
+		d->acc[i] ^= one[i];
+	return 0;
+}
+
+/*
+ * A digest of every branch and tag of the repository: ingest runs only when
+ * it differs from the one stored after the last complete ingest, so an idle
+ * cycle costs a refs listing, and a killed ingest is redone.
+ */
+static int refs_digest(char out[41], const char *path)
+{
+	struct digest_ctx d = { { 0 }, NULL };
+	static const char hex[] = "0123456789abcdef";
+	int error = 0;
+
+	if (git_repository_open_ext(&d.repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+		return pg_error_set("'%s' is not a git repository (core.repository): %s", path, git_msg());
+	if (git_reference_foreach_name(d.repo, digest_ref, &d) < 0)
+		error = pg_error_set("cannot list the refs of '%s': %s", path, git_msg());
+	git_repository_free(d.repo);
+	for (size_t i = 0; i < PG_SHA1_RAWSZ; i++) {
+		out[2 * i] = hex[d.acc[i] >> 4];
+		out[2 * i + 1] = hex[d.acc[i] & 15];
+	}
+	out[40] = '\0';
+	return error;
+}
+
 static int meta_int(int64_t *out, pg_store *s, const char *key, int64_t def)
 {
 	char *v = NULL;
@@ -556,17 +606,33 @@ int pg_watch_cycle(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, con
 	if (stopping(opts))
 		goto out;
 
-	/* 2. ingest: cheap when nothing moved (the walk hides what is stored) */
+	/* 2. ingest, when a branch or tag moved since the last complete one */
 	t = now_ms();
 	{
-		pg_ingest_options io = PG_INGEST_OPTIONS_INIT;
-		pg_ingest_stats is;
-		io.warn = on_ingest_warn;
-		io.payload = (void *)opts;
-		if ((error = pg_ingest_run(&is, wc->cfg, s, &io)) < 0) {
-			pg_error_prefix("ingest");
+		char digest[41], *stored = NULL;
+		int e;
+		if ((error = refs_digest(digest, wc->cfg->repository)) < 0)
+			goto out;
+		if ((e = pg_store_meta_get(&stored, s, "watch.refs_digest")) < 0 && e != PG_ENOTFOUND) {
+			error = e;
 			goto out;
 		}
+		pg_error_clear();
+		if (!stored || strcmp(stored, digest)) {
+			pg_ingest_options io = PG_INGEST_OPTIONS_INIT;
+			pg_ingest_stats is;
+			io.warn = on_ingest_warn;
+			io.payload = (void *)opts;
+			if ((error = pg_ingest_run(&is, wc->cfg, s, &io)) < 0) {
+				pg_error_prefix("ingest");
+				free(stored);
+				goto out;
+			}
+			error = pg_store_meta_set(s, "watch.refs_digest", digest);
+		}
+		free(stored);
+		if (error < 0)
+			goto out;
 	}
 	st->ms_ingest = now_ms() - t;
 	if (stopping(opts))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A webhook receiver for the watch tests: checks X-Patchgap-Signature
 (HMAC-SHA256 of the body under SECRET) and appends one JSON line per request
-to OUT: {key, kind, sig_ok, body}.  The file MODE (re-read per request) says
+to OUT: {t (arrival), key, kind, sig_ok, mode, body}.  The file MODE (re-read per request) says
 how to answer: ok (204), fail (500) or hang (sleep 30 s).  Writes the port to
 PORTFILE once listening on 127.0.0.1."""
 import hashlib, hmac, http.server, json, os, sys, time
@@ -15,7 +15,7 @@ class H(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(n)
         mode = open(modefile).read().strip() if os.path.exists(modefile) else 'ok'
         want = 'sha256=' + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        rec = {'key': self.headers.get('X-Patchgap-Delivery'), 'kind': self.headers.get('X-Patchgap-Event'),
+        rec = {'t': time.time(), 'key': self.headers.get('X-Patchgap-Delivery'), 'kind': self.headers.get('X-Patchgap-Event'),
                'sig_ok': hmac.compare_digest(want, self.headers.get('X-Patchgap-Signature', '')),
                'mode': mode, 'body': body.decode()}
         with open(out, 'a') as f:
