@@ -6,7 +6,7 @@
 #   bench/bench-watch.sh [SCALE] [WORKDIR]   SCALE: tiny|small|medium|large|huge (default large)
 #
 # The generated history (tools/gen-history.py, cached in WORKDIR, shared with
-# bench-ingest.sh) is the upstream, served as file://; its CNA records
+# bench-ingest.sh) is the upstream, served by `git daemon` on 127.0.0.1; its CNA records
 # (tools/truth-to-cna.py) are a vulns.git repository.  A Python receiver on
 # 127.0.0.1 checks the HMAC and timestamps arrivals.  BENCH_CYCLES (default
 # 1000) sets the memory run.
@@ -46,6 +46,12 @@ git -C "$B/cna" add -A
 git -C "$B/cna" -c user.name=cna -c user.email=cna@example.org commit -qm "records"
 nrec=$(find "$B/cna/cve" -name 'CVE-*.sha1' | wc -l)
 
+# upstream over git:// (libgit2's file:// transport takes seconds per fetch on big histories)
+touch "$B/up.git/git-daemon-export-ok"
+GPORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+git daemon --listen=127.0.0.1 --port="$GPORT" --base-path="$B" "$B" 2>/dev/null &
+PIDS+=($!)
+for i in $(seq 1 100); do git ls-remote "git://127.0.0.1:$GPORT/up.git" >/dev/null 2>&1 && break; sleep 0.05; done
 $PY tests/integration/watch-receiver.py "$B/hport" bench-secret "$B/received.jsonl" "$B/mode" &
 PIDS+=($!)
 for i in $(seq 1 100); do [ -s "$B/hport" ] && break; sleep 0.05; done
@@ -59,7 +65,7 @@ for name, b in sorted(t['branches'].items(), key=lambda kv: (kv[1]['kind'] != 'm
     if b['kind'] == 'vendor':
         print('\tbase = %s' % b['parent'])
 PY
-	printf '[remote "up"]\n\turl = file://%s/up.git\n[cna]\n\turl = file://%s/cna\n' "$B" "$B"
+	printf '[remote "up"]\n\turl = git://127.0.0.1:%s/up.git\n[cna]\n\turl = file://%s/cna\n' "$GPORT" "$B"
 	printf '[watch]\n\tinterval = 1\n[sink "hook"]\n\ttype = webhook\n\turl = http://127.0.0.1:%s/\n\tsecret = bench-secret\n' "$(cat "$B/hport")"
 } > "$B/patchgap.conf"
 cd "$B"
@@ -73,31 +79,8 @@ run() {
 	awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' t.out
 }
 ms() { $PY -c 'import json,sys; m=json.load(open("out.json"))["ms"]; print(" ".join("%s %.0f" % (k, m[k]) for k in ("fetch","ingest","classify","import","reeval","deliver","total")))'; }
-# commits on master of up.git with git fast-import: $1 = how many, $2 = subject of the last
-add_commits() {
-	$PY - "$1" "$2" "$3" <<'PY' | git -C up.git fast-import --quiet
-import sys, time
-n, subject, fixes = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-t = int(time.time())
-for i in range(n):
-    last = i == n - 1
-    msg = ("%s\n\nA KASAN report shows a use-after-free when the device is removed while\nthe work item "
-           "still runs.  Cancel the work before freeing.\n\nFixes: %s (\"bug\")\nCc: stable@vger.kernel.org\n"
-           "Signed-off-by: Bench <bench@example.org>\n" % (subject, fixes[:12])) if last else \
-          "bench: filler commit %d\n\nSigned-off-by: Bench <bench@example.org>\n" % i
-    path = "drivers/bench/bench.c" if not last else "drivers/bench/fix.c"
-    body = "int bench_%d(void) { return %d; }\n" % (i, i)
-    print("commit refs/heads/master")
-    print("committer Bench <bench@example.org> %d +0000" % (t + i))
-    m = msg.encode()
-    print("data %d" % len(m)); sys.stdout.flush(); sys.stdout.buffer.write(m); print()
-    if i == 0:
-        print("from refs/heads/master^0")
-    print("M 100644 inline %s" % path)
-    b = body.encode()
-    print("data %d" % len(b)); sys.stdout.flush(); sys.stdout.buffer.write(b); print()
-PY
-}
+# commits on master of up.git: $1 = how many, $2 = subject of the last (a fix of $3)
+add_commits() { $PY "$ROOT/tools/push-fix.py" up.git "$1" "$2" "$3"; }
 # receiver arrival of the first event after $1 (epoch seconds, float) -> seconds
 arrival() { $PY - "$1" <<'PY'
 import json, sys
@@ -123,7 +106,7 @@ bug=$(sqlite3 patchgap.db "SELECT c.sha FROM commits c WHERE c.on_mainline = 1 O
 for what in "1 fix:1" "+1,000 commits:1000"; do
 	n=${what##*:}
 	add_commits "$n" "bench: fix use-after-free in bench_remove() ($n)" "$bug"
-	gitf=$( { /usr/bin/time -f "%e" git -C mirror.git fetch -q "file://$B/up.git" "+refs/heads/master:refs/bench/git-baseline" 2>&1 >/dev/null; } | tail -1)
+	gitf=$( { /usr/bin/time -f "%e" git -C mirror.git fetch -q "git://127.0.0.1:$GPORT/up.git" "+refs/heads/master:refs/bench/git-baseline" 2>&1 >/dev/null; } | tail -1)
 	t0=$($PY -c 'import time; print(time.time())')
 	read s cpu kb < <(run "$PG" watch --once --fetch-now --json)
 	ev=$($PY -c 'import json; print(json.load(open("out.json"))["events"])')
