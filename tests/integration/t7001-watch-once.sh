@@ -84,6 +84,13 @@ s={x['name']:x for x in o['sources']}; assert s['upstream']['failures']==0 and s
 assert all(k['queued']==0 for k in o['sinks']) and o['oldest_undelivered'] is None, o"
 check "--status text" sh -c "$PG watch --status | grep -q 'oldest undelivered: none'"
 
+# the CNA rejects the record
+mkdir -p cna/cve/rejected/2024
+git -C cna mv cve/published/2024/CVE-2024-0001.sha1 cve/rejected/2024/CVE-2024-0001.sha1
+git -C cna commit -qm "reject CVE-2024-0001"
+$PG watch --once --fetch-now > /dev/null 2> c5.err || { cat c5.err; fail "rejection cycle"; }
+check "a rejection is announced" test "$(sqlite3 patchgap.db "SELECT old_state || '>' || new_state FROM events WHERE kind = 'cve.rejected' AND target = 'CVE-2024-0001'")" = "published>rejected"
+
 # bad configs: clear errors at start, exit 4, nothing written
 bad() { # description, sink lines, expected message
 	cp patchgap.conf good.conf
