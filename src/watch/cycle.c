@@ -76,28 +76,36 @@ out:
 static int source_record(pg_store *s, const char *name, const char *kind, const char *url, int64_t now, double ms,
 			 const char *err, int backoff_max)
 {
-	pg_stmt *st = NULL;
-	int error;
-	/* the failure count is read back to compute the next delay: 2^n s, capped, jittered */
+	pg_stmt *get = NULL, *st = NULL;
+	int64_t failures = 0;
+	int error, rc;
+
+	/* consecutive failures decide the next delay: 2^n s, jittered, capped (pg_watch__backoff) */
+	if ((error = pg_store_prepare(&get, s, "SELECT failures FROM watch_sources WHERE name = ?")) < 0 ||
+	    (error = pg_stmt_bind_text(get, 1, name)) < 0)
+		goto out;
+	if ((rc = pg_stmt_step(get)) < 0) {
+		error = rc;
+		goto out;
+	}
+	failures = err ? (rc > 0 ? pg_stmt_int(get, 0) : 0) + 1 : 0;
 	if ((error = pg_store_prepare(&st, s,
 				      "INSERT INTO watch_sources (name, kind, url, last_attempt, last_ok, last_error, last_ms, failures, next_try)"
 				      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET kind = excluded.kind,"
 				      " url = excluded.url, last_attempt = excluded.last_attempt,"
 				      " last_ok = COALESCE(excluded.last_ok, watch_sources.last_ok), last_error = excluded.last_error,"
-				      " last_ms = excluded.last_ms,"
-				      " failures = CASE WHEN excluded.failures = 0 THEN 0 ELSE watch_sources.failures + 1 END,"
-				      " next_try = CASE WHEN excluded.failures = 0 THEN 0"
-				      "  ELSE excluded.last_attempt + MIN(?, (1 << MIN(watch_sources.failures + 1, 16)) * (50 + ABS(RANDOM() % 50)) / 100 + 1) END")) < 0)
-		return error;
+				      " last_ms = excluded.last_ms, failures = excluded.failures, next_try = excluded.next_try")) < 0)
+		goto out;
 	if ((error = pg_stmt_bind_text(st, 1, name)) < 0 || (error = pg_stmt_bind_text(st, 2, kind)) < 0 ||
 	    (error = pg_stmt_bind_text(st, 3, url)) < 0 || (error = pg_stmt_bind_int(st, 4, now)) < 0 ||
 	    (error = err ? pg_stmt_bind_null(st, 5) : pg_stmt_bind_int(st, 5, now)) < 0 ||
 	    (error = pg_stmt_bind_text(st, 6, err)) < 0 || (error = pg_stmt_bind_int(st, 7, (int64_t)ms)) < 0 ||
-	    (error = pg_stmt_bind_int(st, 8, err ? 1 : 0)) < 0 || (error = pg_stmt_bind_int(st, 9, err ? now + 1 : 0)) < 0 ||
-	    (error = pg_stmt_bind_int(st, 10, backoff_max)) < 0)
+	    (error = pg_stmt_bind_int(st, 8, failures)) < 0 ||
+	    (error = pg_stmt_bind_int(st, 9, err ? now + pg_watch__backoff((int)failures - 1, backoff_max) : 0)) < 0)
 		goto out;
 	error = pg_stmt_exec(st);
 out:
+	pg_stmt_free(get);
 	pg_stmt_free(st);
 	return error;
 }

@@ -238,13 +238,18 @@ int pg_watch__sink_send(const pg_watch_sink *sk, int64_t event_id, const char *k
 }
 
 /*
- * Seconds before attempt n+2: 2^(n+1) capped by [watch] backoff-max, times a
+ * Seconds before attempt n+2 (n = failed attempts - 1): 2^(n+1) capped by [watch] backoff-max, times a
  * jitter in [0.5, 1) so that the sinks of many daemons do not retry in step
  * against a receiver that just came back; never less than 1.
  */
-static int64_t backoff(int attempts, int cap)
+int64_t pg_watch__backoff(int attempts, int cap)
 {
+	static int seeded;
 	double d = 2.0;
+	if (!seeded) {
+		srand((unsigned)time(NULL) ^ (unsigned)getpid());
+		seeded = 1;
+	}
 	for (int i = 0; i < attempts && d < cap; i++)
 		d *= 2;
 	if (d > cap)
@@ -312,7 +317,7 @@ static int deliver_sink(const pg_watch_conf *wc, pg_store *s, const pg_watch_sin
 				error = pg_stmt_exec(ok);
 		} else {
 			char *why = pg_strdup(pg_error_last());
-			int64_t next = (int64_t)time(NULL) + backoff(attempts, wc->backoff_max);
+			int64_t next = (int64_t)time(NULL) + pg_watch__backoff(attempts, wc->backoff_max);
 			(*failed)++;
 			pg_watch__log(opts, PG_WATCH_WARN, "sink '%s': event %lld attempt %d failed: %s; next try in %lld s",
 				      sk->name, (long long)id, attempts + 1, why ? why : "", (long long)(next - (int64_t)time(NULL)));
@@ -348,7 +353,6 @@ int pg_watch_deliver(const pg_watch_conf *wc, pg_store *s, const pg_watch_option
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			return pg_error_set("cannot initialise libcurl");
 		curl_ready = 1;
-		srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	}
 	for (size_t i = 0; i < wc->nsinks; i++)
 		if ((error = deliver_sink(wc, s, &wc->sinks[i], opts, delivered, failed)) < 0)

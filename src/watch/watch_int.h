@@ -43,6 +43,9 @@ void pg_watch__strs_release(pg_watch__strs *v);
 int pg_watch__reeval(pg_watch_stats *st, pg_store *s, const pg_watch_conf *wc, const pg_watch__strs *touched,
 		     int quiet, int64_t now, const pg_watch_options *opts);
 
+/* Retry delay in seconds after attempts+1 failures: exponential, jittered, capped at cap, >= 1. */
+int64_t pg_watch__backoff(int attempts, int cap);
+
 /* Deliver one event body to one sink: 0 delivered; < 0 with the reason in pg_error; *status HTTP or exit status. */
 int pg_watch__sink_send(const pg_watch_sink *sk, int64_t event_id, const char *kind, const char *key,
 			const char *body, long *status);

@@ -1,5 +1,6 @@
 #!/bin/bash
-# t7002-watch-delivery: a webhook receiver that answers 500, then hangs:
+# t7002-watch-delivery: a remote that cannot be reached is logged and backs
+# off while the others are fetched.  A webhook receiver that answers 500, then hangs:
 # the event stays queued with its error and backs off, the other sinks are
 # not blocked, and once the receiver is back the queue drains in event
 # order with byte-identical bodies.  Then kill -9 of `watch` at random
@@ -12,10 +13,13 @@
 setup_upstream
 start_daemon
 start_receiver
-write_conf
+write_conf '[remote "dead"]' '	url = git://127.0.0.1:1/none.git'
 sed -i 's/backoff-max = 2/backoff-max = 1/' "$T/patchgap.conf" # retries after exactly 1 s
 cd "$T"
-$PG watch --once --fetch-now > /dev/null 2>&1 || fail "baseline cycle"
+$PG watch --once --fetch-now > /dev/null 2> c0.err || fail "baseline cycle"
+check "a dead remote is logged, the others go on" sh -c "grep -q \"remote 'dead': cannot fetch 'git://127.0.0.1:1/none.git'\" c0.err &&
+	test \"\$(sqlite3 patchgap.db 'SELECT COUNT(*) FROM commits')\" = 3"
+check "the dead remote backs off" test "$(sqlite3 patchgap.db "SELECT failures = 1 AND next_try > last_attempt AND last_ok IS NULL FROM watch_sources WHERE name = 'dead'")" = 1
 
 echo fail > mode
 push_fix "$B1" kernel/core.c "core: fix use-after-free in a()"
