@@ -756,6 +756,8 @@ int pg_watch_status(json_t **out, const pg_watch_conf *wc, pg_store *s)
 	int error = 0, rc;
 
 	*out = NULL;
+	if ((error = pg_watch__have_outbox(s)) < 0)
+		goto out;
 	if ((error = pg_store_prepare(&src, s,
 				      "SELECT name, kind, url, last_sha, last_attempt, last_ok, last_error, last_ms, failures, next_try"
 				      " FROM watch_sources ORDER BY kind DESC, name")) < 0)

@@ -101,6 +101,20 @@ out:
 	return error;
 }
 
+/*
+ * Read-only verbs open the database without migrating it: one that no
+ * watch has written to lacks the tables, which is "no events", said so.
+ */
+int pg_watch__have_outbox(pg_store *s)
+{
+	pg_stmt *st = NULL;
+	if (pg_store_prepare(&st, s, "SELECT 1 FROM events, event_deliveries, watch_sources WHERE 1 = 0") < 0)
+		return pg_error_setc(PG_ENOTFOUND, "database '%s' has no events: `patchgap watch` has not run on it",
+				     pg_store_path(s));
+	pg_stmt_free(st);
+	return 0;
+}
+
 static json_t *text_or_null(pg_stmt *st, int col)
 {
 	const char *t = pg_stmt_text(st, col);
@@ -182,6 +196,8 @@ int pg_events_list(json_t **out, pg_store *s, const pg_events_filter *f)
 	int error = 0, rc, idx = 1;
 
 	*out = NULL;
+	if ((error = pg_watch__have_outbox(s)) < 0)
+		goto out;
 	pg_buf_puts(&sql, "SELECT " EVENT_COLS " FROM events e WHERE e.id > ?");
 	if (f->kind)
 		pg_buf_puts(&sql, kl && f->kind[kl - 1] == '.' ? " AND substr(e.kind, 1, ?) = ?" : " AND e.kind = ?");
@@ -257,7 +273,7 @@ int pg_events_show(json_t **out, pg_store *s, const char *id_or_key)
 	int error, rc;
 
 	*out = NULL;
-	if ((error = find_event(&id, s, id_or_key)) < 0 ||
+	if ((error = pg_watch__have_outbox(s)) < 0 || (error = find_event(&id, s, id_or_key)) < 0 ||
 	    (error = pg_store_prepare(&st, s, "SELECT " EVENT_COLS " FROM events e WHERE e.id = ?")) < 0 ||
 	    (error = pg_store_prepare(&dq, s, DELIV_SQL)) < 0 || (error = pg_stmt_bind_int(st, 1, id)) < 0)
 		goto out;

@@ -26,6 +26,9 @@ typedef struct pg_watch__event {
  */
 int pg_watch__event_add(int *inserted, pg_store *s, const pg_watch_conf *wc, const pg_watch__event *ev, int64_t now);
 
+/* 0 when the outbox tables exist; PG_ENOTFOUND saying no watch ran on the database. */
+int pg_watch__have_outbox(pg_store *s);
+
 /* Log through opts (printf-style). */
 void pg_watch__log(const pg_watch_options *opts, pg_watch_level lv, const char *fmt, ...) PG_PRINTF(3, 4);
 
