@@ -214,7 +214,7 @@ int pg_watch__reeval(pg_watch_stats *st, pg_store *s, const pg_watch_conf *wc, c
 	const pg_config *cfg = wc->cfg;
 	struct ctx c = { s, wc, st, now, NULL, NULL };
 	pg_affect_index *ix = NULL;
-	pg_stmt *heads = NULL, *tips = NULL, *settip = NULL, *named = NULL;
+	pg_stmt *heads = NULL, *tips = NULL, *settip = NULL, *named = NULL, *cvestate = NULL;
 	char **head = NULL;
 	int *moved = NULL, *fresh = NULL, any = 0, error = 0, rc;
 
@@ -271,7 +271,8 @@ int pg_watch__reeval(pg_watch_stats *st, pg_store *s, const pg_watch_conf *wc, c
 		    (error = pg_stmt_bind_text(settip, 2, head[i])) < 0 || (error = pg_stmt_exec(settip)) < 0)
 			goto out;
 	}
-	if ((error = pg_store_prepare(&named, s, "SELECT 1 FROM cve_fixes WHERE sha = ?")) < 0)
+	if ((error = pg_store_prepare(&named, s, "SELECT 1 FROM cve_fixes WHERE sha = ?")) < 0 ||
+	    (error = pg_store_prepare(&cvestate, s, "SELECT state FROM cves WHERE id = ?")) < 0)
 		goto out;
 	for (size_t t = 0; t < touched->len; t++) {
 		json_t *o = NULL, *br;
@@ -285,6 +286,23 @@ int pg_watch__reeval(pg_watch_stats *st, pg_store *s, const pg_watch_conf *wc, c
 			}
 			if (rc > 0)
 				continue;
+		}
+		else {
+			/* a rejected CVE is no fix anywhere (status lists published ones only) */
+			pg_stmt_reset(cvestate);
+			if ((error = pg_stmt_bind_text(cvestate, 1, touched->ptr[t])) < 0 || (rc = pg_stmt_step(cvestate)) < 0) {
+				error = error ? error : rc;
+				goto out;
+			}
+			if (rc > 0 && !strcmp(pg_stmt_text(cvestate, 0), "rejected")) {
+				for (size_t i = 0; i < cfg->nbranches && !error; i++)
+					if (!moved[i] && head[i])
+						error = set_cell(&c, touched->ptr[t], cfg->branches[i].name, head[i], "not_affected",
+								 NULL, quiet);
+				if (error < 0)
+					goto out;
+				continue;
+			}
 		}
 		e = pg_affect_fix(&o, ix, touched->ptr[t]);
 		if (e == PG_ENOTFOUND) {
@@ -317,6 +335,7 @@ out:
 	pg_stmt_free(tips);
 	pg_stmt_free(settip);
 	pg_stmt_free(named);
+	pg_stmt_free(cvestate);
 	pg_stmt_free(c.get);
 	pg_stmt_free(c.put);
 	pg_affect_index_free(ix);

@@ -89,6 +89,7 @@ mkdir -p cna/cve/rejected/2024
 git -C cna mv cve/published/2024/CVE-2024-0001.sha1 cve/rejected/2024/CVE-2024-0001.sha1
 git -C cna commit -qm "reject CVE-2024-0001"
 $PG watch --once --fetch-now > /dev/null 2> c5.err || { cat c5.err; fail "rejection cycle"; }
+check "a rejected CVE leaves the cells of branches that did not move" test "$(sqlite3 patchgap.db "SELECT state FROM watch_cells WHERE item = 'CVE-2024-0001' AND branch = 'linux-6.1.y'")" = not_affected
 check "a rejection is announced" test "$(sqlite3 patchgap.db "SELECT old_state || '>' || new_state FROM events WHERE kind = 'cve.rejected' AND target = 'CVE-2024-0001'")" = "published>rejected"
 
 # bad configs: clear errors at start, exit 4, nothing written

@@ -158,6 +158,18 @@ out:
 	pg_config_free(cfg);
 }
 
+TEST(backoff)
+{
+	int ok = 1;
+	for (int i = 0; i < 200; i++) {
+		int64_t d0 = pg_watch__backoff(0, 3600), d5 = pg_watch__backoff(5, 3600), big = pg_watch__backoff(40, 3600);
+		int64_t capped = pg_watch__backoff(3, 1);
+		/* 2^(n+1) s times a jitter in [0.5, 1), capped, never below 1 */
+		ok &= d0 >= 1 && d0 <= 2 && d5 >= 32 && d5 <= 64 && big >= 1800 && big <= 3600 && capped == 1;
+	}
+	CHECK(ok);
+}
+
 TEST(lock)
 {
 	int a = -1, b = -1;
@@ -183,6 +195,7 @@ int main(void)
 	RUN(conf_sections);
 	RUN(conf_errors);
 	RUN(outbox);
+	RUN(backoff);
 	RUN(lock);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
