@@ -166,7 +166,6 @@ static int fetch_cna(char head[41], const pg_watch_conf *wc, pg_store *s, const 
 {
 	git_repository *repo = NULL;
 	git_object *obj = NULL;
-	git_reference *ref = NULL;
 	struct stat sb;
 	double t0 = now_ms();
 	int64_t now = (int64_t)time(NULL);
@@ -221,7 +220,6 @@ done:
 	error = source_record(s, "cna", "cna", wc->cna_url, now, now_ms() - t0, failed ? pg_error_last() : NULL,
 			      wc->backoff_max);
 	git_object_free(obj);
-	git_reference_free(ref);
 	git_repository_free(repo);
 	return error;
 }
@@ -232,7 +230,7 @@ static int classify_new(pg_store *s, const pg_watch_conf *wc, int64_t mark, int6
 			int quiet, int64_t now, pg_watch_stats *st)
 {
 	pg_cls_model *m = NULL;
-	pg_stmt *sel = NULL, *files = NULL, *ins = NULL, *flag = NULL, *cvefix = NULL;
+	pg_stmt *sel = NULL, *files = NULL, *ins = NULL, *cvefix = NULL;
 	PG_VEC(char *) paths = PG_VEC_INIT;
 	int error = 0, rc;
 
@@ -343,7 +341,6 @@ out:
 	pg_stmt_free(sel);
 	pg_stmt_free(files);
 	pg_stmt_free(ins);
-	pg_stmt_free(flag);
 	pg_stmt_free(cvefix);
 	pg_cls_model_free(m);
 	return error;

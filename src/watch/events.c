@@ -190,7 +190,7 @@ static int add_deliveries(json_t *ev, pg_stmt *dq, int64_t id)
 int pg_events_list(json_t **out, pg_store *s, const pg_events_filter *f)
 {
 	pg_stmt *st = NULL, *dq = NULL;
-	pg_buf sql = PG_BUF_INIT, like = PG_BUF_INIT;
+	pg_buf sql = PG_BUF_INIT;
 	json_t *arr = json_array();
 	size_t kl = f->kind ? strlen(f->kind) : 0;
 	int error = 0, rc, idx = 1;
@@ -240,7 +240,6 @@ out:
 	pg_stmt_free(st);
 	pg_stmt_free(dq);
 	pg_buf_release(&sql);
-	pg_buf_release(&like);
 	return error;
 }
 
