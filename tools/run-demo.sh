@@ -102,6 +102,57 @@ fi
 step "patchgap report --format html"
 "$PG" report --format html --out report.html && echo "wrote $DEMO/report.html"
 "$PG" report | head -25 || true
+
+# --- the watch loop once: a push upstream, the event at a local receiver -----
+if [ -n "$CNA" ] && [ $# -eq 0 ]; then
+	step "patchgap watch: a push to the sample upstream, the event at a local webhook receiver"
+	PY=python3; [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+	WD=$DEMO/watch
+	rm -rf "$WD"; mkdir -p "$WD"
+	git clone -q --mirror "$DEMO/linux" "$WD/upstream.git"    # plays git.kernel.org, over git://
+	touch "$WD/upstream.git/git-daemon-export-ok"
+	# what watch fetches into: the first copy is made by git (a libgit2 fetch of a whole
+	# history into an empty repository is ~20x slower), watch fetches the increments
+	git clone -q --mirror "$WD/upstream.git" "$WD/mirror.git"
+	cp -r "$CNA" "$WD/cna"                                      # plays vulns.git
+	git -C "$WD/cna" init -q -b master
+	git -C "$WD/cna" add -A
+	git -C "$WD/cna" -c user.name=cna -c user.email=cna@example.org commit -qm "records"
+	$PY "$ROOT/tests/integration/watch-receiver.py" "$WD/port" demo-secret "$WD/received.jsonl" "$WD/mode" &
+	RECV=$!
+	GPORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	git daemon --listen=127.0.0.1 --port="$GPORT" --base-path="$WD" "$WD" 2>/dev/null &
+	GITD=$!
+	trap 'kill $RECV $GITD 2>/dev/null || true' EXIT
+	for i in $(seq 1 100); do [ -s "$WD/port" ] && break; sleep 0.05; done
+	for i in $(seq 1 100); do git ls-remote "git://127.0.0.1:$GPORT/upstream.git" >/dev/null 2>&1 && break; sleep 0.05; done
+	sed -n '/^\[branch/,$p' "$DEMO/patchgap.conf" > "$WD/branches.conf"
+	{
+		printf '[core]\n\trepository = mirror.git\n\tdatabase = patchgap.db\n'
+		cat "$WD/branches.conf"
+		printf '[remote "upstream"]\n\turl = git://127.0.0.1:%s/upstream.git\n[cna]\n\turl = file://%s/cna\n' "$GPORT" "$WD"
+		printf '[sink "soc"]\n\ttype = webhook\n\turl = http://127.0.0.1:%s/hook\n\tsecret = demo-secret\n' "$(cat "$WD/port")"
+		printf '[sink "mail"]\n\ttype = maildir\n\tpath = mail\n'
+	} > "$WD/patchgap.conf"
+	cd "$WD"
+	export PATCHGAP_CONFIG=$WD/patchgap.conf
+	echo "first cycle: fetch, ingest, classify, import, evaluate (a silent baseline)"
+	"$PG" watch --once 2>&1 | tail -1
+	bug=$(sqlite3 patchgap.db "SELECT sha FROM commits WHERE on_mainline = 1 ORDER BY id LIMIT 1 OFFSET 100")
+	echo "upstream pushes a fix of ${bug:0:12}"
+	$PY "$ROOT/tools/push-fix.py" upstream.git 1 "demo: fix use-after-free in demo_remove()" "$bug"
+	"$PG" watch --once --fetch-now 2>&1 | grep -E 'cycle:' || true
+	echo "the receiver got (HMAC checked):"
+	$PY - received.jsonl <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    x = json.loads(l); e = json.loads(x['body'])
+    print("  %-16s %-14.14s %-16s %s -> %s  signature %s" % (e['kind'], e['target'], e['branch'] or '-',
+          e['old_state'] or '-', e['new_state'], 'ok' if x['sig_ok'] else 'BAD'))
+PY
+	"$PG" watch --status
+	cd "$DEMO"
+fi
 printf '\ndone: database %s/patchgap.db, config %s/patchgap.conf\n' "$DEMO" "$DEMO"
 # What a user types next, with ids from this run.
 fix=""

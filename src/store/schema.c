@@ -425,6 +425,76 @@ static const char *const lists_steps[] = {
 	NULL
 };
 
+/*
+ * watch: the outbox of `patchgap watch` (src/watch, doc/internals/watch.md).
+ *  events           one row per announced change, written in the same
+ *                   transaction as the state change; key is the idempotency
+ *                   key (a pure function of the change), payload JSON.
+ *                   Other readers (the REST API) rely on these columns.
+ *  event_deliveries one row per (sink, event) the sink's filter accepted:
+ *                   state pending|delivered, attempts, when the next attempt
+ *                   is due, the last error / HTTP status.
+ *  watch_sources    per fetched remote and the CNA: last attempt, success,
+ *                   error, consecutive failures and the backoff deadline;
+ *                   last_sha = the CNA commit whose records are imported.
+ *  watch_tips       the branch heads the cells were last evaluated at.
+ *  watch_cells      the snapshot (CVE or silent fix) x branch -> state that
+ *                   events are computed against; seq counts its changes (part
+ *                   of the events' idempotency keys).
+ */
+static const char *const watch_steps[] = {
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  created INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  key TEXT NOT NULL UNIQUE,"
+	"  target TEXT,"
+	"  branch TEXT,"
+	"  config TEXT,"
+	"  old_state TEXT,"
+	"  new_state TEXT,"
+	"  payload TEXT NOT NULL"
+	");"
+	"CREATE INDEX events_kind ON events(kind, id);"
+	"CREATE TABLE event_deliveries ("
+	"  sink TEXT NOT NULL,"
+	"  event_id INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  last_status INTEGER,"
+	"  delivered_at INTEGER,"
+	"  PRIMARY KEY (sink, event_id)"
+	");"
+	"CREATE INDEX event_deliveries_pending ON event_deliveries(sink, event_id) WHERE state = 'pending';"
+	"CREATE TABLE watch_sources ("
+	"  name TEXT PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  url TEXT,"
+	"  last_sha TEXT,"
+	"  last_attempt INTEGER,"
+	"  last_ok INTEGER,"
+	"  last_error TEXT,"
+	"  last_ms INTEGER,"
+	"  failures INTEGER NOT NULL DEFAULT 0,"
+	"  next_try INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE watch_tips ("
+	"  branch TEXT PRIMARY KEY,"
+	"  head_sha TEXT"
+	");"
+	"CREATE TABLE watch_cells ("
+	"  item TEXT NOT NULL,"
+	"  branch TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (item, branch)"
+	");"
+	"CREATE INDEX watch_cells_branch ON watch_cells(branch);",
+	NULL
+};
+
 const struct pg_schema_module pg_store__schema[] = {
 	{ "ingest", ingest_steps },
 	{ "cve", cve_steps },
@@ -433,5 +503,6 @@ const struct pg_schema_module pg_store__schema[] = {
 	{ "classify", classify_steps },
 	{ "jobs", jobs_steps },
 	{ "lists", lists_steps },
+	{ "watch", watch_steps },
 	{ NULL, NULL }
 };

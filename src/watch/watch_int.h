@@ -1,0 +1,56 @@
+/*
+ * watch_int.h - cross-file internals of src/watch.
+ */
+#ifndef PG_WATCH_INT_H
+#define PG_WATCH_INT_H
+
+#include <stdarg.h>
+#include <jansson.h>
+#include "patchgap/watch.h"
+
+/* One change to announce; strings borrowed. */
+typedef struct pg_watch__event {
+	const char *kind;       /* fix.flagged, branch.affected, branch.fixed, branch.changed, cve.published... */
+	const char *key;        /* idempotency key */
+	const char *target;     /* CVE id or commit id */
+	const char *branch, *config;
+	const char *old_state, *new_state;
+	json_t *payload;        /* borrowed; dumped with sorted keys */
+	double priority;        /* for sink filters; < 0 = none */
+} pg_watch__event;
+
+/*
+ * Write one event and the delivery rows of the sinks whose filters accept it,
+ * inside the caller's transaction.  An event whose key exists already is left
+ * as it is (*inserted = 0): the same change announced by a re-run cycle.
+ */
+int pg_watch__event_add(int *inserted, pg_store *s, const pg_watch_conf *wc, const pg_watch__event *ev, int64_t now);
+
+/* 0 when the outbox tables exist; PG_ENOTFOUND saying no watch ran on the database. */
+int pg_watch__have_outbox(pg_store *s);
+
+/* Log through opts (printf-style). */
+void pg_watch__log(const pg_watch_options *opts, pg_watch_level lv, const char *fmt, ...) PG_PRINTF(3, 4);
+
+/*
+ * Re-evaluate the cells that can have changed: every branch whose head moved
+ * since watch_tips (all of its items), and the items in touched (CVE ids or
+ * commit ids) on the branches that did not move.  Writes cells, tips and
+ * events in the caller's transaction.  quiet: store without events (first
+ * evaluation of a database).
+ */
+typedef struct pg_watch__strs { char **ptr; size_t len, alloc; } pg_watch__strs;
+int pg_watch__strs_add(pg_watch__strs *v, const char *s); /* no duplicates */
+void pg_watch__strs_release(pg_watch__strs *v);
+
+int pg_watch__reeval(pg_watch_stats *st, pg_store *s, const pg_watch_conf *wc, const pg_watch__strs *touched,
+		     int quiet, int64_t now, const pg_watch_options *opts);
+
+/* Retry delay in seconds after attempts+1 failures: exponential, jittered, capped at cap, >= 1. */
+int64_t pg_watch__backoff(int attempts, int cap);
+
+/* Deliver one event body to one sink: 0 delivered; < 0 with the reason in pg_error; *status HTTP or exit status. */
+int pg_watch__sink_send(const pg_watch_sink *sk, int64_t event_id, const char *kind, const char *key,
+			const char *body, long *status);
+
+#endif
