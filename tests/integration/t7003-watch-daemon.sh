@@ -10,9 +10,9 @@ start_daemon
 start_receiver
 write_conf
 cd "$T"
-wait_log() { # pattern: up to 10 s
+wait_log() { # pattern: up to 60 s (a loaded machine; returns as soon as it appears)
 	local i
-	for i in $(seq 1 200); do grep -q "$1" watch.log && return 0; sleep 0.05; done
+	for i in $(seq 1 1200); do grep -q "$1" watch.log && return 0; sleep 0.05; done
 	return 1
 }
 $PG watch --interval 0 > /dev/null 2> watch.log &
