@@ -1,0 +1,361 @@
+/*
+ * server.c - the HTTP transport of `patchgap serve` (libmicrohttpd).
+ *
+ * Invariants:
+ *  - every answer carries a Content-Type and the security headers below
+ *    (a CSP that allows only the binary's own scripts and styles, nosniff,
+ *    no framing, no referrer, no caching) and no CORS headers;
+ *  - request bodies are capped (max_body): a larger one is drained and
+ *    answered 413 without being parsed;
+ *  - reads need a reader token unless public_read; writes need triager;
+ *  - readers take a read-only connection from a pool (one per worker
+ *    thread in steady state), writers share one connection under a mutex,
+ *    so SQLite's WAL lets ingest and watch write while we read.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+#include "patchgap/web.h"
+#include "web/web_int.h"
+#include "util/json.h"
+#include "util/str.h"
+#include "util/banned.h"
+
+#define POOL_MAX 64
+
+struct pg_web {
+	struct MHD_Daemon *d;
+	char *database;
+	int public_read;
+	size_t max_body;
+	char *cert, *key;
+	pthread_mutex_t lock;          /* guards pool */
+	pg_store *pool[POOL_MAX];
+	size_t npool;
+	pthread_mutex_t wlock;         /* held while a request uses the writer */
+	pg_store *writer;
+};
+
+/* Per-request state kept by MHD between calls of the handler. */
+struct conn_state {
+	pg_buf body;
+	int too_large;
+	int writer_locked;
+};
+
+static const char csp[] =
+	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+static pg_store *pool_get(pg_web *w)
+{
+	pg_store *s = NULL;
+	pthread_mutex_lock(&w->lock);
+	if (w->npool)
+		s = w->pool[--w->npool];
+	pthread_mutex_unlock(&w->lock);
+	if (!s && pg_store_open(&s, w->database, PG_STORE_READONLY) < 0)
+		s = NULL;
+	return s;
+}
+
+static void pool_put(pg_web *w, pg_store *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&w->lock);
+	if (w->npool < POOL_MAX) {
+		w->pool[w->npool++] = s;
+		s = NULL;
+	}
+	pthread_mutex_unlock(&w->lock);
+	pg_store_free(s);
+}
+
+struct writer_ctx {
+	pg_web *w;
+	struct conn_state *cs;
+};
+
+static pg_store *get_writer(void *ctx)
+{
+	struct writer_ctx *x = ctx;
+	if (!x->cs->writer_locked) {
+		pthread_mutex_lock(&x->w->wlock);
+		x->cs->writer_locked = 1;
+	}
+	if (!x->w->writer && pg_store_open(&x->w->writer, x->w->database, 0) < 0)
+		x->w->writer = NULL;
+	return x->w->writer;
+}
+
+void pg_web__json(struct pg_web_req *r, int status, json_t *v)
+{
+	r->status = status;
+	r->content_type = "application/json";
+	pg_buf_reset(&r->out);
+	if (!v || pg_json_dump(&r->out, v, 2) < 0) {
+		pg_buf_reset(&r->out);
+		r->status = 500;
+		pg_buf_puts(&r->out, "{\"error\": \"out of memory\", \"field\": null}\n");
+	}
+	json_decref(v);
+}
+
+void pg_web__error(struct pg_web_req *r, int status, const char *field, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pg_web__json(r, status, json_pack("{s:o,s:o}", "error", pg_json_string(msg), "field",
+					  field ? pg_json_string(field) : json_null()));
+}
+
+static enum MHD_Result send_answer(struct MHD_Connection *c, int status, const char *ctype, const char *disposition,
+				   pg_buf *out)
+{
+	size_t len = out->len;
+	char *data = pg_buf_detach(out);
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (!data)
+		data = pg_strdup(""), len = 0;
+	if (!(resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE))) {
+		free(data);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", ctype);
+	MHD_add_response_header(resp, "Content-Security-Policy", csp);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (disposition && *disposition)
+		MHD_add_response_header(resp, "Content-Disposition", disposition);
+	ret = MHD_queue_response(c, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result static_file(struct MHD_Connection *c, const char *url, const char *method)
+{
+	pg_buf out = PG_BUF_INIT;
+	if (!strcmp(url, "/"))
+		url = "/index.html";
+	for (const struct pg_web_asset *a = pg_web__assets; a->path; a++)
+		if (!strcmp(a->path, url)) {
+			if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+				pg_buf_puts(&out, "{\"error\": \"method not allowed\", \"field\": null}\n");
+				return send_answer(c, 405, "application/json", NULL, &out);
+			}
+			pg_buf_put(&out, (const char *)a->data, a->len);
+			return send_answer(c, 200, a->content_type, NULL, &out);
+		}
+	pg_buf_puts(&out, "{\"error\": \"not found\", \"field\": null}\n");
+	return send_answer(c, 404, "application/json", NULL, &out);
+}
+
+/* The token of "Authorization: Bearer TOKEN", or NULL. */
+static const char *bearer(struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7))
+		return NULL;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return h;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+			      const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	pg_web *w = cls;
+	struct conn_state *cs = *con_cls;
+	struct pg_web_req r;
+	struct writer_ctx wx;
+	const char *tok;
+	char *who = NULL;
+	enum MHD_Result ret;
+
+	if (!cs) {
+		/* first call: headers only; refuse an announced oversize body before reading it */
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+		if (!(cs = calloc(1, sizeof(*cs))))
+			return MHD_NO;
+		pg_buf_init(&cs->body, w->max_body);
+		if (cl && strtoull(cl, NULL, 10) > w->max_body)
+			cs->too_large = 1;
+		*con_cls = cs;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (!cs->too_large && pg_buf_put(&cs->body, upload, *upload_size) < 0)
+			cs->too_large = 1;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (strncmp(url, "/api/", 5))
+		return static_file(c, url, method);
+
+	memset(&r, 0, sizeof(r));
+	pg_buf_init(&r.out, 0);
+	r.method = method;
+	r.conn = c;
+	r.content_type = "application/json";
+	wx.w = w;
+	wx.cs = cs;
+	r.writer = get_writer;
+	r.ctx = &wx;
+	if (cs->too_large) {
+		pg_web__error(&r, 413, NULL, "request body larger than %zu bytes", w->max_body);
+		goto send;
+	}
+	if (strncmp(url, "/api/v1/", 8) && strcmp(url, "/api/v1")) {
+		pg_web__error(&r, 404, NULL, "unknown API version (this server speaks /api/v1/)");
+		goto send;
+	}
+	r.path = url + 7;
+	r.body = pg_buf_cstr(&cs->body);
+	r.body_len = cs->body.len;
+	if (!(r.store = pool_get(w))) {
+		pg_web__error(&r, 503, NULL, "cannot open the database: %s", pg_error_last());
+		goto send;
+	}
+	if ((tok = bearer(c))) {
+		if (pg_triage_token_check(&r.role, &who, r.store, tok) < 0) {
+			pg_web__error(&r, 401, NULL, "unknown or revoked API token");
+			goto send;
+		}
+		r.who = who;
+	} else if (w->public_read)
+		r.role = PG_ROLE_NONE;
+	if (!strcmp(method, "GET") || !strcmp(method, "HEAD")) {
+		if (!w->public_read && r.role < PG_ROLE_READER) {
+			pg_web__error(&r, 401, NULL, "reading needs an API token (Authorization: Bearer TOKEN)");
+			goto send;
+		}
+	} else if (r.role < PG_ROLE_TRIAGER) {
+		pg_web__error(&r, r.role ? 403 : 401, NULL, "writing needs a token with the triager or admin role");
+		goto send;
+	}
+	pg_web__api(&r);
+send:
+	ret = send_answer(c, r.status, r.content_type, r.disposition, &r.out);
+	pg_buf_release(&r.out);
+	pool_put(w, r.store);
+	free(who);
+	if (cs->writer_locked) {
+		pthread_mutex_unlock(&w->wlock);
+		cs->writer_locked = 0;
+	}
+	(void)version;
+	return ret;
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct conn_state *cs = *con_cls;
+	(void)cls, (void)c, (void)toe;
+	if (cs) {
+		pg_buf_release(&cs->body);
+		free(cs);
+		*con_cls = NULL;
+	}
+}
+
+int pg_web_start(pg_web **out, const pg_web_options *o)
+{
+	pg_web *w;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY;
+	const char *bind = o->bind ? o->bind : "127.0.0.1";
+	pg_store *probe = NULL;
+	int error;
+
+	*out = NULL;
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, bind, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)o->port);
+		sl = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, bind, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)o->port);
+		sl = sizeof(struct sockaddr_in6);
+		flags |= MHD_USE_IPv6;
+	} else
+		return pg_error_setc(PG_EINVALID, "listen address '%.60s' is not an IPv4 or IPv6 address", bind);
+	(void)sl;
+	if (o->port < 0 || o->port > 65535)
+		return pg_error_setc(PG_EINVALID, "port %d is not a TCP port", o->port);
+	/* fail now, with the database's own message, rather than on every request */
+	if ((error = pg_store_open(&probe, o->database, PG_STORE_READONLY)) < 0)
+		return error;
+	if (!(w = calloc(1, sizeof(*w))))
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_mutex_init(&w->wlock, NULL);
+	w->pool[w->npool++] = probe;
+	w->database = pg_strdup(o->database);
+	w->public_read = o->public_read;
+	w->max_body = o->max_body ? o->max_body : 64 * 1024;
+	if (o->cert_pem) {
+		flags |= MHD_USE_TLS;
+		w->cert = pg_strdup(o->cert_pem);
+		w->key = pg_strdup(o->key_pem);
+	}
+	if (w->cert)
+		w->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+					MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 4),
+					MHD_OPTION_CONNECTION_LIMIT, 512U, MHD_OPTION_CONNECTION_TIMEOUT, 30U,
+					MHD_OPTION_NOTIFY_COMPLETED, completed, w, MHD_OPTION_HTTPS_MEM_CERT, w->cert,
+					MHD_OPTION_HTTPS_MEM_KEY, w->key, MHD_OPTION_END);
+	else
+		w->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+					MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 4),
+					MHD_OPTION_CONNECTION_LIMIT, 512U, MHD_OPTION_CONNECTION_TIMEOUT, 30U,
+					MHD_OPTION_NOTIFY_COMPLETED, completed, w, MHD_OPTION_END);
+	if (!w->d) {
+		error = pg_error_setc(PG_EIO, "cannot listen on %s port %d (in use, or TLS files unusable)", bind, o->port);
+		pg_web_stop(w);
+		return error;
+	}
+	*out = w;
+	return 0;
+}
+
+int pg_web_port(const pg_web *w)
+{
+	const union MHD_DaemonInfo *i = MHD_get_daemon_info(w->d, MHD_DAEMON_INFO_BIND_PORT);
+	return i ? (int)i->port : -1;
+}
+
+void pg_web_stop(pg_web *w)
+{
+	if (!w)
+		return;
+	if (w->d)
+		MHD_stop_daemon(w->d);
+	for (size_t i = 0; i < w->npool; i++)
+		pg_store_free(w->pool[i]);
+	pg_store_free(w->writer);
+	pthread_mutex_destroy(&w->lock);
+	pthread_mutex_destroy(&w->wlock);
+	free(w->database);
+	free(w->cert);
+	free(w->key);
+	free(w);
+}
