@@ -243,11 +243,11 @@ async function viewReport() {
   const groups = (r.groups && r.groups.branch) || {};
   const names = Object.keys(groups);
   const w = 640, bar = 22, left = 160;
-  const max = Math.max(1, ...names.map(n => (groups[n].window && groups[n].window.median) || 0));
+  const max = Math.max(1, ...names.map(n => (groups[n].window_days && groups[n].window_days.median) || 0));
   const chart = svg('svg', { width: w, height: 30 + bar * names.length, id: 'report-chart', role: 'img' },
     svg('text', { x: 0, y: 14 }, 'median exposure window (days) per branch'),
     ...names.flatMap((n, i) => {
-      const med = (groups[n].window && groups[n].window.median) || 0;
+      const med = (groups[n].window_days && groups[n].window_days.median) || 0;
       const y = 24 + i * bar;
       return [svg('text', { x: 0, y: y + 14 }, n),
               svg('rect', { x: left, y, width: Math.max(1, (w - left - 80) * med / max), height: bar - 6, fill: '#4a7fc1' }),
