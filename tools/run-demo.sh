@@ -6,10 +6,17 @@
 #   tools/run-demo.sh            sample history (reproducible, ~3,000 commits)
 #   tools/run-demo.sh REPO       your kernel clone: mainline = master/main,
 #                                stable = every linux-X.Y.y branch
+#   tools/run-demo.sh --serve [REPO]  the same, then serve the triage screen
+#                                (http://127.0.0.1:8642/, public reads) until Ctrl-C
 #
 # Everything is written under ./demo (or $PATCHGAP_DEMO_DIR): the config, the
 # database, advisories and the HTML patch-gap report.
 set -euo pipefail
+SERVE=0
+if [ "${1:-}" = --serve ]; then
+	SERVE=1
+	shift
+fi
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 tools/deps.sh
@@ -91,3 +98,9 @@ step "patchgap report --format html"
 "$PG" report --format html --out report.html && echo "wrote $DEMO/report.html"
 "$PG" report | head -25 || true
 printf '\ndone: database %s/patchgap.db, config %s/patchgap.conf\n' "$DEMO" "$DEMO"
+SERVE_CMD="$PG --conf $DEMO/patchgap.conf serve --public-read"
+printf 'serve the triage screen on this data (http://127.0.0.1:8642/):\n  %s\n' "$SERVE_CMD"
+if [ "$SERVE" = 1 ]; then
+	step "patchgap serve (Ctrl-C stops)"
+	exec $SERVE_CMD
+fi
