@@ -425,6 +425,19 @@ int64_t pg_store_changes(pg_store *s)
 	return sqlite3_changes64(s->db);
 }
 
+int pg_store_data_version(int64_t *out, pg_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+	*out = 0;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK)
+		return pg_error_setc(PG_EIO, "database '%s': %s", s->path, sqlite3_errmsg(s->db));
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : pg_error_setc(PG_EIO, "database '%s': cannot read its data version", s->path);
+}
+
 int pg_store_meta_get(char **out, pg_store *s, const char *key)
 {
 	pg_stmt *st = NULL;

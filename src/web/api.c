@@ -94,13 +94,11 @@ static int branch_status(json_t **out, struct pg_web_req *r, const char *branch,
 	so.include_fixed = all;
 	so.kconfig = config;
 	*out = NULL;
-	if ((error = pg_affect_index_open(&ix, r->store)) == 0 &&
-	    (error = pg_affect_status(out, ix, branch, &so)) == 0 &&
+	if ((error = pg_web__index(&ix, r)) == 0 && (error = pg_affect_status(out, ix, branch, &so)) == 0 &&
 	    (error = pg_triage_apply_status(*out, r->store)) < 0) {
 		json_decref(*out);
 		*out = NULL;
 	}
-	pg_affect_index_free(ix);
 	return error;
 }
 
@@ -220,11 +218,8 @@ static void get_cve(struct pg_web_req *r, const char *id)
 
 	if (check_args(r, ok) < 0)
 		return;
-	if ((error = pg_affect_index_open(&ix, r->store)) < 0 || (error = pg_affect_fix(&af, ix, id)) < 0) {
-		pg_affect_index_free(ix);
+	if ((error = pg_web__index(&ix, r)) < 0 || (error = pg_affect_fix(&af, ix, id)) < 0)
 		return fail(r, error, NULL);
-	}
-	pg_affect_index_free(ix);
 	if (!strncmp(json_string_value(json_object_get(af, "id")), "CVE-", 4))
 		error = pg_cve_show(&rec, r->store, json_string_value(json_object_get(af, "id")));
 	else

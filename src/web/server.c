@@ -23,12 +23,19 @@
 #include <sys/socket.h>
 #include <microhttpd.h>
 #include "patchgap/web.h"
+#include "patchgap/affect.h"
 #include "web/web_int.h"
 #include "util/json.h"
 #include "util/str.h"
 #include "util/banned.h"
 
 #define POOL_MAX 64
+
+struct pg_web_db {
+	pg_store *store;
+	pg_affect_index *ix;  /* branch views, valid while version is unchanged */
+	int64_t version;      /* pg_store_data_version when ix was built */
+};
 
 struct pg_web {
 	struct MHD_Daemon *d;
@@ -37,7 +44,7 @@ struct pg_web {
 	size_t max_body;
 	char *cert, *key;
 	pthread_mutex_t lock;          /* guards pool */
-	pg_store *pool[POOL_MAX];
+	struct pg_web_db *pool[POOL_MAX];
 	size_t npool;
 	pthread_mutex_t wlock;         /* held while a request uses the writer */
 	pg_store *writer;
@@ -54,29 +61,59 @@ static const char csp[] =
 	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-static pg_store *pool_get(pg_web *w)
+static void db_free(struct pg_web_db *db)
 {
-	pg_store *s = NULL;
-	pthread_mutex_lock(&w->lock);
-	if (w->npool)
-		s = w->pool[--w->npool];
-	pthread_mutex_unlock(&w->lock);
-	if (!s && pg_store_open(&s, w->database, PG_STORE_READONLY) < 0)
-		s = NULL;
-	return s;
+	if (!db)
+		return;
+	pg_affect_index_free(db->ix);
+	pg_store_free(db->store);
+	free(db);
 }
 
-static void pool_put(pg_web *w, pg_store *s)
+static struct pg_web_db *pool_get(pg_web *w)
 {
-	if (!s)
+	struct pg_web_db *db = NULL;
+	pthread_mutex_lock(&w->lock);
+	if (w->npool)
+		db = w->pool[--w->npool];
+	pthread_mutex_unlock(&w->lock);
+	if (!db && (db = calloc(1, sizeof(*db))) && pg_store_open(&db->store, w->database, PG_STORE_READONLY) < 0) {
+		free(db);
+		db = NULL;
+	}
+	return db;
+}
+
+static void pool_put(pg_web *w, struct pg_web_db *db)
+{
+	if (!db)
 		return;
 	pthread_mutex_lock(&w->lock);
 	if (w->npool < POOL_MAX) {
-		w->pool[w->npool++] = s;
-		s = NULL;
+		w->pool[w->npool++] = db;
+		db = NULL;
 	}
 	pthread_mutex_unlock(&w->lock);
-	pg_store_free(s);
+	db_free(db);
+}
+
+int pg_web__index(pg_affect_index **out, struct pg_web_req *r)
+{
+	struct pg_web_db *db = r->db;
+	int64_t v;
+	int error;
+	*out = NULL;
+	if ((error = pg_store_data_version(&v, db->store)) < 0)
+		return error;
+	if (!db->ix || v != db->version) {
+		pg_affect_index_free(db->ix);
+		db->ix = NULL;
+		if ((error = pg_affect_index_open(&db->ix, db->store)) < 0)
+			return error;
+		db->version = v;
+	}
+	*out = db->ix;
+	return 0;
 }
 
 struct writer_ctx {
@@ -229,10 +266,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	r.path = url + 7;
 	r.body = pg_buf_cstr(&cs->body);
 	r.body_len = cs->body.len;
-	if (!(r.store = pool_get(w))) {
+	if (!(r.db = pool_get(w))) {
 		pg_web__error(&r, 503, NULL, "cannot open the database: %s", pg_error_last());
 		goto send;
 	}
+	r.store = r.db->store;
 	if ((tok = bearer(c))) {
 		if (pg_triage_token_check(&r.role, &who, r.store, tok) < 0) {
 			pg_web__error(&r, 401, NULL, "unknown or revoked API token");
@@ -254,7 +292,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 send:
 	ret = send_answer(c, r.status, r.content_type, r.disposition, &r.out);
 	pg_buf_release(&r.out);
-	pool_put(w, r.store);
+	pool_put(w, r.db);
 	free(who);
 	if (cs->writer_locked) {
 		pthread_mutex_unlock(&w->wlock);
@@ -308,7 +346,12 @@ int pg_web_start(pg_web **out, const pg_web_options *o)
 		return pg_error_setc(PG_ENOMEM, "out of memory");
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_mutex_init(&w->wlock, NULL);
-	w->pool[w->npool++] = probe;
+	if (!(w->pool[0] = calloc(1, sizeof(*w->pool[0])))) {
+		pg_store_free(probe);
+		free(w);
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	}
+	w->pool[w->npool++]->store = probe;
 	w->database = pg_strdup(o->database);
 	w->public_read = o->public_read;
 	w->max_body = o->max_body ? o->max_body : 64 * 1024;
@@ -350,7 +393,7 @@ void pg_web_stop(pg_web *w)
 	if (w->d)
 		MHD_stop_daemon(w->d);
 	for (size_t i = 0; i < w->npool; i++)
-		pg_store_free(w->pool[i]);
+		db_free(w->pool[i]);
 	pg_store_free(w->writer);
 	pthread_mutex_destroy(&w->lock);
 	pthread_mutex_destroy(&w->wlock);

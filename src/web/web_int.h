@@ -22,6 +22,9 @@ struct pg_web_asset {
 };
 extern const struct pg_web_asset pg_web__assets[]; /* ends with path == NULL */
 
+struct pg_affect_index;
+struct pg_web_db;  /* a pooled read-only connection and its caches */
+
 struct pg_web_req {
 	const char *method;
 	const char *path;                 /* after "/api/v1" */
@@ -29,6 +32,7 @@ struct pg_web_req {
 	const char *body;
 	size_t body_len;
 	pg_store *store;                  /* read-only, this worker's */
+	struct pg_web_db *db;             /* the pool entry store belongs to */
 	pg_store *(*writer)(void *ctx);   /* the writer connection, locked until the request ends */
 	void *ctx;
 	pg_triage_role role;
@@ -40,6 +44,11 @@ struct pg_web_req {
 	char disposition[200];            /* Content-Disposition, or "" */
 };
 
+/*
+ * The affectedness index of r's connection (borrowed), rebuilt only when
+ * another connection wrote to the database since it was built.
+ */
+int pg_web__index(struct pg_affect_index **out, struct pg_web_req *r);
 /* Route an /api/v1 request; fills status, out, content_type. */
 void pg_web__api(struct pg_web_req *r);
 /* Set a JSON error answer {"error": msg, "field": field|null}. */

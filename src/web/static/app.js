@@ -93,7 +93,11 @@ async function loadMatrix() {
       }
     }
   }
-  matrix = { rows: [...rows.values()].sort((a, b) => a.id < b.id ? -1 : 1), branches, open, sel: 0 };
+    /* most open branches first, then CVEs before silent fixes, then by id */
+  const nopen = r => Object.values(r.cells).filter(c => c.state === 'open' || c.state === 'affected').length;
+  const key = r => [-nopen(r), r.id.startsWith('CVE-') ? 0 : 1, r.id];
+  const cmp = (a, b) => { const x = key(a), y = key(b); for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1; return 0; };
+  matrix = { rows: [...rows.values()].sort(cmp), branches, open, sel: 0 };
 }
 
 function filtered() {
@@ -116,7 +120,8 @@ function renderRows() {
   tbody.replaceChildren(...rows.map((r, i) => {
     const tr = el('tr', { class: 'row' + (i === matrix.sel ? ' sel' : ''), 'data-id': r.id,
                           onclick: () => { location.hash = '#/fix/' + encodeURIComponent(r.id); } },
-      el('td', null, el('a', { href: '#/fix/' + encodeURIComponent(r.id) }, r.id)),
+      el('td', null, el('a', { href: '#/fix/' + encodeURIComponent(r.id), class: r.id.startsWith('CVE-') ? null : 'sha' },
+        r.id.startsWith('CVE-') ? r.id : r.id.slice(0, 12))),
       el('td', null, r.subject),
       el('td', null, r.prio || '-'),
       ...matrix.branches.map(b => {
