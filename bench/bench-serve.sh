@@ -48,7 +48,7 @@ status_paths=$(for b in $branches; do printf '/api/v1/branches/%s/status ' "$b";
 ncves=$(echo $cves | wc -w); nbr=$(echo $branches | wc -w)
 b1=$(echo $branches | awk '{print $2}')
 cli_s=$( { /usr/bin/time -f %e "$PG" --conf patchgap.conf status "$b1" --json >/dev/null; } 2>&1 | tail -1)
-echo "scale $SCALE: $(git -C repo rev-list --all --count) commits, $ncves CVEs, $nbr branches; $CLIENTS clients, ${SECS}s per run; load $(cut -d' ' -f1 /proc/loadavg)"
+echo "scale $SCALE: $(git -C "$(sed -n "s/^\trepository = //p" patchgap.conf)" rev-list --all --count) commits, $ncves CVEs, $nbr branches; $CLIENTS clients, ${SECS}s per run; load $(cut -d' ' -f1 /proc/loadavg)"
 run() { python3 "$ROOT/bench/serve-load.py" "$URL" "$SECS" "$CLIENTS" "$@"; }
 printf '%-34s %8s %8s %8s %8s %8s %6s\n' request n p50_ms p90_ms p99_ms max_ms errors
 read n p50 p90 p99 mx err < <(run /api/v1/branches); base99=$p99

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <microhttpd.h>
 #include "patchgap/web.h"
 #include "patchgap/affect.h"
@@ -30,6 +31,30 @@
 #include "util/banned.h"
 
 #define POOL_MAX 64
+#define CACHE_SLOTS 256
+#define CACHE_MAX_BODY (8u << 20)
+
+/*
+ * Answers of GET /api/v1 are functions of the database's content, so 200
+ * answers are kept until the database changes: the fingerprint is the
+ * identity, size and modification time (ns) of the database file and its
+ * WAL, which every commit (ours, ingest's, watch's) moves.
+ */
+struct fingerprint {
+	dev_t dev[2];
+	ino_t ino[2];
+	off_t size[2];
+	struct timespec mtime[2];
+};
+
+struct cache_slot {
+	char *key;                /* URL and query, or NULL when empty */
+	struct fingerprint fp;
+	char *body;
+	size_t len;
+	const char *content_type; /* static strings only */
+	char disposition[200];
+};
 
 struct pg_web_db {
 	pg_store *store;
@@ -46,6 +71,10 @@ struct pg_web {
 	pthread_mutex_t lock;          /* guards pool */
 	struct pg_web_db *pool[POOL_MAX];
 	size_t npool;
+	pthread_mutex_t clock_;        /* guards cache */
+	struct cache_slot cache[CACHE_SLOTS];
+	size_t cache_next;             /* round-robin replacement */
+	char *wal;                     /* database path + "-wal" */
 	pthread_mutex_t wlock;         /* held while a request uses the writer */
 	pg_store *writer;
 };
@@ -60,6 +89,89 @@ struct conn_state {
 static const char csp[] =
 	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+static void fingerprint(struct fingerprint *fp, const pg_web *w)
+{
+	struct stat st;
+	const char *paths[2] = { w->database, w->wal };
+	memset(fp, 0, sizeof(*fp));
+	for (int i = 0; i < 2; i++)
+		if (stat(paths[i], &st) == 0) {
+			fp->dev[i] = st.st_dev;
+			fp->ino[i] = st.st_ino;
+			fp->size[i] = st.st_size;
+			fp->mtime[i] = st.st_mtim;
+		}
+}
+
+static int same_fp(const struct fingerprint *a, const struct fingerprint *b)
+{
+	for (int i = 0; i < 2; i++)
+		if (a->dev[i] != b->dev[i] || a->ino[i] != b->ino[i] || a->size[i] != b->size[i] ||
+		    a->mtime[i].tv_sec != b->mtime[i].tv_sec || a->mtime[i].tv_nsec != b->mtime[i].tv_nsec)
+			return 0;
+	return 1;
+}
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	pg_buf *b = cls;
+	(void)kind;
+	pg_buf_printf(b, "&%s=%s", key, value ? value : "");
+	return MHD_YES;
+}
+
+/* Copy a cached answer for key into r; 1 when found and still valid. */
+static int cache_get(pg_web *w, const char *key, const struct fingerprint *fp, struct pg_web_req *r)
+{
+	int found = 0;
+	pthread_mutex_lock(&w->clock_);
+	for (size_t i = 0; i < CACHE_SLOTS && !found; i++) {
+		struct cache_slot *c = &w->cache[i];
+		if (c->key && !strcmp(c->key, key) && same_fp(&c->fp, fp)) {
+			pg_buf_reset(&r->out);
+			found = pg_buf_put(&r->out, c->body, c->len) == 0;
+			r->status = 200;
+			r->content_type = c->content_type;
+			memcpy(r->disposition, c->disposition, sizeof(r->disposition));
+		}
+	}
+	pthread_mutex_unlock(&w->clock_);
+	return found;
+}
+
+static void cache_put(pg_web *w, const char *key, const struct fingerprint *fp, const struct pg_web_req *r)
+{
+	struct cache_slot *c = NULL;
+	char *k, *body;
+	if (r->status != 200 || r->out.len > CACHE_MAX_BODY)
+		return;
+	k = pg_strdup(key);
+	body = malloc(r->out.len + 1);
+	if (!k || !body) {
+		free(k);
+		free(body);
+		return;
+	}
+	memcpy(body, pg_buf_cstr(&r->out), r->out.len);
+	pthread_mutex_lock(&w->clock_);
+	for (size_t i = 0; i < CACHE_SLOTS && !c; i++)
+		if (w->cache[i].key && !strcmp(w->cache[i].key, key))
+			c = &w->cache[i];
+	if (!c) {
+		c = &w->cache[w->cache_next];
+		w->cache_next = (w->cache_next + 1) % CACHE_SLOTS;
+	}
+	free(c->key);
+	free(c->body);
+	c->key = k;
+	c->body = body;
+	c->len = r->out.len;
+	c->fp = *fp;
+	c->content_type = r->content_type;
+	memcpy(c->disposition, r->disposition, sizeof(c->disposition));
+	pthread_mutex_unlock(&w->clock_);
+}
 
 static void db_free(struct pg_web_db *db)
 {
@@ -288,7 +400,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		pg_web__error(&r, r.role ? 403 : 401, NULL, "writing needs a token with the triager or admin role");
 		goto send;
 	}
-	pg_web__api(&r);
+	if (!strcmp(method, "GET")) {
+		/* the fingerprint is taken before computing, so a write during the computation invalidates it */
+		struct fingerprint fp;
+		pg_buf key = PG_BUF_INIT;
+		pg_buf_puts(&key, url);
+		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &key);
+		fingerprint(&fp, w);
+		if (!cache_get(w, pg_buf_cstr(&key), &fp, &r)) {
+			pg_web__api(&r);
+			cache_put(w, pg_buf_cstr(&key), &fp, &r);
+		}
+		pg_buf_release(&key);
+	} else
+		pg_web__api(&r);
 send:
 	ret = send_answer(c, r.status, r.content_type, r.disposition, &r.out);
 	pg_buf_release(&r.out);
@@ -346,6 +471,7 @@ int pg_web_start(pg_web **out, const pg_web_options *o)
 		return pg_error_setc(PG_ENOMEM, "out of memory");
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_mutex_init(&w->wlock, NULL);
+	pthread_mutex_init(&w->clock_, NULL);
 	if (!(w->pool[0] = calloc(1, sizeof(*w->pool[0])))) {
 		pg_store_free(probe);
 		free(w);
@@ -353,6 +479,11 @@ int pg_web_start(pg_web **out, const pg_web_options *o)
 	}
 	w->pool[w->npool++]->store = probe;
 	w->database = pg_strdup(o->database);
+	{
+		pg_buf wal = PG_BUF_INIT;
+		pg_buf_printf(&wal, "%s-wal", o->database);
+		w->wal = pg_buf_detach(&wal);
+	}
 	w->public_read = o->public_read;
 	w->max_body = o->max_body ? o->max_body : 64 * 1024;
 	if (o->cert_pem) {
@@ -397,6 +528,12 @@ void pg_web_stop(pg_web *w)
 	pg_store_free(w->writer);
 	pthread_mutex_destroy(&w->lock);
 	pthread_mutex_destroy(&w->wlock);
+	pthread_mutex_destroy(&w->clock_);
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		free(w->cache[i].key);
+		free(w->cache[i].body);
+	}
+	free(w->wal);
 	free(w->database);
 	free(w->cert);
 	free(w->key);
