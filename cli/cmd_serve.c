@@ -102,7 +102,7 @@ PG_CMD(serve)
 	printf("%s://%s%s%s:%d/\n", o.cert_pem ? "https" : "http", o.bind && strchr(o.bind, ':') ? "[" : "",
 	       o.bind ? o.bind : "127.0.0.1", o.bind && strchr(o.bind, ':') ? "]" : "", pg_web_port(w));
 	fflush(stdout);
-	if (!cli->quiet)
+	if (cli->progress)
 		fprintf(stderr, "patchgap serve: %s, reads %s; Ctrl-C stops\n", o.database,
 			o.public_read ? "public" : "need a token");
 	sigwait(&set, &sig);

@@ -99,4 +99,15 @@ check "public-read: GET without token" test "$(code $URL/api/v1/branches)" = 200
 check "public-read: POST still needs a token" test "$(post -d "$BODY")" = 401
 serve_stop
 check "server exits 0 on SIGTERM" bash -c "! grep -q 'serve exited' $T/serve.err"
+
+# TLS when [serve] cert and key name PEM files (the config in the current directory)
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -days 2 -keyout key.pem -out cert.pem >/dev/null 2>&1
+	printf '[serve]\n\tcert = cert.pem\n\tkey = key.pem\n\tpublic-read = true\n' >>patchgap.conf
+	serve_start
+	check "TLS: the URL is https" bash -c "[[ '$URL' == https://* ]]"
+	check "TLS: API answers over HTTPS" test "$(curl -s -k -o /dev/null -w '%{http_code}' $URL/api/v1/branches)" = 200
+	check "TLS: plain HTTP is not answered" bash -c "! curl -s -m 5 -o /dev/null ${URL/https/http}/api/v1/branches"
+	serve_stop
+fi
 finish

@@ -35,6 +35,8 @@ $PG --db $DB advisory --id CVE-2026-90001 --format openvex --out adv >/dev/null
 check "OpenVEX: not_affected with the decision's justification and reason" jqc --arg b "$VENDOR" \
 	'[.statements[] | select(.products[0]["@id"] | endswith("#" + $b))][0] | .status == "not_affected" and .justification == "vulnerable_code_not_in_execute_path" and (.impact_statement | startswith("decided by browser on"))' \
 	adv/PGAP-CVE-2026-90001.openvex.json
+$PG --db $DB report --json >report.json
+check "report: the fix decided not affected on the vendor branch is no open exposure" jqc '.fixes_open == 0' report.json
 for v in matrix fix fix-decided report; do
 	check "screenshot $v.png" test -s "$SHOTS/$v.png"
 done
