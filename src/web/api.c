@@ -17,6 +17,7 @@
 #include "web/web_int.h"
 #include "patchgap/advise.h"
 #include "patchgap/affect.h"
+#include "patchgap/backport.h"
 #include "patchgap/cve.h"
 #include "patchgap/ingest.h"
 #include "util/fs.h"
@@ -250,6 +251,21 @@ static void get_cve(struct pg_web_req *r, const char *id)
 		pg_json_set(b, "decision", d ? d : json_null());
 	}
 	json_decref(ids);
+	{
+		/* recorded backport runs (patchgap backport --record) of every fix commit, with their live-patch verdicts */
+		json_t *runs = json_array(), *fx;
+		size_t k;
+		json_array_foreach(json_object_get(af, "fixes"), k, fx) {
+			void *one = NULL;
+			if ((error = pg_backport_runs(&one, r->store, json_string_value(fx))) < 0) {
+				json_decref(runs);
+				goto fail;
+			}
+			json_array_extend(runs, one);
+			json_decref(one);
+		}
+		pg_json_set(af, "backports", runs);
+	}
 	pg_json_set(af, "record", rec ? rec : json_null());
 	pg_json_set(af, "decisions", hist);
 	pg_web__json(r, 200, af);

@@ -49,7 +49,9 @@ check "cves: nothing open on 6.1.y" jqc '.total == 0' cves3.json
 curl -s -H "$H" "$URL/api/v1/cves?bogus=1" -o bad.json -w '%{http_code}' >code
 check "unknown query parameter: 400 naming it" bash -c "[ \$(cat code) = 400 ] && jq -e '.field == \"bogus\"' bad.json >/dev/null"
 check "bad page: 400 naming it" jqc '.field == "page"' <(curl -s -H "$H" "$URL/api/v1/cves?page=x")
+$PG --conf $T/patchgap.conf backport $F --onto vendor --no-branch >/dev/null 2>err || { cat err; exit 1; }
 curl -s -H "$H" $URL/api/v1/cves/$CVE >cve.json
+check "cve: the recorded backport run with its live-patch verdict" jqc '.backports[0].status == "clean" and .backports[0].onto_ref == "refs/heads/vendor" and .backports[0].livepatch == "likely"' cve.json
 check "cve: record, dyad lines, per-branch verdicts" jqc --arg a "$A" '.record.id != null and (.dyad | length) == 2 and .branches.vendor.state == "affected" and .branches["linux-6.1.y"].state == "fixed" and .decisions == []' cve.json
 check "cve of a fix commit id (silent fix view)" test "$(code -H "$H" $URL/api/v1/cves/${F:0:12})" = 200
 check "unknown CVE: 404" test "$(code -H "$H" $URL/api/v1/cves/CVE-2020-0001)" = 404

@@ -230,12 +230,19 @@ async function viewFix(id) {
     }
   });
 
+  const backports = el('table', { id: 'backports' },
+    el('tr', null, el('th', null, 'Onto'), el('th', null, 'Result'), el('th', null, 'Conflicting files'),
+       el('th', null, 'Live patch'), el('th', null, 'Test'), el('th', null, 'When')),
+    ...(f.backports || []).map(b => el('tr', null, el('td', null, b.onto_ref), el('td', null, b.status),
+      el('td', null, String(b.conflicts)), el('td', null, b.livepatch || '-'),
+      el('td', null, b.test_result || '-'), el('td', null, b.created))));
   const files = commit ? el('ul', null, ...(commit.files || []).map(x => el('li', { class: 'sha' }, x.path))) : null;
   show(el('p', null, el('a', { href: '#/' }, '← matrix')),
        el('h2', { id: 'fix-title' }, f.id + ': ' + title),
        el('div', { class: 'card' }, el('h3', null, 'Timeline'), tl),
        el('div', { class: 'card' }, el('h3', null, 'Per branch'), verdicts),
        el('div', { class: 'card' }, el('h3', null, 'Dyad lines'), dyad),
+       el('div', { class: 'card' }, el('h3', null, 'Backports (patchgap backport)'), backports),
        commit ? el('div', { class: 'card' }, el('h3', null, 'Fix commit'), el('pre', { id: 'message' }, commit.message || ''), files) : null,
        el('div', { class: 'card' }, el('h3', null, 'Decide'), form, msg),
        el('div', { class: 'card' }, el('h3', null, 'Decision history'), history));
