@@ -72,6 +72,16 @@ typedef struct pg_decision {
 int pg_triage_decide(json_t **out, const char **bad_field, pg_store *s, const pg_decision *d);
 
 /*
+ * Parse the JSON body of POST /api/v1/decisions into d (strings borrowed
+ * from *out, owned by the caller: json_decref).  Only the fields of
+ * pg_decision other than author and created are accepted; each must be a
+ * string (config and justification may be null) without NUL bytes.
+ * PG_EINVALID with *bad_field naming the offending field, or NULL when
+ * the body is not a JSON object.  Values are checked by pg_triage_decide.
+ */
+int pg_triage_parse_request(json_t **out, pg_decision *d, const char **bad_field, const char *body, size_t len);
+
+/*
  * Every decision about target (CVE id or commit id; a CVE's history also
  * holds decisions recorded on its fix commits), oldest first; branch
  * (optional) restricts to one branch.  Each row: {id, target, branch,

@@ -13,39 +13,13 @@
 #include <string.h>
 #include <strings.h>
 #include "patchgap/triage.h"
+#include "triage/triage_int.h"
 #include "patchgap/cve.h"
 #include "patchgap/ingest.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/str.h"
 #include "util/banned.h"
-
-static const char *const states[] = { "affected", "not_affected", "fixed", "under_investigation", "will_not_fix" };
-
-static const char *const justifications[] = {
-	"component_not_present",
-	"vulnerable_code_not_present",
-	"vulnerable_code_not_in_execute_path",
-	"vulnerable_code_cannot_be_controlled_by_adversary",
-	"inline_mitigations_already_exist",
-};
-
-int pg_triage_state_valid(const char *s)
-{
-	for (size_t i = 0; s && i < sizeof(states) / sizeof(states[0]); i++)
-		if (!strcmp(s, states[i]))
-			return 1;
-	return 0;
-}
-
-const char *pg_triage_justification(const char *s)
-{
-	for (size_t i = 0; s && i < sizeof(justifications) / sizeof(justifications[0]); i++)
-		if (!strcmp(s, justifications[i]) ||
-		    (pg_str_starts_with(justifications[i], "vulnerable_") && !strcmp(s, justifications[i] + 11)))
-			return justifications[i];
-	return NULL;
-}
 
 static int bad(const char **bad_field, const char *field, int code, const char *msg, const char *value)
 {
@@ -56,22 +30,13 @@ static int bad(const char **bad_field, const char *field, int code, const char *
 	return pg_error_setc(code, "field '%s': %s", field, msg);
 }
 
-/* Control bytes other than newline and tab have no place in a note. */
-static int clean_text(const char *s, int multiline)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 && !(multiline && (*s == '\n' || *s == '\t')))
-			return 0;
-	return 1;
-}
-
 /* Normalise a CVE id or commit id into out (64 bytes). */
 static int normalize_target(char out[64], const char **bad_field, pg_store *s, const char *t)
 {
 	int error;
 	if (!t || !*t)
 		return bad(bad_field, "target", PG_EINVALID, "a CVE id or a fix commit id is required", NULL);
-	if (strlen(t) > 60 || !clean_text(t, 0))
+	if (strlen(t) > 60 || !pg_triage__clean_text(t, 0))
 		return bad(bad_field, "target", PG_EINVALID, "not a CVE id or commit id", NULL);
 	if (!strncasecmp(t, "CVE-", 4)) {
 		json_t *c = NULL;
@@ -173,7 +138,7 @@ int pg_triage_decide(json_t **out, const char **bad_field, pg_store *s, const pg
 		return error;
 	if (!found)
 		return bad(bad_field, "branch", PG_ENOTFOUND, "not a tracked branch", d->branch);
-	if (strlen(config) > PG_TRIAGE_FIELD_MAX || !clean_text(config, 0))
+	if (strlen(config) > PG_TRIAGE_FIELD_MAX || !pg_triage__clean_text(config, 0))
 		return bad(bad_field, "config", PG_EINVALID, "not a build name", NULL);
 	if (!pg_triage_state_valid(d->state))
 		return bad(bad_field, "state", PG_EINVALID,
@@ -189,9 +154,9 @@ int pg_triage_decide(json_t **out, const char **bad_field, pg_store *s, const pg
 		return bad(bad_field, "justification", PG_EINVALID, "only a not_affected decision has a justification", NULL);
 	if (!d->note || !*d->note)
 		return bad(bad_field, "note", PG_EINVALID, "a reason is required", NULL);
-	if (strlen(d->note) > PG_TRIAGE_NOTE_MAX || !clean_text(d->note, 1))
+	if (strlen(d->note) > PG_TRIAGE_NOTE_MAX || !pg_triage__clean_text(d->note, 1))
 		return bad(bad_field, "note", PG_EINVALID, "too long or holds control bytes", NULL);
-	if (!d->author || !*d->author || strlen(d->author) > PG_TRIAGE_FIELD_MAX || !clean_text(d->author, 0))
+	if (!d->author || !*d->author || strlen(d->author) > PG_TRIAGE_FIELD_MAX || !pg_triage__clean_text(d->author, 0))
 		return bad(bad_field, "author", PG_EINVALID, "a name without control bytes is required", NULL);
 
 	if ((error = pg_store_begin(s)) < 0)

@@ -402,45 +402,17 @@ static void get_decisions(struct pg_web_req *r)
 
 static void post_decision(struct pg_web_req *r)
 {
-	static const char *const keys[] = { "target", "branch", "config", "state", "justification", "note" };
 	static const char *const ok[] = { NULL };
-	const char *k, *bad_field = NULL;
-	json_t *body = NULL, *v, *row = NULL;
-	json_error_t je;
-	pg_decision d = { 0 };
+	const char *bad_field = NULL;
+	json_t *body = NULL, *row = NULL;
+	pg_decision d;
 	pg_store *w;
 	int error;
 
 	if (check_args(r, ok) < 0)
 		return;
-	if (!(body = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je)))
-		return pg_web__error(r, 400, NULL, "the body is not JSON: %s (line %d, column %d)", je.text, je.line, je.column);
-	if (!json_is_object(body)) {
-		json_decref(body);
-		return pg_web__error(r, 400, NULL, "the body is not a JSON object");
-	}
-	json_object_foreach(body, k, v) {
-		size_t i;
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (!strcmp(k, keys[i]))
-				break;
-		if (i == sizeof(keys) / sizeof(keys[0])) {
-			pg_web__error(r, 400, k, "unknown field '%.60s'", k);
-			goto out;
-		}
-		if (!json_is_string(v) && !(json_is_null(v) && (!strcmp(k, "config") || !strcmp(k, "justification")))) {
-			pg_web__error(r, 400, k, "field '%s' must be a string", k);
-			goto out;
-		}
-	}
-#define S(name) json_string_value(json_object_get(body, name))
-	d.target = S("target");
-	d.branch = S("branch");
-	d.config = S("config");
-	d.state = S("state");
-	d.justification = S("justification");
-	d.note = S("note");
-#undef S
+	if (pg_triage_parse_request(&body, &d, &bad_field, r->body, r->body_len) < 0)
+		return pg_web__error(r, 400, bad_field, "%s", pg_error_last());
 	d.author = r->who;
 	d.created = (int64_t)time(NULL);
 	if (!(w = r->writer(r->ctx))) {

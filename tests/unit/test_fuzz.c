@@ -19,6 +19,9 @@
 #define LLVMFuzzerTestOneInput fuzz_odb_one
 #include "../../fuzz/fuzz_odb.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_decision_one
+#include "../../fuzz/fuzz_decision.c"
+#undef LLVMFuzzerTestOneInput
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint32_t next_rand(void)
@@ -118,10 +121,25 @@ TEST(odb_parsers_survive_junk)
 	CHECK(n > 1000);
 }
 
+static const char *const decision_samples[] = {
+	"{\"target\": \"CVE-2025-21629\", \"branch\": \"linux-6.1.y\", \"state\": \"not_affected\","
+	" \"justification\": \"code_not_present\", \"note\": \"not built\\n\\tat all\", \"config\": null}",
+	"{\"target\": \"1a2b3c4d\", \"branch\": \"v\", \"state\": \"will_not_fix\", \"note\": \"EOL \\u0000 x\"}",
+	"{\"target\": 1, \"extra\": [1, {\"a\": null}], \"target\": \"dup\"}",
+	"[\"not\", \"an\", \"object\"]",
+};
+
+TEST(decision_body_survives_junk)
+{
+	size_t n = run_corpus(fuzz_decision_one, decision_samples, sizeof(decision_samples) / sizeof(*decision_samples), 1);
+	CHECK(n > 1000);
+}
+
 int main(void)
 {
 	RUN(cve_parsers_survive_junk);
 	RUN(kconfig_parsers_survive_junk);
 	RUN(odb_parsers_survive_junk);
+	RUN(decision_body_survives_junk);
 	return harness_done();
 }

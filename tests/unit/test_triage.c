@@ -165,6 +165,29 @@ TEST(tokens)
 	pg_store_free(s);
 }
 
+TEST(request_body)
+{
+	json_t *o = NULL;
+	pg_decision d;
+	const char *f = NULL;
+	static const char good[] = "{\"target\": \"CVE-2026-1\", \"branch\": \"b\", \"state\": \"fixed\", \"note\": \"n\","
+				   " \"config\": null}";
+	CHECK_OK(pg_triage_parse_request(&o, &d, &f, good, strlen(good)));
+	CHECK_STR(d.target, "CVE-2026-1");
+	CHECK(d.config == NULL && d.justification == NULL && d.author == NULL);
+	json_decref(o);
+	CHECK(pg_triage_parse_request(&o, &d, &f, "{\"colour\": \"red\"}", 17) == PG_EINVALID);
+	CHECK_STR(f, "colour");
+	CHECK(pg_triage_parse_request(&o, &d, &f, "{\"note\": 3}", 11) == PG_EINVALID);
+	CHECK_STR(f, "note");
+	/* jansson refuses \u0000 in strings: not JSON */
+	CHECK(pg_triage_parse_request(&o, &d, &f, "{\"note\": \"a\\u0000b\"}", strlen("{\"note\": \"a\\u0000b\"}")) == PG_EINVALID);
+	CHECK(pg_triage_parse_request(&o, &d, &f, "[]", 2) == PG_EINVALID);
+	CHECK(f == NULL);
+	CHECK(pg_triage_parse_request(&o, &d, &f, "{\"note\": \"a\", \"note\": \"b\"}", 26) == PG_EINVALID);
+	CHECK(o == NULL);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pg-test-triage-XXXXXX");
@@ -174,6 +197,7 @@ int main(void)
 	RUN(history_and_latest);
 	RUN(status_overlay);
 	RUN(tokens);
+	RUN(request_body);
 	{
 		char cmd[200];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
