@@ -4,6 +4,7 @@
  * one jansson parse, one pass over the keys, one pass over each string.
  * Built into fuzz/fuzz_decision.c as well as the library.
  */
+#include <stdio.h>
 #include <string.h>
 #include "patchgap/triage.h"
 #include "triage/triage_int.h"
@@ -75,8 +76,12 @@ int pg_triage_parse_request(json_t **out, pg_decision *d, const char **bad_field
 		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 			if (!strcmp(k, keys[i]))
 				break;
-		if (i == sizeof(keys) / sizeof(keys[0]))
-			error = bad_request(bad_field, k, "unknown field '%.60s'", k);
+		if (i == sizeof(keys) / sizeof(keys[0])) {
+			/* the key dies with the object: name it from a copy that outlives this call */
+			static _Thread_local char unknown[64];
+			snprintf(unknown, sizeof(unknown), "%s", k);
+			error = bad_request(bad_field, unknown, "unknown field '%.60s'", k);
+		}
 		else if (!json_is_string(v) && !(json_is_null(v) && (!strcmp(k, "config") || !strcmp(k, "justification"))))
 			error = bad_request(bad_field, keys[i], "field '%s' must be a string", keys[i]);
 		else if (json_is_string(v) && strlen(json_string_value(v)) != json_string_length(v))
