@@ -74,6 +74,7 @@ struct pg_web {
 	pthread_mutex_t clock_;        /* guards cache */
 	struct cache_slot cache[CACHE_SLOTS];
 	size_t cache_next;             /* round-robin replacement */
+	int cache_on;                  /* a database file (the fingerprint needs one; not PostgreSQL) */
 	char *wal;                     /* database path + "-wal" */
 	pthread_mutex_t wlock;         /* held while a request uses the writer */
 	pg_store *writer;
@@ -400,7 +401,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		pg_web__error(&r, r.role ? 403 : 401, NULL, "writing needs a token with the triager or admin role");
 		goto send;
 	}
-	if (!strcmp(method, "GET")) {
+	if (!strcmp(method, "GET") && w->cache_on) {
 		/* the fingerprint is taken before computing, so a write during the computation invalidates it */
 		struct fingerprint fp;
 		pg_buf key = PG_BUF_INIT;
@@ -479,6 +480,10 @@ int pg_web_start(pg_web **out, const pg_web_options *o)
 	}
 	w->pool[w->npool++]->store = probe;
 	w->database = pg_strdup(o->database);
+	{
+		struct stat st;
+		w->cache_on = !pg_store_is_postgresql(o->database) && stat(o->database, &st) == 0 && S_ISREG(st.st_mode);
+	}
 	{
 		pg_buf wal = PG_BUF_INIT;
 		pg_buf_printf(&wal, "%s-wal", o->database);
