@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "patchgap/affect.h"
+#include "patchgap/triage.h"
 #include "util/json.h"
 #include "util/str.h"
 #include "util/banned.h"
@@ -119,22 +120,32 @@ static void print_text(json_t *o, const char *target)
 	       json_string_value(json_object_get(o, "base")) ? json_string_value(json_object_get(o, "base")) : "-",
 	       json_array_size(json_object_get(o, "unfixed")), json_array_size(json_object_get(o, "possibly_affected")),
 	       json_array_size(json_object_get(o, "unknown")));
+	if (json_array_size(json_object_get(o, "decided")))
+		printf(", %zu decided", json_array_size(json_object_get(o, "decided")));
 	if (json_object_get(o, "not_affected_by_config"))
 		printf(", %zu not built under %s", json_array_size(json_object_get(o, "not_affected_by_config")),
 		       json_string_value(json_object_get(o, "config")));
 	putchar('\n');
-	json_array_foreach(json_object_get(o, "unfixed"), i, e)
+	json_array_foreach(json_object_get(o, "unfixed"), i, e) {
 		printf("OPEN  %-16.16s %.12s %-8s %4lldd  %s\n      %s\n", json_string_value(json_object_get(e, "id")),
 		       json_string_value(json_object_get(e, "fix")),
 		       json_string_value(json_object_get(e, "priority_level")) ? json_string_value(json_object_get(e, "priority_level")) :
 		       json_string_value(json_object_get(e, "severity")) ? json_string_value(json_object_get(e, "severity")) : "-",
 		       (long long)json_integer_value(json_object_get(e, "age_days")),
 		       pg_cli_safe(json_string_value(json_object_get(e, "subject"))), json_string_value(json_object_get(e, "reason")));
+		if (json_object_get(e, "decided"))
+			printf("      %s\n", pg_cli_safe(json_string_value(json_object_get(e, "decided"))));
+	}
 	json_array_foreach(json_object_get(o, "not_affected_by_config"), i, e)
 		printf("NOT BUILT %-12s %.12s %s: %s\n", json_string_value(json_object_get(e, "id")),
 		       json_string_value(json_object_get(e, "fix")),
 		       json_string_value(json_object_get(json_object_get(e, "vex"), "justification")),
 		       pg_cli_safe(json_string_value(json_object_get(e, "subject"))));
+	json_array_foreach(json_object_get(o, "decided"), i, e)
+		printf("DECIDED %-14.14s %.12s %s (engine: %s)\n        %s\n", json_string_value(json_object_get(e, "id")),
+		       json_string_value(json_object_get(e, "fix")),
+		       json_string_value(json_object_get(json_object_get(e, "decision"), "state")),
+		       json_string_value(json_object_get(e, "engine")), pg_cli_safe(json_string_value(json_object_get(e, "decided"))));
 	json_array_foreach(json_object_get(o, "fixed"), i, e)
 		printf("FIXED %-16s %.12s by %.12s (%s)\n", json_string_value(json_object_get(e, "id")),
 		       json_string_value(json_object_get(e, "fix")), json_string_value(json_object_get(e, "fixed_by")),
@@ -201,7 +212,8 @@ PG_CMD(status)
 		so.kconfig = pg_opt_get(opts, "config");
 		if (!so.kconfig && cfg && pg_config_branch(cfg, targets[t]))
 			so.kconfig = pg_config_branch(cfg, targets[t])->kconfig; /* the config file wins over the last ingest */
-		if ((error = pg_affect_status(&o, ix, targets[t], &so)) < 0) {
+		if ((error = pg_affect_status(&o, ix, targets[t], &so)) < 0 ||
+		    (error = pg_triage_apply_status(o, store)) < 0) {
 			rc = pg_cli_fail(cli, error);
 			goto done;
 		}

@@ -6,6 +6,8 @@
 #   tools/run-demo.sh            sample history (reproducible, ~3,000 commits)
 #   tools/run-demo.sh REPO       your kernel clone: mainline = master/main,
 #                                stable = every linux-X.Y.y branch
+#   tools/run-demo.sh --serve [REPO]  the same, then serve the triage screen
+#                                (http://127.0.0.1:8642/, public reads) until Ctrl-C
 #
 # With REPO: PATCHGAP_CNA=DIR names a clone of the CNA's vulns.git (without it
 # there are no CVE records, only the classifier's silent fixes), and the clone
@@ -15,6 +17,11 @@
 # Everything is written under ./demo (or $PATCHGAP_DEMO_DIR): the config, the
 # database, advisories and the HTML patch-gap report.
 set -euo pipefail
+SERVE=0
+if [ "${1:-}" = --serve ]; then
+	SERVE=1
+	shift
+fi
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 tools/deps.sh
@@ -162,3 +169,9 @@ printf '\nnext (in %s, or with --conf %s/patchgap.conf):\n' "$DEMO" "$DEMO"
 printf '  %s status %s --fail-on any   # open security fixes of a branch, as a CI gate\n' "$PG" "${stable:-<branch>}"
 printf '  %s show %s   # one fix: releases, backports, CVE, classifier verdict\n' "$PG" "${fix:-<commit>}"
 printf '  %s backport %s --onto %s   # try the fix on the branch, in memory\n' "$PG" "${cve:-<CVE-ID>}" "${stable:-<branch>}"
+SERVE_CMD="$PG --conf $DEMO/patchgap.conf serve --public-read"
+printf 'serve the triage screen on this data (http://127.0.0.1:8642/):\n  %s\n' "$SERVE_CMD"
+if [ "$SERVE" = 1 ]; then
+	step "patchgap serve (Ctrl-C stops)"
+	exec $SERVE_CMD
+fi

@@ -201,6 +201,14 @@ const char *pg_backport_status_name(pg_backport_status s); /* present|clean|with
 int pg_backport_mbox(char **out, git_repository *repo, const pg_backport_result *r);
 /* JSON object text (sorted keys, indented); *out owned (free()). */
 int pg_backport_json(char **out, const pg_backport_result *r);
+/*
+ * The recorded runs (pg_backport_record) for a fix commit (full id), oldest
+ * first: [{id, onto_ref, onto_sha, status, conflicts, result_sha,
+ * present_how, present_sha, test_result, test_reason, livepatch (likely|shadow|not,
+ * or null), created}].  *out owned (json_t *, passed as void ** to
+ * keep jansson out of this header).
+ */
+int pg_backport_runs(void **out, pg_store *s, const char *fix_sha);
 /* Record the run in backport_runs (one transaction); *id_out optional. */
 int pg_backport_record(pg_store *s, const pg_backport_result *r, const char *test_cmd,
 		       int64_t now, int64_t *id_out);

@@ -46,6 +46,12 @@ typedef struct pg_config {
 	pg_branch_conf *branches; /* owned array; mainline first */
 	size_t nbranches;
 	double classify_recall; /* [classify] recall: the classifier's operating point (default 0.90) */
+	/* [serve] (patchgap serve): all optional */
+	char *serve_bind;     /* owned: address to listen on, default 127.0.0.1 */
+	int serve_port;       /* 0 = the CLI's default */
+	int serve_public_read;/* reads without a token */
+	char *serve_cert;     /* owned: absolute path of a PEM certificate (TLS), or NULL */
+	char *serve_key;      /* owned: absolute path of its PEM private key, or NULL */
 } pg_config;
 
 /* Parse a config file; errors name the file and the key. *out owned (pg_config_free). */

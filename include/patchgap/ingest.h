@@ -77,6 +77,11 @@ int pg_ingest_log(json_t **out, pg_store *store, const pg_log_filter *f);
  * PG_EAMBIGUOUS (message lists the candidates).  out: 41 bytes.
  */
 int pg_ingest_resolve(char out[41], pg_store *store, const char *id);
+/*
+ * The tracked branches in config order: [{name, kind, ref, head, base_tag,
+ * config}] (head/base_tag/config null until ingested).  *out owned.
+ */
+int pg_ingest_branches(json_t **out, pg_store *store);
 /* Everything known about one commit as a JSON object.  *out owned. */
 int pg_ingest_show(json_t **out, pg_store *store, const char *id);
 

@@ -78,6 +78,12 @@ int pg_stmt_columns(pg_stmt *st);
 const char *pg_stmt_column_name(pg_stmt *st, int col);
 int64_t pg_store_last_id(pg_store *s);
 int64_t pg_store_changes(pg_store *s);
+/*
+ * A number that changes whenever another connection committed a write to
+ * the database since this connection last asked: lets long-lived readers
+ * (the web server) keep caches until the data changes.
+ */
+int pg_store_data_version(int64_t *out, pg_store *s);
 
 /* meta table: small key/value settings (schema version, last ingest...). */
 int pg_store_meta_get(char **out, pg_store *s, const char *key); /* PG_ENOTFOUND if absent; out owned */

@@ -10,6 +10,9 @@
  *                          (branch_commits.release) and its tag's date
  *   stable_release(_date)  the same as the branch tag on a stable branch
  *   cve_date               cves.published
+ * Triage decisions in force apply (pg_triage_apply_status): a fix decided
+ * will_not_fix stays open, one decided not_affected or fixed is left out,
+ * one decided affected counts as the engine places it.
  * priority is the classifier's level when it ranked the fix (patchgap
  * classify), else the CVE's CVSS severity, lowercased; subsystem the first
  * path component of the fix's first file (two for drivers/, arch/, fs/, net/
@@ -24,6 +27,7 @@
 #include <jansson.h>
 #include "advise/advise_int.h"
 #include "patchgap/affect.h"
+#include "patchgap/triage.h"
 #include "util/str.h"
 #include "util/banned.h"
 
@@ -176,8 +180,18 @@ int pg_report_load_store(pg_report_input *in, pg_store *s, const char *branch)
 		if (branch && strcmp(branch, name))
 			continue;
 		found = 1;
-		if ((error = pg_affect_status(&status, ix, name, &opts)) < 0)
+		if ((error = pg_affect_status(&status, ix, name, &opts)) < 0 ||
+		    (error = pg_triage_apply_status(status, s)) < 0)
 			goto out;
+		/*
+		 * Decisions: will_not_fix stays open exposure; a fix decided
+		 * not_affected is no exposure, and one decided fixed has no
+		 * commit to date its window, so both leave the report.
+		 */
+		json_array_foreach(json_object_get(status, "decided"), i, e)
+			if (!strcmp(json_string_value(json_object_get(json_object_get(e, "decision"), "state")), "will_not_fix") &&
+			    (error = add_entry(in, s, name, stable, e)) < 0)
+				goto out;
 		json_array_foreach(json_object_get(status, "unfixed"), i, e)
 			if ((error = add_entry(in, s, name, stable, e)) < 0)
 				goto out;

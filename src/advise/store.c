@@ -22,6 +22,8 @@
 #include "advise/advise_int.h"
 #include "patchgap/affect.h"
 #include "patchgap/cve.h"
+#include "patchgap/triage.h"
+#include "util/buf.h"
 #include "util/str.h"
 #include "util/banned.h"
 
@@ -191,6 +193,63 @@ static int state_from_affect(pg_advise_state *s, json_t *b, const char *label, c
 	return pg_advise_set(&s->remediation, buf);
 }
 
+/*
+ * A triage decision in force on this branch replaces the engine's status:
+ * the VEX status, the justification (not_affected) and an impact statement
+ * that says who decided, when and why, followed by the engine's own
+ * verdict.  will_not_fix stays affected with a "no fix planned" action.
+ */
+static int apply_decision(pg_advise_state *st, pg_store *s, const pg_advise_vuln *v, const char *branch)
+{
+	const char *ids[64];
+	size_t n = 0;
+	json_t *d = NULL;
+	const char *state, *just;
+	char *desc = NULL;
+	pg_buf b = PG_BUF_INIT;
+	int error;
+
+	if (!strncmp(v->id, "CVE-", 4))
+		ids[n++] = v->id;
+	for (size_t i = 0; i < v->fix_commits.n && n < 64; i++)
+		ids[n++] = v->fix_commits.v[i];
+	if ((error = pg_triage_latest(&d, s, ids, n, branch, NULL)) < 0 || !d)
+		return error;
+	state = json_string_value(json_object_get(d, "state"));
+	just = json_string_value(json_object_get(d, "justification"));
+	if (!(desc = pg_triage_describe(d))) {
+		error = pg_error_setc(PG_ENOMEM, "out of memory");
+		goto out;
+	}
+	pg_buf_printf(&b, "%s; engine: %s", desc, st->evidence ? st->evidence : pg_advise_status_name(st->status));
+	if ((error = pg_advise_set(&st->evidence, pg_buf_cstr(&b))) < 0 ||
+	    (error = pg_advise_set(&st->justification, NULL)) < 0)
+		goto out;
+	if (!strcmp(state, "not_affected")) {
+		st->status = PG_ADVISE_NOT_AFFECTED;
+		error = pg_advise_set(&st->justification, just);
+	} else if (!strcmp(state, "fixed")) {
+		st->status = PG_ADVISE_FIXED;
+	} else if (!strcmp(state, "under_investigation")) {
+		st->status = PG_ADVISE_UNDER_INVESTIGATION;
+	} else {
+		st->status = PG_ADVISE_AFFECTED;
+		if (!strcmp(state, "will_not_fix")) {
+			pg_buf_reset(&b);
+			pg_buf_printf(&b, "no fix planned: %s", json_string_value(json_object_get(d, "note")));
+			error = pg_advise_set(&st->remediation, pg_buf_cstr(&b));
+		} else if (!st->remediation)
+			error = pg_advise_set(&st->remediation, "backport needed");
+	}
+	if (!error && st->status != PG_ADVISE_AFFECTED && st->status != PG_ADVISE_FIXED)
+		error = pg_advise_set(&st->remediation, NULL);
+out:
+	free(desc);
+	pg_buf_release(&b);
+	json_decref(d);
+	return error;
+}
+
 int pg_advise_load_store(pg_advise_doc **out, pg_store *s, const char *id, const char *branch)
 {
 	pg_affect_index *ix = NULL;
@@ -268,6 +327,8 @@ int pg_advise_load_store(pg_advise_doc **out, pg_store *s, const char *id, const
 			error = pg_advise_set(&state->evidence, buf);
 		} else if ((error = pg_advise_vuln_add_state(&state, v, name, PG_ADVISE_UNDER_INVESTIGATION)) == 0)
 			error = state_from_affect(state, b, name, mfix);
+		if (!error && !v->rejected)
+			error = apply_decision(state, s, v, name);
 		if (error < 0)
 			goto out;
 		if (state->fix_sha && (error = commit_time(&date, s, state->fix_sha)) < 0)

@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include "backport/backport_int.h"
 #include "util/buf.h"
+#include "util/json.h"
 #include "util/str.h"
 #include "util/banned.h"
 
@@ -331,5 +332,48 @@ fail:
 out:
 	pg_stmt_free(st);
 	pg_buf_release(&series);
+	return error;
+}
+
+int pg_backport_runs(void **out, pg_store *s, const char *fix_sha)
+{
+	static const char *const cols[] = { "onto_ref", "onto_sha", "status", NULL, "result_sha", "present_how",
+					     "present_sha", "test_result", "test_reason" };
+	pg_stmt *st = NULL;
+	json_t *arr = json_array();
+	int error, rc;
+
+	*out = NULL;
+	if (!arr)
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	if ((error = pg_store_prepare(&st, s, "SELECT onto_ref, onto_sha, status, conflicts, result_sha, present_how,"
+					      " present_sha, test_result, test_reason, livepatch, created_at, id"
+					      " FROM backport_runs WHERE fix_sha = ? ORDER BY id")) < 0)
+		goto out;
+	pg_stmt_bind_text(st, 1, fix_sha);
+	while ((rc = pg_stmt_step(st)) > 0) {
+		json_t *r = json_object();
+		char date[40];
+		if (!r) {
+			error = pg_error_setc(PG_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (int c = 0; c < 9; c++)
+			if (cols[c])
+				pg_json_set(r, cols[c], pg_json_string(pg_stmt_text(st, c)));
+		pg_json_set(r, "conflicts", json_integer(pg_stmt_int(st, 3)));
+		pg_json_set(r, "livepatch", pg_json_string(pg_stmt_text(st, 9)));
+		pg_time_iso8601(date, sizeof(date), pg_stmt_int(st, 10));
+		pg_json_set(r, "created", json_string(date));
+		pg_json_set(r, "id", json_integer(pg_stmt_int(st, 11)));
+		json_array_append_new(arr, r);
+	}
+	if ((error = rc) < 0)
+		goto out;
+	*out = arr;
+	arr = NULL;
+out:
+	pg_stmt_free(st);
+	json_decref(arr);
 	return error;
 }

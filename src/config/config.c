@@ -45,6 +45,9 @@ void pg_config_free(pg_config *c)
 	free(c->path);
 	free(c->repository);
 	free(c->database);
+	free(c->serve_bind);
+	free(c->serve_cert);
+	free(c->serve_key);
 	free(c);
 }
 
@@ -102,6 +105,45 @@ static char *series_from_name(const char *name)
 	if (pg_kver_parse(&v, tmp) < 0 || v.patch || v.rc)
 		return NULL;
 	return pg_strdup(tmp);
+}
+
+/* [serve]: listen address, port, TLS files, public reads. */
+static int load_serve(pg_config *c, git_config *cfg, const char *path)
+{
+	char *cert = NULL, *key = NULL;
+	int32_t port = 0;
+	int rc, b = 0, error;
+
+	if ((error = get_string(&c->serve_bind, cfg, "serve.bind")) < 0 ||
+	    (error = get_string(&cert, cfg, "serve.cert")) < 0 ||
+	    (error = get_string(&key, cfg, "serve.key")) < 0)
+		goto out;
+	if ((rc = git_config_get_int32(&port, cfg, "serve.port")) < 0 && rc != GIT_ENOTFOUND) {
+		error = pg_error_setc(PG_EINVALID, "config '%s': 'serve.port' is not a number", path);
+		goto out;
+	}
+	if (rc == 0 && (port < 0 || port > 65535)) {
+		error = pg_error_setc(PG_EINVALID, "config '%s': 'serve.port' %d is not a TCP port", path, (int)port);
+		goto out;
+	}
+	c->serve_port = (int)port;
+	if ((rc = git_config_get_bool(&b, cfg, "serve.public-read")) < 0 && rc != GIT_ENOTFOUND) {
+		error = pg_error_setc(PG_EINVALID, "config '%s': 'serve.public-read' is not true or false", path);
+		goto out;
+	}
+	c->serve_public_read = rc == 0 && b;
+	if (!cert != !key) {
+		error = pg_error_setc(PG_EINVALID, "config '%s': TLS needs both 'serve.cert' and 'serve.key'", path);
+		goto out;
+	}
+	if (cert) {
+		c->serve_cert = resolve_path(path, cert);
+		c->serve_key = resolve_path(path, key);
+	}
+out:
+	free(cert);
+	free(key);
+	return error;
 }
 
 int pg_config_load(pg_config **out, const char *path)
@@ -166,6 +208,8 @@ int pg_config_load(pg_config **out, const char *path)
 	}
 	/* a PostgreSQL connection string is not a path beside the config */
 	c->database = db && pg_store_is_postgresql(db) ? pg_strdup(db) : resolve_path(path, db ? db : "patchgap.db");
+	if ((error = load_serve(c, cfg, path)) < 0)
+		goto out;
 
 	/*
 	 * Collect branch subsections in file order.  A plain iterator filtered

@@ -277,3 +277,41 @@ out:
 	json_decref(o);
 	return error;
 }
+
+int pg_ingest_branches(json_t **out, pg_store *store)
+{
+	pg_stmt *st = NULL;
+	json_t *arr = json_array();
+	int error = 0, rc;
+
+	*out = NULL;
+	if (!arr)
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	if ((error = pg_store_prepare(&st, store, "SELECT name, kind, ref, head_sha, base_tag, config_path"
+						  " FROM branches ORDER BY id")) < 0)
+		goto out;
+	while ((rc = pg_stmt_step(st)) > 0) {
+		json_t *b = json_object();
+		if (!b || pg_json_set(b, "name", pg_json_string(pg_stmt_text(st, 0))) < 0 ||
+		    pg_json_set(b, "kind", pg_json_string(pg_stmt_text(st, 1))) < 0 ||
+		    pg_json_set(b, "ref", pg_json_string(pg_stmt_text(st, 2))) < 0 ||
+		    pg_json_set(b, "head", pg_json_string(pg_stmt_text(st, 3))) < 0 ||
+		    pg_json_set(b, "base_tag", pg_json_string(pg_stmt_text(st, 4))) < 0 ||
+		    pg_json_set(b, "config", pg_json_string(pg_stmt_text(st, 5))) < 0 ||
+		    json_array_append_new(arr, b) < 0) {
+			json_decref(b);
+			error = pg_error_setc(PG_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (rc < 0) {
+		error = rc;
+		goto out;
+	}
+	*out = arr;
+	arr = NULL;
+out:
+	json_decref(arr);
+	pg_stmt_free(st);
+	return error;
+}

@@ -304,6 +304,38 @@ static const char *const classify_steps[] = {
 };
 
 /*
+ * triage: what people decided, and who may use the API.
+ *  decisions  append-only: one row per decision on a CVE or fix commit
+ *             (target, normalised) for a branch and optionally a .config
+ *             build (config, '' = the whole branch).  The highest id per
+ *             (target, branch, config) is in force; rows are never changed.
+ *  tokens     API tokens: name, role (reader|triager|admin), SHA-1 of the
+ *             secret (the secret itself is never stored).
+ */
+static const char *const triage_steps[] = {
+	"CREATE TABLE decisions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  target TEXT NOT NULL,"
+	"  branch TEXT NOT NULL,"
+	"  config TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  justification TEXT,"
+	"  note TEXT NOT NULL,"
+	"  author TEXT NOT NULL,"
+	"  created INTEGER NOT NULL"
+	");"
+	"CREATE INDEX decisions_target ON decisions(target, branch);"
+	"CREATE INDEX decisions_branch ON decisions(branch, id);"
+	"CREATE TABLE tokens ("
+	"  name TEXT PRIMARY KEY,"
+	"  role TEXT NOT NULL,"
+	"  hash TEXT NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL"
+	");",
+	NULL
+};
+
+/*
  * jobs: the work queue of `patchgap worker` (src/jobs, doc/internals/jobs.md).
  *  jobs         one row per unit of work; job_key is unique (enqueuing the
  *               same work twice is a no-op); state queued|running|done|
@@ -501,6 +533,7 @@ const struct pg_schema_module pg_store__schema[] = {
 	{ "backport", backport_steps },
 	{ "advise", advise_steps },
 	{ "classify", classify_steps },
+	{ "triage", triage_steps },
 	{ "jobs", jobs_steps },
 	{ "lists", lists_steps },
 	{ "watch", watch_steps },

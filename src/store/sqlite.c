@@ -396,6 +396,19 @@ static int64_t sq_store_changes(pg_store *s)
 	return sqlite3_changes64(s->db);
 }
 
+static int sq_data_version(int64_t *out, pg_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+	*out = 0;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK)
+		return pg_error_setc(PG_EIO, "database '%s': %s", s->path, sqlite3_errmsg(s->db));
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : pg_error_setc(PG_EIO, "database '%s': cannot read its data version", s->path);
+}
+
 static int sq_stmt_kind(pg_stmt *st, int col)
 {
 	switch (sqlite3_column_type(st->st, col)) {
@@ -439,4 +452,5 @@ const struct pg_store_ops pg_store__sqlite_ops = {
 	.list_tables_sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
 			   " AND name NOT LIKE 'sqlite%'",
 	.fix_sequences = sq_fix_sequences,
+	.data_version = sq_data_version,
 };

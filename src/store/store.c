@@ -224,6 +224,16 @@ int64_t pg_store_changes(pg_store *s)
 	return PG_STORE_C(s)->ops->changes(s);
 }
 
+int pg_store_data_version(int64_t *out, pg_store *s)
+{
+	/* without a cheap change counter every call is a new version: callers' caches are rebuilt */
+	static _Thread_local int64_t always_new;
+	if (PG_STORE_C(s)->ops->data_version)
+		return PG_STORE_C(s)->ops->data_version(out, s);
+	*out = ++always_new;
+	return 0;
+}
+
 int pg_store_meta_get(char **out, pg_store *s, const char *key)
 {
 	pg_stmt *st = NULL;

@@ -51,6 +51,8 @@ struct pg_store_ops {
 	int (*flush)(pg_store *s);
 	/* after rows were written with explicit ids: restart id generators above them */
 	int (*fix_sequences)(pg_store *s);
+	/* Optional: a number that changes when another connection committed (pg_store_data_version) */
+	int (*data_version)(int64_t *out, pg_store *s);
 };
 
 /* First member of every backend's pg_store. */

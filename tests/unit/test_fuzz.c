@@ -19,6 +19,9 @@
 #define LLVMFuzzerTestOneInput fuzz_odb_one
 #include "../../fuzz/fuzz_odb.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_decision_one
+#include "../../fuzz/fuzz_decision.c"
+#undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_sql_one
 #include "../../fuzz/fuzz_sql.c"
 #undef LLVMFuzzerTestOneInput
@@ -121,6 +124,20 @@ TEST(odb_parsers_survive_junk)
 	CHECK(n > 1000);
 }
 
+static const char *const decision_samples[] = {
+	"{\"target\": \"CVE-2025-21629\", \"branch\": \"linux-6.1.y\", \"state\": \"not_affected\","
+	" \"justification\": \"code_not_present\", \"note\": \"not built\\n\\tat all\", \"config\": null}",
+	"{\"target\": \"1a2b3c4d\", \"branch\": \"v\", \"state\": \"will_not_fix\", \"note\": \"EOL \\u0000 x\"}",
+	"{\"target\": 1, \"extra\": [1, {\"a\": null}], \"target\": \"dup\"}",
+	"[\"not\", \"an\", \"object\"]",
+};
+
+TEST(decision_body_survives_junk)
+{
+	size_t n = run_corpus(fuzz_decision_one, decision_samples, sizeof(decision_samples) / sizeof(*decision_samples), 1);
+	CHECK(n > 1000);
+}
+
 static const char *const sql_samples[] = {
 	"CREATE TABLE t (id INTEGER PRIMARY KEY, x REAL, s TEXT DEFAULT 'INTEGER ?');",
 	"SELECT a FROM t WHERE b = ? AND c = '?''?' AND \"we?rd\" = ? -- ? comment\n AND d = ?",
@@ -157,6 +174,7 @@ int main(void)
 	RUN(cve_parsers_survive_junk);
 	RUN(kconfig_parsers_survive_junk);
 	RUN(odb_parsers_survive_junk);
+	RUN(decision_body_survives_junk);
 	RUN(sql_rewriter_survives_junk);
 	RUN(sql_rewriter_spells_postgresql);
 	return harness_done();
