@@ -114,10 +114,11 @@ static void print_text(json_t *o, const char *target)
 {
 	json_t *e;
 	size_t i;
-	printf("%s (branch %s, base %s): %zu open, %zu possibly affected (no introducer known), %zu unknown",
+	printf("%s (branch %s, base %s): %zu open (%lld with no introducer known), %zu unknown",
 	       target, json_string_value(json_object_get(o, "branch")),
 	       json_string_value(json_object_get(o, "base")) ? json_string_value(json_object_get(o, "base")) : "-",
-	       json_array_size(json_object_get(o, "unfixed")), json_array_size(json_object_get(o, "possibly_affected")),
+	       json_array_size(json_object_get(o, "unfixed")),
+	       (long long)json_integer_value(json_object_get(json_object_get(o, "counts"), "introducer_unknown")),
 	       json_array_size(json_object_get(o, "unknown")));
 	if (json_object_get(o, "not_affected_by_config"))
 		printf(", %zu not built under %s", json_array_size(json_object_get(o, "not_affected_by_config")),

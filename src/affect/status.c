@@ -199,7 +199,8 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 	struct pg_affect__view *view = NULL, *owned = NULL, cutview;
 	pg_stmt *st = NULL;
 	json_t *o = NULL, *unfixed = json_array(), *fixed = json_array(), *unknown = json_array(),
-	       *possibly = json_array(), *notaff = json_array();
+	       *notaff = json_array();
+	json_int_t nunknown_intro = 0;
 	char sha[41] = "", last_cve[64] = "", *kconfig = NULL;
 	struct build_ctx build = { 0 };
 	int use_build = 0, is_silent = 0;
@@ -322,7 +323,8 @@ again:
 			/* a CVE is open while any of its fix commits is missing where its bug is */
 			if (!have || e.status == PG_AFFECT_AFFECTED ||
 			    (e.status == PG_AFFECT_FIXED && best.status != PG_AFFECT_AFFECTED) ||
-			    (e.status == PG_AFFECT_UNKNOWN && best.status == PG_AFFECT_NOT_AFFECTED)) {
+			    (e.status == PG_AFFECT_UNKNOWN && best.status == PG_AFFECT_NOT_AFFECTED) ||
+			    (e.status == PG_AFFECT_NOT_AFFECTED && e.assumed && best.status == PG_AFFECT_NOT_AFFECTED)) {
 				best = e;
 				best_fix = tg->fixes.ptr[f];
 				have = 1;
@@ -330,11 +332,22 @@ again:
 		}
 		if (!have)
 			goto next;
+		/*
+		 * No introducer known and the fix absent: the CNA's convention
+		 * (0:0:fix) is that every release before the fix is vulnerable.
+		 */
+		if (best.status == PG_AFFECT_NOT_AFFECTED && best.assumed) {
+			best.status = PG_AFFECT_AFFECTED;
+			snprintf(best.reason, sizeof(best.reason),
+				 "no introducer known (CNA convention: every release before the fix is affected), fix absent");
+		}
 		pg_affect__commit(&F, ix, best_fix);
 		switch (best.status) {
 		case PG_AFFECT_AFFECTED: {
 			json_t *en = entry(cve, best_fix, F, &best, sev, now);
 			int na = 0;
+			pg_json_set(en, "introducer_known", json_boolean(!best.assumed));
+			nunknown_intro += best.assumed;
 			add_classification(qcls, en, best_fix);
 			pg_json_set(en, "kind", json_string(is_silent ? "silent" : "cve"));
 			if (use_build)
@@ -354,8 +367,7 @@ again:
 			json_array_append_new(unknown, entry(cve, best_fix, F, &best, sev, now));
 			break;
 		default:
-			if (best.assumed)
-				json_array_append_new(possibly, entry(cve, best_fix, F, &best, sev, now));
+			break;
 		}
 next:
 		if (error < 0)
@@ -378,13 +390,12 @@ next:
 	{
 		json_t *counts = json_object();
 		pg_json_set(counts, "unfixed", json_integer((json_int_t)json_array_size(unfixed)));
-		pg_json_set(counts, "possibly_affected", json_integer((json_int_t)json_array_size(possibly)));
+		pg_json_set(counts, "introducer_unknown", json_integer(nunknown_intro));
 		pg_json_set(counts, "unknown", json_integer((json_int_t)json_array_size(unknown)));
 		pg_json_set(counts, "not_affected_by_config", json_integer((json_int_t)json_array_size(notaff)));
 		pg_json_set(o, "counts", counts);
 	}
 	pg_json_set(o, "unfixed", unfixed);
-	pg_json_set(o, "possibly_affected", possibly);
 	pg_json_set(o, "unknown", unknown);
 	if (use_build) {
 		pg_json_set(o, "config", pg_json_string(kconfig));
@@ -395,13 +406,12 @@ next:
 		pg_json_set(o, "fixed", fixed);
 	else
 		json_decref(fixed);
-	unfixed = possibly = unknown = fixed = notaff = NULL;
+	unfixed = unknown = fixed = notaff = NULL;
 	*out = o;
 out:
 	json_decref(unfixed);
 	json_decref(fixed);
 	json_decref(unknown);
-	json_decref(possibly);
 	json_decref(notaff);
 	pg_stmt_free(qcls);
 	pg_stmt_free(silent);
