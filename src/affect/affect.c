@@ -417,17 +417,18 @@ int pg_affect__eval_ex(struct pg_affect__eval *e, pg_affect_index *ix, const str
 		if (!v->mainline && !(rr = carrier(v, F->sha, &how, &rv)))
 			rr = by_subject(ix, v, F, &conf);
 		/*
-		 * A vendor tree built on the stable branch that carries the fix
-		 * and lacks it is evaluated like the stable branch was before
-		 * the fix: the bug is there.
+		 * A fix of this branch made after the evaluated commit, or a fix of
+		 * the stable branch a vendor tree is built on that the tree lacks:
+		 * the branch is evaluated as it was before the fix (the bug is there).
 		 */
-		if (!rr && !strcmp(v->kind, "vendor") && v->series) {
-			for (size_t i = 0; i < ix->views.len && !rr; i++) {
-				const struct pg_affect__view *s = ix->views.ptr[i];
-				if (!strcmp(s->kind, "stable") && s->series && !strcmp(s->series, v->series) &&
-				    pg_strmap_get(&s->own, F->sha, NULL))
-					rr = pg_strmap_get(&s->own, F->sha, NULL);
-			}
+		for (size_t i = 0; i < ix->views.len && !rr && !v->mainline; i++) {
+			const struct pg_affect__view *s = ix->views.ptr[i];
+			if (s == v || !pg_strmap_get(&s->own, F->sha, NULL))
+				continue;
+			if (s->branch_id == v->branch_id ||
+			    (!strcmp(v->kind, "vendor") && !strcmp(s->kind, "stable") && s->series && v->series &&
+			     !strcmp(s->series, v->series)))
+				rr = pg_strmap_get(&s->own, F->sha, NULL);
 		}
 		if (!rr) {
 			e->status = PG_AFFECT_NOT_AFFECTED;

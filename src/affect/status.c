@@ -87,6 +87,34 @@ out:
 	return error;
 }
 
+/*
+ * The commit a user names: a tag (annotated or not, vendor tags too), any
+ * revision syntax (`linux-6.1.y~3`, `git describe` output) resolved in the
+ * repository, else a full or abbreviated id of an ingested commit.
+ */
+static int resolve_revision(char sha[41], pg_affect_index *ix, const char *target, const char *repository)
+{
+	git_repository *repo = NULL;
+	git_object *o = NULL, *c = NULL;
+	int error = PG_ENOTFOUND;
+
+	if (repository && git_repository_open_ext(&repo, repository, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0 &&
+	    git_revparse_single(&o, repo, target) == 0 && git_object_peel(&c, o, GIT_OBJECT_COMMIT) == 0) {
+		git_oid_tostr(sha, 41, git_object_id(c));
+		error = 0;
+	}
+	git_object_free(c);
+	git_object_free(o);
+	git_repository_free(repo);
+	if (error == 0)
+		return 0;
+	if ((error = pg_ingest_resolve(sha, ix->store, target)) < 0 &&
+	    (error == PG_ENOTFOUND || (error == PG_EINVALID && pg_str_hexlen(target, 41) != strlen(target))))
+		error = pg_error_setc(PG_ENOTFOUND, "'%s' is not a tracked branch, a tag, a revision of %s or an ingested commit",
+				      target, repository ? repository : "the repository (none configured)");
+	return error;
+}
+
 /* Build awareness for one status run: the tree at the evaluated commit + a .config. */
 struct build_ctx {
 	git_repository *repo;
@@ -198,7 +226,7 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 	static const pg_status_options defaults = PG_STATUS_OPTIONS_INIT;
 	struct pg_affect__view *view = NULL, *owned = NULL, cutview;
 	pg_stmt *st = NULL;
-	json_t *o = NULL, *unfixed = json_array(), *fixed = json_array(), *unknown = json_array(),
+	json_t *contained = NULL, *o = NULL, *unfixed = json_array(), *fixed = json_array(), *unknown = json_array(),
 	       *notaff = json_array();
 	json_int_t nunknown_intro = 0;
 	char sha[41] = "", last_cve[64] = "", *kconfig = NULL;
@@ -214,21 +242,23 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 	if (!(view = find_view(ix, target))) {
 		pg_stmt *b = NULL;
 		const struct pg_affect__commit *c;
-		if ((error = pg_ingest_resolve(sha, ix->store, target)) < 0) {
-			if (error == PG_ENOTFOUND || (error == PG_EINVALID && pg_str_hexlen(target, 41) != strlen(target)))
-				error = pg_error_setc(PG_ENOTFOUND, "'%s' is neither a tracked branch nor an ingested commit", target);
+		if ((error = resolve_revision(sha, ix, target, opts->repository)) < 0)
 			goto out;
-		}
-		if ((error = pg_store_prepare(&b, ix->store,
+		/* the tracked branches that contain it: stable ones (lower ids) before vendor trees */
+		if (!(contained = json_array()) ||
+		    (error = pg_store_prepare(&b, ix->store,
 					      "SELECT b.name FROM branch_commits bc JOIN branches b ON b.id = bc.branch_id"
 					      " JOIN commits c ON c.id = bc.commit_id WHERE c.sha = ? AND bc.reachable = 1"
-					      " ORDER BY b.id LIMIT 1")) < 0)
+					      " ORDER BY b.id")) < 0)
 			goto out;
 		pg_stmt_bind_text(b, 1, sha);
-		if ((rc = pg_stmt_step(b)) > 0) {
+		while ((rc = pg_stmt_step(b)) > 0) {
 			struct pg_affect__view *bv = find_view(ix, pg_stmt_text(b, 0));
-			if (bv)
-				error = commit_view(&owned, bv, sha, opts->repository);
+			if (!bv)
+				continue;
+			json_array_append_new(contained, json_string(bv->name));
+			if (!view && (error = commit_view(&owned, bv, sha, opts->repository)) < 0)
+				break;
 			view = owned;
 		}
 		pg_stmt_free(b);
@@ -237,16 +267,17 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 		if (error < 0)
 			goto out;
 		if (!view) {
-			/* a mainline commit */
+			/* a mainline commit: every branch whose base tag contains it also does */
 			if ((error = pg_affect__commit(&c, ix, sha)) < 0)
 				goto out;
 			for (size_t i = 0; i < ix->views.len && !view; i++)
 				if (ix->views.ptr[i]->mainline)
 					view = ix->views.ptr[i];
 			if (!view || !c || !c->on_mainline) {
-				error = pg_error_setc(PG_ENOTFOUND, "commit %.12s is on no tracked branch", sha);
+				error = pg_error_setc(PG_ENOTFOUND, "'%s' (commit %.12s) is on no tracked branch", target, sha);
 				goto out;
 			}
+			json_array_append_new(contained, json_string(view->name));
 			cutview = *view;
 			cutview.cut = c->order;
 			view = &cutview;
@@ -289,7 +320,9 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 		qcls = NULL;
 	/*
 	 * Every known security fix: the published CVEs, then the silent fixes the
-	 * classifier flagged on mainline that no CVE names (id = the commit).
+	 * classifier flagged on mainline that no CVE names (id = the commit).  A
+	 * merge is never a fix: its "change" is the merged commits, listed on
+	 * their own.
 	 */
 	if ((error = pg_store_prepare(&st, ix->store,
 				      "SELECT c.id, c.cvss_severity, 0 FROM cves c WHERE c.state = 'published'"
@@ -297,7 +330,7 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 		goto out;
 	if (qcls && pg_store_prepare(&silent, ix->store,
 				     "SELECT cl.sha, NULL, 1 FROM classifications cl JOIN commits c ON c.id = cl.commit_id"
-				     " WHERE cl.label = 1 AND c.on_mainline = 1"
+				     " WHERE cl.label = 1 AND c.on_mainline = 1 AND c.nparents < 2"
 				     " AND NOT EXISTS (SELECT 1 FROM cve_fixes f WHERE f.sha = cl.sha) ORDER BY c.id") < 0)
 		silent = NULL;
 again:
@@ -386,6 +419,11 @@ next:
 	o = json_object();
 	pg_json_set(o, "target", pg_json_string(target));
 	pg_json_set(o, "branch", json_string(view->name));
+	if (sha[0]) {
+		pg_json_set(o, "commit", json_string(sha));
+		pg_json_set(o, "contained_in", contained);
+		contained = NULL;
+	}
 	pg_json_set(o, "base", view->series ? json_string(view->series) : json_null());
 	{
 		json_t *counts = json_object();
@@ -409,6 +447,7 @@ next:
 	unfixed = unknown = fixed = notaff = NULL;
 	*out = o;
 out:
+	json_decref(contained);
 	json_decref(unfixed);
 	json_decref(fixed);
 	json_decref(unknown);
