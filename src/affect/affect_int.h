@@ -104,4 +104,14 @@ struct pg_affect__target {
 void pg_affect__target_free(struct pg_affect__target *t);
 int pg_affect__target(const struct pg_affect__target **out, pg_affect_index *ix, const char *id);
 
+/*
+ * status's verdict of one fix/CVE on one view: over the target's fixes, the
+ * one that says most (open while any fix is missing where the bug is); no
+ * introducer known and the fix absent is affected with e->assumed set.
+ * *best_fix (borrowed from tg) is NULL when the target has no fix commit.
+ */
+int pg_affect__verdict(struct pg_affect__eval *best, const char **best_fix, pg_affect_index *ix,
+		       const struct pg_affect__view *view, const struct pg_affect__target *tg);
+struct pg_affect__view *pg_affect__find_view(pg_affect_index *ix, const char *name);
+
 #endif

@@ -18,7 +18,7 @@
 #include "util/json.h"
 #include "util/banned.h"
 
-static struct pg_affect__view *find_view(pg_affect_index *ix, const char *name)
+struct pg_affect__view *pg_affect__find_view(pg_affect_index *ix, const char *name)
 {
 	for (size_t i = 0; i < ix->views.len; i++)
 		if (!strcmp(ix->views.ptr[i]->name, name))
@@ -221,6 +221,40 @@ static json_t *entry(const char *cve, const char *fix, const struct pg_affect__c
 	return o;
 }
 
+int pg_affect__verdict(struct pg_affect__eval *best, const char **best_fix, pg_affect_index *ix,
+		       const struct pg_affect__view *view, const struct pg_affect__target *tg)
+{
+	struct pg_affect__eval e;
+	int have = 0, error;
+
+	memset(best, 0, sizeof(*best));
+	*best_fix = NULL;
+	for (size_t f = 0; f < tg->fixes.len; f++) {
+		if ((error = pg_affect__eval(&e, ix, view, tg->fixes.ptr[f], (const char *const *)tg->intro.ptr,
+					     tg->intro.len)) < 0)
+			return error;
+		/* a CVE is open while any of its fix commits is missing where its bug is */
+		if (!have || e.status == PG_AFFECT_AFFECTED ||
+		    (e.status == PG_AFFECT_FIXED && best->status != PG_AFFECT_AFFECTED) ||
+		    (e.status == PG_AFFECT_UNKNOWN && best->status == PG_AFFECT_NOT_AFFECTED) ||
+		    (e.status == PG_AFFECT_NOT_AFFECTED && e.assumed && best->status == PG_AFFECT_NOT_AFFECTED)) {
+			*best = e;
+			*best_fix = tg->fixes.ptr[f];
+			have = 1;
+		}
+	}
+	/*
+	 * No introducer known and the fix absent: the CNA's convention
+	 * (0:0:fix) is that every release before the fix is vulnerable.
+	 */
+	if (have && best->status == PG_AFFECT_NOT_AFFECTED && best->assumed) {
+		best->status = PG_AFFECT_AFFECTED;
+		snprintf(best->reason, sizeof(best->reason),
+			 "no introducer known (CNA convention: every release before the fix is affected), fix absent");
+	}
+	return 0;
+}
+
 int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, const pg_status_options *opts)
 {
 	static const pg_status_options defaults = PG_STATUS_OPTIONS_INIT;
@@ -239,7 +273,7 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 	*out = NULL;
 	if (!opts)
 		opts = &defaults;
-	if (!(view = find_view(ix, target))) {
+	if (!(view = pg_affect__find_view(ix, target))) {
 		pg_stmt *b = NULL;
 		const struct pg_affect__commit *c;
 		if ((error = resolve_revision(sha, ix, target, opts->repository)) < 0)
@@ -253,7 +287,7 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 			goto out;
 		pg_stmt_bind_text(b, 1, sha);
 		while ((rc = pg_stmt_step(b)) > 0) {
-			struct pg_affect__view *bv = find_view(ix, pg_stmt_text(b, 0));
+			struct pg_affect__view *bv = pg_affect__find_view(ix, pg_stmt_text(b, 0));
 			if (!bv)
 				continue;
 			json_array_append_new(contained, json_string(bv->name));
@@ -338,42 +372,19 @@ again:
 		const struct pg_affect__target *tg = NULL;
 		const char *cve;
 		const char *sev = pg_stmt_text(st, 1);
-		struct pg_affect__eval best, e;
+		struct pg_affect__eval best;
 		const struct pg_affect__commit *F = NULL;
 		const char *best_fix = NULL;
-		int have = 0;
 
 		snprintf(last_cve, sizeof(last_cve), "%s", pg_stmt_text(st, 0));
 		is_silent = (int)pg_stmt_int(st, 2);
 		if ((error = pg_affect__target(&tg, ix, last_cve)) < 0)
 			goto next;
 		cve = tg->cve;
-		memset(&best, 0, sizeof(best));
-		for (size_t f = 0; f < tg->fixes.len; f++) {
-			if ((error = pg_affect__eval(&e, ix, view, tg->fixes.ptr[f], (const char *const *)tg->intro.ptr,
-						     tg->intro.len)) < 0)
-				goto next;
-			/* a CVE is open while any of its fix commits is missing where its bug is */
-			if (!have || e.status == PG_AFFECT_AFFECTED ||
-			    (e.status == PG_AFFECT_FIXED && best.status != PG_AFFECT_AFFECTED) ||
-			    (e.status == PG_AFFECT_UNKNOWN && best.status == PG_AFFECT_NOT_AFFECTED) ||
-			    (e.status == PG_AFFECT_NOT_AFFECTED && e.assumed && best.status == PG_AFFECT_NOT_AFFECTED)) {
-				best = e;
-				best_fix = tg->fixes.ptr[f];
-				have = 1;
-			}
-		}
-		if (!have)
+		if ((error = pg_affect__verdict(&best, &best_fix, ix, view, tg)) < 0)
 			goto next;
-		/*
-		 * No introducer known and the fix absent: the CNA's convention
-		 * (0:0:fix) is that every release before the fix is vulnerable.
-		 */
-		if (best.status == PG_AFFECT_NOT_AFFECTED && best.assumed) {
-			best.status = PG_AFFECT_AFFECTED;
-			snprintf(best.reason, sizeof(best.reason),
-				 "no introducer known (CNA convention: every release before the fix is affected), fix absent");
-		}
+		if (!best_fix)
+			goto next;
 		pg_affect__commit(&F, ix, best_fix);
 		switch (best.status) {
 		case PG_AFFECT_AFFECTED: {
