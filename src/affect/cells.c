@@ -136,7 +136,8 @@ static int dirty_by_commits(pg_strmap *dirty, pg_store *s, int64_t hwm)
 }
 
 struct branch_state {
-	struct pg_affect__view *view;
+	struct pg_affect__view *view;  /* set once the index is open */
+	char name[256];
 	char head[41];
 	int64_t nrows;
 	int full;
@@ -183,7 +184,7 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 	if ((error = pg_store_begin(store)) < 0)
 		return error;
 	began = 1;
-	if ((error = pg_affect_index_open(&ix, store)) < 0 || (error = load_targets(&targets, store)) < 0)
+	if ((error = load_targets(&targets, store)) < 0)
 		goto out;
 	error = pg_store_meta_get(&hwm_text, store, HWM_KEY);
 	if (error == PG_ENOTFOUND) {
@@ -199,35 +200,29 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 		goto out;
 
 	/* branches: a rewritten or new one is recomputed for every target */
-	for (size_t i = 0; i < ix->views.len; i++) {
-		struct branch_state b = { 0 };
-		b.view = ix->views.ptr[i];
-		b.nrows = (int64_t)b.view->rows.len;
-		b.full = full;
-		if ((error = pg_vec_push(&br, b)) < 0)
-			goto out;
-	}
 	if ((error = pg_store_prepare(&st, store,
-				      "SELECT b.name, b.head_sha, cb.head, cb.nrows,"
+				      "SELECT b.name, b.head_sha, cb.nrows,"
+				      " (SELECT count(*) FROM branch_commits bc WHERE bc.branch_id = b.id AND bc.reachable = 1),"
 				      " (SELECT count(*) FROM branch_commits bc WHERE bc.branch_id = b.id AND bc.reachable = 1"
 				      "  AND bc.commit_id > ?)"
-				      " FROM branches b LEFT JOIN cell_branches cb ON cb.branch = b.name")) < 0)
+				      " FROM branches b LEFT JOIN cell_branches cb ON cb.branch = b.name"
+				      " WHERE b.head_sha IS NOT NULL ORDER BY b.id")) < 0)
 		goto out;
 	pg_stmt_bind_int(st, 1, hwm);
 	while ((rc = pg_stmt_step(st)) > 0) {
-		for (size_t i = 0; i < br.len; i++) {
-			struct branch_state *b = &br.ptr[i];
-			if (strcmp(b->view->name, pg_stmt_text(st, 0)))
-				continue;
-			snprintf(b->head, sizeof(b->head), "%s", pg_stmt_text(st, 1) ? pg_stmt_text(st, 1) : "");
-			if (pg_stmt_isnull(st, 3) || pg_stmt_int(st, 3) + pg_stmt_int(st, 4) != b->nrows)
-				b->full = 1;
-		}
+		struct branch_state b;
+		memset(&b, 0, sizeof(b));
+		snprintf(b.name, sizeof(b.name), "%s", pg_stmt_text(st, 0));
+		snprintf(b.head, sizeof(b.head), "%s", pg_stmt_text(st, 1));
+		b.nrows = pg_stmt_int(st, 3);
+		b.full = full || pg_stmt_isnull(st, 2) || pg_stmt_int(st, 2) + pg_stmt_int(st, 4) != b.nrows;
+		if ((error = pg_vec_push(&br, b)) < 0)
+			break;
 	}
 	pg_stmt_free(st);
 	st = NULL;
-	if (rc < 0) {
-		error = rc;
+	if (error < 0 || rc < 0) {
+		error = error < 0 ? error : rc;
 		goto out;
 	}
 
@@ -255,6 +250,23 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 			goto out;
 	}
 
+	/* the index (every branch's rows) only when some cell must be computed */
+	{
+		int work = 0;
+		for (size_t i = 0; i < targets.len && !work; i++)
+			work = targets.ptr[i].dirty;
+		for (size_t b = 0; b < br.len && !work; b++)
+			work = br.ptr[b].full;
+		if (work) {
+			if ((error = pg_affect_index_open(&ix, store)) < 0)
+				goto out;
+			for (size_t b = 0; b < br.len; b++)
+				if (!(br.ptr[b].view = pg_affect__find_view(ix, br.ptr[b].name))) {
+					error = pg_error_set("branch '%s' changed during the update", br.ptr[b].name);
+					goto out;
+				}
+		}
+	}
 	if ((error = pg_store_prepare(&ins, store,
 		"INSERT INTO cells (id, branch, config, kind, status, introducer_known, fix, introducer, introducer_how,"
 		" fixed_by, fix_how, confidence, reason, cve_hash, deps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -335,7 +347,7 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 				      " ON CONFLICT (branch) DO UPDATE SET head = excluded.head, nrows = excluded.nrows")) < 0)
 		goto out;
 	for (size_t b = 0; b < br.len; b++) {
-		pg_stmt_bind_text(st, 1, br.ptr[b].view->name);
+		pg_stmt_bind_text(st, 1, br.ptr[b].name);
 		pg_stmt_bind_text(st, 2, br.ptr[b].head[0] ? br.ptr[b].head : NULL);
 		pg_stmt_bind_int(st, 3, br.ptr[b].nrows);
 		if ((error = pg_stmt_exec(st)) < 0)
