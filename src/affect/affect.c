@@ -222,6 +222,15 @@ int pg_affect_index_open(pg_affect_index **out, pg_store *store)
 	if (!(ix = calloc(1, sizeof(*ix))))
 		return pg_error_setc(PG_ENOMEM, "out of memory");
 	ix->store = store;
+	/*
+	 * The index reads every branch's rows and then one commit at a time all
+	 * over the commits table: with SQLite's default 2 MB page cache that is
+	 * mostly pread system calls.  Map the file instead (reads only).
+	 */
+	if ((error = pg_store_exec(store, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536")) < 0) {
+		pg_affect_index_free(ix);
+		return error;
+	}
 	if ((error = pg_store_prepare(&ix->q_commit, store,
 				      "SELECT id, subject, mainline_release, on_mainline, committer_time FROM commits WHERE sha = ?")) < 0 ||
 	    (error = pg_store_prepare(&ix->q_rel, store,
