@@ -56,6 +56,8 @@ struct pg_affect_index {
 	pg_strmap commits;   /* sha -> struct pg_affect__commit* (NULL: not ingested) */
 	pg_strmap targets;   /* fix or CVE id -> struct pg_affect__target* (status of many branches) */
 	pg_kver latest;      /* newest mainline tag */
+	int64_t now;         /* newest committer time (status ages), once have_now */
+	int have_now;
 	int has_latest;
 	pg_stmt *q_commit, *q_rel, *q_files;
 };

@@ -340,13 +340,20 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 			use_build = 1;
 		}
 	}
-	/* "now" for ages: the newest commit we know, so results do not depend on the clock */
-	if ((error = pg_store_prepare(&st, ix->store, "SELECT max(committer_time) FROM commits")) < 0)
-		goto out;
-	if (pg_stmt_step(st) > 0)
-		now = pg_stmt_int(st, 0);
-	pg_stmt_free(st);
-	st = NULL;
+	/*
+	 * "now" for ages: the newest commit we know, so results do not depend on
+	 * the clock.  A scan of the commits table: once per index, not per branch.
+	 */
+	if (!ix->have_now) {
+		if ((error = pg_store_prepare(&st, ix->store, "SELECT max(committer_time) FROM commits")) < 0)
+			goto out;
+		if (pg_stmt_step(st) > 0)
+			ix->now = pg_stmt_int(st, 0);
+		pg_stmt_free(st);
+		st = NULL;
+		ix->have_now = 1;
+	}
+	now = ix->now;
 
 	/* the classifier's table is optional: older databases may lack it */
 	if (pg_store_prepare(&qcls, ix->store,
