@@ -234,6 +234,20 @@ static int fix_order_cmp(pg_affect_index *ix, const char *a, const char *b)
 	return ca->order < cb->order ? -1 : ca->order > cb->order;
 }
 
+/* Does a mainline fix before fixes[f] (history order) come after introducer sha? */
+static int closed_before(pg_affect_index *ix, const char *sha, const char *const *fixes, size_t f)
+{
+	const struct pg_affect__commit *I = NULL, *F = NULL, *G = NULL;
+	if (pg_affect__commit(&I, ix, sha) < 0 || !I || !I->on_mainline ||
+	    pg_affect__commit(&F, ix, fixes[f]) < 0 || !F || !F->on_mainline)
+		return 0;
+	for (size_t g = 0; g < f; g++)
+		if (pg_affect__commit(&G, ix, fixes[g]) == 0 && G && G->on_mainline &&
+		    G->order > I->order && G->order < F->order)
+			return 1;
+	return 0;
+}
+
 int pg_affect__dyad_lines(json_t *out, pg_affect_index *ix, const pg_affect__strs *fixes_in, const pg_affect__strs *intro)
 {
 	dyad_lines lines = PG_VEC_INIT, open = PG_VEC_INIT;
@@ -258,8 +272,18 @@ int pg_affect__dyad_lines(json_t *out, pg_affect_index *ix, const pg_affect__str
 			continue; /* dyad lines describe upstream lines of development only */
 		for (size_t f = 0; f < fixes.len && !error; f++) {
 			struct pg_affect__eval e;
-			if ((error = pg_affect__eval_ex(&e, ix, view, fixes.ptr[f], (const char *const *)intro->ptr,
-							intro->len, PG_AFFECT__DYAD)) < 0)
+			const char *mine[64];
+			size_t nmine = 0;
+			/*
+			 * An introducer that an earlier mainline fix of the record
+			 * already closed is not this fix's (two introducers, two
+			 * fixes: each fix pairs with the bug it closes).
+			 */
+			for (size_t i = 0; i < intro->len && nmine < 64; i++)
+				if (!closed_before(ix, intro->ptr[i], fixes.ptr, f))
+					mine[nmine++] = intro->ptr[i];
+			if ((error = pg_affect__eval_ex(&e, ix, view, fixes.ptr[f], nmine ? mine : (const char *const *)intro->ptr,
+							nmine ? nmine : intro->len, PG_AFFECT__DYAD)) < 0)
 				break;
 			if (e.status == PG_AFFECT_FIXED && e.fix_released) {
 				if (view->mainline) {

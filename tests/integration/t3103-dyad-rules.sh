@@ -15,6 +15,7 @@ mk IB "b: add table"
 mk IE "e: add parser"
 mk IZ "z: add cache"
 mk IC "c: add queue"
+mk J1 "j: add ring"
 git tag v6.1
 git branch linux-6.1.y v6.1
 mk X "x: add feature"
@@ -23,6 +24,8 @@ mk W "w: add walker"
 mk FC1 "c: fix queue overflow" "Fixes: ${IC:0:12} (\"c: add queue\")"
 mk FZ "z: fix cache leak" "Fixes: ${IZ:0:12} (\"z: add cache\")"
 mk FH "h: fix handler" "Fixes: 0123456789ab (\"h: gone\")"
+mk G1 "j: fix ring overflow"
+mk J2 "j: rework ring"
 git tag v6.2-rc1
 mk FC2 "c: fix queue underflow" "Fixes: ${IC:0:12} (\"c: add queue\")"
 git tag v6.2
@@ -40,6 +43,7 @@ rv RVX $X
 mk FY "y: fix helper" "Fixes: ${Y:0:12} (\"y: add helper\")"
 mk FE "e: fix parser" "Fixes: ${IE:0:12} (\"e: add parser\")"
 mk FW "w: fix walker" "Fixes: ${W:0:12} (\"w: add walker\")"
+mk G2 "j: fix ring rework"
 git tag v6.3
 mk FA "a: fix buffer" "Fixes: ${IA:0:12} (\"a: add buffer\")"
 git tag v6.4-rc1
@@ -50,7 +54,7 @@ pick BRVX $RVX; rv SR $BY "This reverts commit $BY which is commit $Y upstream."
 pick BFA $FA; git tag v6.1.7
 pick BFB $FB
 git checkout -q linux-6.2.y
-pick B2RVX $RVX; pick B2FY $FY; pick B2FE $FE; pick B2FW $FW; git tag v6.2.1
+pick B2RVX $RVX; pick B2FY $FY; pick B2FE $FE; pick B2FW $FW; pick B2G2 $G2; git tag v6.2.1
 pick B2FA $FA; pick B2FB $FB; git tag v6.2.2
 git checkout -q master
 
@@ -64,6 +68,7 @@ cna CVE-2026-10007 $SF
 cna CVE-2026-10008 $FH
 cna CVE-2026-10009 $FE
 cna CVE-2026-10010 $FW
+cna CVE-2026-10011 $G1 $G2 -- $J1 $J2
 conf master:mainline linux-6.1.y:stable linux-6.2.y:stable
 cd $T
 check "ingest of the fixture repository" $PG --quiet ingest
@@ -89,6 +94,8 @@ expect_dyad CVE-2026-10008 "0:0:6.1.2:$BFH" "0:0:6.2:$FH"
 expect_dyad CVE-2026-10009 "6.1:$IE:6.2.1:$B2FE" "6.1:$IE:6.3:$FE"
 # a backported bug never fixed on its branch: fixed lines first, then the open one
 expect_dyad CVE-2026-10010 "6.2:$W:6.2.1:$B2FW" "6.2:$W:6.3:$FW" "6.1.1:$BW:0:0"
+# two introducers, two fixes: each fix pairs with the bug it closes (6.1.y never fixed: no line)
+expect_dyad CVE-2026-10011 "6.1:$J1:6.2:$G1" "6.2:$J2:6.2.1:$B2G2" "6.2:$J2:6.3:$G2"
 
 # patchgap's own per-branch view is kept, marked, in --verbose and --json
 out=$($PG affected --verbose CVE-2026-10009)
