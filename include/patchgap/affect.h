@@ -93,7 +93,8 @@ typedef struct pg_affect_cell {
 	const char *kind;        /* "cve" | "silent" */
 	const char *branch, *config;
 	const char *status;      /* "affected" | "fixed" | "not_affected" | "unknown" */
-	int introducer_known;    /* 0: affected by the CNA convention for 0:0:fix */
+	int introducer_known;    /* the target has an introducer (0: an absent fix is affected by the
+				  * CNA convention for 0:0:fix) */
 	const char *fix;         /* the fix commit the verdict is about, or NULL */
 	const char *introducer, *introducer_how;   /* NULL when none is present */
 	const char *fixed_by, *fix_how;            /* NULL when not fixed */

@@ -144,7 +144,7 @@ struct branch_state {
 };
 
 static int write_cell(pg_stmt *ins, const struct target_row *t, const struct pg_affect__view *v,
-		      const struct pg_affect__eval *e, const char *fix, const char *deps)
+		      const struct pg_affect__eval *e, const char *fix, int introducer_known, const char *deps)
 {
 	const char *status = pg_affect__status_name(e->status);
 	pg_stmt_bind_text(ins, 1, t->id);
@@ -152,7 +152,7 @@ static int write_cell(pg_stmt *ins, const struct target_row *t, const struct pg_
 	pg_stmt_bind_text(ins, 3, "");
 	pg_stmt_bind_text(ins, 4, t->silent ? "silent" : "cve");
 	pg_stmt_bind_text(ins, 5, fix ? status : "unknown");
-	pg_stmt_bind_int(ins, 6, fix && !e->assumed && e->vuln_how && strcmp(e->vuln_how, "unknown"));
+	pg_stmt_bind_int(ins, 6, introducer_known);
 	pg_stmt_bind_text(ins, 7, fix);
 	pg_stmt_bind_text(ins, 8, e->vuln_how ? e->vuln_sha : NULL);
 	pg_stmt_bind_text(ins, 9, e->vuln_how);
@@ -301,7 +301,7 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 			if (!t->dirty && !br.ptr[b].full)
 				continue;
 			if ((error = pg_affect__verdict(&e, &fix, ix, br.ptr[b].view, tg)) < 0 ||
-			    (error = write_cell(ins, t, br.ptr[b].view, &e, fix, deps.ptr ? deps.ptr : "")) < 0)
+			    (error = write_cell(ins, t, br.ptr[b].view, &e, fix, tg->intro.len > 0, deps.ptr ? deps.ptr : "")) < 0)
 				goto out;
 			out->evaluated++;
 		}
