@@ -8,9 +8,9 @@
 # BENCH_DIFFSTAT=0 skips the diffstat runs; BENCH_MEMORY_LIMIT=2G adds a run inside
 # a memory cgroup of that size (bench/memlimit.sh, root only).
 #
-# Targets (issue 2): full ingest <= 1.2x git log; +1,000 commits < 1 s;
+# Targets: full ingest <= 1.2x git log; +1,000 commits < 1 s;
 # peak memory < 2 GB at 1.5M commits.  Also reports `status` over every
-# CVE x branch (issue 4 target: < 2 s for ~15,000 CVEs x 20 branches).
+# CVE x branch (target: < 2 s for ~15,000 CVEs x 20 branches).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

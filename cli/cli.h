@@ -33,6 +33,7 @@ struct pg_cli {
 	int quiet;
 	int progress;            /* stderr is a terminal and not --quiet */
 	const char **rest_alloc; /* owned: positional args kept by pg_cli_parse, freed by main */
+	int in_job;              /* run by `patchgap worker`: the result goes to job_results */
 };
 
 void pg_cli_error(const struct pg_cli *cli, const char *fmt, ...) PG_PRINTF(2, 3);

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "patchgap/affect.h"
 #include "patchgap/backport.h"
+#include "patchgap/jobs.h"
 #include "util/fs.h"
 #include "util/banned.h"
 
@@ -237,6 +238,55 @@ struct run_ctx {
  * (optional) receives the result.  With rc->many, library errors are
  * printed and returned, never fatal for the caller.
  */
+/*
+ * [worker] enabled: one backport job per open fix, in priority order (job
+ * ids follow it), for `patchgap worker` processes to run; a fix already
+ * queued for this branch is not queued again.
+ */
+static int enqueue_all(struct pg_cli *cli, pg_store *store, json_t **items, size_t n,
+		       const char *target, const char *branch, const pg_backport_options *bo)
+{
+	size_t queued = 0, existing = 0;
+	int error = 0;
+
+	if ((error = pg_store_begin(store)) < 0)
+		return pg_cli_fail(cli, error);
+	for (size_t i = 0; i < n && !error; i++) {
+		const char *fix = json_string_value(json_object_get(items[i], "fix"));
+		json_t *args;
+		char *text;
+		int64_t id = 0;
+		if (!fix)
+			continue;
+		args = json_pack("[s, s, s]", fix, "--onto", target);
+		if (args && bo->with_deps)
+			json_array_append_new(args, json_string("--with-deps"));
+		text = args ? json_dumps(args, JSON_COMPACT) : NULL;
+		if (!text)
+			error = pg_error_setc(PG_ENOMEM, "out of memory");
+		else
+			error = pg_jobs_enqueue(store, "backport", text, NULL, 3, (int64_t)time(NULL), &id);
+		free(text);
+		json_decref(args);
+		if (id)
+			queued++;
+		else
+			existing++;
+	}
+	if (error < 0) {
+		pg_store_rollback(store);
+		return pg_cli_fail(cli, error);
+	}
+	if ((error = pg_store_commit(store)) < 0)
+		return pg_cli_fail(cli, error);
+	if (cli->json)
+		printf("{\n  \"branch\": \"%s\",\n  \"existing\": %zu,\n  \"queued\": %zu\n}\n", branch, existing, queued);
+	else if (!cli->quiet)
+		printf("queued %zu backport job%s for %s (%zu already queued); run 'patchgap worker'\n",
+		       queued, queued == 1 ? "" : "s", branch, existing);
+	return PG_EXIT_OK;
+}
+
 static int run_one(struct run_ctx *rc, const char *fix, const char *onto, pg_backport_result **r_out)
 {
 	struct pg_cli *cli = rc->cli;
@@ -442,7 +492,8 @@ PG_CMD(backport)
 	}
 	rc.cli = cli;
 	rc.repo = repo;
-	rc.store = store;
+	/* a worker's job stores its result in job_results, once, instead */
+	rc.store = cli->in_job ? NULL : store;
 	rc.bo = &bo;
 	rc.mbox = pg_opt_get(opts, "mbox");
 
@@ -488,6 +539,11 @@ PG_CMD(backport)
 			items[i] = json_array_get(list, i);
 		if (all && n)
 			qsort(items, n, sizeof(*items), priority_cmp);
+		if (all && cfg && cfg->worker_enabled && !cli->in_job) {
+			code = enqueue_all(cli, store, items, n, target, onto, &bo);
+			free(items);
+			goto out;
+		}
 		if (!n && !cli->json && !cli->quiet)
 			printf(all ? "no open fixes for %s\n" : "%s names no fix commit\n", all ? onto : rest[0]);
 		if (!cli->json && !cli->quiet && !all && n) {

@@ -7,6 +7,11 @@
 #   tools/run-demo.sh REPO       your kernel clone: mainline = master/main,
 #                                stable = every linux-X.Y.y branch
 #
+# With REPO: PATCHGAP_CNA=DIR names a clone of the CNA's vulns.git (without it
+# there are no CVE records, only the classifier's silent fixes), and the clone
+# should have a generation-1 commit-graph (ingest of a full kernel history is
+# several times slower without one); the script says how to write it.
+#
 # Everything is written under ./demo (or $PATCHGAP_DEMO_DIR): the config, the
 # database, advisories and the HTML patch-gap report.
 set -euo pipefail
@@ -32,6 +37,13 @@ if [ $# -ge 1 ]; then
 			while read -r b; do printf '[branch "%s"]\n\tkind = stable\n' "$b"; done
 	} > "$DEMO/patchgap.conf"
 	CNA=${PATCHGAP_CNA:-}
+	gitdir=$(git -C "$REPO" rev-parse --absolute-git-dir)
+	if [ ! -e "$gitdir/objects/info/commit-graph" ]; then
+		echo "note: $REPO has no single-file commit-graph; ingest is several times faster with one:"
+		echo "      git -C $REPO -c commitGraph.generationVersion=1 commit-graph write --reachable"
+	fi
+	[ -n "$CNA" ] || echo "note: no PATCHGAP_CNA: no CVE records will be imported" \
+		"(git clone https://git.kernel.org/pub/scm/linux/security/vulns.git, then PATCHGAP_CNA=<its path>)"
 else
 	step "generating a sample kernel-shaped history (tools/gen-history.py)"
 	data=(--no-data)
@@ -91,3 +103,11 @@ step "patchgap report --format html"
 "$PG" report --format html --out report.html && echo "wrote $DEMO/report.html"
 "$PG" report | head -25 || true
 printf '\ndone: database %s/patchgap.db, config %s/patchgap.conf\n' "$DEMO" "$DEMO"
+# What a user types next, with ids from this run.
+fix=""
+[ -n "$cve" ] && fix=$("$PG" cve show "$cve" --json 2>/dev/null |
+	python3 -c 'import json,sys; d=json.load(sys.stdin); f=d.get("fixes") or []; print(f[0].get("sha", "")[:12] if f else "")' 2>/dev/null || true)
+printf '\nnext (in %s, or with --conf %s/patchgap.conf):\n' "$DEMO" "$DEMO"
+printf '  %s status %s --fail-on any   # open security fixes of a branch, as a CI gate\n' "$PG" "${stable:-<branch>}"
+printf '  %s show %s   # one fix: releases, backports, CVE, classifier verdict\n' "$PG" "${fix:-<commit>}"
+printf '  %s backport %s --onto %s   # try the fix on the branch, in memory\n' "$PG" "${cve:-<CVE-ID>}" "${stable:-<branch>}"

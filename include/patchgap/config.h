@@ -39,7 +39,8 @@ typedef struct pg_branch_conf {
 typedef struct pg_config {
 	char *path;          /* owned: the config file */
 	char *repository;    /* owned: absolute path */
-	char *database;      /* owned: absolute path */
+	char *database;      /* owned: absolute path, or a PostgreSQL connection string */
+	int worker_enabled;  /* [worker] enabled: heavy verbs enqueue jobs for `patchgap worker` */
 	pg_branch_conf *branches; /* owned array; mainline first */
 	size_t nbranches;
 } pg_config;

@@ -3,10 +3,12 @@
  *
  * Every module reads and writes the database through this thin layer: open,
  * transactions, prepared statements with positional '?' parameters, and a
- * small metadata table.  SQLite is the embedded backend; the SQL used by the
- * modules stays portable (no SQLite-only functions, INSERT ... ON CONFLICT
- * rather than INSERT OR REPLACE, explicit types) so that a PostgreSQL backend
- * can implement the same interface later.
+ * small metadata table.  Two backends: SQLite (a file path, the default)
+ * and PostgreSQL (a connection string: postgresql://..., postgres://... or
+ * libpq "key=value" words).  The SQL used by the modules stays portable (no
+ * SQLite-only functions, INSERT ... ON CONFLICT rather than INSERT OR
+ * REPLACE, explicit types, no integer used as a boolean); the few spellings
+ * that differ are translated in one place (src/store/pgsql.c).
  *
  * Ownership: pg_store_open() gives the caller a pg_store to free with
  * pg_store_free().  Statements from pg_store_prepare() are owned by the caller
@@ -28,10 +30,19 @@ enum pg_store_flags {
 	PG_STORE_NO_CHECK = 1 << 2, /* skip the integrity check that precedes the first write */
 };
 
-/* Open (and migrate to the current schema unless READONLY). */
+/*
+ * Open (and migrate to the current schema unless READONLY).  path is a file
+ * or a PostgreSQL connection string; with PG_STORE_CREATE a missing
+ * PostgreSQL database is created (encoding SQL_ASCII, collation C).
+ */
 int pg_store_open(pg_store **out, const char *path, unsigned flags);
 void pg_store_free(pg_store *s);
+/* For messages: the file, or the connection string without its password. */
 const char *pg_store_path(const pg_store *s);
+/* "sqlite" or "postgresql". */
+const char *pg_store_backend(const pg_store *s);
+/* Does this database name select the PostgreSQL backend? */
+int pg_store_is_postgresql(const char *name);
 /*
  * Hold the database exclusively for one kind of run (what: "ingest") until
  * pg_store_free: a second holder gets PG_ERROR naming the database and what
@@ -95,7 +106,18 @@ int pg_queue_commit(pg_queue *q);
 int pg_queue_sync(pg_queue *q);
 int pg_queue_close(pg_queue *q);
 
-/* Dump every table as sorted text lines (used by crash-resume tests). */
+/*
+ * Dump every table as sorted text lines (crash-resume tests, db copy): the
+ * same database gives the same lines on both backends.
+ */
 int pg_store_dump(pg_store *s, void (*emit)(const char *line, void *payload), void *payload);
+
+/*
+ * Copy every row of every table of `from` into `to`, in one transaction of
+ * `to`.  Both must be at the same schema versions (both opened read-write,
+ * which migrates them), and `to` must hold no rows yet (PG_EINVALID
+ * otherwise, nothing written).  rows_out (optional) counts the rows copied.
+ */
+int pg_store_copy(pg_store *to, pg_store *from, int64_t *rows_out);
 
 #endif

@@ -225,9 +225,11 @@ int pg_affect_index_open(pg_affect_index **out, pg_store *store)
 	/*
 	 * The index reads every branch's rows and then one commit at a time all
 	 * over the commits table: with SQLite's default 2 MB page cache that is
-	 * mostly pread system calls.  Map the file instead (reads only).
+	 * mostly pread system calls.  Map the file instead (reads only).  SQLite
+	 * only: a PostgreSQL server keeps its own cache.
 	 */
-	if ((error = pg_store_exec(store, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536")) < 0) {
+	if (!strcmp(pg_store_backend(store), "sqlite") &&
+	    (error = pg_store_exec(store, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536")) < 0) {
 		pg_affect_index_free(ix);
 		return error;
 	}

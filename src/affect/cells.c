@@ -77,14 +77,16 @@ static int load_targets(target_rows *out, pg_store *s)
 	return error;
 }
 
-/* Collect the first column of a query (one int parameter) into a set. */
+/* Collect the first column of a query into a set; every `?` of it is p. */
 static int collect(pg_strmap *set, pg_store *s, const char *sql, int64_t p)
 {
 	pg_stmt *st = NULL;
-	int error, rc;
+	int error, rc, n = 0;
 	if ((error = pg_store_prepare(&st, s, sql)) < 0)
 		return error;
-	pg_stmt_bind_int(st, 1, p);
+	for (const char *q = sql; *q; q++)
+		if (*q == '?')
+			pg_stmt_bind_int(st, ++n, p);
 	while ((rc = pg_stmt_step(st)) > 0)
 		if (pg_stmt_text(st, 0) && (error = pg_strmap_set(set, pg_stmt_text(st, 0), (void *)1)) < 0)
 			break;
@@ -113,21 +115,21 @@ static int dirty_by_commits(pg_strmap *dirty, pg_store *s, int64_t hwm)
 {
 	static const char *const q[] = {
 		/* a dep is new, or the target of a new commit's relation (backport, revert, Fixes:) */
-		"SELECT DISTINCT d.id FROM cell_deps d WHERE d.sha IN (SELECT sha FROM commits WHERE id > ?1)"
-		" OR d.sha IN (SELECT target_sha FROM relations WHERE commit_id > ?1 AND target_sha IS NOT NULL)",
+		"SELECT DISTINCT d.id FROM cell_deps d WHERE d.sha IN (SELECT sha FROM commits WHERE id > ?)"
+		" OR d.sha IN (SELECT target_sha FROM relations WHERE commit_id > ? AND target_sha IS NOT NULL)",
 		/* an old dep whose own relation now resolves to a new commit */
 		"SELECT DISTINCT d.id FROM cell_deps d JOIN commits c ON c.sha = d.sha"
-		" JOIN relations r ON r.commit_id = c.id WHERE r.target_sha IN (SELECT sha FROM commits WHERE id > ?1)",
+		" JOIN relations r ON r.commit_id = c.id WHERE r.target_sha IN (SELECT sha FROM commits WHERE id > ?)",
 		/* a new commit with a dep's subject (picks without annotations) */
 		"SELECT DISTINCT d.id FROM cell_deps d JOIN commits c ON c.sha = d.sha"
-		" WHERE c.subject IN (SELECT subject FROM commits WHERE id > ?1)",
+		" WHERE c.subject IN (SELECT subject FROM commits WHERE id > ?)",
 		/* a new commit reverts a branch commit carrying a dep (by annotation or subject) */
 		"SELECT DISTINCT d.id FROM relations r JOIN commits rc ON rc.sha = r.target_sha"
 		" JOIN relations up ON up.commit_id = rc.id AND up.kind = 'upstream'"
-		" JOIN cell_deps d ON d.sha = up.target_sha WHERE r.commit_id > ?1 AND r.kind = 'reverts'",
+		" JOIN cell_deps d ON d.sha = up.target_sha WHERE r.commit_id > ? AND r.kind = 'reverts'",
 		"SELECT DISTINCT d.id FROM relations r JOIN commits rc ON rc.sha = r.target_sha"
 		" JOIN commits dc ON dc.subject = rc.subject JOIN cell_deps d ON d.sha = dc.sha"
-		" WHERE r.commit_id > ?1 AND r.kind = 'reverts'",
+		" WHERE r.commit_id > ? AND r.kind = 'reverts'",
 	};
 	int error = 0;
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]) && !error; i++)
@@ -397,10 +399,13 @@ int pg_affect_cells_foreach(pg_store *store, const char *branch, const char *id,
 	if ((error = pg_store_prepare(&st, store,
 		"SELECT id, kind, branch, config, status, introducer_known, fix, introducer, introducer_how,"
 		" fixed_by, fix_how, confidence, reason, cve_hash, deps FROM cells"
-		" WHERE (?1 IS NULL OR branch = ?1) AND (?2 IS NULL OR id = ?2) ORDER BY branch, config, id")) < 0)
+		" WHERE (CAST(? AS TEXT) IS NULL OR branch = ?) AND (CAST(? AS TEXT) IS NULL OR id = ?)"
+		" ORDER BY branch, config, id")) < 0)
 		return error;
 	pg_stmt_bind_text(st, 1, branch);
-	pg_stmt_bind_text(st, 2, id);
+	pg_stmt_bind_text(st, 2, branch);
+	pg_stmt_bind_text(st, 3, id);
+	pg_stmt_bind_text(st, 4, id);
 	while ((rc = pg_stmt_step(st)) > 0) {
 		pg_affect_cell c;
 		c.id = pg_stmt_text(st, 0);

@@ -536,7 +536,8 @@ static void trim(const char *msg, size_t *st, size_t *le)
  * these (four memchr passes per message were 10 % of the time).  Line j
  * starts after newline j - 1 and ends at newline j (or the end of the text).
  * Memory is bounded: past MSG_LINES_MAX newlines the array is dropped and the
- * walks search with memchr/memrchr again (same lines, in the same order).
+ * walks search with memchr/pg_str_rchr again (same lines, in the same order;
+ * each byte is read once per walk, so the walks stay linear).
  */
 #define MSG_LINES_STACK 256
 #define MSG_LINES_MAX ((size_t)1 << 16)
@@ -601,7 +602,7 @@ static inline size_t line_start(const struct msg_lines *ml, size_t le, size_t j)
 	const char *p;
 	if (ml->nl)
 		return j ? ml->nl[j - 1] + 1 : 0;
-	p = le ? memrchr(ml->msg, '\n', le) : NULL;
+	p = pg_str_rchr(ml->msg, '\n', le);
 	return p ? (size_t)(p - ml->msg) + 1 : 0;
 }
 

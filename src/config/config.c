@@ -13,6 +13,7 @@
 #include "util/buf.h"
 #include "util/str.h"
 #include "util/vec.h"
+#include "patchgap/store.h"
 #include "util/banned.h"
 
 const char *pg_branch_kind_name(pg_branch_kind k)
@@ -138,7 +139,17 @@ int pg_config_load(pg_config **out, const char *path)
 		goto out;
 	}
 	c->repository = resolve_path(path, repo);
-	c->database = resolve_path(path, db ? db : "patchgap.db");
+	{
+		int on = 0;
+		rc = git_config_get_bool(&on, cfg, "worker.enabled");
+		if (rc < 0 && rc != GIT_ENOTFOUND) {
+			error = pg_error_setc(PG_EINVALID, "config '%s': 'worker.enabled' is not a boolean", path);
+			goto out;
+		}
+		c->worker_enabled = rc == 0 && on;
+	}
+	/* a PostgreSQL connection string is not a path beside the config */
+	c->database = db && pg_store_is_postgresql(db) ? pg_strdup(db) : resolve_path(path, db ? db : "patchgap.db");
 
 	/*
 	 * Collect branch subsections in file order.  A plain iterator filtered

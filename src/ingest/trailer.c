@@ -387,18 +387,22 @@ static int is_divider(span l)
 }
 
 /*
- * The lines of a message with their pass-1 classification, so pass 2 need
- * not split or classify again.  Pass 2 may reuse the classes of the block's
- * lines because the block starts where the classifier's state is fresh (a
- * paragraph start or the line after a text line).  Most messages fit in the
- * on-stack array; longer ones take one heap array.
+ * The key and continuation lines of a message with their pass-1
+ * classification, so pass 2 need not classify again (it splits the text
+ * again, which is cheap).  Pass 2 may reuse the classes of the block's lines
+ * because the block starts where the classifier's state is fresh (a
+ * paragraph start or the line after a text line).  Only these lines are
+ * kept: a message of millions of blank or text lines costs no memory per
+ * line.  Most messages fit in the on-stack array; longer ones take one heap
+ * array.
  */
 #define LINE_CACHE 96
 
 typedef struct {
 	span l;
 	const char *next;    /* start of the following line */
-	unsigned char cls;   /* enum line_class */
+	unsigned line;       /* 1-based line number */
+	unsigned char cls;   /* enum line_class: L_KEY or L_CONT */
 	keyline k;           /* when cls == L_KEY */
 } line_info;
 
@@ -442,6 +446,8 @@ static int find_block(lines *ls, const char *msg, const char *end, const char **
 	int chain_valid = 0, chain_sob = 0, para_full = 0, para_known = 0, para_sob = 0;
 	int run_known = 0, run_sob = 0, stray = 0, last_sob = 0, junk = 0, divided = 0;
 	line_info *li = NULL;
+	keyline k;
+	unsigned lineno = 0;
 	span l;
 	int more, error;
 
@@ -451,13 +457,18 @@ static int find_block(lines *ls, const char *msg, const char *end, const char **
 		int divider = 0;
 		more = next_line(&p, end, &l);
 		if (more) {
-			if ((error = lines_push(ls, &li)) < 0)
-				return error;
-			li->l = l;
-			li->next = p;
+			lineno++;
 			divider = is_divider(l);
-			c = divider ? L_BLANK : classify(&st, l, &li->k);
-			li->cls = (unsigned char)c;
+			c = divider ? L_BLANK : classify(&st, l, &k);
+			if (c == L_KEY || c == L_CONT) {
+				if ((error = lines_push(ls, &li)) < 0)
+					return error;
+				li->l = l;
+				li->next = p;
+				li->line = lineno;
+				li->cls = (unsigned char)c;
+				li->k = k;
+			}
 			if (c != L_BLANK)
 				junk++;
 		}
@@ -518,9 +529,9 @@ static int find_block(lines *ls, const char *msg, const char *end, const char **
 		stray = 0;
 		if (!run)
 			run = l.s;
-		if (c == L_KEY && li->k.known) {
+		if (c == L_KEY && k.known) {
 			run_known = para_known = 1;
-			if (li->k.kind == PG_TR_SIGNED_OFF_BY)
+			if (k.kind == PG_TR_SIGNED_OFF_BY)
 				run_sob = para_sob = 1;
 		}
 	} while (more);
@@ -1157,24 +1168,33 @@ int pg_trailers_parse(pg_trailers *out, const char *msg, size_t len)
 	if ((error = find_block(&ls, msg, end, &block, &block_end)) < 0)
 		goto out;
 
-	for (size_t i = 0; i < ls.n && !c.full; i++) {
-		const line_info *li = &ls.v[i];
-		unsigned line = (unsigned)(i + 1);
-		int in_block = block && li->l.s >= block && li->l.s < block_end;
+	{
+		const char *p = msg;
+		unsigned line = 0;
+		size_t ki = 0; /* the next kept line of ls */
+		span l;
 
-		if ((error = emit_annotations(&c, li->l, line, end)) < 0)
-			goto out;
-		/* trailers of the block; dependency notes count wherever they are */
-		if (li->cls == L_KEY && (in_block || li->k.kind == PG_TR_DEPENDS_ON)) {
-			const char *cont_end = li->next;
-			if (in_block)
-				for (size_t j = i + 1; j < ls.n && ls.v[j].cls == L_CONT && ls.v[j].l.s < block_end; j++)
-					cont_end = ls.v[j].next;
-			if ((error = emit_trailer(&c, line, &li->k, trim(li->l), li->next, cont_end)) < 0)
+		while (!c.full && next_line(&p, end, &l)) {
+			int in_block = block && l.s >= block && l.s < block_end;
+			line++;
+			if ((error = emit_annotations(&c, l, line, end)) < 0)
+				goto out;
+			if (ki < ls.n && ls.v[ki].line == line) {
+				const line_info *li = &ls.v[ki++];
+				/* trailers of the block; dependency notes count wherever they are */
+				if (li->cls == L_KEY && (in_block || li->k.kind == PG_TR_DEPENDS_ON)) {
+					const char *cont_end = li->next;
+					if (in_block)
+						for (size_t j = ki; j < ls.n && ls.v[j].cls == L_CONT &&
+						     ls.v[j].line == line + (j - ki) + 1 && ls.v[j].l.s < block_end; j++)
+							cont_end = ls.v[j].next;
+					if ((error = emit_trailer(&c, line, &li->k, trim(li->l), li->next, cont_end)) < 0)
+						goto out;
+				}
+			}
+			if (cve && l.e >= cve && (error = emit_cves(&c, l, line)) < 0)
 				goto out;
 		}
-		if (cve && li->l.e >= cve && (error = emit_cves(&c, li->l, line)) < 0)
-			goto out;
 	}
 out:
 	if (ls.v != ls.stack)

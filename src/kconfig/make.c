@@ -39,7 +39,8 @@
 enum { C_FALSE = 0, C_UNKNOWN = 1, C_TRUE = 2 };
 
 struct kvar {
-	char *value;
+	char *value;             /* NUL-terminated, len bytes, in cap bytes */
+	size_t len, cap;
 	unsigned char recursive, exported;
 };
 
@@ -144,9 +145,45 @@ int pg_mk_set(pg_mk *mk, const char *name, const char *value, int recursive, int
 	}
 	free(v->value);
 	v->value = copy;
+	v->len = strlen(copy);
+	v->cap = v->len + 1;
 	v->recursive = (unsigned char)recursive;
 	v->exported |= (unsigned char)exported;
 	return 0;
+}
+
+/*
+ * "NAME += text" on a variable that has a value: append " text" in place.
+ * The buffer grows geometrically, so a makefile of n appends to one list
+ * (obj-y += a.o, thousands of times) costs O(n), not O(n^2) copies.  A value
+ * is capped at EXPAND_LIMIT bytes like any expansion: 1 when the append was
+ * cut there (the caller warns once: the rest is unknown), 2 when the value
+ * was already full.
+ */
+static int var_append(struct kvar *v, const char *text)
+{
+	size_t tl = strlen(text), need;
+	int cut = 0;
+	if (v->len + 2 >= EXPAND_LIMIT)
+		return 2; /* already full and warned about */
+	if (v->len + 1 + tl > EXPAND_LIMIT) {
+		tl = v->len + 1 < EXPAND_LIMIT ? EXPAND_LIMIT - v->len - 1 : 0;
+		cut = 1;
+	}
+	need = v->len + 1 + tl + 1;
+	if (need > v->cap) {
+		size_t nc = v->cap * 2 > need ? v->cap * 2 : need;
+		char *nv = realloc(v->value, nc);
+		if (!nv)
+			return pg_error_setc(PG_ENOMEM, "out of memory");
+		v->value = nv;
+		v->cap = nc;
+	}
+	v->value[v->len++] = ' ';
+	memcpy(v->value + v->len, text, tl);
+	v->len += tl;
+	v->value[v->len] = '\0';
+	return cut;
 }
 
 const char *pg_mk_get_raw(const pg_mk *mk, const char *name, int *recursive)
@@ -1368,9 +1405,19 @@ inc_out:
 					if (!error)
 						error = pg_buf_put(&nv, pg_buf_cstr(&val), val.len);
 				}
-				if (!error && append && old && *old) {
-					pg_buf joined = PG_BUF_INIT;
+				if (!error && append && old && *old && pg_strmap_get(&mk->vars, nm, NULL)) {
 					/* appending to a simple variable expands the new text now (done above) */
+					struct kvar *v = pg_strmap_get(&mk->vars, nm, NULL);
+					if ((error = var_append(v, pg_buf_cstr(&nv))) == 2)
+						error = 0;
+					else if (error == 1)
+						error = mk_warn(mk, 1, "variable %s is over %zu bytes: the rest is unknown",
+								nm, EXPAND_LIMIT);
+					v->recursive = (unsigned char)recursive;
+					v->exported |= (unsigned char)exported;
+				} else if (!error && append && old && *old) {
+					/* old is a CONFIG_ value or an environment default, not a variable yet */
+					pg_buf joined = PG_BUF_INIT;
 					if (!(error = pg_buf_printf(&joined, "%s %s", old, pg_buf_cstr(&nv))))
 						error = pg_mk_set(mk, nm, joined.ptr, recursive, exported);
 					pg_buf_release(&joined);

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "patchgap/store.h"
+#include "store/store_int.h"
 #include "util/clock.h"
 #include "util/banned.h"
 
@@ -101,7 +102,7 @@ static int writer_exec(pg_queue *q, const unsigned char **pp, const unsigned cha
 	}
 	*pp = p;
 	if (!error)
-		error = pg_stmt_exec(st);
+		error = pg_store__exec_queued(st);
 	else
 		pg_stmt_reset(st);
 	(void)q;
@@ -123,6 +124,9 @@ static int writer_run_block(pg_queue *q, const struct block *b)
 			error = pg_error_setc(PG_ERROR, "statement queue: corrupt block");
 		}
 	}
+	/* a block ends executed: pg_queue_sync's guarantee */
+	if (!error)
+		error = pg_store__flush(q->store);
 	return error;
 }
 

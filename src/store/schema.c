@@ -304,6 +304,41 @@ static const char *const classify_steps[] = {
 };
 
 /*
+ * jobs: the work queue of `patchgap worker` (src/jobs, doc/internals/jobs.md).
+ *  jobs         one row per unit of work; job_key is unique (enqueuing the
+ *               same work twice is a no-op); state queued|running|done|
+ *               parked|cancelled; a running job belongs to worker until
+ *               lease_until (epoch seconds), renewed by heartbeats.
+ *  job_results  the result of a done job: job_id is the primary key, so a
+ *               job retried after its worker died never gets a second one.
+ */
+static const char *const jobs_steps[] = {
+	"CREATE TABLE jobs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  job_key TEXT NOT NULL UNIQUE,"
+	"  args TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  max_attempts INTEGER NOT NULL,"
+	"  worker TEXT,"
+	"  lease_until INTEGER,"
+	"  last_error TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX jobs_claim ON jobs(state, id);"
+	"CREATE TABLE job_results ("
+	"  job_id INTEGER NOT NULL PRIMARY KEY,"
+	"  worker TEXT NOT NULL,"
+	"  exit_code INTEGER NOT NULL,"
+	"  result TEXT NOT NULL,"
+	"  finished_at INTEGER NOT NULL"
+	");",
+	NULL
+};
+
+/*
  * affect: stored verdicts of `patchgap cells` (src/affect/cells.c), so the
  * watch daemon and the API read them without recomputing.
  *  cells          one verdict per (known security fix, tracked branch,
@@ -359,6 +394,7 @@ const struct pg_schema_module pg_store__schema[] = {
 	{ "backport", backport_steps },
 	{ "advise", advise_steps },
 	{ "classify", classify_steps },
+	{ "jobs", jobs_steps },
 	{ "affect", affect_steps },
 	{ NULL, NULL }
 };

@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "util/odb.h"
+#include "util/str.h"
 #include "util/vec.h"
 #include "util/endian.h"
 #include "util/banned.h"
@@ -852,14 +853,6 @@ static int oid_header(git_oid *out, const char **pp, const char *end, const char
 	return 0;
 }
 
-static const char *memrchr_(const char *p, int ch, size_t n)
-{
-	while (n--)
-		if (p[n] == ch)
-			return p + n;
-	return NULL;
-}
-
 static void trimmed(const char *s, size_t n, const char **out, size_t *outn)
 {
 	while (n && is_space(*s))
@@ -882,8 +875,8 @@ static int signature(const char **pp, const char *end, const char *hdr, const ch
 	if (p + n >= eol || memcmp(p, hdr, n))
 		return pg_error_setc(PG_EINVALID, "no %sline", hdr);
 	p += n;
-	lt = memrchr_(p, '<', (size_t)(eol - p));
-	gt = memrchr_(p, '>', (size_t)(eol - p));
+	lt = pg_str_rchr(p, '<', (size_t)(eol - p));
+	gt = pg_str_rchr(p, '>', (size_t)(eol - p));
 	if (!lt || !gt || gt <= lt)
 		return pg_error_setc(PG_EINVALID, "malformed e-mail in the %sline", hdr);
 	if (name)

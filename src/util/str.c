@@ -204,3 +204,11 @@ int pg_time_parse(int64_t *out, const char *s)
 	*out = t - (oh * 3600 + om * 60);
 	return 0;
 }
+
+const char *pg_str_rchr(const char *p, int ch, size_t n)
+{
+	while (n--)
+		if (p[n] == (char)ch)
+			return p + n;
+	return NULL;
+}

@@ -22,6 +22,12 @@ int pg_str_starts_with_ci(const char *s, const char *prefix);
 /* Case-insensitive substring search; NULL if absent. */
 const char *pg_str_find_ci(const char *hay, const char *needle);
 /*
+ * Last ch in p[0, n), or NULL.  A plain loop rather than memrchr: ASan's
+ * memrchr interceptor checks the whole range on every call, so walking a
+ * long text backwards line by line with it is quadratic under the sanitizer.
+ */
+const char *pg_str_rchr(const char *p, int ch, size_t n);
+/*
  * Replace every control byte (< 0x20, 0x7f) of s by '?' in place, so text
  * from input (subjects, ids, file names) cannot move the cursor, forge
  * lines or headers when printed; returns s.

@@ -13,6 +13,11 @@ SHARED=${PATCHGAP_SHARED_DATA:-$SRC/../shared/data}
 export GIT_AUTHOR_NAME="A U Thor" GIT_AUTHOR_EMAIL="author@example.org"
 export GIT_COMMITTER_NAME="C O Mitter" GIT_COMMITTER_EMAIL="committer@example.org"
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+# Tests read databases with the sqlite3 shell, sometimes two at once (process
+# substitutions); the first reader of a WAL database may hold a lock while it
+# recovers the index, so wait for locks instead of failing with "database is
+# locked".
+sqlite3() { command sqlite3 -cmd '.timeout 10000' "$@"; }
 NFAIL=0
 fail() { echo "not ok - $*"; NFAIL=$((NFAIL + 1)); }
 ok() { echo "ok - $*"; }
@@ -22,23 +27,46 @@ check() { # description, command...
 }
 skip_all() { echo "SKIP: $*"; exit 0; }
 finish() { [ "$NFAIL" = 0 ] || { echo "$NFAIL checks failed"; exit 1; }; }
+
+# PATCHGAP_TEST_BACKEND=postgresql: the same test on PostgreSQL.  $PG becomes
+# lib/pg-wrap.sh, which hands every database file the test names (--db or
+# core.database) a database of its own on a real server: the one of
+# $PATCHGAP_TEST_PGSERVER (tests/run.sh starts one for its PostgreSQL pass),
+# else a private one started here.  sqlite3 DB SQL becomes psql on it.
+if [ "${PATCHGAP_TEST_BACKEND:-sqlite}" = postgresql ]; then
+	. "$SRC/tests/integration/pgserver.sh"
+	if [ -z "${PATCHGAP_TEST_PGSERVER:-}" ]; then
+		pg_server_start || skip_all "PATCHGAP_TEST_BACKEND=postgresql but no PostgreSQL server binaries"
+		export PATCHGAP_TEST_PGSERVER=$PGT_SERVER
+	fi
+	export PATCHGAP_REAL_BIN=$PG
+	PG=$SRC/tests/integration/lib/pg-wrap.sh
+	sqlite3() { "$SRC/tests/integration/lib/pg-wrap.sh" --sqlite3 "$@"; }
+fi
 # tick: advance a fake clock so commits get distinct, deterministic dates
 TICK=1700000000
 tick() { TICK=$((TICK + 3600)); export GIT_AUTHOR_DATE="@$TICK +0000" GIT_COMMITTER_DATE="@$TICK +0000"; }
 
-# gen_repo SCALE SEED: a generated kernel-shaped history (cached per build dir,
-# since generating is slower than the tests that read it).  Sets $GEN (the
-# repo) and $TRUTH (its ground truth), and writes $T/patchgap.conf tracking
-# every branch of the truth file.
+# gen_repo SCALE SEED: a generated kernel-shaped history (cached, since
+# generating is slower than the tests that read it).  Sets $GEN (the repo) and
+# $TRUTH (its ground truth), and writes $T/patchgap.conf tracking every branch
+# of the truth file.  The cache is shared by the normal and the ASan build
+# (the generator does not depend on the build), keyed by whether the kernel
+# data was used, and guarded by a lock: tests run in parallel.
 gen_repo() {
-	local scale=$1 seed=$2 cache=${PATCHGAP_BUILD:-$SRC/build}/gen-cache/$1-$2 data=()
-	[ -n "$SHARED" ] && data=(--data "$SHARED") || data=(--no-data)
-	if [ ! -f "$cache/done" ]; then
-		rm -rf "$cache"; mkdir -p "$cache"
-		python3 "$SRC/tools/gen-history.py" --out "$cache/repo" --seed "$seed" --scale "$scale" \
-			--truth "$cache/truth.json" "${data[@]}" >"$cache/gen.log" 2>&1 || { cat "$cache/gen.log"; return 1; }
-		touch "$cache/done"
-	fi
+	local scale=$1 seed=$2 mode data=() cache
+	[ -n "$SHARED" ] && { data=(--data "$SHARED"); mode=data; } || { data=(--no-data); mode=nodata; }
+	cache=${PATCHGAP_GEN_CACHE:-$SRC/build/gen-cache}/$scale-$seed-$mode
+	mkdir -p "$(dirname "$cache")"
+	(
+		flock 9
+		if [ ! -f "$cache/done" ]; then
+			rm -rf "$cache"; mkdir -p "$cache"
+			python3 "$SRC/tools/gen-history.py" --out "$cache/repo" --seed "$seed" --scale "$scale" \
+				--truth "$cache/truth.json" "${data[@]}" >"$cache/gen.log" 2>&1 || { cat "$cache/gen.log"; exit 1; }
+			touch "$cache/done"
+		fi
+	) 9>"$cache.lock" || return 1
 	GEN=$cache/repo TRUTH=$cache/truth.json
 	python3 - "$TRUTH" "$GEN" > "$T/patchgap.conf" <<'PY'
 import json, sys

@@ -5,6 +5,7 @@
 # Prints one "ok N - ..." / "not ok N - ..." / "ok N - # skip ..." line per check and exits
 # non-zero if any check failed.  Needs git and python3; the shared data directory
 # (../shared/data relative to the repository root) is optional.
+# run.sh: normal build only
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)

@@ -14,16 +14,9 @@ DATA=${PATCHGAP_SHARED_DATA:-$ROOT/../shared/data}
 CVES=$DATA/kernel-cves.jsonl.gz
 [ -d "$SCHEMAS" ] || { echo "SKIP: ../shared/schemas not present"; exit 0; }
 [ -r "$CVES" ] || { echo "SKIP: $CVES not present"; exit 0; }
-command -v npm >/dev/null && command -v node >/dev/null || { echo "SKIP: npm/node not available"; exit 0; }
-BUILD=${PATCHGAP_BUILD:-$ROOT/build}
-AJVDIR=$BUILD/ajv
-AJV=$AJVDIR/node_modules/.bin/ajv
-if [ ! -x "$AJV" ]; then
-	mkdir -p "$AJVDIR"
-	(cd "$AJVDIR" && timeout 300 npm install --silent --no-audit --no-fund --prefix "$AJVDIR" ajv ajv-formats ajv-cli >/dev/null 2>&1) ||
-		{ echo "SKIP: cannot install ajv from the npm registry"; exit 0; }
-fi
-[ -x "$AJV" ] || { echo "SKIP: ajv not installed"; exit 0; }
+MODS=$("$ROOT/tests/integration/lib/need-ajv.sh" "$ROOT") || { echo "SKIP: $MODS"; exit 0; }
+AJVDIR=$(dirname "$MODS")
+AJV=$MODS/.bin/ajv
 
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
