@@ -12,11 +12,16 @@
 static const char usage[] =
 	"usage: patchgap affected <fix-commit|CVE-ID>... [--json] [--verbose]\n"
 	"\n"
-	"For each tracked branch: where the bug entered (release and commit) and where it\n"
-	"was fixed (release and commit, 0 when not fixed there), printed like the kernel\n"
-	"CNA's dyad: vuln_version:vuln_sha:fix_version:fix_sha, stable/vendor branches\n"
-	"first, mainline last.  --verbose adds one line per branch with the status and\n"
-	"how it was established.  A CVE whose fix is not ingested is reported 'unknown'.\n"
+	"Prints the lines the kernel CNA's dyad prints for the same history and the same\n"
+	"records: vuln_version:vuln_sha:fix_version:fix_sha, one per fix commit and\n"
+	"upstream branch where the bug was fixed in a release or entered by a backport\n"
+	"and was never fixed; fixed lines by fix version, then open ones.\n"
+	"\n"
+	"--verbose and --json add patchgap's own view, every tracked branch (vendor and\n"
+	"end-of-life branches included) with its status, reason and how the commits were\n"
+	"found, next-release guesses for unreleased fixes; in text it follows the dyad\n"
+	"lines as '# patchgap: <branch>: <status> (<reason>)'.  A CVE whose fix is not\n"
+	"ingested is 'unknown' there and prints no dyad line.\n"
 	"\n"
 	"Exit status: 0 ok, 1 error, 2 usage, 3 unknown fix or CVE, 4 malformed id.\n";
 
@@ -61,7 +66,7 @@ PG_CMD(affected)
 			printf("%s\n", json_string_value(v));
 		if (pg_opt_get(opts, "verbose"))
 			json_object_foreach(json_object_get(o, "branches"), name, v)
-				printf("# %s: %s (%s)\n", name, json_string_value(json_object_get(v, "status")),
+				printf("# patchgap: %s: %s (%s)\n", name, json_string_value(json_object_get(v, "status")),
 				       json_string_value(json_object_get(v, "reason")));
 		json_decref(o);
 	}

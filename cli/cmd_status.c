@@ -14,16 +14,22 @@
 #include "util/banned.h"
 
 static const char usage[] =
-	"usage: patchgap status [<branch|commit>...] [--all] [--config FILE | --no-config]\n"
+	"usage: patchgap status [<branch|revision>...] [--all] [--config FILE | --no-config]\n"
 	"                       [--fail-on POLICY] [--json]\n"
 	"\n"
+	"A target is a tracked branch, or any revision of the repository: a tag\n"
+	"(v6.1.5, a vendor tag), revision syntax (linux-6.1.y~3, 'git describe'\n"
+	"output) or a commit id; it is evaluated on the tracked branch that contains it\n"
+	"(JSON: \"commit\", \"contained_in\").\n"
 	"Without a target: every tracked branch, in one process.\n"
 	"Lists every known security fix (imported CVEs, and silent fixes that\n"
-	"'patchgap classify' flagged) whose bug is present in the\n"
+	"'patchgap classify' flagged; a merge is never one) whose bug is present in the\n"
 	"branch head or commit and whose fix is not, with the reasons: which introducer\n"
 	"(or which backport of it) is present; for fixes found, how (annotation, same\n"
 	"subject and files) and with what confidence.  Works for vendor commits whose ids\n"
-	"are not upstream's.  --all also lists the fixes that are present.\n"
+	"are not upstream's.  A fix with no introducer known is open wherever it is absent\n"
+	"(the CNA's convention: every release before the fix is affected), marked\n"
+	"\"introducer_known\": false.  --all also lists the fixes that are present.\n"
 	"\n"
 	"--config FILE (default: the branch's 'kconfig' from the config file) evaluates\n"
 	"each open fix's diff against the tree's Kbuild files and #if blocks under that\n"
@@ -115,10 +121,11 @@ static void print_text(json_t *o, const char *target)
 {
 	json_t *e;
 	size_t i;
-	printf("%s (branch %s, base %s): %zu open, %zu possibly affected (no introducer known), %zu unknown",
+	printf("%s (branch %s, base %s): %zu open (%lld with no introducer known), %zu unknown",
 	       target, json_string_value(json_object_get(o, "branch")),
 	       json_string_value(json_object_get(o, "base")) ? json_string_value(json_object_get(o, "base")) : "-",
-	       json_array_size(json_object_get(o, "unfixed")), json_array_size(json_object_get(o, "possibly_affected")),
+	       json_array_size(json_object_get(o, "unfixed")),
+	       (long long)json_integer_value(json_object_get(json_object_get(o, "counts"), "introducer_unknown")),
 	       json_array_size(json_object_get(o, "unknown")));
 	if (json_array_size(json_object_get(o, "decided")))
 		printf(", %zu decided", json_array_size(json_object_get(o, "decided")));

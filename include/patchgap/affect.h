@@ -63,4 +63,52 @@ typedef struct pg_status_options {
  */
 int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, const pg_status_options *opts);
 
+/*
+ * Stored verdicts ("cells"): one per (known security fix, tracked branch,
+ * config) in table `cells` (doc/internals/affect.md), each as `status`
+ * reports it (affected, fixed, not_affected, unknown) with the inputs it
+ * was computed from.  Config '' is the branch without build evaluation
+ * (the only one computed today).
+ *
+ * pg_affect_cells_update() brings the table up to date in one transaction:
+ * incrementally (only the cells that new commits, changed records or a
+ * rewritten branch can have changed) or, with PG_AFFECT_CELLS_FULL or on
+ * the first run, every cell.  Both give the same table.
+ */
+#define PG_AFFECT_CELLS_FULL 1u
+typedef struct pg_affect_cells_stats {
+	size_t targets;        /* known security fixes: published CVEs + flagged silent fixes */
+	size_t branches;       /* tracked branches with a completed ingest */
+	size_t dirty_targets;  /* targets recomputed on every branch */
+	size_t full_branches;  /* branches recomputed for every target */
+	size_t evaluated;      /* cells computed by this run */
+	size_t deleted;        /* cells removed (rejected CVEs, unflagged fixes) */
+	int full;              /* every cell was recomputed */
+} pg_affect_cells_stats;
+int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned flags);
+
+/* One stored cell; every string is borrowed for the duration of the callback. */
+typedef struct pg_affect_cell {
+	const char *id;          /* CVE id, or the fix commit of a silent fix */
+	const char *kind;        /* "cve" | "silent" */
+	const char *branch, *config;
+	const char *status;      /* "affected" | "fixed" | "not_affected" | "unknown" */
+	int introducer_known;    /* the target has an introducer (0: an absent fix is affected by the
+				  * CNA convention for 0:0:fix) */
+	const char *fix;         /* the fix commit the verdict is about, or NULL */
+	const char *introducer, *introducer_how;   /* NULL when none is present */
+	const char *fixed_by, *fix_how;            /* NULL when not fixed */
+	double confidence;       /* of fixed_by; -1 when not fixed */
+	const char *reason;
+	const char *cve_hash;    /* the record's content hash it was computed from (NULL: silent fix) */
+	const char *deps;        /* fix and introducer commits evaluated, space-separated */
+} pg_affect_cell;
+typedef int (*pg_affect_cell_cb)(const pg_affect_cell *cell, void *payload);
+/*
+ * Read stored cells without recomputing: those of one branch and/or one id
+ * (NULL = all), ordered by branch, config, id.  A non-zero return of cb
+ * stops the walk and is returned.
+ */
+int pg_affect_cells_foreach(pg_store *store, const char *branch, const char *id, pg_affect_cell_cb cb, void *payload);
+
 #endif

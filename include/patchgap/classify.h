@@ -65,6 +65,13 @@ typedef enum {
 
 /* "uaf", "oob-write", ... ; "none" for PG_CLS_NONE. */
 const char *pg_cls_bug_class_name(pg_cls_bug_class c);
+/*
+ * The classifier's bug class of a text alone (subject and message, no
+ * model): the lexicon and tie-breaks pg_cls_classify uses.  *out is
+ * PG_CLS_NONE when nothing matches.  Other modules name bug classes with
+ * this vocabulary only.
+ */
+int pg_cls_bug_class_of(pg_cls_bug_class *out, const pg_cls_input *in);
 
 typedef enum { PG_CLS_LOW, PG_CLS_MEDIUM, PG_CLS_HIGH, PG_CLS_URGENT } pg_cls_level;
 const char *pg_cls_level_name(pg_cls_level l);

@@ -28,6 +28,7 @@
 #include "advise/advise_int.h"
 #include "patchgap/affect.h"
 #include "patchgap/triage.h"
+#include "patchgap/classify.h"
 #include "util/str.h"
 #include "util/banned.h"
 
@@ -59,21 +60,15 @@ out:
 	return error;
 }
 
+/* The classifier's bug class of a subject ("other" when it names none): one vocabulary everywhere. */
 static const char *bug_class(const char *subject)
 {
-	static const struct {
-		const char *kw, *cls;
-	} map[] = {
-		{ "use-after-free", "use-after-free" }, { "use after free", "use-after-free" }, { "uaf", "use-after-free" },
-		{ "double free", "double-free" }, { "double-free", "double-free" },
-		{ "out-of-bounds", "out-of-bounds" }, { "out of bounds", "out-of-bounds" }, { "overflow", "out-of-bounds" },
-		{ "oob", "out-of-bounds" }, { "null", "null-deref" }, { "leak", "leak" }, { "uninit", "uninitialized" },
-		{ "race", "concurrency" }, { "deadlock", "concurrency" }, { "lock", "concurrency" },
-	};
-	for (size_t i = 0; subject && i < sizeof(map) / sizeof(map[0]); i++)
-		if (pg_str_find_ci(subject, map[i].kw))
-			return map[i].cls;
-	return "other";
+	pg_cls_input in = PG_CLS_INPUT_INIT;
+	pg_cls_bug_class c = PG_CLS_NONE;
+	in.subject = subject;
+	if (!subject || pg_cls_bug_class_of(&c, &in) < 0 || c == PG_CLS_NONE)
+		return pg_cls_bug_class_name(PG_CLS_OTHER);
+	return pg_cls_bug_class_name(c);
 }
 
 static int subsystem(char **out, pg_store *s, const char *fix)
@@ -106,9 +101,9 @@ static int add_entry(pg_report_input *in, pg_store *s, const char *branch, int s
 	if ((error = pg_report_input_add(&f, in, jstr(e, "id"), branch)) < 0 ||
 	    (error = pg_advise_set(&f->subject, jstr(e, "subject"))) < 0 ||
 	    (error = pg_advise_set(&f->upstream_sha, fix)) < 0 ||
-	    /* the classifier's class when it flagged the fix ("none" otherwise), else keywords */
-	    (error = pg_advise_set(&f->bug_class, json_is_true(json_object_get(e, "flagged")) && jstr(e, "bug_class") ?
-				    jstr(e, "bug_class") : bug_class(jstr(e, "subject")))) < 0 ||
+	    /* the classifier's class when it flagged the fix with one, else its lexicon on the subject */
+	    (error = pg_advise_set(&f->bug_class, json_is_true(json_object_get(e, "flagged")) && jstr(e, "bug_class") &&
+				    strcmp(jstr(e, "bug_class"), "none") ? jstr(e, "bug_class") : bug_class(jstr(e, "subject")))) < 0 ||
 	    (error = subsystem(&f->subsystem, s, fix)) < 0)
 		return error;
 	/* the classifier's priority when it ranked the fix, else the CVE's severity */

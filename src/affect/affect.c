@@ -37,6 +37,7 @@ void pg_affect__view_free(struct pg_affect__view *v)
 			row_free(v->rows.ptr[i]);
 	pg_vec_release(&v->rows);
 	pg_strmap_release(&v->up);
+	pg_strmap_release(&v->up_last);
 	pg_strmap_release(&v->subj);
 	pg_strmap_release(&v->reverted);
 	pg_strmap_release(&v->own);
@@ -87,6 +88,8 @@ int pg_affect__view_add(struct pg_affect__view *v, struct pg_affect__row *r)
 		pg_strmap_get(&v->up, r->upstream, &found);
 		if (!found)
 			error = pg_strmap_set(&v->up, r->upstream, r);
+		if (!error)
+			error = pg_strmap_set(&v->up_last, r->upstream, r);
 	} else if (r->subject && r->subject[0]) {
 		pg_strmap_get(&v->subj, r->subject, &found);
 		if (!found)
@@ -219,6 +222,17 @@ int pg_affect_index_open(pg_affect_index **out, pg_store *store)
 	if (!(ix = calloc(1, sizeof(*ix))))
 		return pg_error_setc(PG_ENOMEM, "out of memory");
 	ix->store = store;
+	/*
+	 * The index reads every branch's rows and then one commit at a time all
+	 * over the commits table: with SQLite's default 2 MB page cache that is
+	 * mostly pread system calls.  Map the file instead (reads only).  SQLite
+	 * only: a PostgreSQL server keeps its own cache.
+	 */
+	if (!strcmp(pg_store_backend(store), "sqlite") &&
+	    (error = pg_store_exec(store, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536")) < 0) {
+		pg_affect_index_free(ix);
+		return error;
+	}
 	if ((error = pg_store_prepare(&ix->q_commit, store,
 				      "SELECT id, subject, mainline_release, on_mainline, committer_time FROM commits WHERE sha = ?")) < 0 ||
 	    (error = pg_store_prepare(&ix->q_rel, store,
@@ -288,11 +302,22 @@ int pg_affect__commit(const struct pg_affect__commit **out, pg_affect_index *ix,
 	return error;
 }
 
-/* "6.2" for a commit first released in v6.2-rc3; the version in progress when untagged. */
-void pg_affect__mainline_version(char out[32], pg_affect_index *ix, const struct pg_affect__commit *c)
+/*
+ * "6.2" for a commit first released in v6.2-rc3; "6.4-rc1" while v6.4 is not
+ * tagged yet (an -rc tag names the version only in the newest cycle, as
+ * dyad does).  Untagged: "0" for dyad, else the release in progress.
+ */
+void pg_affect__mainline_version(char out[32], pg_affect_index *ix, const struct pg_affect__commit *c,
+				 unsigned flags)
 {
 	if (c && c->has_rel) {
-		snprintf(out, 32, "%d.%d", c->rel.major, c->rel.minor);
+		if (c->rel.rc && ix->has_latest && ix->latest.rc && ix->latest.major == c->rel.major &&
+		    ix->latest.minor == c->rel.minor)
+			snprintf(out, 32, "%d.%d-rc%d", c->rel.major, c->rel.minor, c->rel.rc);
+		else
+			snprintf(out, 32, "%d.%d", c->rel.major, c->rel.minor);
+	} else if (flags & PG_AFFECT__DYAD) {
+		snprintf(out, 32, "0");
 	} else if (ix->has_latest) {
 		if (ix->latest.rc)
 			snprintf(out, 32, "%d.%d", ix->latest.major, ix->latest.minor);
@@ -304,12 +329,13 @@ void pg_affect__mainline_version(char out[32], pg_affect_index *ix, const struct
 }
 
 /* Stable version of a branch row: its release tag, or the next one when untagged. */
-static void row_version(char out[32], const struct pg_affect__view *v, const struct pg_affect__row *r, int *released)
+static void row_version(char out[32], const struct pg_affect__view *v, const struct pg_affect__row *r, int *released,
+			unsigned flags)
 {
 	*released = r->release != NULL;
 	if (r->release)
 		snprintf(out, 32, "%s", r->release[0] == 'v' ? r->release + 1 : r->release);
-	else if (v->series)
+	else if (v->series && !(flags & PG_AFFECT__DYAD))
 		snprintf(out, 32, "%s.%d", v->series, v->max_patch + 1);
 	else
 		snprintf(out, 32, "0");
@@ -325,11 +351,15 @@ static int in_base(const struct pg_affect__view *v, const struct pg_affect__comm
 	return pg_kver_cmp(&c->rel, &base) <= 0;
 }
 
-/* The view's commit carrying upstream commit sha (not reverted later on the branch). */
+/*
+ * The view's commit carrying upstream commit sha, and the branch commit that
+ * reverted it (NULL if none).  A backport that was reverted and applied
+ * again is carried by the re-applied copy.
+ */
 static const struct pg_affect__row *carrier(const struct pg_affect__view *v, const char *sha, const char **how,
 					    const struct pg_affect__row **reverted_by)
 {
-	const struct pg_affect__row *r;
+	const struct pg_affect__row *r, *last;
 	*reverted_by = NULL;
 	if ((r = pg_strmap_get(&v->up, sha, NULL)))
 		*how = "annotation";
@@ -340,6 +370,12 @@ static const struct pg_affect__row *carrier(const struct pg_affect__view *v, con
 	*reverted_by = pg_strmap_get(&v->reverted, r->sha, NULL);
 	if (!*reverted_by)
 		*reverted_by = pg_strmap_get(&v->reverted, sha, NULL);
+	if (*reverted_by && (last = pg_strmap_get(&v->up_last, sha, NULL)) && last != r &&
+	    last->order > (*reverted_by)->order && !pg_strmap_get(&v->reverted, last->sha, NULL)) {
+		*reverted_by = NULL;
+		*how = "annotation, re-applied";
+		return last;
+	}
 	return r;
 }
 
@@ -360,8 +396,14 @@ static const struct pg_affect__row *by_subject(pg_affect_index *ix, const struct
 int pg_affect__eval(struct pg_affect__eval *e, pg_affect_index *ix, const struct pg_affect__view *v,
 		    const char *fix, const char *const *intro, size_t nintro)
 {
+	return pg_affect__eval_ex(e, ix, v, fix, intro, nintro, 0);
+}
+
+int pg_affect__eval_ex(struct pg_affect__eval *e, pg_affect_index *ix, const struct pg_affect__view *v,
+		       const char *fix, const char *const *intro, size_t nintro, unsigned flags)
+{
 	const struct pg_affect__commit *F = NULL, *I;
-	const struct pg_affect__row *r, *rv;
+	const struct pg_affect__row *r, *rv, *closing = NULL;
 	const char *how;
 	int error;
 
@@ -385,6 +427,20 @@ int pg_affect__eval(struct pg_affect__eval *e, pg_affect_index *ix, const struct
 		const struct pg_affect__row *rr = NULL;
 		if (!v->mainline && !(rr = carrier(v, F->sha, &how, &rv)))
 			rr = by_subject(ix, v, F, &conf);
+		/*
+		 * A fix of this branch made after the evaluated commit, or a fix of
+		 * the stable branch a vendor tree is built on that the tree lacks:
+		 * the branch is evaluated as it was before the fix (the bug is there).
+		 */
+		for (size_t i = 0; i < ix->views.len && !rr && !v->mainline; i++) {
+			const struct pg_affect__view *s = ix->views.ptr[i];
+			if (s == v || !pg_strmap_get(&s->own, F->sha, NULL))
+				continue;
+			if (s->branch_id == v->branch_id ||
+			    (!strcmp(v->kind, "vendor") && !strcmp(s->kind, "stable") && s->series && v->series &&
+			     !strcmp(s->series, v->series)))
+				rr = pg_strmap_get(&s->own, F->sha, NULL);
+		}
 		if (!rr) {
 			e->status = PG_AFFECT_NOT_AFFECTED;
 			snprintf(e->reason, sizeof(e->reason), "fix %.12s is a commit of another branch, not of %s",
@@ -408,7 +464,7 @@ int pg_affect__eval(struct pg_affect__eval *e, pg_affect_index *ix, const struct
 			return 0;
 		}
 		if (best) {
-			pg_affect__mainline_version(e->vuln_version, ix, best);
+			pg_affect__mainline_version(e->vuln_version, ix, best, flags);
 			snprintf(e->vuln_sha, sizeof(e->vuln_sha), "%s", best->sha);
 			e->vuln_how = "mainline";
 		} else {
@@ -417,7 +473,7 @@ int pg_affect__eval(struct pg_affect__eval *e, pg_affect_index *ix, const struct
 			e->vuln_how = "unknown";
 		}
 		if (F->on_mainline && (!v->cut || F->order <= v->cut)) {
-			pg_affect__mainline_version(e->fix_version, ix, F);
+			pg_affect__mainline_version(e->fix_version, ix, F, flags);
 			snprintf(e->fix_sha, sizeof(e->fix_sha), "%s", F->sha);
 			e->fix_released = F->has_rel;
 			e->fix_how = "mainline";
@@ -435,22 +491,33 @@ int pg_affect__eval(struct pg_affect__eval *e, pg_affect_index *ix, const struct
 		snprintf(e->reason, sizeof(e->reason), "fix %.12s is already in the base v%s", F->sha, v->series);
 		return 0;
 	}
-	/* where the bug entered: an introducer in the base, else its (unreverted) backport */
+	/*
+	 * Where the bug entered: an introducer in the base, else its backport.
+	 * An unreverted backport wins.  A backport the branch reverted later
+	 * (a backport of the mainline revert, or a stable-only revert) does not
+	 * make the branch vulnerable today (patchgap's view: not affected), but
+	 * dyad prints the pair (backport of the bug, the revert).
+	 */
 	for (size_t pass = 0; pass < 2 && !e->vuln_how; pass++) {
-		const struct pg_affect__row *best = NULL;
+		const struct pg_affect__row *best = NULL, *best_rv = NULL, *best_rv_by = NULL;
 		for (size_t i = 0; i < nintro; i++) {
 			if ((error = pg_affect__commit(&I, ix, intro[i])) < 0)
 				return error;
 			if (pass == 0) {
 				if (in_base(v, I) && (!e->vuln_how || I->order < e->vuln_order)) {
-					pg_affect__mainline_version(e->vuln_version, ix, I);
+					pg_affect__mainline_version(e->vuln_version, ix, I, flags);
 					snprintf(e->vuln_sha, sizeof(e->vuln_sha), "%s", I->sha);
 					e->vuln_how = "base";
 					e->vuln_order = I->order;
 				}
-			} else if ((r = carrier(v, intro[i], &how, &rv)) && !rv && (!best || r->order < best->order)) {
-				best = r;
-			} else if (!r && I) {
+			} else if ((r = carrier(v, intro[i], &how, &rv))) {
+				if (!rv && (!best || r->order < best->order))
+					best = r;
+				else if (rv && (flags & PG_AFFECT__DYAD) && (!best_rv || r->order < best_rv->order)) {
+					best_rv = r;
+					best_rv_by = rv;
+				}
+			} else if (I) {
 				/* an unannotated pick of the introducer (vendor trees) */
 				double conf;
 				if ((r = by_subject(ix, v, I, &conf)) && !pg_strmap_get(&v->reverted, r->sha, NULL) &&
@@ -458,9 +525,13 @@ int pg_affect__eval(struct pg_affect__eval *e, pg_affect_index *ix, const struct
 					best = r;
 			}
 		}
+		if (!best && best_rv) {
+			best = best_rv;
+			closing = best_rv_by;
+		}
 		if (best) {
 			int rel;
-			row_version(e->vuln_version, v, best, &rel);
+			row_version(e->vuln_version, v, best, &rel, flags);
 			snprintf(e->vuln_sha, sizeof(e->vuln_sha), "%s", best->sha);
 			e->vuln_how = "backport";
 		}
@@ -470,14 +541,21 @@ int pg_affect__eval(struct pg_affect__eval *e, pg_affect_index *ix, const struct
 		if (rv) {
 			snprintf(e->reason, sizeof(e->reason), "fix backport %.12s was reverted by %.12s", r->sha, rv->sha);
 		} else {
-			row_version(e->fix_version, v, r, &e->fix_released);
+			row_version(e->fix_version, v, r, &e->fix_released, flags);
 			snprintf(e->fix_sha, sizeof(e->fix_sha), "%s", r->sha);
 			e->fix_how = how;
 		}
 	} else if ((r = by_subject(ix, v, F, &e->confidence))) {
-		row_version(e->fix_version, v, r, &e->fix_released);
+		row_version(e->fix_version, v, r, &e->fix_released, flags);
 		snprintf(e->fix_sha, sizeof(e->fix_sha), "%s", r->sha);
 		e->fix_how = e->confidence > 0.9 ? "subject+files" : "subject";
+	}
+	if (!e->fix_how && closing) {
+		row_version(e->fix_version, v, closing, &e->fix_released, flags);
+		snprintf(e->fix_sha, sizeof(e->fix_sha), "%s", closing->sha);
+		e->fix_how = "revert of the backported bug";
+		e->confidence = 1.0;
+		e->reason[0] = '\0';
 	}
 	if (!nintro) {
 		if (!e->fix_how) {

@@ -4,6 +4,7 @@
 #ifndef PG_AFFECT_INT_H
 #define PG_AFFECT_INT_H
 
+#include <jansson.h>
 #include "patchgap/affect.h"
 #include "util/map.h"
 #include "util/str.h"
@@ -32,6 +33,7 @@ struct pg_affect__view {
 	PG_VEC(struct pg_affect__row *) rows;
 	pg_strmap own;       /* sha -> row */
 	pg_strmap up;        /* upstream sha -> oldest row carrying it */
+	pg_strmap up_last;   /* upstream sha -> newest row carrying it (a re-applied backport) */
 	pg_strmap subj;      /* subject -> oldest unannotated row */
 	pg_strmap reverted;  /* reverted sha -> reverting row */
 };
@@ -54,6 +56,8 @@ struct pg_affect_index {
 	pg_strmap commits;   /* sha -> struct pg_affect__commit* (NULL: not ingested) */
 	pg_strmap targets;   /* fix or CVE id -> struct pg_affect__target* (status of many branches) */
 	pg_kver latest;      /* newest mainline tag */
+	int64_t now;         /* newest committer time (status ages), once have_now */
+	int have_now;
 	int has_latest;
 	pg_stmt *q_commit, *q_rel, *q_files;
 };
@@ -73,15 +77,26 @@ struct pg_affect__eval {
 int pg_affect__commit(const struct pg_affect__commit **out, pg_affect_index *ix, const char *sha);
 int pg_affect__view_add(struct pg_affect__view *v, struct pg_affect__row *r);
 void pg_affect__view_free(struct pg_affect__view *v);
-void pg_affect__mainline_version(char out[32], pg_affect_index *ix, const struct pg_affect__commit *c);
+/*
+ * Evaluation modes.  PG_AFFECT__DYAD: versions as the CNA's dyad prints them
+ * (a commit after the newest tag has version "0" and counts as unreleased)
+ * instead of patchgap's guess of the next release.
+ */
+#define PG_AFFECT__DYAD 1u
+void pg_affect__mainline_version(char out[32], pg_affect_index *ix, const struct pg_affect__commit *c,
+				 unsigned flags);
 int pg_affect__eval(struct pg_affect__eval *e, pg_affect_index *ix, const struct pg_affect__view *v,
 		    const char *fix, const char *const *intro, size_t nintro);
+int pg_affect__eval_ex(struct pg_affect__eval *e, pg_affect_index *ix, const struct pg_affect__view *v,
+		       const char *fix, const char *const *intro, size_t nintro, unsigned flags);
 const char *pg_affect__status_name(int s);
 /* Fix commits and introducers of a fix id or CVE id (arrays of 41-byte strings). */
 typedef PG_VEC(char *) pg_affect__strs;
 int pg_affect__resolve_target(pg_affect__strs *fixes, pg_affect__strs *intro, char **cve_out,
 			      pg_affect_index *ix, const char *id);
 void pg_affect__strs_release(pg_affect__strs *s);
+/* Append the CNA dyad's lines for these fixes and introducers to the JSON array out. */
+int pg_affect__dyad_lines(json_t *out, pg_affect_index *ix, const pg_affect__strs *fixes, const pg_affect__strs *intro);
 
 /* A resolved fix/CVE id, cached in the index: evaluating twenty branches resolves once. */
 struct pg_affect__target {
@@ -90,5 +105,15 @@ struct pg_affect__target {
 };
 void pg_affect__target_free(struct pg_affect__target *t);
 int pg_affect__target(const struct pg_affect__target **out, pg_affect_index *ix, const char *id);
+
+/*
+ * status's verdict of one fix/CVE on one view: over the target's fixes, the
+ * one that says most (open while any fix is missing where the bug is); no
+ * introducer known and the fix absent is affected with e->assumed set.
+ * *best_fix (borrowed from tg) is NULL when the target has no fix commit.
+ */
+int pg_affect__verdict(struct pg_affect__eval *best, const char **best_fix, pg_affect_index *ix,
+		       const struct pg_affect__view *view, const struct pg_affect__target *tg);
+struct pg_affect__view *pg_affect__find_view(pg_affect_index *ix, const char *name);
 
 #endif

@@ -176,6 +176,154 @@ static json_t *eval_json(const struct pg_affect__eval *e)
 	return o;
 }
 
+/*
+ * dyad's lines.  Each (fix commit, upstream branch) pair gives at most one
+ * line, evaluated with dyad's versions (PG_AFFECT__DYAD):
+ *  - a fixed pair prints only when its fix is released; on mainline only the
+ *    first fix in history order prints a line for a given introducer;
+ *  - an unfixed pair prints only when the bug entered the branch by a
+ *    backport (a mainline-introduced bug on a branch that never got the fix,
+ *    typically end of life, has no line), and only when no other fix of the
+ *    record gives that branch a fixed line;
+ *  - fixed lines come first ordered by fix version, then the unfixed ones by
+ *    vulnerable version, as the CNA's .dyad files list them.
+ */
+struct dyad_line {
+	pg_kver key;
+	int fixed;
+	int64_t branch_id;
+	char vuln_sha[41];
+	char text[160];
+};
+typedef PG_VEC(struct dyad_line) dyad_lines;
+
+static int line_cmp(const void *pa, const void *pb)
+{
+	const struct dyad_line *a = pa, *b = pb;
+	int c;
+	if (a->fixed != b->fixed)
+		return a->fixed ? -1 : 1;
+	if ((c = pg_kver_cmp(&a->key, &b->key)) != 0)
+		return c;
+	return strcmp(a->text, b->text);
+}
+
+static int line_add(dyad_lines *lines, const struct pg_affect__view *view, const struct pg_affect__eval *e, int fixed)
+{
+	struct dyad_line l;
+	memset(&l, 0, sizeof(l));
+	l.fixed = fixed;
+	l.branch_id = view->branch_id;
+	snprintf(l.vuln_sha, sizeof(l.vuln_sha), "%s", e->vuln_sha);
+	snprintf(l.text, sizeof(l.text), "%s:%s:%s:%s", e->vuln_version, e->vuln_sha, e->fix_version, e->fix_sha);
+	if (pg_kver_parse(&l.key, fixed ? e->fix_version : e->vuln_version) < 0)
+		memset(&l.key, 0, sizeof(l.key));
+	for (size_t i = 0; i < lines->len; i++)
+		if (!strcmp(lines->ptr[i].text, l.text))
+			return 0;
+	return pg_vec_push(lines, l);
+}
+
+static int fix_order_cmp(pg_affect_index *ix, const char *a, const char *b)
+{
+	const struct pg_affect__commit *ca = NULL, *cb = NULL;
+	pg_affect__commit(&ca, ix, a);
+	pg_affect__commit(&cb, ix, b);
+	if (!ca || !cb)
+		return ca ? -1 : cb ? 1 : 0;
+	return ca->order < cb->order ? -1 : ca->order > cb->order;
+}
+
+/* Does a mainline fix before fixes[f] (history order) come after introducer sha? */
+static int closed_before(pg_affect_index *ix, const char *sha, const char *const *fixes, size_t f)
+{
+	const struct pg_affect__commit *I = NULL, *F = NULL, *G = NULL;
+	if (pg_affect__commit(&I, ix, sha) < 0 || !I || !I->on_mainline ||
+	    pg_affect__commit(&F, ix, fixes[f]) < 0 || !F || !F->on_mainline)
+		return 0;
+	for (size_t g = 0; g < f; g++)
+		if (pg_affect__commit(&G, ix, fixes[g]) == 0 && G && G->on_mainline &&
+		    G->order > I->order && G->order < F->order)
+			return 1;
+	return 0;
+}
+
+int pg_affect__dyad_lines(json_t *out, pg_affect_index *ix, const pg_affect__strs *fixes_in, const pg_affect__strs *intro)
+{
+	dyad_lines lines = PG_VEC_INIT, open = PG_VEC_INIT;
+	PG_VEC(const char *) fixes = PG_VEC_INIT;
+	pg_strmap used = PG_STRMAP_INIT; /* mainline introducers that already have their line */
+	int error = 0;
+
+	/* history order (insertion sort: a record lists a handful of fixes) */
+	for (size_t i = 0; i < fixes_in->len && !error; i++) {
+		size_t j;
+		if ((error = pg_vec_push(&fixes, fixes_in->ptr[i])) < 0)
+			break;
+		for (j = fixes.len - 1; j > 0 && fix_order_cmp(ix, fixes.ptr[j - 1], fixes.ptr[j]) > 0; j--) {
+			const char *t = fixes.ptr[j];
+			fixes.ptr[j] = fixes.ptr[j - 1];
+			fixes.ptr[j - 1] = t;
+		}
+	}
+	for (size_t v = 0; v < ix->views.len && !error; v++) {
+		const struct pg_affect__view *view = ix->views.ptr[v];
+		if (!strcmp(view->kind, "vendor"))
+			continue; /* dyad lines describe upstream lines of development only */
+		for (size_t f = 0; f < fixes.len && !error; f++) {
+			struct pg_affect__eval e;
+			const char *mine[64];
+			size_t nmine = 0;
+			/*
+			 * An introducer that an earlier mainline fix of the record
+			 * already closed is not this fix's (two introducers, two
+			 * fixes: each fix pairs with the bug it closes).
+			 */
+			for (size_t i = 0; i < intro->len && nmine < 64; i++)
+				if (!closed_before(ix, intro->ptr[i], fixes.ptr, f))
+					mine[nmine++] = intro->ptr[i];
+			if ((error = pg_affect__eval_ex(&e, ix, view, fixes.ptr[f], nmine ? mine : (const char *const *)intro->ptr,
+							nmine ? nmine : intro->len, PG_AFFECT__DYAD)) < 0)
+				break;
+			if (e.status == PG_AFFECT_FIXED && e.fix_released) {
+				if (view->mainline) {
+					int found;
+					pg_strmap_get(&used, e.vuln_sha, &found);
+					if (found)
+						continue;
+					if ((error = pg_strmap_set(&used, e.vuln_sha, (void *)1)) < 0)
+						break;
+				}
+				error = line_add(&lines, view, &e, 1);
+			} else if ((e.status == PG_AFFECT_AFFECTED || e.status == PG_AFFECT_FIXED) && e.vuln_how &&
+				   !strcmp(e.vuln_how, "backport")) {
+				/* fixed only by an unreleased commit: still open in every release */
+				snprintf(e.fix_version, sizeof(e.fix_version), "0");
+				snprintf(e.fix_sha, sizeof(e.fix_sha), "0");
+				error = line_add(&open, view, &e, 0);
+			}
+		}
+	}
+	for (size_t i = 0; i < open.len && !error; i++) {
+		int shadowed = 0;
+		for (size_t j = 0; j < lines.len && !shadowed; j++)
+			shadowed = lines.ptr[j].branch_id == open.ptr[i].branch_id;
+		if (!shadowed)
+			error = pg_vec_push(&lines, open.ptr[i]);
+	}
+	if (!error) {
+		if (lines.len)
+			qsort(lines.ptr, lines.len, sizeof(lines.ptr[0]), line_cmp);
+		for (size_t i = 0; i < lines.len; i++)
+			json_array_append_new(out, json_string(lines.ptr[i].text));
+	}
+	pg_vec_release(&lines);
+	pg_vec_release(&open);
+	pg_vec_release(&fixes);
+	pg_strmap_release(&used);
+	return error;
+}
+
 int pg_affect_fix(json_t **out, pg_affect_index *ix, const char *id)
 {
 	pg_affect__strs fixes = PG_VEC_INIT, intro = PG_VEC_INIT;
@@ -196,6 +344,11 @@ int pg_affect_fix(json_t **out, pg_affect_index *ix, const char *id)
 	for (size_t i = 0; i < intro.len; i++)
 		json_array_append_new(ji, json_string(intro.ptr[i]));
 	pg_json_set(o, "id", json_string(cve ? cve : fixes.ptr[0]));
+	/* owned by o from here on (borrowed below), so an error frees them too */
+	pg_json_set(o, "branches", br);
+	/* "branches" is patchgap's own view (every tracked branch, guesses); "dyad" is the CNA's */
+	pg_json_set(o, "branches_view", json_string("patchgap"));
+	pg_json_set(o, "dyad", dyad);
 	pg_json_set(o, "fixes", jf);
 	pg_json_set(o, "introducers", ji);
 	if (!fixes.len) {
@@ -227,18 +380,10 @@ int pg_affect_fix(json_t **out, pg_affect_index *ix, const char *id)
 				snprintf(best.reason, sizeof(best.reason), "no fix commit known");
 			}
 			pg_json_set(br, view->name, eval_json(&best));
-			/* dyad lines describe upstream lines of development only */
-			if ((best.status == PG_AFFECT_AFFECTED || best.status == PG_AFFECT_FIXED) &&
-			    strcmp(view->kind, "vendor")) {
-				char line[200];
-				snprintf(line, sizeof(line), "%s:%s:%s:%s", best.vuln_version, best.vuln_sha,
-					 best.fix_version, best.fix_sha);
-				json_array_append_new(dyad, json_string(line));
-			}
 		}
 	}
-	pg_json_set(o, "branches", br);
-	pg_json_set(o, "dyad", dyad);
+	if ((error = pg_affect__dyad_lines(dyad, ix, &fixes, &intro)) < 0)
+		goto out;
 	*out = o;
 	o = NULL;
 out:

@@ -18,7 +18,7 @@
 #include "util/json.h"
 #include "util/banned.h"
 
-static struct pg_affect__view *find_view(pg_affect_index *ix, const char *name)
+struct pg_affect__view *pg_affect__find_view(pg_affect_index *ix, const char *name)
 {
 	for (size_t i = 0; i < ix->views.len; i++)
 		if (!strcmp(ix->views.ptr[i]->name, name))
@@ -84,6 +84,34 @@ out:
 	pg_strmap_release(&anc);
 	git_revwalk_free(w);
 	git_repository_free(repo);
+	return error;
+}
+
+/*
+ * The commit a user names: a tag (annotated or not, vendor tags too), any
+ * revision syntax (`linux-6.1.y~3`, `git describe` output) resolved in the
+ * repository, else a full or abbreviated id of an ingested commit.
+ */
+static int resolve_revision(char sha[41], pg_affect_index *ix, const char *target, const char *repository)
+{
+	git_repository *repo = NULL;
+	git_object *o = NULL, *c = NULL;
+	int error = PG_ENOTFOUND;
+
+	if (repository && git_repository_open_ext(&repo, repository, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0 &&
+	    git_revparse_single(&o, repo, target) == 0 && git_object_peel(&c, o, GIT_OBJECT_COMMIT) == 0) {
+		git_oid_tostr(sha, 41, git_object_id(c));
+		error = 0;
+	}
+	git_object_free(c);
+	git_object_free(o);
+	git_repository_free(repo);
+	if (error == 0)
+		return 0;
+	if ((error = pg_ingest_resolve(sha, ix->store, target)) < 0 &&
+	    (error == PG_ENOTFOUND || (error == PG_EINVALID && pg_str_hexlen(target, 41) != strlen(target))))
+		error = pg_error_setc(PG_ENOTFOUND, "'%s' is not a tracked branch, a tag, a revision of %s or an ingested commit",
+				      target, repository ? repository : "the repository (none configured)");
 	return error;
 }
 
@@ -193,13 +221,48 @@ static json_t *entry(const char *cve, const char *fix, const struct pg_affect__c
 	return o;
 }
 
+int pg_affect__verdict(struct pg_affect__eval *best, const char **best_fix, pg_affect_index *ix,
+		       const struct pg_affect__view *view, const struct pg_affect__target *tg)
+{
+	struct pg_affect__eval e;
+	int have = 0, error;
+
+	memset(best, 0, sizeof(*best));
+	*best_fix = NULL;
+	for (size_t f = 0; f < tg->fixes.len; f++) {
+		if ((error = pg_affect__eval(&e, ix, view, tg->fixes.ptr[f], (const char *const *)tg->intro.ptr,
+					     tg->intro.len)) < 0)
+			return error;
+		/* a CVE is open while any of its fix commits is missing where its bug is */
+		if (!have || e.status == PG_AFFECT_AFFECTED ||
+		    (e.status == PG_AFFECT_FIXED && best->status != PG_AFFECT_AFFECTED) ||
+		    (e.status == PG_AFFECT_UNKNOWN && best->status == PG_AFFECT_NOT_AFFECTED) ||
+		    (e.status == PG_AFFECT_NOT_AFFECTED && e.assumed && best->status == PG_AFFECT_NOT_AFFECTED)) {
+			*best = e;
+			*best_fix = tg->fixes.ptr[f];
+			have = 1;
+		}
+	}
+	/*
+	 * No introducer known and the fix absent: the CNA's convention
+	 * (0:0:fix) is that every release before the fix is vulnerable.
+	 */
+	if (have && best->status == PG_AFFECT_NOT_AFFECTED && best->assumed) {
+		best->status = PG_AFFECT_AFFECTED;
+		snprintf(best->reason, sizeof(best->reason),
+			 "no introducer known (CNA convention: every release before the fix is affected), fix absent");
+	}
+	return 0;
+}
+
 int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, const pg_status_options *opts)
 {
 	static const pg_status_options defaults = PG_STATUS_OPTIONS_INIT;
 	struct pg_affect__view *view = NULL, *owned = NULL, cutview;
 	pg_stmt *st = NULL;
-	json_t *o = NULL, *unfixed = json_array(), *fixed = json_array(), *unknown = json_array(),
-	       *possibly = json_array(), *notaff = json_array();
+	json_t *contained = NULL, *o = NULL, *unfixed = json_array(), *fixed = json_array(), *unknown = json_array(),
+	       *notaff = json_array();
+	json_int_t nunknown_intro = 0;
 	char sha[41] = "", last_cve[64] = "", *kconfig = NULL;
 	struct build_ctx build = { 0 };
 	int use_build = 0, is_silent = 0;
@@ -210,24 +273,26 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 	*out = NULL;
 	if (!opts)
 		opts = &defaults;
-	if (!(view = find_view(ix, target))) {
+	if (!(view = pg_affect__find_view(ix, target))) {
 		pg_stmt *b = NULL;
 		const struct pg_affect__commit *c;
-		if ((error = pg_ingest_resolve(sha, ix->store, target)) < 0) {
-			if (error == PG_ENOTFOUND || (error == PG_EINVALID && pg_str_hexlen(target, 41) != strlen(target)))
-				error = pg_error_setc(PG_ENOTFOUND, "'%s' is neither a tracked branch nor an ingested commit", target);
+		if ((error = resolve_revision(sha, ix, target, opts->repository)) < 0)
 			goto out;
-		}
-		if ((error = pg_store_prepare(&b, ix->store,
+		/* the tracked branches that contain it: stable ones (lower ids) before vendor trees */
+		if (!(contained = json_array()) ||
+		    (error = pg_store_prepare(&b, ix->store,
 					      "SELECT b.name FROM branch_commits bc JOIN branches b ON b.id = bc.branch_id"
 					      " JOIN commits c ON c.id = bc.commit_id WHERE c.sha = ? AND bc.reachable = 1"
-					      " ORDER BY b.id LIMIT 1")) < 0)
+					      " ORDER BY b.id")) < 0)
 			goto out;
 		pg_stmt_bind_text(b, 1, sha);
-		if ((rc = pg_stmt_step(b)) > 0) {
-			struct pg_affect__view *bv = find_view(ix, pg_stmt_text(b, 0));
-			if (bv)
-				error = commit_view(&owned, bv, sha, opts->repository);
+		while ((rc = pg_stmt_step(b)) > 0) {
+			struct pg_affect__view *bv = pg_affect__find_view(ix, pg_stmt_text(b, 0));
+			if (!bv)
+				continue;
+			json_array_append_new(contained, json_string(bv->name));
+			if (!view && (error = commit_view(&owned, bv, sha, opts->repository)) < 0)
+				break;
 			view = owned;
 		}
 		pg_stmt_free(b);
@@ -236,16 +301,17 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 		if (error < 0)
 			goto out;
 		if (!view) {
-			/* a mainline commit */
+			/* a mainline commit: every branch whose base tag contains it also does */
 			if ((error = pg_affect__commit(&c, ix, sha)) < 0)
 				goto out;
 			for (size_t i = 0; i < ix->views.len && !view; i++)
 				if (ix->views.ptr[i]->mainline)
 					view = ix->views.ptr[i];
 			if (!view || !c || !c->on_mainline) {
-				error = pg_error_setc(PG_ENOTFOUND, "commit %.12s is on no tracked branch", sha);
+				error = pg_error_setc(PG_ENOTFOUND, "'%s' (commit %.12s) is on no tracked branch", target, sha);
 				goto out;
 			}
+			json_array_append_new(contained, json_string(view->name));
 			cutview = *view;
 			cutview.cut = c->order;
 			view = &cutview;
@@ -274,13 +340,20 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 			use_build = 1;
 		}
 	}
-	/* "now" for ages: the newest commit we know, so results do not depend on the clock */
-	if ((error = pg_store_prepare(&st, ix->store, "SELECT max(committer_time) FROM commits")) < 0)
-		goto out;
-	if (pg_stmt_step(st) > 0)
-		now = pg_stmt_int(st, 0);
-	pg_stmt_free(st);
-	st = NULL;
+	/*
+	 * "now" for ages: the newest commit we know, so results do not depend on
+	 * the clock.  A scan of the commits table: once per index, not per branch.
+	 */
+	if (!ix->have_now) {
+		if ((error = pg_store_prepare(&st, ix->store, "SELECT max(committer_time) FROM commits")) < 0)
+			goto out;
+		if (pg_stmt_step(st) > 0)
+			ix->now = pg_stmt_int(st, 0);
+		pg_stmt_free(st);
+		st = NULL;
+		ix->have_now = 1;
+	}
+	now = ix->now;
 
 	/* the classifier's table is optional: older databases may lack it */
 	if (pg_store_prepare(&qcls, ix->store,
@@ -288,7 +361,9 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 		qcls = NULL;
 	/*
 	 * Every known security fix: the published CVEs, then the silent fixes the
-	 * classifier flagged on mainline that no CVE names (id = the commit).
+	 * classifier flagged on mainline that no CVE names (id = the commit).  A
+	 * merge is never a fix: its "change" is the merged commits, listed on
+	 * their own.
 	 */
 	if ((error = pg_store_prepare(&st, ix->store,
 				      "SELECT c.id, c.cvss_severity, 0 FROM cves c WHERE c.state = 'published'"
@@ -296,7 +371,7 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 		goto out;
 	if (qcls && pg_store_prepare(&silent, ix->store,
 				     "SELECT cl.sha, NULL, 1 FROM classifications cl JOIN commits c ON c.id = cl.commit_id"
-				     " WHERE cl.label = 1 AND c.on_mainline = 1"
+				     " WHERE cl.label = 1 AND c.on_mainline = 1 AND c.nparents < 2"
 				     " AND NOT EXISTS (SELECT 1 FROM cve_fixes f WHERE f.sha = cl.sha) ORDER BY c.id") < 0)
 		silent = NULL;
 again:
@@ -304,37 +379,26 @@ again:
 		const struct pg_affect__target *tg = NULL;
 		const char *cve;
 		const char *sev = pg_stmt_text(st, 1);
-		struct pg_affect__eval best, e;
+		struct pg_affect__eval best;
 		const struct pg_affect__commit *F = NULL;
 		const char *best_fix = NULL;
-		int have = 0;
 
 		snprintf(last_cve, sizeof(last_cve), "%s", pg_stmt_text(st, 0));
 		is_silent = (int)pg_stmt_int(st, 2);
 		if ((error = pg_affect__target(&tg, ix, last_cve)) < 0)
 			goto next;
 		cve = tg->cve;
-		memset(&best, 0, sizeof(best));
-		for (size_t f = 0; f < tg->fixes.len; f++) {
-			if ((error = pg_affect__eval(&e, ix, view, tg->fixes.ptr[f], (const char *const *)tg->intro.ptr,
-						     tg->intro.len)) < 0)
-				goto next;
-			/* a CVE is open while any of its fix commits is missing where its bug is */
-			if (!have || e.status == PG_AFFECT_AFFECTED ||
-			    (e.status == PG_AFFECT_FIXED && best.status != PG_AFFECT_AFFECTED) ||
-			    (e.status == PG_AFFECT_UNKNOWN && best.status == PG_AFFECT_NOT_AFFECTED)) {
-				best = e;
-				best_fix = tg->fixes.ptr[f];
-				have = 1;
-			}
-		}
-		if (!have)
+		if ((error = pg_affect__verdict(&best, &best_fix, ix, view, tg)) < 0)
+			goto next;
+		if (!best_fix)
 			goto next;
 		pg_affect__commit(&F, ix, best_fix);
 		switch (best.status) {
 		case PG_AFFECT_AFFECTED: {
 			json_t *en = entry(cve, best_fix, F, &best, sev, now);
 			int na = 0;
+			pg_json_set(en, "introducer_known", json_boolean(!best.assumed));
+			nunknown_intro += best.assumed;
 			add_classification(qcls, en, best_fix);
 			pg_json_set(en, "kind", json_string(is_silent ? "silent" : "cve"));
 			if (use_build)
@@ -354,8 +418,7 @@ again:
 			json_array_append_new(unknown, entry(cve, best_fix, F, &best, sev, now));
 			break;
 		default:
-			if (best.assumed)
-				json_array_append_new(possibly, entry(cve, best_fix, F, &best, sev, now));
+			break;
 		}
 next:
 		if (error < 0)
@@ -374,17 +437,21 @@ next:
 	o = json_object();
 	pg_json_set(o, "target", pg_json_string(target));
 	pg_json_set(o, "branch", json_string(view->name));
+	if (sha[0]) {
+		pg_json_set(o, "commit", json_string(sha));
+		pg_json_set(o, "contained_in", contained);
+		contained = NULL;
+	}
 	pg_json_set(o, "base", view->series ? json_string(view->series) : json_null());
 	{
 		json_t *counts = json_object();
 		pg_json_set(counts, "unfixed", json_integer((json_int_t)json_array_size(unfixed)));
-		pg_json_set(counts, "possibly_affected", json_integer((json_int_t)json_array_size(possibly)));
+		pg_json_set(counts, "introducer_unknown", json_integer(nunknown_intro));
 		pg_json_set(counts, "unknown", json_integer((json_int_t)json_array_size(unknown)));
 		pg_json_set(counts, "not_affected_by_config", json_integer((json_int_t)json_array_size(notaff)));
 		pg_json_set(o, "counts", counts);
 	}
 	pg_json_set(o, "unfixed", unfixed);
-	pg_json_set(o, "possibly_affected", possibly);
 	pg_json_set(o, "unknown", unknown);
 	if (use_build) {
 		pg_json_set(o, "config", pg_json_string(kconfig));
@@ -395,13 +462,13 @@ next:
 		pg_json_set(o, "fixed", fixed);
 	else
 		json_decref(fixed);
-	unfixed = possibly = unknown = fixed = notaff = NULL;
+	unfixed = unknown = fixed = notaff = NULL;
 	*out = o;
 out:
+	json_decref(contained);
 	json_decref(unfixed);
 	json_decref(fixed);
 	json_decref(unknown);
-	json_decref(possibly);
 	json_decref(notaff);
 	pg_stmt_free(qcls);
 	pg_stmt_free(silent);

@@ -1299,6 +1299,18 @@ int pg_cls_features_extract(pg_cls_features *f, const pg_cls_input *in, unsigned
 	return pg_cls__extract(f, in, flags, NULL, NULL);
 }
 
+int pg_cls_bug_class_of(pg_cls_bug_class *out, const pg_cls_input *in)
+{
+	pg_cls_features f;
+	int error;
+	*out = PG_CLS_NONE;
+	pg_cls_features_init(&f);
+	if ((error = pg_cls_features_extract(&f, in, PG_CLS_FEAT_NO_DIFF)) == 0)
+		*out = pg_cls__bug_class(&f);
+	pg_cls_features_release(&f);
+	return error;
+}
+
 pg_cls_bug_class pg_cls__bug_class(const pg_cls_features *f)
 {
 	/* specific classes beat generic ones at equal evidence; order is the tie-break */

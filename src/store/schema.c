@@ -527,6 +527,56 @@ static const char *const watch_steps[] = {
 	NULL
 };
 
+/*
+ * affect: stored verdicts of `patchgap cells` (src/affect/cells.c), so the
+ * watch daemon and the API read them without recomputing.
+ *  cells          one verdict per (known security fix, tracked branch,
+ *                 config): `id` is the CVE id, or the fix commit of a silent
+ *                 fix (`kind` cve|silent); `config` '' = no build evaluation.
+ *                 status affected|fixed|not_affected|unknown as `status`
+ *                 reports it, with the inputs: `cve_hash` (cves.content_hash
+ *                 it was computed from) and `deps` (the fix and introducer
+ *                 commits evaluated, space-separated).
+ *  cell_deps      (id, sha) for each commit a target's verdicts depend on:
+ *                 what an incremental update looks new commits up in.
+ *  cell_branches  per tracked branch, the head and the number of reachable
+ *                 branch_commits rows the stored cells are valid for.
+ *  The commit high-water mark lives in meta ('affect.cells.commit_hwm').
+ */
+static const char *const affect_steps[] = {
+	"CREATE TABLE cells ("
+	"  id TEXT NOT NULL,"
+	"  branch TEXT NOT NULL,"
+	"  config TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  introducer_known INTEGER NOT NULL,"
+	"  fix TEXT,"
+	"  introducer TEXT,"
+	"  introducer_how TEXT,"
+	"  fixed_by TEXT,"
+	"  fix_how TEXT,"
+	"  confidence REAL,"
+	"  reason TEXT NOT NULL,"
+	"  cve_hash TEXT,"
+	"  deps TEXT NOT NULL,"
+	"  PRIMARY KEY (id, branch, config)"
+	");"
+	"CREATE INDEX cells_branch ON cells(branch, status);"
+	"CREATE TABLE cell_deps ("
+	"  id TEXT NOT NULL,"
+	"  sha TEXT NOT NULL,"
+	"  PRIMARY KEY (id, sha)"
+	");"
+	"CREATE INDEX cell_deps_sha ON cell_deps(sha);"
+	"CREATE TABLE cell_branches ("
+	"  branch TEXT PRIMARY KEY,"
+	"  head TEXT,"
+	"  nrows INTEGER NOT NULL"
+	");",
+	NULL
+};
+
 const struct pg_schema_module pg_store__schema[] = {
 	{ "ingest", ingest_steps },
 	{ "cve", cve_steps },
@@ -537,5 +587,6 @@ const struct pg_schema_module pg_store__schema[] = {
 	{ "jobs", jobs_steps },
 	{ "lists", lists_steps },
 	{ "watch", watch_steps },
+	{ "affect", affect_steps },
 	{ NULL, NULL }
 };

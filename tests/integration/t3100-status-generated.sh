@@ -25,6 +25,11 @@ for name, b in sorted(t['branches'].items()):
             continue
         e = f['branches'].get(name)
         if e is None:
+            # no introducer known and the fix absent: affected (CNA convention)
+            series = tuple(int(x) for x in b['base_tag'][1:].split('.')[:2])
+            fixv = tuple(int(x) for x in f['mainline_version'].split('-')[0].split('.')[:2])
+            if not f['introducers'] and fixv > series:
+                want_open.add(f['cve'])
             continue
         # known generator limitation: a vendor entry ignores a revert of the
         # fix's stable backport that happened before the vendor forked

@@ -43,6 +43,11 @@ for name, b in sorted(t['branches'].items()):
     for f in t['fixes']:
         e = f['branches'].get(name) if f.get('cve') else None
         if not e:
+            # no introducer known, the fix not in the base: open (CNA convention)
+            series = tuple(int(x) for x in b['base_tag'][1:].split('.')[:2])
+            fixv = tuple(int(x) for x in f['mainline_version'].split('-')[0].split('.')[:2])
+            if f.get('cve') and not f['introducers'] and fixv > series:
+                nopen += 1
             continue
         g = got.get((name, f['cve']))
         if g is None:
