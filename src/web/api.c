@@ -317,7 +317,11 @@ static void get_report(struct pg_web_req *r)
 	pg_report_input_release(&in);
 }
 
-/* The watch daemon's events; an absent table (no daemon ever ran) is an empty list. */
+/*
+ * The watch daemon's outbox (schema module "watch"): created is stored as
+ * epoch seconds and served as ISO 8601; an absent table (a database of an
+ * older version, read-only) is an empty list.
+ */
 static void get_events(struct pg_web_req *r)
 {
 	static const char *const ok[] = { "after", "limit", NULL };
@@ -345,8 +349,11 @@ static void get_events(struct pg_web_req *r)
 	pg_stmt_bind_int(st, 2, limit);
 	while ((rc = pg_stmt_step(st)) > 0) {
 		json_t *e = json_object();
+		char when[40];
 		pg_json_set(e, "id", json_integer(pg_stmt_int(st, 0)));
-		for (int c = 1; c < 10; c++)
+		pg_time_iso8601(when, sizeof(when), pg_stmt_int(st, 1));
+		pg_json_set(e, "created", json_string(when));
+		for (int c = 2; c < 10; c++)
 			pg_json_set(e, cols[c], pg_json_string(pg_stmt_text(st, c)));
 		after = pg_stmt_int(st, 0);
 		json_array_append_new(arr, e);
