@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include "patchgap/common.h"
 #include "patchgap/store.h"
+#include <jansson.h>
 
 struct pg_buf;
 
@@ -243,6 +244,7 @@ typedef struct pg_report_input {
 	size_t nfixes, afixes;
 	int64_t as_of;     /* "now" for open-fix ages; 0 = latest date in the input */
 	char *title;
+	json_t *list_lead; /* owned: pg_lists_lead()'s rows (per list and tree), or NULL when no mail is linked */
 } pg_report_input;
 
 /* Distribution of a set of values (days). */

@@ -110,6 +110,7 @@ typedef struct pg_watch_stats {
 	size_t events;                    /* written by this cycle */
 	size_t delivered, delivery_failed;/* attempts of this cycle */
 	double ms_fetch, ms_ingest, ms_classify, ms_import, ms_reeval, ms_deliver, ms_total;
+	size_t mails_new, mails_flagged;  /* [list] archives: mails ingested, flagged patches announced */
 } pg_watch_stats;
 
 /*

@@ -51,6 +51,7 @@ void pg_report_input_release(pg_report_input *in)
 		fix_release(&in->fixes[i]);
 	free(in->fixes);
 	free(in->title);
+	json_decref(in->list_lead);
 	memset(in, 0, sizeof(*in));
 }
 
@@ -366,6 +367,37 @@ static int stats_line(pg_buf *b, const char *label, const pg_report_stats *s)
 			     s->median, s->p90, s->mean, s->min, s->max);
 }
 
+/*
+ * "Visible on a list" lines, from pg_lists_lead()'s rows: the lead time
+ * is computed there (first version of the patch on a list -> commit / CVE),
+ * the report only prints it.
+ */
+static int lead_text(pg_buf *b, json_t *rows)
+{
+	size_t i;
+	json_t *o;
+	int error;
+
+	if (!json_array_size(rows))
+		return 0;
+	if ((error = pg_buf_puts(b, "\nVisible on a list before the fix (per list and tree; median days from the first version)\n")) < 0)
+		return error;
+	json_array_foreach(rows, i, o) {
+		json_t *cve = json_object_get(o, "median_days_before_cve");
+		char tail[96] = "";
+		if (json_is_integer(cve))
+			snprintf(tail, sizeof(tail), ", %lld days before the CVE (%lld with a CVE)",
+				 (long long)json_integer_value(cve), (long long)json_integer_value(json_object_get(o, "with_cve")));
+		if ((error = pg_buf_printf(b, "  %-24s %lld commits: %lld days before the mainline commit (max %lld)%s\n",
+					   json_string_value(json_object_get(o, "subsystem")),
+					   (long long)json_integer_value(json_object_get(o, "commits")),
+					   (long long)json_integer_value(json_object_get(o, "median_days_before_commit")),
+					   (long long)json_integer_value(json_object_get(o, "max_days_before_commit")), tail)) < 0)
+			return error;
+	}
+	return 0;
+}
+
 int pg_report_write_text(pg_buf *b, const pg_report *r)
 {
 	const pg_report_input *in = r->input;
@@ -420,7 +452,8 @@ int pg_report_write_text(pg_buf *b, const pg_report *r)
 				goto out;
 		}
 	}
-	if ((error = pg_buf_puts(b, "\nTimeline (upstream -> mainline release -> stable release -> branch commit -> branch tag)\n")) < 0)
+	if ((error = lead_text(b, in->list_lead)) < 0 ||
+	    (error = pg_buf_puts(b, "\nTimeline (upstream -> mainline release -> stable release -> branch commit -> branch tag)\n")) < 0)
 		goto out;
 	for (size_t i = 0; i < in->nfixes; i++) {
 		const pg_report_fix *f = &in->fixes[idx[i]];
@@ -509,6 +542,7 @@ int pg_report_write_json(pg_buf *b, const pg_report *r)
 		}
 		e |= pg_advise__append_new(fixes, o);
 	}
+	e |= pg_advise__set_new(root, "list_lead", in->list_lead ? json_incref(in->list_lead) : json_array());
 	if (e) {
 		error = pg_error_setc(PG_ENOMEM, "out of memory building the report JSON");
 		goto out;
@@ -645,6 +679,36 @@ static int svg_bars(pg_buf *b, const char *aria, const char *const *labels, cons
 	return pg_buf_puts(b, "</svg>\n");
 }
 
+/* the "visible on a list" table (pg_lists_lead()'s rows) */
+static int lead_html(pg_buf *b, json_t *rows)
+{
+	size_t i;
+	json_t *o;
+	int error;
+
+	if (!json_array_size(rows))
+		return 0;
+	if ((error = pg_buf_puts(b, "<h2>Visible on a list before the fix (days from the first version)</h2>\n<table><tr>"
+				    "<th>list and tree</th><th>commits</th><th>median before the commit</th><th>max</th>"
+				    "<th>with a CVE</th><th>median before the CVE</th></tr>\n")) < 0)
+		return error;
+	json_array_foreach(rows, i, o) {
+		json_t *cve = json_object_get(o, "median_days_before_cve");
+		char med[32] = "-";
+		if (json_is_integer(cve))
+			snprintf(med, sizeof(med), "%lld", (long long)json_integer_value(cve));
+		if ((error = pg_buf_puts(b, "<tr><td>")) < 0 ||
+		    (error = html_esc(b, json_string_value(json_object_get(o, "subsystem")))) < 0 ||
+		    (error = pg_buf_printf(b, "</td><td>%lld</td><td>%lld</td><td>%lld</td><td>%lld</td><td>%s</td></tr>\n",
+					   (long long)json_integer_value(json_object_get(o, "commits")),
+					   (long long)json_integer_value(json_object_get(o, "median_days_before_commit")),
+					   (long long)json_integer_value(json_object_get(o, "max_days_before_commit")),
+					   (long long)json_integer_value(json_object_get(o, "with_cve")), med)) < 0)
+			return error;
+	}
+	return pg_buf_puts(b, "</table>\n");
+}
+
 int pg_report_write_html(pg_buf *b, const pg_report *r)
 {
 	const pg_report_input *in = r->input;
@@ -691,7 +755,8 @@ int pg_report_write_html(pg_buf *b, const pg_report *r)
 		if ((error = html_stats_row(b, r->groups[i].dimension, r->groups[i].key, &r->groups[i].window,
 					    (long)r->groups[i].open)) < 0)
 			goto out;
-	if ((error = pg_buf_puts(b, "</table>\n<h2>Timeline</h2>\n")) < 0 || (error = svg_timeline(b, r, idx)) < 0)
+	if ((error = pg_buf_puts(b, "</table>\n")) < 0 || (error = lead_html(b, r->input->list_lead)) < 0 ||
+	    (error = pg_buf_puts(b, "<h2>Timeline</h2>\n")) < 0 || (error = svg_timeline(b, r, idx)) < 0)
 		goto out;
 	/* distribution of windows: 10 equal bins from 0 to the maximum */
 	if (r->window.n) {

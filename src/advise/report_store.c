@@ -29,6 +29,7 @@
 #include "patchgap/affect.h"
 #include "patchgap/triage.h"
 #include "patchgap/classify.h"
+#include "patchgap/lists.h"
 #include "util/str.h"
 #include "util/banned.h"
 
@@ -200,8 +201,19 @@ int pg_report_load_store(pg_report_input *in, pg_store *s, const char *branch)
 		error = rc;
 		goto out;
 	}
-	if (branch && !found)
+	if (branch && !found) {
 		error = pg_error_setc(PG_ENOTFOUND, "branch '%s' is not a tracked stable or vendor branch", branch);
+		goto out;
+	}
+	/* how early the fixes were visible on the lists: computed by the lists module, not here */
+	json_decref(in->list_lead);
+	in->list_lead = NULL;
+	if ((error = pg_lists_lead(&in->list_lead, s)) < 0)
+		goto out;
+	if (!json_array_size(in->list_lead)) {
+		json_decref(in->list_lead);
+		in->list_lead = NULL;
+	}
 out:
 	json_decref(status);
 	pg_stmt_free(st);

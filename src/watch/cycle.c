@@ -52,7 +52,7 @@ static const char *git_msg(void)
 
 /* ---- sources: when each is due, how it went ----------------------------- */
 
-static int source_due(int *due, pg_store *s, const char *name, int interval, int64_t now, int force)
+int pg_watch__source_due(int *due, pg_store *s, const char *name, int interval, int64_t now, int force)
 {
 	pg_stmt *st = NULL;
 	int error, rc;
@@ -73,7 +73,7 @@ out:
 	return error;
 }
 
-static int source_record(pg_store *s, const char *name, const char *kind, const char *url, int64_t now, double ms,
+int pg_watch__source_record(pg_store *s, const char *name, const char *kind, const char *url, int64_t now, double ms,
 			 const char *err, int backoff_max)
 {
 	pg_stmt *get = NULL, *st = NULL;
@@ -110,7 +110,7 @@ out:
 	return error;
 }
 
-static int fetch_refspecs(git_repository *repo, const char *url, char **refspecs, size_t n)
+int pg_watch__fetch_refspecs(git_repository *repo, const char *url, char **refspecs, size_t n)
 {
 	git_remote *r = NULL;
 	git_remote_create_options co;
@@ -144,9 +144,9 @@ static int fetch_remote(int *changed, const pg_watch_conf *wc, pg_store *s, git_
 	int due, error;
 	const char *err = NULL;
 
-	if ((error = source_due(&due, s, r->name, r->interval, now, opts->force_fetch)) < 0 || !due)
+	if ((error = pg_watch__source_due(&due, s, r->name, r->interval, now, opts->force_fetch)) < 0 || !due)
 		return error;
-	if (fetch_refspecs(repo, r->url, r->refspecs, r->nrefspecs) < 0) {
+	if (pg_watch__fetch_refspecs(repo, r->url, r->refspecs, r->nrefspecs) < 0) {
 		err = pg_error_last();
 		st->fetch_failed++;
 		pg_watch__log(opts, PG_WATCH_WARN, "remote '%s': %s", r->name, err);
@@ -154,7 +154,7 @@ static int fetch_remote(int *changed, const pg_watch_conf *wc, pg_store *s, git_
 		st->fetched++;
 		*changed = 1;
 	}
-	return source_record(s, r->name, "remote", r->url, now, now_ms() - t0, err, wc->backoff_max);
+	return pg_watch__source_record(s, r->name, "remote", r->url, now, now_ms() - t0, err, wc->backoff_max);
 }
 
 /*
@@ -172,7 +172,7 @@ static int fetch_cna(char head[41], const pg_watch_conf *wc, pg_store *s, const 
 	int due = 1, error = 0, failed = 0;
 
 	head[0] = '\0';
-	if ((error = source_due(&due, s, "cna", wc->cna_interval, now, opts->force_fetch)) < 0)
+	if ((error = pg_watch__source_due(&due, s, "cna", wc->cna_interval, now, opts->force_fetch)) < 0)
 		return error;
 	if (!due) {
 		/* not due: keep working from what is checked out (a killed cycle left it) */
@@ -191,7 +191,7 @@ static int fetch_cna(char head[41], const pg_watch_conf *wc, pg_store *s, const 
 			failed = 1;
 			goto done;
 		}
-		if (fetch_refspecs(repo, wc->cna_url, &spec, 1) < 0) {
+		if (pg_watch__fetch_refspecs(repo, wc->cna_url, &spec, 1) < 0) {
 			failed = 1;
 			goto done;
 		}
@@ -217,7 +217,7 @@ done:
 		pg_watch__log(opts, PG_WATCH_WARN, "cna: %s", pg_error_last());
 	} else
 		st->fetched++;
-	error = source_record(s, "cna", "cna", wc->cna_url, now, now_ms() - t0, failed ? pg_error_last() : NULL,
+	error = pg_watch__source_record(s, "cna", "cna", wc->cna_url, now, now_ms() - t0, failed ? pg_error_last() : NULL,
 			      wc->backoff_max);
 	git_object_free(obj);
 	git_repository_free(repo);
@@ -639,6 +639,8 @@ int pg_watch_cycle(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, con
 		if (error < 0)
 			goto out;
 	}
+	if ((error = pg_watch__lists_ingest(st, wc, s, opts)) < 0)
+		goto out;
 	st->ms_ingest = now_ms() - t;
 	if (stopping(opts))
 		goto out;
@@ -655,6 +657,8 @@ int pg_watch_cycle(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, con
 	in_txn = 1;
 	t = now_ms();
 	if ((error = classify_new(s, wc, mark, &top, &touched, quiet, now, st)) < 0)
+		goto out;
+	if ((error = pg_watch__lists_events(st, wc, s, now, opts)) < 0)
 		goto out;
 	st->ms_classify = now_ms() - t;
 	t = now_ms();

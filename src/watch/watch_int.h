@@ -53,4 +53,22 @@ int64_t pg_watch__backoff(int attempts, int cap);
 int pg_watch__sink_send(const pg_watch_sink *sk, int64_t event_id, const char *kind, const char *key,
 			const char *body, long *status);
 
+/* Sources (cycle.c): is a source due; record an attempt (err NULL = ok) with backoff. */
+int pg_watch__source_due(int *due, pg_store *s, const char *name, int interval, int64_t now, int force);
+int pg_watch__source_record(pg_store *s, const char *name, const char *kind, const char *url, int64_t now, double ms,
+			    const char *err, int backoff_max);
+/* Fetch refspecs from url into repo (libgit2, no insteadOf). */
+struct git_repository;
+int pg_watch__fetch_refspecs(struct git_repository *repo, const char *url, char **refspecs, size_t n);
+
+/*
+ * Mailing lists (lists.c).  Before the transaction: fetch the [list] inboxes
+ * given by git URL and run `lists ingest` incrementally on every list (its
+ * own crash-safe batches).  In the transaction: one patch.flagged event per
+ * patch mail the model flags above the list's mark, and the marks.
+ */
+int pg_watch__lists_ingest(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, const pg_watch_options *opts);
+int pg_watch__lists_events(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, int64_t now,
+			   const pg_watch_options *opts);
+
 #endif
