@@ -96,6 +96,8 @@ static json_t *stats_json(const pg_watch_stats *s)
 	pg_json_set(o, "events", json_integer((json_int_t)s->events));
 	pg_json_set(o, "delivered", json_integer((json_int_t)s->delivered));
 	pg_json_set(o, "delivery_failed", json_integer((json_int_t)s->delivery_failed));
+	pg_json_set(o, "mails_new", json_integer((json_int_t)s->mails_new));
+	pg_json_set(o, "mails_flagged", json_integer((json_int_t)s->mails_flagged));
 	pg_json_set(ms, "fetch", json_real(s->ms_fetch));
 	pg_json_set(ms, "ingest", json_real(s->ms_ingest));
 	pg_json_set(ms, "classify", json_real(s->ms_classify));
