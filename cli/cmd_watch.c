@@ -24,8 +24,9 @@ static const char usage[] =
 	"usage: patchgap watch [--once] [--interval SECONDS] [--cycles N] [--fetch-now] [--no-deliver] [--verbose]\n"
 	"       patchgap watch --status [--json]\n"
 	"\n"
-	"Runs the pipeline by itself: fetch the [remote] and [cna] sources, ingest,\n"
-	"classify new mainline commits, import changed CNA records, re-evaluate only\n"
+	"Runs the pipeline by itself: fetch the [remote], [cna] and [list] sources,\n"
+	"ingest commits and list mails, classify new mainline commits, announce newly\n"
+	"flagged patch mails, import changed CNA records, re-evaluate only\n"
 	"the (CVE or fix) x branch cells that can have changed, write one event per\n"
 	"change (table events), and deliver events to the configured sinks\n"
 	"(webhook, exec, maildir).  Logs go to stderr.\n"
@@ -261,7 +262,7 @@ PG_CMD(watch)
 				rc = pg_cli_exit_code(error);
 				break;
 			}
-		} else if (st.commits_new || st.events || st.delivered || st.delivery_failed || st.fetch_failed || lc.verbose) {
+		} else if (st.commits_new || st.mails_new || st.events || st.delivered || st.delivery_failed || st.fetch_failed || lc.verbose) {
 			char msg[512];
 			snprintf(msg, sizeof(msg),
 				 "cycle: %zu new commits, %zu flagged, %zu CVE records changed, %zu branches and %zu items "

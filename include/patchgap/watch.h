@@ -7,10 +7,12 @@
  *     https) into core.repository, and the [cna] vulns.git into its checkout;
  *     a failing source is retried later with exponential backoff, the others
  *     go on;
- *  2. ingest the tracked branches incrementally (pg_ingest_run);
+ *  2. ingest the tracked branches incrementally (pg_ingest_run), then the
+ *     [list] archives (pg_lists_ingest; inboxes with a url fetched first);
  *  3. in ONE transaction: classify the new mainline commits, import the CNA
  *     records whose files changed since the last imported CNA commit,
- *     re-evaluate only the (fix or CVE) x branch cells that the new commits,
+ *     announce newly flagged patch mails (patch.flagged), re-evaluate
+ *     only the (fix or CVE) x branch cells that the new commits,
  *     moved branch tips or changed records can change, and write one row to
  *     `events` per change, with the delivery rows of every sink whose filter
  *     matches (transactional outbox).  A cycle killed at any point leaves the
