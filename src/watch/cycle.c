@@ -592,7 +592,7 @@ int pg_watch_cycle(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, con
 	char cna_head[41] = "";
 	int64_t mark = 0, top = 0, now = (int64_t)time(NULL);
 	double t0 = now_ms(), t;
-	int error = 0, changed = 0, quiet, in_txn = 0;
+	int error = 0, changed = 0, quiet, in_txn = 0, ingested = 0;
 	pg_buf b = PG_BUF_INIT;
 
 	memset(st, 0, sizeof(*st));
@@ -634,12 +634,13 @@ int pg_watch_cycle(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, con
 				goto out;
 			}
 			error = pg_store_meta_set(s, "watch.refs_digest", digest);
+			ingested = 1;
 		}
 		free(stored);
 		if (error < 0)
 			goto out;
 	}
-	if ((error = pg_watch__lists_ingest(st, wc, s, opts)) < 0)
+	if ((error = pg_watch__lists_ingest(st, wc, s, ingested, opts)) < 0)
 		goto out;
 	st->ms_ingest = now_ms() - t;
 	if (stopping(opts))

@@ -13,6 +13,9 @@
  * (a bare repository whose HEAD is the remote's HEAD), the layout of a
  * public-inbox v2 inbox, and is retried with backoff on failure.
  *
+ * When new mails or new commits arrived, commits are linked to their mails
+ * (pg_lists_link, as `lists ingest` does) for `show` and the report.
+ *
  * Which mails are new is derived from stored state: meta 'watch.list.NAME'
  * holds the highest mails.id the watch has looked at, and advances in the
  * cycle's transaction with the events.  Ingest itself stays outside that
@@ -137,7 +140,8 @@ out:
 	return error;
 }
 
-int pg_watch__lists_ingest(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, const pg_watch_options *opts)
+int pg_watch__lists_ingest(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, int commits_ingested,
+			   const pg_watch_options *opts)
 {
 	pg_list_conf *lists = NULL;
 	size_t n = 0;
@@ -170,6 +174,23 @@ int pg_watch__lists_ingest(pg_watch_stats *st, const pg_watch_conf *wc, pg_store
 		if (ls.mails)
 			pg_watch__log(opts, PG_WATCH_INFO, "list '%s': %zu new mails, %zu patches, %zu flagged", lists[i].name,
 				      ls.mails, ls.patches, ls.flagged);
+	}
+	/*
+	 * Commit <-> mail links (what `show` and the report's lead time read):
+	 * only when something new can link, since every unlinked commit is
+	 * tried again (an idle cycle stays a refs listing).
+	 */
+	if (st->mails_new || commits_ingested) {
+		git_repository *repo = NULL;
+		size_t linked = 0;
+		if (git_repository_open_ext(&repo, wc->cfg->repository, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+			git_error_clear(); /* links by Link: and subject still work; patch-id needs the repository */
+		error = pg_lists_link(&linked, s, repo);
+		git_repository_free(repo);
+		if (error < 0)
+			goto out;
+		if (linked)
+			pg_watch__log(opts, PG_WATCH_INFO, "lists: linked %zu commits to mails", linked);
 	}
 out:
 	pg_cls_model_free(m);

@@ -64,10 +64,12 @@ int pg_watch__fetch_refspecs(struct git_repository *repo, const char *url, char 
 /*
  * Mailing lists (lists.c).  Before the transaction: fetch the [list] inboxes
  * given by git URL and run `lists ingest` incrementally on every list (its
- * own crash-safe batches).  In the transaction: one patch.flagged event per
+ * own crash-safe batches), then link commits to mails (pg_lists_link) when
+ * new mails or new commits arrived.  In the transaction: one patch.flagged event per
  * patch mail the model flags above the list's mark, and the marks.
  */
-int pg_watch__lists_ingest(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, const pg_watch_options *opts);
+int pg_watch__lists_ingest(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, int commits_ingested,
+			   const pg_watch_options *opts);
 int pg_watch__lists_events(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, int64_t now,
 			   const pg_watch_options *opts);
 

@@ -4,6 +4,7 @@
 # first cycle fetches and ingests the archive as a silent baseline; a new
 # flagged patch mail on the list gives one patch.flagged event (list,
 # subject, lore URL, touched files, the tracked branches carrying them);
+# the commit that lands later is linked to the mail;
 # a mail the model does not flag gives none; idle cycles and an
 # unreachable inbox URL add nothing and the latter is retried later.
 . "$(dirname "$0")/lib.sh"
@@ -88,6 +89,12 @@ assert p['files']==['kernel/core.c'] and p['nfiles']==1, p
 assert sorted(b['branch'] for b in p['branches'])==['linux-6.1.y','master'], p['branches']
 assert p['level'] and p['p_security']>0.5, p"
 check "the event was delivered" grep -q "^Subject: \[patchgap\] patch.flagged" mail/new/*
+
+# the fix lands upstream (same subject and author, a different diff): the watch links it to the mail
+push_fix "$B1" kernel/core.c "core: fix double free in a() error path"
+$PG watch --once --fetch-now > /dev/null 2> cl.err || { cat cl.err; fail "cycle with the fix"; }
+check "the new commit is linked to its mail" test "$(sqlite3 patchgap.db "SELECT m.message_id || ' ' || cm.how FROM commit_mails cm JOIN mails m ON m.id = cm.mail_id WHERE cm.sha = '$FIX'")" = "uaf/2@example.org subject"
+check "show names the mail" sh -c "$PG show $FIX | grep -q '^mail: <uaf/2@example.org> on netdev (subject)'"
 
 $PG watch --once --fetch-now --json > c3.json 2> c3.err || { cat c3.err; fail "idle cycle"; }
 check "idle cycle: no mail, no event" $PY -c "
