@@ -215,29 +215,68 @@ static void lore_url(pg_buf *b, const char *id)
 
 typedef struct branch_tree { const char *name; git_tree *tree; } branch_tree;
 
+/* The trees the tracked branches are at, read when the first flagged mail needs them. */
+typedef struct trees {
+	const pg_watch_conf *wc;
+	int loaded;
+	git_repository *repo;
+	branch_tree *bt;
+	size_t nbt;
+} trees;
+
+static void trees_load(trees *t)
+{
+	const pg_config *cfg = t->wc->cfg;
+	t->loaded = 1;
+	if (git_repository_open_ext(&t->repo, cfg->repository, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0 ||
+	    !(t->bt = calloc(cfg->nbranches ? cfg->nbranches : 1, sizeof(*t->bt)))) {
+		git_error_clear(); /* no repository: the event names no branch */
+		return;
+	}
+	for (size_t i = 0; i < cfg->nbranches; i++) {
+		git_object *o = NULL;
+		t->bt[t->nbt].name = cfg->branches[i].name;
+		if (git_revparse_single(&o, t->repo, cfg->branches[i].ref) == 0)
+			git_object_peel((git_object **)&t->bt[t->nbt].tree, o, GIT_OBJECT_TREE);
+		git_object_free(o);
+		t->nbt++;
+	}
+	git_error_clear();
+}
+
+static void trees_release(trees *t)
+{
+	for (size_t i = 0; i < t->nbt; i++)
+		git_tree_free(t->bt[i].tree);
+	free(t->bt);
+	git_repository_free(t->repo);
+}
+
 /* Tracked branches whose tree has at least one of the mail's paths: [{branch, files}] */
-static json_t *touched_branches(const branch_tree *bt, size_t nbt, char *const *paths, size_t npaths)
+static json_t *touched_branches(trees *t, char *const *paths, size_t npaths)
 {
 	json_t *arr = json_array();
-	for (size_t i = 0; arr && i < nbt; i++) {
+	if (!t->loaded)
+		trees_load(t);
+	for (size_t i = 0; arr && i < t->nbt; i++) {
 		size_t hits = 0;
-		if (!bt[i].tree)
+		if (!t->bt[i].tree)
 			continue;
 		for (size_t k = 0; k < npaths && k < MAX_LOOKUP_FILES; k++) {
 			git_tree_entry *e = NULL;
-			if (git_tree_entry_bypath(&e, bt[i].tree, paths[k]) == 0)
+			if (git_tree_entry_bypath(&e, t->bt[i].tree, paths[k]) == 0)
 				hits++;
 			git_tree_entry_free(e);
 		}
 		if (hits)
-			json_array_append_new(arr, json_pack("{s:s, s:I}", "branch", bt[i].name, "files", (json_int_t)hits));
+			json_array_append_new(arr, json_pack("{s:s, s:I}", "branch", t->bt[i].name, "files", (json_int_t)hits));
 	}
 	git_error_clear();
 	return arr;
 }
 
-static int list_events(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, const char *list,
-		       const branch_tree *bt, size_t nbt, int64_t now)
+static int list_events(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, const char *list, trees *t,
+		       int64_t now)
 {
 	pg_stmt *top = NULL, *sel = NULL, *files = NULL;
 	pg_buf key = PG_BUF_INIT, url = PG_BUF_INIT, meta = PG_BUF_INIT, num = PG_BUF_INIT;
@@ -316,7 +355,7 @@ static int list_events(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s,
 		pg_json_set(p, "bug_class", pg_json_string(pg_stmt_text(sel, 9)));
 		pg_json_set(p, "nfiles", json_integer(pg_stmt_int(sel, 10)));
 		pg_json_set(p, "files", fl);
-		pg_json_set(p, "branches", touched_branches(bt, nbt, paths, npaths));
+		pg_json_set(p, "branches", touched_branches(t, paths, npaths));
 		pg_buf_reset(&key);
 		/* the archive commit identifies the mail on its list (a message id can be resent) */
 		pg_buf_printf(&key, "mail:%s:%s", list, pg_stmt_text(sel, 5));
@@ -361,35 +400,17 @@ int pg_watch__lists_events(pg_watch_stats *st, const pg_watch_conf *wc, pg_store
 {
 	pg_list_conf *lists = NULL;
 	size_t n = 0;
-	git_repository *repo = NULL;
-	branch_tree *bt = NULL;
-	size_t nbt = 0;
+	trees t = { wc, 0, NULL, NULL, 0 };
 	int error;
 
 	(void)opts;
 	if ((error = pg_lists_conf_load(&lists, &n, wc->cfg->path)) < 0 || !n)
 		goto out;
-	/* the trees the branches are at: which of them carry the code a mail touches */
-	if (git_repository_open_ext(&repo, wc->cfg->repository, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) == 0 &&
-	    (bt = calloc(wc->cfg->nbranches ? wc->cfg->nbranches : 1, sizeof(*bt)))) {
-		for (size_t i = 0; i < wc->cfg->nbranches; i++) {
-			git_object *o = NULL;
-			bt[nbt].name = wc->cfg->branches[i].name;
-			if (git_revparse_single(&o, repo, wc->cfg->branches[i].ref) == 0)
-				git_object_peel((git_object **)&bt[nbt].tree, o, GIT_OBJECT_TREE);
-			git_object_free(o);
-			nbt++;
-		}
-		git_error_clear();
-	}
 	for (size_t i = 0; i < n; i++)
-		if ((error = list_events(st, wc, s, lists[i].name, bt, nbt, now)) < 0)
+		if ((error = list_events(st, wc, s, lists[i].name, &t, now)) < 0)
 			goto out;
 out:
-	for (size_t i = 0; i < nbt; i++)
-		git_tree_free(bt[i].tree);
-	free(bt);
-	git_repository_free(repo);
+	trees_release(&t);
 	pg_lists_conf_free(lists, n);
 	return error;
 }
