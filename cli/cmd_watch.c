@@ -94,6 +94,8 @@ static json_t *stats_json(const pg_watch_stats *s)
 	pg_json_set(o, "branches_evaluated", json_integer((json_int_t)s->branches_evaluated));
 	pg_json_set(o, "items_evaluated", json_integer((json_int_t)s->items_evaluated));
 	pg_json_set(o, "events", json_integer((json_int_t)s->events));
+	pg_json_set(o, "backports", json_integer((json_int_t)s->backports));
+	pg_json_set(o, "drafts", json_integer((json_int_t)s->drafts));
 	pg_json_set(o, "delivered", json_integer((json_int_t)s->delivered));
 	pg_json_set(o, "delivery_failed", json_integer((json_int_t)s->delivery_failed));
 	pg_json_set(ms, "fetch", json_real(s->ms_fetch));
