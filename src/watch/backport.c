@@ -199,6 +199,8 @@ int pg_watch__backport(pg_watch_stats *st, pg_store *s, const pg_watch_conf *wc,
 		const pg_branch_conf *b = branch ? pg_config_branch(wc->cfg, branch) : NULL;
 		char *fix = NULL;
 
+		if (opts && opts->stop && opts->stop(opts->payload))
+			break; /* SIGTERM: the transaction commits what was done, the mark says where to go on */
 		if (done >= (size_t)wc->backport_max) {
 			pg_watch__log(opts, PG_WATCH_INFO, "backport: %d runs this cycle (backport-max), the rest next cycle",
 				      wc->backport_max);
