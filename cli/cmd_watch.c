@@ -104,6 +104,8 @@ static json_t *stats_json(const pg_watch_stats *s)
 	pg_json_set(ms, "import", json_real(s->ms_import));
 	pg_json_set(ms, "reeval", json_real(s->ms_reeval));
 	pg_json_set(ms, "deliver", json_real(s->ms_deliver));
+	pg_json_set(ms, "backport", json_real(s->ms_backport));
+	pg_json_set(ms, "drafts", json_real(s->ms_drafts));
 	pg_json_set(ms, "total", json_real(s->ms_total));
 	pg_json_set(o, "ms", ms);
 	return o;

@@ -115,6 +115,7 @@ typedef struct pg_watch_stats {
 	size_t drafts;                    /* advisory drafts written */
 	size_t delivered, delivery_failed;/* attempts of this cycle */
 	double ms_fetch, ms_ingest, ms_classify, ms_import, ms_reeval, ms_deliver, ms_total;
+	double ms_backport, ms_drafts;     /* [watch] backport runs, draft writes */
 } pg_watch_stats;
 
 /*

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <git2.h>
 #include "watch_int.h"
 #include "patchgap/backport.h"
@@ -23,6 +24,13 @@
 #include "util/json.h"
 #include "util/str.h"
 #include "util/banned.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 int pg_watch__meta_int(int64_t *out, pg_store *s, const char *key, int64_t def)
 {
@@ -174,14 +182,14 @@ int pg_watch__backport(pg_watch_stats *st, pg_store *s, const pg_watch_conf *wc,
 	pg_stmt *sel = NULL, *cvefix = NULL;
 	int64_t mark, last;
 	size_t done = 0;
+	double t0 = now_ms();
 	int error = 0, rc;
 
 	if (!wc->backport)
 		return 0;
-	if ((error = pg_watch__meta_int(&mark, s, "watch.backport_event", -1)) < 0)
-		return error;
-	if (mark < 0 && (error = pg_watch__mark_start(&mark, s, now)) < 0)
-		return error;
+	if ((error = pg_watch__meta_int(&mark, s, "watch.backport_event", -1)) < 0 ||
+	    (mark < 0 && (error = pg_watch__mark_start(&mark, s, now)) < 0))
+		goto out;
 	last = mark;
 	if ((error = pg_store_prepare(&sel, s,
 				      "SELECT id, target, branch FROM events WHERE id > ?"
@@ -235,5 +243,6 @@ out:
 	pg_stmt_free(sel);
 	pg_stmt_free(cvefix);
 	git_repository_free(repo);
+	st->ms_backport = now_ms() - t0;
 	return error;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include "watch_int.h"
 #include "patchgap/advise.h"
@@ -22,6 +23,13 @@
 #include "util/fs.h"
 #include "util/str.h"
 #include "util/banned.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 static int write_draft(pg_store *s, const char *dir, const char *item)
 {
@@ -47,14 +55,14 @@ int pg_watch__drafts(pg_watch_stats *st, pg_store *s, const pg_watch_conf *wc, i
 	pg_stmt *sel = NULL;
 	pg_watch__strs items = { 0 };
 	int64_t mark, last;
+	double t0 = now_ms();
 	int error = 0, rc, failed = 0;
 
 	if (!wc->drafts)
 		return 0;
-	if ((error = pg_watch__meta_int(&mark, s, "watch.drafts_event", -1)) < 0)
-		return error;
-	if (mark < 0 && (error = pg_watch__mark_start(&mark, s, now)) < 0)
-		return error;
+	if ((error = pg_watch__meta_int(&mark, s, "watch.drafts_event", -1)) < 0 ||
+	    (mark < 0 && (error = pg_watch__mark_start(&mark, s, now)) < 0))
+		goto out;
 	last = mark;
 	/*
 	 * every kind names its item in target: a CVE id or a fix commit; a fix
@@ -102,5 +110,6 @@ int pg_watch__drafts(pg_watch_stats *st, pg_store *s, const pg_watch_conf *wc, i
 out:
 	pg_stmt_free(sel);
 	pg_watch__strs_release(&items);
+	st->ms_drafts = now_ms() - t0;
 	return error;
 }
