@@ -3,8 +3,9 @@
 # open on the stable branch (in memory, no ref written), records the run in
 # backport_runs and announces backport.result with the live-patch verdict in
 # the cycle's transaction; backport-max bounds a cycle and the rest follow in
-# the next one; [watch] drafts = DIR gets the advisory model of every item
-# that changed, written atomically, without touching the advisory ledger.
+# the next one; kill -9 at random points leaves the same runs, events and
+# drafts as a run without kills; [watch] drafts = DIR gets the advisory
+# model of every item that changed, without touching the advisory ledger.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-watch.sh"
 setup_upstream
@@ -30,19 +31,40 @@ push_fix "$B2" drivers/foo.c "foo: fix out-of-bounds read"
 F2=$FIX
 cna_record CVE-2024-0001 "$F1"
 cna_record CVE-2024-0002 "$F2"
-$PG watch --once --fetch-now --json > c2.json 2> c2.err || { cat c2.err; fail "second cycle"; }
-check "both CVEs became affected on the stable branch" test "$(sqlite3 patchgap.db "SELECT COUNT(*) FROM events WHERE kind = 'branch.affected' AND branch = 'linux-6.1.y'")" = 2
-check "backport-max = 1: one run this cycle" test "$(bp | wc -l)" = 1
+# the reference: the same state, cycle by cycle without kills and without delivery
+mkdir ref
+cp -r mirror.git patchgap.conf patchgap.db.vulns ref/
+sqlite3 patchgap.db ".backup ref/patchgap.db"
+(cd ref && $PG watch --once --fetch-now --no-deliver --json > c2.json 2> c2.err) || { cat ref/c2.err; fail "reference cycle"; }
+check "both CVEs became affected on the stable branch" test "$(sqlite3 ref/patchgap.db "SELECT COUNT(*) FROM events WHERE kind = 'branch.affected' AND branch = 'linux-6.1.y'")" = 2
+check "backport-max = 1: one run this cycle" test "$(sqlite3 ref/patchgap.db "SELECT COUNT(*) FROM events WHERE kind = 'backport.result'")" = 1
 check "the cycle counts it" $PY -c "
-import json; o=json.load(open('c2.json')); assert o['backports']==1 and o['drafts']==2, o"
-bp > bp2.txt
-check "mainline gets no backport" sh -c "! grep -q ' master ' bp2.txt"
+import json; o=json.load(open('ref/c2.json')); assert o['backports']==1 and o['drafts']==2, o"
+(cd ref && $PG watch --once --fetch-now --no-deliver > /dev/null 2>&1 && $PG watch --once --no-deliver > /dev/null 2>&1) || fail "reference cycles"
 
-$PG watch --once --fetch-now --json > c3.json 2> c3.err || { cat c3.err; fail "third cycle"; }
+# the same cycles killed at random points, then run to the end
+RANDOM=7005
+for i in 1 2 3 4 5; do
+	d=$(printf '0.%02d' $((RANDOM % 50 + 3)))
+	(timeout --foreground -s KILL "$d" "$PG" watch --once --fetch-now > /dev/null 2>&1) 2>/dev/null || true
+done
+for i in 1 2 3; do
+	$PG watch --once --fetch-now > /dev/null 2> c3.err || { cat c3.err; fail "cycle after kills"; }
+done
 bp > bp3.txt
-check "the second run follows in the next cycle" test "$(wc -l < bp3.txt)" = 2
+check "both runs, announced once each" test "$(wc -l < bp3.txt)" = 2
+check "mainline gets no backport" sh -c "! grep -q ' master ' bp3.txt"
 check "the clean fix" grep -qx "CVE-2024-0001 linux-6.1.y clean" bp3.txt
 check "the conflicting fix" grep -qx "CVE-2024-0002 linux-6.1.y conflict" bp3.txt
+q="SELECT kind, key, target, IFNULL(branch,''), new_state, payload FROM events WHERE kind = 'backport.result' ORDER BY key"
+sqlite3 patchgap.db "$q" > got.txt
+sqlite3 ref/patchgap.db "$q" > want.txt
+check "backport events equal a run without kills" cmp -s got.txt want.txt
+q="SELECT fix_sha, onto_ref, onto_sha, status, conflicts, livepatch FROM backport_runs ORDER BY fix_sha"
+sqlite3 patchgap.db "$q" > got.txt
+sqlite3 ref/patchgap.db "$q" > want.txt
+check "backport runs equal a run without kills" cmp -s got.txt want.txt
+check "the drafts equal a run without kills" sh -c "ls drafts > d1.txt && ls ref/drafts > d2.txt && cmp -s d1.txt d2.txt"
 check "runs recorded where backport keeps them" test "$(sqlite3 patchgap.db "SELECT fix_sha || ' ' || onto_ref || ' ' || status || ' ' || livepatch FROM backport_runs ORDER BY fix_sha = '$F2'" | tr '\n' '|')" = "$F1 refs/heads/linux-6.1.y clean likely|$F2 refs/heads/linux-6.1.y conflict likely|"
 check "the event carries the verdicts" $PY -c "
 import json, subprocess
@@ -51,7 +73,7 @@ a, b = [json.loads(r) for r in rows]
 assert a['fix'] == '$F1' and a['status'] == 'clean' and a['livepatch']['verdict'] == 'likely' and a['conflict_files'] == [], a
 assert b['fix'] == '$F2' and b['status'] == 'conflict' and b['conflict_files'] == ['drivers/foo.c'], b
 assert len(a['branch_head']) == 40"
-check "the webhook received the backport results" test "$(grep -c backport.result received.jsonl)" = 2
+check "the webhook received the backport results" test "$(grep backport.result received.jsonl | $PY -c 'import json,sys; print(len({json.loads(l)["key"] for l in sys.stdin}))')" = 2
 check "in memory: no patchgap/ ref written" test -z "$(git --git-dir=mirror.git for-each-ref refs/heads/patchgap/)"
 
 # drafts: the documents advisory --new writes, for every changed item
