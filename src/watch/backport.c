@@ -115,8 +115,12 @@ static int run_one(pg_watch_stats *st, pg_store *s, const pg_watch_conf *wc, git
 	if (git_oid_fromstr(&fix, fix_hex) < 0)
 		return 0; /* not a full commit id: nothing to apply */
 	if ((error = pg_backport_run(&r, repo, &fix, b->ref, &bo)) < 0) {
-		if (error == PG_ENOTFOUND || error == PG_EINVALID) {
-			/* a fix that is not in the repository (yet) or a merge: nothing to try */
+		if (error != PG_ENOMEM) {
+			/*
+			 * a fix that is not in the repository, a merge, or a history
+			 * libgit2 cannot merge: logged and skipped, never a cycle that
+			 * fails forever on the same event
+			 */
 			pg_watch__log(opts, PG_WATCH_WARN, "backport of %.12s onto '%s': %s", fix_hex, b->name,
 				      pg_error_last());
 			pg_error_clear();
