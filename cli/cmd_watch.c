@@ -95,6 +95,8 @@ static json_t *stats_json(const pg_watch_stats *s)
 	pg_json_set(o, "branches_evaluated", json_integer((json_int_t)s->branches_evaluated));
 	pg_json_set(o, "items_evaluated", json_integer((json_int_t)s->items_evaluated));
 	pg_json_set(o, "events", json_integer((json_int_t)s->events));
+	pg_json_set(o, "backports", json_integer((json_int_t)s->backports));
+	pg_json_set(o, "drafts", json_integer((json_int_t)s->drafts));
 	pg_json_set(o, "delivered", json_integer((json_int_t)s->delivered));
 	pg_json_set(o, "delivery_failed", json_integer((json_int_t)s->delivery_failed));
 	pg_json_set(o, "mails_new", json_integer((json_int_t)s->mails_new));
@@ -105,6 +107,8 @@ static json_t *stats_json(const pg_watch_stats *s)
 	pg_json_set(ms, "import", json_real(s->ms_import));
 	pg_json_set(ms, "reeval", json_real(s->ms_reeval));
 	pg_json_set(ms, "deliver", json_real(s->ms_deliver));
+	pg_json_set(ms, "backport", json_real(s->ms_backport));
+	pg_json_set(ms, "drafts", json_real(s->ms_drafts));
 	pg_json_set(ms, "total", json_real(s->ms_total));
 	pg_json_set(o, "ms", ms);
 	return o;

@@ -6,7 +6,7 @@
 #
 #   tests/run.sh            everything (what CI runs)
 #   tests/run.sh --quick    normal build only
-#   tests/run.sh -j N       N tests at a time (default: the number of CPUs)
+#   tests/run.sh -j N       N tests at a time (default: the number of CPUs + 1)
 #   tests/run.sh PATTERN    only tests whose name contains PATTERN
 #
 # Tests run in parallel, the slowest of the previous run first (their times
@@ -32,7 +32,7 @@ tools/deps.sh || exit 1
 
 QUICK=0
 FILTER=""
-JOBS=$(nproc 2>/dev/null || echo 2)
+JOBS=$(( $(nproc 2>/dev/null || echo 2) + 1 )) # one more than CPUs: many tests wait on servers and processes
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1 ;;

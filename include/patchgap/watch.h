@@ -76,6 +76,9 @@ typedef struct pg_watch_conf {
 	int interval;            /* [watch] interval: seconds between cycles (default 300) */
 	int backoff_max;         /* [watch] backoff-max: cap of retry delays (default 3600) */
 	int announce_initial;    /* [watch] announce-initial: events for the first evaluation too */
+	int backport;            /* [watch] backport: try each newly open fix on its stable/vendor branch */
+	int backport_max;        /* [watch] backport-max: backports per cycle (default 20); the rest wait */
+	char *drafts;            /* owned: [watch] drafts: directory of advisory drafts, or NULL */
 } pg_watch_conf;
 
 /*
@@ -110,9 +113,12 @@ typedef struct pg_watch_stats {
 	size_t cves_changed;
 	size_t branches_evaluated, items_evaluated;
 	size_t events;                    /* written by this cycle */
+	size_t backports;                 /* [watch] backport runs of this cycle */
+	size_t drafts;                    /* advisory drafts written */
 	size_t delivered, delivery_failed;/* attempts of this cycle */
 	double ms_fetch, ms_ingest, ms_classify, ms_import, ms_reeval, ms_deliver, ms_total;
 	size_t mails_new, mails_flagged;  /* [list] archives: mails ingested, flagged patches announced */
+	double ms_backport, ms_drafts;     /* [watch] backport runs, draft writes */
 } pg_watch_stats;
 
 /*

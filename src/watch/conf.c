@@ -59,6 +59,7 @@ void pg_watch_conf_free(pg_watch_conf *c)
 	free(c->sinks);
 	free(c->cna_url);
 	free(c->cna_path);
+	free(c->drafts);
 	free(c);
 }
 
@@ -358,6 +359,8 @@ int pg_watch_conf_load(pg_watch_conf **out, const pg_config *cfg)
 	if ((error = get_int(&c->interval, &v, "watch.interval", 300, 1, 86400, path)) < 0 ||
 	    (error = get_int(&c->backoff_max, &v, "watch.backoff-max", 3600, 1, 86400, path)) < 0 ||
 	    (error = get_bool(&c->announce_initial, &v, "watch.announce-initial", path)) < 0 ||
+	    (error = get_bool(&c->backport, &v, "watch.backport", path)) < 0 ||
+	    (error = get_int(&c->backport_max, &v, "watch.backport-max", 20, 1, 100000, path)) < 0 ||
 	    (error = get_int(&c->cna_interval, &v, "cna.interval", c->interval, 1, 86400 * 7, path)) < 0)
 		goto out;
 
@@ -392,6 +395,10 @@ int pg_watch_conf_load(pg_watch_conf **out, const pg_config *cfg)
 			goto out;
 		}
 
+	if ((s = get(&v, "watch.drafts")) && !(c->drafts = resolve(path, s))) {
+		error = pg_error_setc(PG_ENOMEM, "out of memory");
+		goto out;
+	}
 	if ((s = get(&v, "cna.url"))) {
 		if (!strstr(s, "://") && s[0] != '/') {
 			error = pg_error_setc(PG_EINVALID, "config '%s': cna.url '%s': want file://, git://, https:// or an absolute path",

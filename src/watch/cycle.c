@@ -670,6 +670,8 @@ int pg_watch_cycle(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, con
 	if ((error = pg_watch__reeval(st, s, wc, &touched, quiet, now, opts)) < 0)
 		goto out;
 	st->ms_reeval = now_ms() - t;
+	if ((error = pg_watch__backport(st, s, wc, quiet, now, opts)) < 0)
+		goto out;
 	if (top != mark || quiet) {
 		pg_buf_printf(&b, "%lld", (long long)top);
 		if ((error = pg_store_meta_set(s, "watch.commit_id", pg_buf_cstr(&b))) < 0)
@@ -677,6 +679,8 @@ int pg_watch_cycle(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, con
 	}
 	in_txn = 0; /* on SIGTERM too: the transaction commits, nothing after it starts */
 	if ((error = pg_store_commit(s)) < 0)
+		goto out;
+	if ((error = pg_watch__drafts(st, s, wc, now, opts)) < 0)
 		goto out;
 
 	/* 4. deliver */

@@ -73,4 +73,31 @@ int pg_watch__lists_ingest(pg_watch_stats *st, const pg_watch_conf *wc, pg_store
 int pg_watch__lists_events(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, int64_t now,
 			   const pg_watch_options *opts);
 
+/* Integer meta values (marks): def when absent. */
+int pg_watch__meta_int(int64_t *out, pg_store *s, const char *key, int64_t def);
+int pg_watch__meta_set_int(pg_store *s, const char *key, int64_t v);
+/* Start of a mark never set: the last event created before now (0 = none). */
+int pg_watch__mark_start(int64_t *out, pg_store *s, int64_t now);
+
+/*
+ * [watch] backport: for each event after meta 'watch.backport_event' in which
+ * a fix became open on a stable or vendor branch, the in-memory backport
+ * (pg_backport_run, no ref written) with its live-patch verdict, recorded in
+ * backport_runs and announced as a backport.result event; at most
+ * backport-max per call, the rest in the next cycles.  Runs inside the
+ * caller's transaction, which also advances the mark.
+ */
+int pg_watch__backport(pg_watch_stats *st, pg_store *s, const pg_watch_conf *wc, int quiet, int64_t now,
+		       const pg_watch_options *opts);
+
+/*
+ * [watch] drafts: after the cycle's transaction, the advisory model
+ * (`advisory --new --out DIR`) of every item named by an event after meta
+ * 'watch.drafts_event', written atomically into the directory; the mark
+ * advances once all are written.  A write failure is logged and retried by
+ * the next cycle; only database errors are returned.
+ */
+int pg_watch__drafts(pg_watch_stats *st, pg_store *s, const pg_watch_conf *wc, int64_t now,
+		     const pg_watch_options *opts);
+
 #endif
