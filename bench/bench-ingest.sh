@@ -29,15 +29,7 @@ if [ ! -f "$W/gen.done" ]; then
 	git -C "$W/repo" -c commitGraph.generationVersion=1 commit-graph write --reachable
 	touch "$W/gen.done"
 fi
-python3 - "$W/truth.json" "$W/repo" > "$W/patchgap.conf" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))
-print("[core]\n\trepository = %s\n\tdatabase = patchgap.db" % sys.argv[2])
-for name, b in sorted(t['branches'].items(), key=lambda kv: (kv[1]['kind'] != 'mainline', kv[0])):
-    print('[branch "%s"]\n\tkind = %s' % (name, b['kind']))
-    if b['kind'] == 'vendor':
-        print('\tbase = %s' % b['parent'])
-PY
+python3 "$ROOT/tools/truth-to-conf.py" "$W/truth.json" "$W/repo" > "$W/patchgap.conf"
 cd "$W"
 ncommits=$(git -C repo rev-list --all --count)
 refs=$(sed -n 's/^\[branch "\(.*\)"\]/refs\/heads\/\1/p' patchgap.conf)

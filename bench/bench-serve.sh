@@ -22,15 +22,7 @@ if [ ! -f "$W/ready" ] && [ ! -f "$W/patchgap.db" ]; then
 	rm -rf "$W/repo" "$W"/patchgap.db* "$W/vulns"
 	python3 tools/gen-history.py --out "$W/repo" --seed 1 --scale "$SCALE" --truth "$W/truth.json" "${data[@]}" >/dev/null
 	git -C "$W/repo" -c commitGraph.generationVersion=1 commit-graph write --reachable
-	python3 - "$W/truth.json" "$W/repo" > "$W/patchgap.conf" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))
-print("[core]\n\trepository = %s\n\tdatabase = patchgap.db" % sys.argv[2])
-for name, b in sorted(t['branches'].items(), key=lambda kv: (kv[1]['kind'] != 'mainline', kv[0])):
-    print('[branch "%s"]\n\tkind = %s' % (name, b['kind']))
-    if b['kind'] == 'vendor':
-        print('\tbase = %s' % b['parent'])
-PY
+	python3 "$ROOT/tools/truth-to-conf.py" "$W/truth.json" "$W/repo" > "$W/patchgap.conf"
 	(cd "$W" && "$PG" --quiet --conf patchgap.conf ingest >/dev/null &&
 		python3 "$ROOT/tools/truth-to-cna.py" truth.json vulns >/dev/null &&
 		"$PG" --quiet --conf patchgap.conf cve import vulns >/dev/null 2>&1 || true)

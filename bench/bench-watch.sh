@@ -57,14 +57,7 @@ PIDS+=($!)
 for i in $(seq 1 100); do [ -s "$B/hport" ] && break; sleep 0.05; done
 {
 	printf '[core]\n\trepository = mirror.git\n\tdatabase = patchgap.db\n'
-	$PY - "$W/truth.json" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))
-for name, b in sorted(t['branches'].items(), key=lambda kv: (kv[1]['kind'] != 'mainline', kv[0])):
-    print('[branch "%s"]\n\tkind = %s' % (name, b['kind']))
-    if b['kind'] == 'vendor':
-        print('\tbase = %s' % b['parent'])
-PY
+	$PY "$ROOT/tools/truth-to-conf.py" "$W/truth.json" repo | sed -n '/^\[branch/,$p'
 	printf '[remote "up"]\n\turl = git://127.0.0.1:%s/up.git\n[cna]\n\turl = file://%s/cna\n' "$GPORT" "$B"
 	printf '[watch]\n\tinterval = 1\n[sink "hook"]\n\ttype = webhook\n\turl = http://127.0.0.1:%s/\n\tsecret = bench-secret\n' "$(cat "$B/hport")"
 } > "$B/patchgap.conf"

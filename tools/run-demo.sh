@@ -62,16 +62,8 @@ else
 		python3 tools/truth-to-cna.py "$DEMO/linux.truth.json" "$DEMO/vulns"
 		touch "$DEMO/sample.done"
 	fi
-	python3 - "$DEMO/linux.truth.json" > "$DEMO/patchgap.conf" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))
-print("# patchgap demo config (git-config syntax; see doc/patchgap.1.md)")
-print("[core]\n\trepository = linux\n\tdatabase = patchgap.db")
-for name, b in sorted(t['branches'].items(), key=lambda kv: (kv[1]['kind'] != 'mainline', kv[0])):
-    print('[branch "%s"]\n\tkind = %s' % (name, b['kind']))
-    if b['kind'] == 'vendor':
-        print('\tbase = %s' % b['parent'])
-PY
+	python3 tools/truth-to-conf.py "$DEMO/linux.truth.json" linux \
+		--comment "patchgap demo config (git-config syntax; see doc/patchgap.1.md)" > "$DEMO/patchgap.conf"
 	CNA=$DEMO/vulns
 fi
 cd "$DEMO"

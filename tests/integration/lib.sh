@@ -68,13 +68,5 @@ gen_repo() {
 		fi
 	) 9>"$cache.lock" || return 1
 	GEN=$cache/repo TRUTH=$cache/truth.json
-	python3 - "$TRUTH" "$GEN" > "$T/patchgap.conf" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))
-print("[core]\n\trepository = %s\n\tdatabase = %s" % (sys.argv[2], "patchgap.db"))
-for name, b in sorted(t['branches'].items(), key=lambda kv: (kv[1]['kind'] != 'mainline', kv[0])):
-    print('[branch "%s"]\n\tkind = %s' % (name, b['kind']))
-    if b['kind'] == 'vendor':
-        print('\tbase = %s' % b['parent'])
-PY
+	python3 "$SRC/tools/truth-to-conf.py" "$TRUTH" "$GEN" > "$T/patchgap.conf"
 }
