@@ -99,13 +99,15 @@ PG_CMD(cells)
 		pg_json_set(o, "dirty_targets", json_integer((json_int_t)stats.dirty_targets));
 		pg_json_set(o, "full_branches", json_integer((json_int_t)stats.full_branches));
 		pg_json_set(o, "evaluated", json_integer((json_int_t)stats.evaluated));
+		pg_json_set(o, "written", json_integer((json_int_t)stats.written));
 		pg_json_set(o, "deleted", json_integer((json_int_t)stats.deleted));
 		pg_json_print(stdout, o, 2);
 		json_decref(o);
 	} else {
-		fprintf(stderr, "%s: %zu targets x %zu branches; recomputed %zu cells (%zu targets, %zu whole branches), deleted %zu\n",
+		fprintf(stderr, "%s: %zu targets x %zu branches; recomputed %zu cells (%zu targets, %zu whole branches),"
+			" %zu changed, deleted %zu\n",
 			stats.full ? "full" : "incremental", stats.targets, stats.branches, stats.evaluated,
-			stats.dirty_targets, stats.full_branches, stats.deleted);
+			stats.dirty_targets, stats.full_branches, stats.written, stats.deleted);
 	}
 	rc = PG_EXIT_OK;
 done:

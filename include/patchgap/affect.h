@@ -82,6 +82,7 @@ typedef struct pg_affect_cells_stats {
 	size_t dirty_targets;  /* targets recomputed on every branch */
 	size_t full_branches;  /* branches recomputed for every target */
 	size_t evaluated;      /* cells computed by this run */
+	size_t written;        /* of those, cells whose stored row changed (the others are not rewritten) */
 	size_t deleted;        /* cells removed (rejected CVEs, unflagged fixes) */
 	int full;              /* every cell was recomputed */
 } pg_affect_cells_stats;

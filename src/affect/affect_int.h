@@ -47,7 +47,8 @@ struct pg_affect__commit {
 	int has_rel, on_mainline;
 	char *fixes;   /* owned: space-separated resolved Fixes: targets */
 	char *reverts; /* owned: space-separated resolved reverted ids */
-	char *files;   /* owned: touched paths, one per line, sorted */
+	char *files;   /* owned: touched paths, one per line, sorted, once have_files */
+	int have_files, preloaded;
 };
 
 struct pg_affect_index {
@@ -59,6 +60,7 @@ struct pg_affect_index {
 	int64_t now;         /* newest committer time (status ages), once have_now */
 	int have_now;
 	int has_latest;
+	int preloaded;       /* every published CVE's target is in targets */
 	pg_stmt *q_commit, *q_rel, *q_files;
 };
 
@@ -75,6 +77,12 @@ struct pg_affect__eval {
 };
 
 int pg_affect__commit(const struct pg_affect__commit **out, pg_affect_index *ix, const char *sha);
+/* c's touched paths (read on first use), or NULL. */
+const char *pg_affect__commit_files(pg_affect_index *ix, const struct pg_affect__commit *c);
+/* Cache the facts of every commit a CVE record names, in a few queries. */
+int pg_affect__commits_preload(pg_affect_index *ix);
+/* Resolve every published CVE's target at once (and preload its commits). */
+int pg_affect__targets_preload(pg_affect_index *ix);
 int pg_affect__view_add(struct pg_affect__view *v, struct pg_affect__row *r);
 void pg_affect__view_free(struct pg_affect__view *v);
 /*

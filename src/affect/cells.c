@@ -17,6 +17,7 @@
  * Release tags do not enter the stored fields (no versions are stored), so
  * new tags alone change nothing.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,17 +144,112 @@ struct branch_state {
 	char head[41];
 	int64_t nrows;
 	int full;
+	int old;                       /* its cells were stored by an earlier run */
 };
 
-static int write_cell(pg_stmt *ins, const struct target_row *t, const struct pg_affect__view *v,
+/*
+ * What is stored, as fingerprints: "id\tbranch\tconfig" -> the row's
+ * fields hashed (never 0), and id -> its deps hashed.  An unchanged cell is
+ * not written again: after an ingest most recomputed verdicts are the same,
+ * and rewriting 300,000 rows costs more than computing them.
+ */
+struct stored {
+	pg_strmap cell;
+	pg_strmap deps;
+	pg_buf key;
+};
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	if (!s)
+		return (h ^ 0x1e) * 1099511628211ULL * 31;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (h ^ 0x1f) * 1099511628211ULL;
+}
+
+static void *fp_value(uint64_t h)
+{
+	return (void *)(uintptr_t)(h | 1);
+}
+
+/* The fields of a cell (confidence < 0 = NULL), in the order of the columns. */
+static void *cell_fp(const char *kind, const char *status, int introducer_known, const char *fix,
+		     const char *introducer, const char *introducer_how, const char *fixed_by, const char *fix_how,
+		     double confidence, const char *reason, const char *cve_hash, const char *deps)
+{
+	char conf[32];
+	uint64_t h = 1469598103934665603ULL;
+	if (confidence >= 0)
+		snprintf(conf, sizeof(conf), "%.9g", confidence);
+	h = fnv(h, kind);
+	h = fnv(h, status);
+	h = fnv(h, introducer_known ? "1" : "0");
+	h = fnv(h, fix);
+	h = fnv(h, introducer);
+	h = fnv(h, introducer_how);
+	h = fnv(h, fixed_by);
+	h = fnv(h, fix_how);
+	h = fnv(h, confidence >= 0 ? conf : NULL);
+	h = fnv(h, reason);
+	h = fnv(h, cve_hash);
+	h = fnv(h, deps);
+	return fp_value(h);
+}
+
+static const char *cell_key(struct stored *s, const char *id, const char *branch, const char *config)
+{
+	pg_buf_reset(&s->key);
+	pg_buf_printf(&s->key, "%s\t%s\t%s", id, branch, config);
+	return s->key.ptr ? s->key.ptr : "";
+}
+
+#define CELL_COLUMNS "id, branch, config, kind, status, introducer_known, fix, introducer, introducer_how," \
+	" fixed_by, fix_how, confidence, reason, cve_hash, deps"
+
+/* Remember the stored rows a query returns (CELL_COLUMNS, bound to p1, p2). */
+static int stored_load(struct stored *s, pg_stmt *st)
+{
+	int rc, error = 0;
+	while ((rc = pg_stmt_step(st)) > 0) {
+		const char *id = pg_stmt_text(st, 0);
+		void *fp = cell_fp(pg_stmt_text(st, 3), pg_stmt_text(st, 4), (int)pg_stmt_int(st, 5),
+				   pg_stmt_text(st, 6), pg_stmt_text(st, 7), pg_stmt_text(st, 8), pg_stmt_text(st, 9),
+				   pg_stmt_text(st, 10), pg_stmt_isnull(st, 11) ? -1 : pg_stmt_double(st, 11),
+				   pg_stmt_text(st, 12), pg_stmt_text(st, 13), pg_stmt_text(st, 14));
+		if ((error = pg_strmap_set(&s->cell, cell_key(s, id, pg_stmt_text(st, 1), pg_stmt_text(st, 2)), fp)) < 0 ||
+		    (error = pg_strmap_set(&s->deps, id, fp_value(fnv(0, pg_stmt_text(st, 14))))) < 0)
+			break;
+	}
+	pg_stmt_reset(st);
+	return error < 0 ? error : rc < 0 ? rc : 0;
+}
+
+static void stored_release(struct stored *s)
+{
+	pg_strmap_release(&s->cell);
+	pg_strmap_release(&s->deps);
+	pg_buf_release(&s->key);
+}
+
+/* Write a cell unless the stored one has the same fields; 1 when written. */
+static int write_cell(pg_stmt *ins, struct stored *stored, const struct target_row *t, const struct pg_affect__view *v,
 		      const struct pg_affect__eval *e, const char *fix, int introducer_known, const char *deps)
 {
-	const char *status = pg_affect__status_name(e->status);
+	const char *status = fix ? pg_affect__status_name(e->status) : "unknown";
+	const char *reason = fix ? e->reason : "no fix commit known";
+	const char *kind = t->silent ? "silent" : "cve";
+	void *fp = cell_fp(kind, status, introducer_known, fix, e->vuln_how ? e->vuln_sha : NULL, e->vuln_how,
+			   e->fix_how ? e->fix_sha : NULL, e->fix_how, e->fix_how ? e->confidence : -1, reason, t->hash,
+			   deps);
+	int error;
+	if (pg_strmap_get(&stored->cell, cell_key(stored, t->id, v->name, ""), NULL) == fp)
+		return 0;
 	pg_stmt_bind_text(ins, 1, t->id);
 	pg_stmt_bind_text(ins, 2, v->name);
 	pg_stmt_bind_text(ins, 3, "");
-	pg_stmt_bind_text(ins, 4, t->silent ? "silent" : "cve");
-	pg_stmt_bind_text(ins, 5, fix ? status : "unknown");
+	pg_stmt_bind_text(ins, 4, kind);
+	pg_stmt_bind_text(ins, 5, status);
 	pg_stmt_bind_int(ins, 6, introducer_known);
 	pg_stmt_bind_text(ins, 7, fix);
 	pg_stmt_bind_text(ins, 8, e->vuln_how ? e->vuln_sha : NULL);
@@ -164,10 +260,10 @@ static int write_cell(pg_stmt *ins, const struct target_row *t, const struct pg_
 		pg_stmt_bind_double(ins, 12, e->confidence);
 	else
 		pg_stmt_bind_null(ins, 12);
-	pg_stmt_bind_text(ins, 13, fix ? e->reason : "no fix commit known");
+	pg_stmt_bind_text(ins, 13, reason);
 	pg_stmt_bind_text(ins, 14, t->hash);
 	pg_stmt_bind_text(ins, 15, deps);
-	return pg_stmt_exec(ins);
+	return (error = pg_stmt_exec(ins)) < 0 ? error : 1;
 }
 
 int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned flags)
@@ -175,10 +271,13 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 	pg_affect_index *ix = NULL;
 	target_rows targets = PG_VEC_INIT;
 	PG_VEC(struct branch_state) br = PG_VEC_INIT;
-	pg_strmap dirty = PG_STRMAP_INIT, stored = PG_STRMAP_INIT, live = PG_STRMAP_INIT;
+	pg_strmap dirty = PG_STRMAP_INIT, hashes = PG_STRMAP_INIT, live = PG_STRMAP_INIT;
+	struct stored stored = { PG_STRMAP_INIT, PG_STRMAP_INIT, PG_BUF_INIT };
 	pg_stmt *ins = NULL, *del_deps = NULL, *ins_dep = NULL, *st = NULL, *del = NULL;
 	char *hwm_text = NULL, hwm_buf[32];
+	const char *probe = NULL;   /* a branch every stored target has a cell on */
 	int64_t hwm = 0, max_id;
+	size_t ndirty = 0, nfull = 0;
 	int error, rc, full = (flags & PG_AFFECT_CELLS_FULL) != 0, began = 0;
 	pg_buf deps = PG_BUF_INIT;
 
@@ -217,7 +316,8 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 		snprintf(b.name, sizeof(b.name), "%s", pg_stmt_text(st, 0));
 		snprintf(b.head, sizeof(b.head), "%s", pg_stmt_text(st, 1));
 		b.nrows = pg_stmt_int(st, 3);
-		b.full = full || pg_stmt_isnull(st, 2) || pg_stmt_int(st, 2) + pg_stmt_int(st, 4) != b.nrows;
+		b.old = !pg_stmt_isnull(st, 2);
+		b.full = full || !b.old || pg_stmt_int(st, 2) + pg_stmt_int(st, 4) != b.nrows;
 		if ((error = pg_vec_push(&br, b)) < 0)
 			break;
 	}
@@ -227,12 +327,23 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 		error = error < 0 ? error : rc;
 		goto out;
 	}
+	for (size_t b = 0; b < br.len && !probe; b++)
+		if (br.ptr[b].old)
+			probe = br.ptr[b].name;
 
-	/* targets: changed or new records, and those depending on new commits */
-	if ((error = pg_store_prepare(&st, store, "SELECT DISTINCT id, coalesce(cve_hash, '') FROM cells")) < 0)
+	/*
+	 * targets: changed or new records, and those depending on new commits.
+	 * Every stored target has a cell on every branch of the last run, so one
+	 * such branch's cells name them all (an index range, not a table scan).
+	 */
+	if ((error = pg_store_prepare(&st, store, probe ?
+				      "SELECT id, coalesce(cve_hash, '') FROM cells WHERE branch = ? AND config = ''" :
+				      "SELECT DISTINCT id, coalesce(cve_hash, '') FROM cells")) < 0)
 		goto out;
+	if (probe)
+		pg_stmt_bind_text(st, 1, probe);
 	while ((rc = pg_stmt_step(st)) > 0)
-		if ((error = pg_strmap_set(&stored, pg_stmt_text(st, 0),
+		if ((error = pg_strmap_set(&hashes, pg_stmt_text(st, 0),
 					   pg_strdup(pg_stmt_text(st, 1)))) < 0)
 			break;
 	pg_stmt_free(st);
@@ -246,28 +357,56 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 	for (size_t i = 0; i < targets.len; i++) {
 		struct target_row *t = &targets.ptr[i];
 		int found;
-		const char *h = pg_strmap_get(&stored, t->id, &found);
+		const char *h = pg_strmap_get(&hashes, t->id, &found);
 		t->dirty = full || !found || strcmp(h ? h : "", t->hash ? t->hash : "") || pg_strmap_get(&dirty, t->id, NULL);
+		ndirty += t->dirty;
 		if ((error = pg_strmap_set(&live, t->id, (void *)1)) < 0)
 			goto out;
 	}
+	for (size_t b = 0; b < br.len; b++)
+		nfull += br.ptr[b].full;
 
 	/* the index (every branch's rows) only when some cell must be computed */
-	{
-		int work = 0;
-		for (size_t i = 0; i < targets.len && !work; i++)
-			work = targets.ptr[i].dirty;
-		for (size_t b = 0; b < br.len && !work; b++)
-			work = br.ptr[b].full;
-		if (work) {
-			if ((error = pg_affect_index_open(&ix, store)) < 0)
+	if (ndirty || nfull) {
+		if ((error = pg_affect_index_open(&ix, store)) < 0)
+			goto out;
+		/* many targets to resolve: all of them in a few queries rather than a few each */
+		if ((ndirty > 256 || ndirty * 8 > targets.len || nfull) && (error = pg_affect__targets_preload(ix)) < 0)
+			goto out;
+		for (size_t b = 0; b < br.len; b++)
+			if (!(br.ptr[b].view = pg_affect__find_view(ix, br.ptr[b].name))) {
+				error = pg_error_set("branch '%s' changed during the update", br.ptr[b].name);
 				goto out;
-			for (size_t b = 0; b < br.len; b++)
-				if (!(br.ptr[b].view = pg_affect__find_view(ix, br.ptr[b].name))) {
-					error = pg_error_set("branch '%s' changed during the update", br.ptr[b].name);
+			}
+		/* the stored cells about to be recomputed: all of them in one pass, or by id and branch */
+		if (ndirty * 4 > targets.len || nfull * 4 > br.len) {
+			if ((error = pg_store_prepare(&st, store, "SELECT " CELL_COLUMNS " FROM cells")) < 0 ||
+			    (error = stored_load(&stored, st)) < 0)
+				goto out;
+		} else {
+			if ((error = pg_store_prepare(&st, store, "SELECT " CELL_COLUMNS " FROM cells WHERE id = ?")) < 0)
+				goto out;
+			for (size_t i = 0; i < targets.len; i++) {
+				if (!targets.ptr[i].dirty)
+					continue;
+				pg_stmt_bind_text(st, 1, targets.ptr[i].id);
+				if ((error = stored_load(&stored, st)) < 0)
 					goto out;
-				}
+			}
+			pg_stmt_free(st);
+			st = NULL;
+			if ((error = pg_store_prepare(&st, store, "SELECT " CELL_COLUMNS " FROM cells WHERE branch = ?")) < 0)
+				goto out;
+			for (size_t b = 0; b < br.len; b++) {
+				if (!br.ptr[b].full)
+					continue;
+				pg_stmt_bind_text(st, 1, br.ptr[b].name);
+				if ((error = stored_load(&stored, st)) < 0)
+					goto out;
+			}
 		}
+		pg_stmt_free(st);
+		st = NULL;
 	}
 	if ((error = pg_store_prepare(&ins, store,
 		"INSERT INTO cells (id, branch, config, kind, status, introducer_known, fix, introducer, introducer_how,"
@@ -282,13 +421,10 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 				      "INSERT INTO cell_deps (id, sha) VALUES (?, ?) ON CONFLICT (id, sha) DO NOTHING")) < 0)
 		goto out;
 
-	for (size_t i = 0; i < targets.len; i++) {
+	for (size_t i = 0; i < targets.len && (ndirty || nfull); i++) {
 		struct target_row *t = &targets.ptr[i];
 		const struct pg_affect__target *tg = NULL;
-		int any = t->dirty;
-		for (size_t b = 0; b < br.len && !any; b++)
-			any = br.ptr[b].full;
-		if (!any)
+		if (!t->dirty && !nfull)
 			continue;
 		if ((error = pg_affect__target(&tg, ix, t->id)) < 0)
 			goto out;
@@ -303,11 +439,13 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 			if (!t->dirty && !br.ptr[b].full)
 				continue;
 			if ((error = pg_affect__verdict(&e, &fix, ix, br.ptr[b].view, tg)) < 0 ||
-			    (error = write_cell(ins, t, br.ptr[b].view, &e, fix, tg->intro.len > 0, deps.ptr ? deps.ptr : "")) < 0)
+			    (error = write_cell(ins, &stored, t, br.ptr[b].view, &e, fix, tg->intro.len > 0,
+						deps.ptr ? deps.ptr : "")) < 0)
 				goto out;
 			out->evaluated++;
+			out->written += (size_t)error;
 		}
-		if (t->dirty) {
+		if (t->dirty && pg_strmap_get(&stored.deps, t->id, NULL) != fp_value(fnv(0, deps.ptr ? deps.ptr : ""))) {
 			pg_stmt_bind_text(del_deps, 1, t->id);
 			if ((error = pg_stmt_exec(del_deps)) < 0)
 				goto out;
@@ -327,7 +465,7 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 		void *val;
 		if ((error = pg_store_prepare(&del, store, "DELETE FROM cells WHERE id = ?")) < 0)
 			goto out;
-		while (pg_strmap_next(&stored, &it, &key, &val)) {
+		while (pg_strmap_next(&hashes, &it, &key, &val)) {
 			if (pg_strmap_get(&live, key, NULL))
 				continue;
 			pg_stmt_bind_text(del, 1, key);
@@ -342,8 +480,6 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 	if ((error = pg_store_exec(store, "DELETE FROM cells WHERE branch NOT IN (SELECT name FROM branches WHERE head_sha IS NOT NULL);"
 					  "DELETE FROM cell_branches WHERE branch NOT IN (SELECT name FROM branches WHERE head_sha IS NOT NULL)")) < 0)
 		goto out;
-	pg_stmt_free(st);
-	st = NULL;
 	if ((error = pg_store_prepare(&st, store,
 				      "INSERT INTO cell_branches (branch, head, nrows) VALUES (?, ?, ?)"
 				      " ON CONFLICT (branch) DO UPDATE SET head = excluded.head, nrows = excluded.nrows")) < 0)
@@ -362,8 +498,7 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 	out->targets = targets.len;
 	out->branches = br.len;
 	out->full = full;
-	for (size_t i = 0; i < targets.len; i++)
-		out->dirty_targets += targets.ptr[i].dirty;
+	out->dirty_targets = ndirty;
 	error = pg_store_commit(store);
 	began = 0;
 out:
@@ -372,12 +507,13 @@ out:
 	{
 		size_t it = 0;
 		void *val;
-		while (pg_strmap_next(&stored, &it, NULL, &val))
+		while (pg_strmap_next(&hashes, &it, NULL, &val))
 			free(val);
 	}
-	pg_strmap_release(&stored);
+	pg_strmap_release(&hashes);
 	pg_strmap_release(&dirty);
 	pg_strmap_release(&live);
+	stored_release(&stored);
 	pg_stmt_free(ins);
 	pg_stmt_free(del_deps);
 	pg_stmt_free(ins_dep);

@@ -63,6 +63,70 @@ static int is_cve_id(const char *id)
 	return !strncasecmp(id, "CVE-", 4);
 }
 
+/*
+ * The mainline fix commits of a record from its cve_fixes rows, in the
+ * order (sha1 rows first, then by sha): the .sha1 list when the record has
+ * one; otherwise (CVE JSON only) the range ends that are on mainline, since
+ * the others are the stable branches' copies.
+ */
+struct fix_pick {
+	int have_sha1;
+	pg_affect__strs other, unknown;
+};
+
+static int fix_pick_add(pg_affect__strs *fixes, struct fix_pick *p, const char *sha, const char *src, int on_mainline)
+{
+	if (!strcmp(src, "sha1")) {
+		p->have_sha1 = 1;
+		return strs_add(fixes, sha);
+	}
+	if (!p->have_sha1)
+		return strs_add(on_mainline ? &p->other : &p->unknown, sha);
+	return 0;
+}
+
+static int fix_pick_finish(pg_affect__strs *fixes, struct fix_pick *p)
+{
+	int error = 0;
+	for (size_t i = 0; fixes && !error && !p->have_sha1 && i < p->other.len; i++)
+		error = strs_add(fixes, p->other.ptr[i]);
+	for (size_t i = 0; fixes && !error && !p->have_sha1 && !p->other.len && i < p->unknown.len; i++)
+		error = strs_add(fixes, p->unknown.ptr[i]);
+	pg_affect__strs_release(&p->other);
+	pg_affect__strs_release(&p->unknown);
+	memset(p, 0, sizeof(*p));
+	return error;
+}
+
+/* No explicit introducer: the fixes' Fixes: targets, else what they revert. */
+static int intro_fallback(pg_affect__strs *intro, pg_affect_index *ix, const pg_affect__strs *fixes)
+{
+	int error = 0;
+	if (intro->len)
+		return 0;
+	for (size_t i = 0; i < fixes->len && !error; i++) {
+		const struct pg_affect__commit *c;
+		if ((error = pg_affect__commit(&c, ix, fixes->ptr[i])) < 0 || !c)
+			continue;
+		error = add_words(intro, c->fixes);
+	}
+	for (size_t i = 0; i < fixes->len && !error && intro->len == 0; i++) {
+		const struct pg_affect__commit *c;
+		if ((error = pg_affect__commit(&c, ix, fixes->ptr[i])) < 0 || !c)
+			continue;
+		error = add_words(intro, c->reverts);
+	}
+	return error;
+}
+
+static void upcase_id(char *cve, size_t n, const char *id)
+{
+	snprintf(cve, n, "%s", id);
+	for (char *p = cve; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+}
+
 int pg_affect__resolve_target(pg_affect__strs *fixes, pg_affect__strs *intro, char **cve_out,
 			      pg_affect_index *ix, const char *id)
 {
@@ -72,10 +136,8 @@ int pg_affect__resolve_target(pg_affect__strs *fixes, pg_affect__strs *intro, ch
 		pg_stmt *st = NULL;
 		char cve[64];
 		int state_ok = 0;
-		snprintf(cve, sizeof(cve), "%s", id);
-		for (char *p = cve; *p; p++)
-			if (*p >= 'a' && *p <= 'z')
-				*p = (char)(*p - 'a' + 'A');
+		struct fix_pick pick = { 0, PG_VEC_INIT, PG_VEC_INIT };
+		upcase_id(cve, sizeof(cve), id);
 		if ((error = pg_store_prepare(&st, ix->store, "SELECT state FROM cves WHERE id = ?")) < 0)
 			return error;
 		pg_stmt_bind_text(st, 1, cve);
@@ -86,36 +148,18 @@ int pg_affect__resolve_target(pg_affect__strs *fixes, pg_affect__strs *intro, ch
 			return rc;
 		if (!state_ok)
 			return pg_error_setc(PG_ENOTFOUND, "%s is not in the database (run 'patchgap cve import')", cve);
-		/*
-		 * The mainline fix commits: the .sha1 list when the record has one;
-		 * otherwise (CVE JSON only) the range ends that are on mainline,
-		 * since the others are the stable branches' copies.
-		 */
 		if ((error = pg_store_prepare(&st, ix->store,
 					      "SELECT f.sha, f.source, coalesce(c.on_mainline, 0) FROM cve_fixes f"
 					      " LEFT JOIN commits c ON c.sha = f.sha WHERE f.cve_id = ?"
 					      " ORDER BY CASE f.source WHEN 'sha1' THEN 0 ELSE 1 END, f.sha")) < 0)
 			return error;
 		pg_stmt_bind_text(st, 1, cve);
-		{
-			int have_sha1 = 0;
-			pg_affect__strs other = PG_VEC_INIT, unknown = PG_VEC_INIT;
-			while (!error && (rc = pg_stmt_step(st)) > 0) {
-				const char *src = pg_stmt_text(st, 1);
-				if (!strcmp(src, "sha1")) {
-					have_sha1 = 1;
-					error = strs_add(fixes, pg_stmt_text(st, 0));
-				} else if (!have_sha1) {
-					error = strs_add(pg_stmt_int(st, 2) ? &other : &unknown, pg_stmt_text(st, 0));
-				}
-			}
-			for (size_t i = 0; !error && !have_sha1 && i < other.len; i++)
-				error = strs_add(fixes, other.ptr[i]);
-			for (size_t i = 0; !error && !have_sha1 && !other.len && i < unknown.len; i++)
-				error = strs_add(fixes, unknown.ptr[i]);
-			pg_affect__strs_release(&other);
-			pg_affect__strs_release(&unknown);
-		}
+		while (!error && (rc = pg_stmt_step(st)) > 0)
+			error = fix_pick_add(fixes, &pick, pg_stmt_text(st, 0), pg_stmt_text(st, 1), (int)pg_stmt_int(st, 2));
+		if (!error)
+			error = fix_pick_finish(fixes, &pick);
+		else
+			fix_pick_finish(fixes, &pick);
 		pg_stmt_free(st);
 		if (!error && rc < 0)
 			error = rc;
@@ -140,22 +184,109 @@ int pg_affect__resolve_target(pg_affect__strs *fixes, pg_affect__strs *intro, ch
 			return error;
 		error = strs_add(fixes, sha);
 	}
-	/* no explicit introducer: the fixes' Fixes: targets, else what they revert */
-	if (!error && intro->len == 0) {
-		for (size_t i = 0; i < fixes->len && !error; i++) {
-			const struct pg_affect__commit *c;
-			if ((error = pg_affect__commit(&c, ix, fixes->ptr[i])) < 0 || !c)
-				continue;
-			error = add_words(intro, c->fixes);
+	if (!error)
+		error = intro_fallback(intro, ix, fixes);
+	return error;
+}
+
+/*
+ * Every published CVE's target in three queries (the records, their fix
+ * rows, their introducer rows, each grouped by record), the same lists
+ * pg_affect__resolve_target() builds one record at a time.
+ */
+int pg_affect__targets_preload(pg_affect_index *ix)
+{
+	pg_stmt *st = NULL;
+	struct pg_affect__target *t = NULL;
+	struct fix_pick pick = { 0, PG_VEC_INIT, PG_VEC_INIT };
+	pg_strmap fresh = PG_STRMAP_INIT;   /* ids resolved here (not already cached) */
+	char cur[64] = "";
+	int error, rc, found;
+
+	if (ix->preloaded)
+		return 0;
+	if ((error = pg_affect__commits_preload(ix)) < 0)
+		return error;
+	if ((error = pg_store_prepare(&st, ix->store, "SELECT id FROM cves WHERE state = 'published'")) < 0)
+		return error;
+	while ((rc = pg_stmt_step(st)) > 0) {
+		const char *id = pg_stmt_text(st, 0);
+		char cve[64];
+		if (!is_cve_id(id))
+			continue;
+		pg_strmap_get(&ix->targets, id, &found);
+		if (found)
+			continue;
+		upcase_id(cve, sizeof(cve), id);
+		if (!(t = calloc(1, sizeof(*t))) || !(t->cve = pg_strdup(cve))) {
+			error = pg_error_setc(PG_ENOMEM, "out of memory");
+			break;
 		}
-		for (size_t i = 0; i < fixes->len && !error && intro->len == 0; i++) {
-			const struct pg_affect__commit *c;
-			if ((error = pg_affect__commit(&c, ix, fixes->ptr[i])) < 0 || !c)
-				continue;
-			error = add_words(intro, c->reverts);
+		if ((error = pg_strmap_set(&ix->targets, id, t)) < 0)
+			break;
+		if ((error = pg_strmap_set(&fresh, cve, t)) < 0) {
+			t = NULL; /* owned by the index */
+			break;
+		}
+		t = NULL;
+	}
+	pg_affect__target_free(t); /* only set on a failure before it was stored */
+	t = NULL;
+	pg_stmt_free(st);
+	st = NULL;
+	if (error < 0 || rc < 0)
+		goto out;
+	if ((error = pg_store_prepare(&st, ix->store,
+				      "SELECT f.cve_id, f.sha, f.source, coalesce(c.on_mainline, 0) FROM cve_fixes f"
+				      " JOIN cves v ON v.id = f.cve_id LEFT JOIN commits c ON c.sha = f.sha"
+				      " WHERE v.state = 'published'"
+				      " ORDER BY f.cve_id, CASE f.source WHEN 'sha1' THEN 0 ELSE 1 END, f.sha")) < 0)
+		goto out;
+	while ((rc = pg_stmt_step(st)) > 0) {
+		if (strcmp(cur, pg_stmt_text(st, 0))) {
+			if (t && (error = fix_pick_finish(&t->fixes, &pick)) < 0)
+				break;
+			snprintf(cur, sizeof(cur), "%s", pg_stmt_text(st, 0));
+			t = pg_strmap_get(&fresh, cur, NULL);
+		}
+		if (t && (error = fix_pick_add(&t->fixes, &pick, pg_stmt_text(st, 1), pg_stmt_text(st, 2),
+					       (int)pg_stmt_int(st, 3))) < 0)
+			break;
+	}
+	if (!error && t)
+		error = fix_pick_finish(&t->fixes, &pick);
+	fix_pick_finish(NULL, &pick);
+	pg_stmt_free(st);
+	st = NULL;
+	if (error < 0 || rc < 0)
+		goto out;
+	if ((error = pg_store_prepare(&st, ix->store,
+				      "SELECT DISTINCT i.cve_id, i.sha FROM cve_introducers i JOIN cves v ON v.id = i.cve_id"
+				      " WHERE v.state = 'published' AND i.source IN ('vulnerable', 'dyad_override')"
+				      " ORDER BY i.cve_id, i.sha")) < 0)
+		goto out;
+	while ((rc = pg_stmt_step(st)) > 0) {
+		t = pg_strmap_get(&fresh, pg_stmt_text(st, 0), NULL);
+		if (t && pg_str_is_sha(pg_stmt_text(st, 1)) && (error = strs_add(&t->intro, pg_stmt_text(st, 1))) < 0)
+			break;
+	}
+	pg_stmt_free(st);
+	st = NULL;
+	if (error < 0 || rc < 0)
+		goto out;
+	{
+		size_t it = 0;
+		void *val;
+		while (!error && pg_strmap_next(&fresh, &it, NULL, &val)) {
+			t = val;
+			error = intro_fallback(&t->intro, ix, &t->fixes);
 		}
 	}
-	return error;
+	ix->preloaded = error == 0;
+out:
+	pg_strmap_release(&fresh);
+	pg_stmt_free(st);
+	return error < 0 ? error : rc < 0 ? rc : 0;
 }
 
 static json_t *eval_json(const struct pg_affect__eval *e)

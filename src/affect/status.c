@@ -273,6 +273,9 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 	*out = NULL;
 	if (!opts)
 		opts = &defaults;
+	/* every known fix is evaluated: resolve them all at once, not one query each */
+	if ((error = pg_affect__targets_preload(ix)) < 0)
+		goto out;
 	if (!(view = pg_affect__find_view(ix, target))) {
 		pg_stmt *b = NULL;
 		const struct pg_affect__commit *c;
