@@ -4,8 +4,10 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "patchgap/affect.h"
+#include "patchgap/config.h"
 #include "util/json.h"
 #include "util/banned.h"
 
@@ -20,6 +22,11 @@ static const char usage[] =
 	"'ingest' or 'cve import' only the cells that can have changed are computed;\n"
 	"--full recomputes every cell (the result is the same).  Prints what it did on\n"
 	"stderr (--json: on stdout).\n"
+	"\n"
+	"A branch with a kernel .config ('kconfig' in the config file) also gets one\n"
+	"cell per fix under that build (config = its path): an affected fix whose code\n"
+	"the .config does not build is not_affected, with the VEX justification, as\n"
+	"'patchgap status' lists it under not_affected_by_config.\n"
 	"\n"
 	"--list prints the stored cells, tab-separated: id, branch, status,\n"
 	"introducer known (1/0), fix, fixed by, reason.\n"
@@ -45,6 +52,12 @@ static int print_cell(const pg_affect_cell *c, void *payload)
 		pg_json_set(o, "reason", pg_json_string(c->reason));
 		pg_json_set(o, "cve_hash", pg_json_string(c->cve_hash));
 		pg_json_set(o, "deps", pg_json_string(c->deps));
+		if (c->config[0]) {
+			json_t *vex = NULL;
+			pg_json_set(o, "justification", pg_json_string(c->justification));
+			if (c->vex && pg_json_parse(&vex, c->vex, strlen(c->vex), "stored build verdict") == 0)
+				pg_json_set(o, "vex", vex);
+		}
 		json_array_append_new(arr, o);
 	} else {
 		printf("%s\t%s\t%s\t%d\t%s\t%s\t%s\n", c->id, c->branch, c->status, c->introducer_known,
@@ -61,6 +74,7 @@ PG_CMD(cells)
 	int nargs, rc, error;
 	pg_store *store = NULL;
 	pg_affect_cells_stats stats;
+	pg_config *cfg = NULL;
 	json_t *arr = NULL;
 
 	if ((rc = pg_cli_parse(cli, argc, argv, opts, &args, &nargs, usage)) >= 0)
@@ -84,10 +98,17 @@ PG_CMD(cells)
 		rc = PG_EXIT_OK;
 		goto done;
 	}
+	/* the repository, for the build verdicts of branches with a .config */
+	if (pg_config_load(&cfg, cli->conf_path) < 0 &&
+	    (strcmp(cli->conf_path, "patchgap.conf") || access(cli->conf_path, F_OK) == 0)) {
+		rc = pg_cli_load_config(&cfg, cli);
+		goto done;
+	}
 	if ((rc = pg_cli_open_store(&store, cli, 0)) > 0)
 		goto done;
 	if ((error = pg_store_lock(store, "cells")) < 0 ||
-	    (error = pg_affect_cells_update(&stats, store, pg_opt_get(opts, "full") ? PG_AFFECT_CELLS_FULL : 0)) < 0) {
+	    (error = pg_affect_cells_update_ext(&stats, store, pg_opt_get(opts, "full") ? PG_AFFECT_CELLS_FULL : 0,
+						cfg ? cfg->repository : NULL)) < 0) {
 		rc = pg_cli_fail(cli, error);
 		goto done;
 	}
@@ -111,6 +132,7 @@ PG_CMD(cells)
 	}
 	rc = PG_EXIT_OK;
 done:
+	pg_config_free(cfg);
 	json_decref(arr);
 	pg_store_free(store);
 	return rc;

@@ -67,13 +67,17 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
  * Stored verdicts ("cells"): one per (known security fix, tracked branch,
  * config) in table `cells` (doc/internals/affect.md), each as `status`
  * reports it (affected, fixed, not_affected, unknown) with the inputs it
- * was computed from.  Config '' is the branch without build evaluation
- * (the only one computed today).
+ * was computed from.  Config '' is the branch without build evaluation;
+ * a branch with a kernel .config (`kconfig`) also has cells with config =
+ * that path: status's verdict under the build (an affected fix whose code
+ * is not built is not_affected, with the VEX justification).
  *
- * pg_affect_cells_update() brings the table up to date in one transaction:
- * incrementally (only the cells that new commits, changed records or a
- * rewritten branch can have changed) or, with PG_AFFECT_CELLS_FULL or on
- * the first run, every cell.  Both give the same table.
+ * pg_affect_cells_update_ext() brings the table up to date in one
+ * transaction: incrementally (only the cells that new commits, changed
+ * records, a rewritten branch or an edited .config can have changed) or,
+ * with PG_AFFECT_CELLS_FULL or on the first run, every cell.  Both give the
+ * same table.  Build verdicts read the repository: without one (NULL, and
+ * pg_affect_cells_update()) no config cells are kept.
  */
 #define PG_AFFECT_CELLS_FULL 1u
 typedef struct pg_affect_cells_stats {
@@ -86,6 +90,7 @@ typedef struct pg_affect_cells_stats {
 	size_t deleted;        /* cells removed (rejected CVEs, unflagged fixes) */
 	int full;              /* every cell was recomputed */
 } pg_affect_cells_stats;
+int pg_affect_cells_update_ext(pg_affect_cells_stats *out, pg_store *store, unsigned flags, const char *repository);
 int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned flags);
 
 /* One stored cell; every string is borrowed for the duration of the callback. */
@@ -103,6 +108,8 @@ typedef struct pg_affect_cell {
 	const char *reason;
 	const char *cve_hash;    /* the record's content hash it was computed from (NULL: silent fix) */
 	const char *deps;        /* fix and introducer commits evaluated, space-separated */
+	const char *justification; /* config cells: VEX justification of a fix not built, else NULL */
+	const char *vex;         /* config cells: the build verdict of an affected fix (JSON), else NULL */
 } pg_affect_cell;
 typedef int (*pg_affect_cell_cb)(const pg_affect_cell *cell, void *payload);
 /*

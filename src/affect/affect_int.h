@@ -5,7 +5,9 @@
 #define PG_AFFECT_INT_H
 
 #include <jansson.h>
+#include <git2.h>
 #include "patchgap/affect.h"
+#include "patchgap/kconfig.h"
 #include "util/map.h"
 #include "util/str.h"
 #include "util/vec.h"
@@ -122,6 +124,21 @@ int pg_affect__target(const struct pg_affect__target **out, pg_affect_index *ix,
  */
 int pg_affect__verdict(struct pg_affect__eval *best, const char **best_fix, pg_affect_index *ix,
 		       const struct pg_affect__view *view, const struct pg_affect__target *tg);
+/* Build awareness: the tree at a revision and a kernel .config. */
+struct pg_affect__build {
+	git_repository *repo;
+	pg_kconfig *cfg;
+	pg_ktree tree;
+	int have_tree;
+	pg_kbuild *kb;
+	char path[4096];
+};
+/* Open (b is zeroed first; release it even on failure). */
+int pg_affect__build_open(struct pg_affect__build *b, const char *repository, const char *kconfig, const char *rev);
+void pg_affect__build_release(struct pg_affect__build *b);
+/* The VEX verdict of a fix's diff under the build (its status under_investigation when it cannot be judged). */
+json_t *pg_affect__build_verdict(struct pg_affect__build *b, const char *fix, int *not_affected);
+
 struct pg_affect__view *pg_affect__find_view(pg_affect_index *ix, const char *name);
 
 #endif

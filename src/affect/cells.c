@@ -145,7 +145,30 @@ struct branch_state {
 	int64_t nrows;
 	int full;
 	int old;                       /* its cells were stored by an earlier run */
+	/* the config dimension: the branch's .config, evaluated when a repository is known */
+	char *config;                  /* owned: branches.config_path, or NULL */
+	char cfg_hash[17];             /* of the .config's content */
+	int cfg_on, cfg_full;          /* config cells kept; all of them recomputed */
+	int build_open;
+	struct pg_affect__build build;
 };
+
+/* The .config's content hash, so an edited file recomputes its cells. */
+static int config_hash(char out[17], const char *path)
+{
+	pg_buf b = PG_BUF_INIT;
+	uint64_t h = 1469598103934665603ULL;
+	int error;
+	if ((error = pg_buf_read_file(&b, path)) < 0) {
+		pg_buf_release(&b);
+		return pg_error_setc(PG_ENOTFOUND, "cannot read the .config '%s'", path);
+	}
+	for (size_t i = 0; i < b.len; i++)
+		h = (h ^ (unsigned char)b.ptr[i]) * 1099511628211ULL;
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+	pg_buf_release(&b);
+	return 0;
+}
 
 /*
  * What is stored, as fingerprints: "id\tbranch\tconfig" -> the row's
@@ -176,7 +199,8 @@ static void *fp_value(uint64_t h)
 /* The fields of a cell (confidence < 0 = NULL), in the order of the columns. */
 static void *cell_fp(const char *kind, const char *status, int introducer_known, const char *fix,
 		     const char *introducer, const char *introducer_how, const char *fixed_by, const char *fix_how,
-		     double confidence, const char *reason, const char *cve_hash, const char *deps)
+		     double confidence, const char *reason, const char *cve_hash, const char *deps,
+		     const char *justification, const char *vex)
 {
 	char conf[32];
 	uint64_t h = 1469598103934665603ULL;
@@ -194,6 +218,8 @@ static void *cell_fp(const char *kind, const char *status, int introducer_known,
 	h = fnv(h, reason);
 	h = fnv(h, cve_hash);
 	h = fnv(h, deps);
+	h = fnv(h, justification);
+	h = fnv(h, vex);
 	return fp_value(h);
 }
 
@@ -205,7 +231,7 @@ static const char *cell_key(struct stored *s, const char *id, const char *branch
 }
 
 #define CELL_COLUMNS "id, branch, config, kind, status, introducer_known, fix, introducer, introducer_how," \
-	" fixed_by, fix_how, confidence, reason, cve_hash, deps"
+	" fixed_by, fix_how, confidence, reason, cve_hash, deps, justification, vex"
 
 /* Remember the stored rows a query returns (CELL_COLUMNS, bound to p1, p2). */
 static int stored_load(struct stored *s, pg_stmt *st)
@@ -216,7 +242,8 @@ static int stored_load(struct stored *s, pg_stmt *st)
 		void *fp = cell_fp(pg_stmt_text(st, 3), pg_stmt_text(st, 4), (int)pg_stmt_int(st, 5),
 				   pg_stmt_text(st, 6), pg_stmt_text(st, 7), pg_stmt_text(st, 8), pg_stmt_text(st, 9),
 				   pg_stmt_text(st, 10), pg_stmt_isnull(st, 11) ? -1 : pg_stmt_double(st, 11),
-				   pg_stmt_text(st, 12), pg_stmt_text(st, 13), pg_stmt_text(st, 14));
+				   pg_stmt_text(st, 12), pg_stmt_text(st, 13), pg_stmt_text(st, 14),
+				   pg_stmt_text(st, 15), pg_stmt_text(st, 16));
 		if ((error = pg_strmap_set(&s->cell, cell_key(s, id, pg_stmt_text(st, 1), pg_stmt_text(st, 2)), fp)) < 0 ||
 		    (error = pg_strmap_set(&s->deps, id, fp_value(fnv(0, pg_stmt_text(st, 14))))) < 0)
 			break;
@@ -232,24 +259,31 @@ static void stored_release(struct stored *s)
 	pg_buf_release(&s->key);
 }
 
+/* One cell as stored: the verdict, and under a .config its build verdict. */
+struct cell_out {
+	const char *config;
+	const char *status, *reason;
+	const char *justification;   /* VEX justification of a not-built fix, or NULL */
+	const char *vex;             /* the build verdict (JSON), or NULL */
+};
+
 /* Write a cell unless the stored one has the same fields; 1 when written. */
 static int write_cell(pg_stmt *ins, struct stored *stored, const struct target_row *t, const struct pg_affect__view *v,
-		      const struct pg_affect__eval *e, const char *fix, int introducer_known, const char *deps)
+		      const struct pg_affect__eval *e, const char *fix, int introducer_known, const char *deps,
+		      const struct cell_out *c)
 {
-	const char *status = fix ? pg_affect__status_name(e->status) : "unknown";
-	const char *reason = fix ? e->reason : "no fix commit known";
 	const char *kind = t->silent ? "silent" : "cve";
-	void *fp = cell_fp(kind, status, introducer_known, fix, e->vuln_how ? e->vuln_sha : NULL, e->vuln_how,
-			   e->fix_how ? e->fix_sha : NULL, e->fix_how, e->fix_how ? e->confidence : -1, reason, t->hash,
-			   deps);
+	void *fp = cell_fp(kind, c->status, introducer_known, fix, e->vuln_how ? e->vuln_sha : NULL, e->vuln_how,
+			   e->fix_how ? e->fix_sha : NULL, e->fix_how, e->fix_how ? e->confidence : -1, c->reason, t->hash,
+			   deps, c->justification, c->vex);
 	int error;
-	if (pg_strmap_get(&stored->cell, cell_key(stored, t->id, v->name, ""), NULL) == fp)
+	if (pg_strmap_get(&stored->cell, cell_key(stored, t->id, v->name, c->config), NULL) == fp)
 		return 0;
 	pg_stmt_bind_text(ins, 1, t->id);
 	pg_stmt_bind_text(ins, 2, v->name);
-	pg_stmt_bind_text(ins, 3, "");
+	pg_stmt_bind_text(ins, 3, c->config);
 	pg_stmt_bind_text(ins, 4, kind);
-	pg_stmt_bind_text(ins, 5, status);
+	pg_stmt_bind_text(ins, 5, c->status);
 	pg_stmt_bind_int(ins, 6, introducer_known);
 	pg_stmt_bind_text(ins, 7, fix);
 	pg_stmt_bind_text(ins, 8, e->vuln_how ? e->vuln_sha : NULL);
@@ -260,13 +294,119 @@ static int write_cell(pg_stmt *ins, struct stored *stored, const struct target_r
 		pg_stmt_bind_double(ins, 12, e->confidence);
 	else
 		pg_stmt_bind_null(ins, 12);
-	pg_stmt_bind_text(ins, 13, reason);
+	pg_stmt_bind_text(ins, 13, c->reason);
 	pg_stmt_bind_text(ins, 14, t->hash);
 	pg_stmt_bind_text(ins, 15, deps);
+	pg_stmt_bind_text(ins, 16, c->justification);
+	pg_stmt_bind_text(ins, 17, c->vex);
 	return (error = pg_stmt_exec(ins)) < 0 ? error : 1;
 }
 
+/*
+ * The cell of a target on a configured branch: status's verdict under the
+ * build.  An affected fix whose code the .config does not build is
+ * not_affected with the VEX justification, as status lists it under
+ * not_affected_by_config; every affected one carries its build verdict.
+ */
+static int config_cell(struct branch_state *b, const char *repository, const struct pg_affect__eval *e,
+		       const char *fix, struct cell_out *c, char **vex, char just[64], char why[512])
+{
+	json_t *v;
+	int na = 0, error;
+
+	c->config = b->config;
+	c->justification = NULL;
+	c->vex = *vex = NULL;
+	if (!fix || e->status != PG_AFFECT_AFFECTED)
+		return 0;
+	if (!b->build_open) {
+		b->build_open = 1;
+		if ((error = pg_affect__build_open(&b->build, repository, b->config, b->head)) < 0)
+			return error;
+	}
+	if (!(v = pg_affect__build_verdict(&b->build, fix, &na)))
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	if (!(*vex = json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT))) {
+		json_decref(v);
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	}
+	c->vex = *vex;
+	if (na) {
+		const char *j = json_string_value(json_object_get(v, "justification"));
+		snprintf(just, 64, "%s", j ? j : "code_not_present");
+		snprintf(why, 512, "code not built under %s (%s)", b->config, just);
+		c->justification = just;
+		c->status = "not_affected";
+		c->reason = why;
+	}
+	json_decref(v);
+	return 0;
+}
+
 int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned flags)
+{
+	return pg_affect_cells_update_ext(out, store, flags, NULL);
+}
+
+/*
+ * Config cells of a .config no longer configured (or of a branch no longer
+ * tracked, or evaluated without a repository) go: a stale build verdict is
+ * worse than none.  cell_configs lists every (branch, config) with cells.
+ */
+static int drop_stale_configs(pg_affect_cells_stats *out, pg_store *store, const struct branch_state *br, size_t n)
+{
+	PG_VEC(char *) stale = PG_VEC_INIT;
+	pg_stmt *st = NULL, *dc = NULL, *dr = NULL;
+	int error, rc;
+
+	if ((error = pg_store_prepare(&st, store, "SELECT branch, config FROM cell_configs")) < 0)
+		return error;
+	while ((rc = pg_stmt_step(st)) > 0) {
+		const char *name = pg_stmt_text(st, 0), *config = pg_stmt_text(st, 1);
+		int keep = 0;
+		for (size_t b = 0; b < n && !keep; b++)
+			keep = br[b].cfg_on && !strcmp(br[b].name, name) && !strcmp(br[b].config, config);
+		if (!keep && ((error = pg_vec_push(&stale, pg_strdup(name))) < 0 ||
+			      (error = pg_vec_push(&stale, pg_strdup(config))) < 0))
+			break;
+	}
+	pg_stmt_free(st);
+	if (!error && rc < 0)
+		error = rc;
+	if (!error && stale.len && (error = pg_store_prepare(&dc, store, "DELETE FROM cells WHERE branch = ? AND config = ?")) == 0)
+		error = pg_store_prepare(&dr, store, "DELETE FROM cell_configs WHERE branch = ? AND config = ?");
+	for (size_t i = 0; !error && i + 1 < stale.len; i += 2) {
+		if (!stale.ptr[i] || !stale.ptr[i + 1]) {
+			error = pg_error_setc(PG_ENOMEM, "out of memory");
+			break;
+		}
+		pg_stmt_bind_text(dc, 1, stale.ptr[i]);
+		pg_stmt_bind_text(dc, 2, stale.ptr[i + 1]);
+		if ((error = pg_stmt_exec(dc)) < 0)
+			break;
+		out->deleted += (size_t)pg_store_changes(store);
+		pg_stmt_bind_text(dr, 1, stale.ptr[i]);
+		pg_stmt_bind_text(dr, 2, stale.ptr[i + 1]);
+		error = pg_stmt_exec(dr);
+	}
+	for (size_t i = 0; i < stale.len; i++)
+		free(stale.ptr[i]);
+	pg_vec_release(&stale);
+	pg_stmt_free(dc);
+	pg_stmt_free(dr);
+	return error;
+}
+
+static void branches_release(struct branch_state *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(b[i].config);
+		if (b[i].build_open)
+			pg_affect__build_release(&b[i].build);
+	}
+}
+
+int pg_affect_cells_update_ext(pg_affect_cells_stats *out, pg_store *store, unsigned flags, const char *repository)
 {
 	pg_affect_index *ix = NULL;
 	target_rows targets = PG_VEC_INIT;
@@ -277,7 +417,7 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 	char *hwm_text = NULL, hwm_buf[32];
 	const char *probe = NULL;   /* a branch every stored target has a cell on */
 	int64_t hwm = 0, max_id;
-	size_t ndirty = 0, nfull = 0;
+	size_t ndirty = 0, nfull = 0, ncfgfull = 0;
 	int error, rc, full = (flags & PG_AFFECT_CELLS_FULL) != 0, began = 0;
 	pg_buf deps = PG_BUF_INIT;
 
@@ -305,8 +445,10 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 				      "SELECT b.name, b.head_sha, cb.nrows,"
 				      " (SELECT count(*) FROM branch_commits bc WHERE bc.branch_id = b.id AND bc.reachable = 1),"
 				      " (SELECT count(*) FROM branch_commits bc WHERE bc.branch_id = b.id AND bc.reachable = 1"
-				      "  AND bc.commit_id > ?)"
+				      "  AND bc.commit_id > ?),"
+				      " b.config_path, cc.head, cc.config_hash"
 				      " FROM branches b LEFT JOIN cell_branches cb ON cb.branch = b.name"
+				      " LEFT JOIN cell_configs cc ON cc.branch = b.name AND cc.config = b.config_path"
 				      " WHERE b.head_sha IS NOT NULL ORDER BY b.id")) < 0)
 		goto out;
 	pg_stmt_bind_int(st, 1, hwm);
@@ -318,8 +460,24 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 		b.nrows = pg_stmt_int(st, 3);
 		b.old = !pg_stmt_isnull(st, 2);
 		b.full = full || !b.old || pg_stmt_int(st, 2) + pg_stmt_int(st, 4) != b.nrows;
-		if ((error = pg_vec_push(&br, b)) < 0)
+		if (pg_stmt_text(st, 5) && repository) {
+			if (!(b.config = pg_strdup(pg_stmt_text(st, 5)))) {
+				error = pg_error_setc(PG_ENOMEM, "out of memory");
+				break;
+			}
+			b.cfg_on = 1;
+			if ((error = config_hash(b.cfg_hash, b.config)) < 0) {
+				free(b.config);
+				break;
+			}
+			/* the build depends on the whole tree at the head, and on the file */
+			b.cfg_full = b.full || !pg_stmt_text(st, 6) || strcmp(pg_stmt_text(st, 6), b.head) ||
+				     strcmp(pg_stmt_text(st, 7), b.cfg_hash);
+		}
+		if ((error = pg_vec_push(&br, b)) < 0) {
+			free(b.config);
 			break;
+		}
 	}
 	pg_stmt_free(st);
 	st = NULL;
@@ -363,15 +521,18 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 		if ((error = pg_strmap_set(&live, t->id, (void *)1)) < 0)
 			goto out;
 	}
-	for (size_t b = 0; b < br.len; b++)
+	for (size_t b = 0; b < br.len; b++) {
 		nfull += br.ptr[b].full;
+		ncfgfull += br.ptr[b].cfg_full;
+	}
 
 	/* the index (every branch's rows) only when some cell must be computed */
-	if (ndirty || nfull) {
+	if (ndirty || nfull || ncfgfull) {
 		if ((error = pg_affect_index_open(&ix, store)) < 0)
 			goto out;
 		/* many targets to resolve: all of them in a few queries rather than a few each */
-		if ((ndirty > 256 || ndirty * 8 > targets.len || nfull) && (error = pg_affect__targets_preload(ix)) < 0)
+		if ((ndirty > 256 || ndirty * 8 > targets.len || nfull || ncfgfull) &&
+		    (error = pg_affect__targets_preload(ix)) < 0)
 			goto out;
 		for (size_t b = 0; b < br.len; b++)
 			if (!(br.ptr[b].view = pg_affect__find_view(ix, br.ptr[b].name))) {
@@ -398,7 +559,7 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 			if ((error = pg_store_prepare(&st, store, "SELECT " CELL_COLUMNS " FROM cells WHERE branch = ?")) < 0)
 				goto out;
 			for (size_t b = 0; b < br.len; b++) {
-				if (!br.ptr[b].full)
+				if (!br.ptr[b].full && !br.ptr[b].cfg_full)
 					continue;
 				pg_stmt_bind_text(st, 1, br.ptr[b].name);
 				if ((error = stored_load(&stored, st)) < 0)
@@ -410,21 +571,22 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 	}
 	if ((error = pg_store_prepare(&ins, store,
 		"INSERT INTO cells (id, branch, config, kind, status, introducer_known, fix, introducer, introducer_how,"
-		" fixed_by, fix_how, confidence, reason, cve_hash, deps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		" fixed_by, fix_how, confidence, reason, cve_hash, deps, justification, vex)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 		" ON CONFLICT (id, branch, config) DO UPDATE SET kind = excluded.kind, status = excluded.status,"
 		" introducer_known = excluded.introducer_known, fix = excluded.fix, introducer = excluded.introducer,"
 		" introducer_how = excluded.introducer_how, fixed_by = excluded.fixed_by, fix_how = excluded.fix_how,"
 		" confidence = excluded.confidence, reason = excluded.reason, cve_hash = excluded.cve_hash,"
-		" deps = excluded.deps")) < 0 ||
+		" deps = excluded.deps, justification = excluded.justification, vex = excluded.vex")) < 0 ||
 	    (error = pg_store_prepare(&del_deps, store, "DELETE FROM cell_deps WHERE id = ?")) < 0 ||
 	    (error = pg_store_prepare(&ins_dep, store,
 				      "INSERT INTO cell_deps (id, sha) VALUES (?, ?) ON CONFLICT (id, sha) DO NOTHING")) < 0)
 		goto out;
 
-	for (size_t i = 0; i < targets.len && (ndirty || nfull); i++) {
+	for (size_t i = 0; i < targets.len && (ndirty || nfull || ncfgfull); i++) {
 		struct target_row *t = &targets.ptr[i];
 		const struct pg_affect__target *tg = NULL;
-		if (!t->dirty && !nfull)
+		if (!t->dirty && !nfull && !ncfgfull)
 			continue;
 		if ((error = pg_affect__target(&tg, ix, t->id)) < 0)
 			goto out;
@@ -434,16 +596,38 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 		for (size_t k = 0; k < tg->intro.len; k++)
 			pg_buf_printf(&deps, "%s%s", deps.len ? " " : "", tg->intro.ptr[k]);
 		for (size_t b = 0; b < br.len; b++) {
+			struct branch_state *bs = &br.ptr[b];
 			struct pg_affect__eval e;
+			struct cell_out c;
 			const char *fix = NULL;
-			if (!t->dirty && !br.ptr[b].full)
+			char *vex = NULL, just[64], why[512];
+			int plain = t->dirty || bs->full, cfg = bs->cfg_on && (plain || bs->cfg_full);
+			if (!plain && !cfg)
 				continue;
-			if ((error = pg_affect__verdict(&e, &fix, ix, br.ptr[b].view, tg)) < 0 ||
-			    (error = write_cell(ins, &stored, t, br.ptr[b].view, &e, fix, tg->intro.len > 0,
-						deps.ptr ? deps.ptr : "")) < 0)
+			if ((error = pg_affect__verdict(&e, &fix, ix, bs->view, tg)) < 0)
 				goto out;
-			out->evaluated++;
-			out->written += (size_t)error;
+			c.config = "";
+			c.status = fix ? pg_affect__status_name(e.status) : "unknown";
+			c.reason = fix ? e.reason : "no fix commit known";
+			c.justification = c.vex = NULL;
+			if (plain) {
+				if ((error = write_cell(ins, &stored, t, bs->view, &e, fix, tg->intro.len > 0,
+							deps.ptr ? deps.ptr : "", &c)) < 0)
+					goto out;
+				out->evaluated++;
+				out->written += (size_t)error;
+			}
+			if (cfg) {
+				if ((error = config_cell(bs, repository, &e, fix, &c, &vex, just, why)) < 0 ||
+				    (error = write_cell(ins, &stored, t, bs->view, &e, fix, tg->intro.len > 0,
+							deps.ptr ? deps.ptr : "", &c)) < 0) {
+					free(vex);
+					goto out;
+				}
+				free(vex);
+				out->evaluated++;
+				out->written += (size_t)error;
+			}
 		}
 		if (t->dirty && pg_strmap_get(&stored.deps, t->id, NULL) != fp_value(fnv(0, deps.ptr ? deps.ptr : ""))) {
 			pg_stmt_bind_text(del_deps, 1, t->id);
@@ -480,6 +664,8 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 	if ((error = pg_store_exec(store, "DELETE FROM cells WHERE branch NOT IN (SELECT name FROM branches WHERE head_sha IS NOT NULL);"
 					  "DELETE FROM cell_branches WHERE branch NOT IN (SELECT name FROM branches WHERE head_sha IS NOT NULL)")) < 0)
 		goto out;
+	if ((error = drop_stale_configs(out, store, br.ptr, br.len)) < 0)
+		goto out;
 	if ((error = pg_store_prepare(&st, store,
 				      "INSERT INTO cell_branches (branch, head, nrows) VALUES (?, ?, ?)"
 				      " ON CONFLICT (branch) DO UPDATE SET head = excluded.head, nrows = excluded.nrows")) < 0)
@@ -491,6 +677,23 @@ int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned
 		if ((error = pg_stmt_exec(st)) < 0)
 			goto out;
 		out->full_branches += br.ptr[b].full;
+	}
+	pg_stmt_free(st);
+	st = NULL;
+	if ((error = pg_store_prepare(&st, store,
+				      "INSERT INTO cell_configs (branch, config, head, config_hash) VALUES (?, ?, ?, ?)"
+				      " ON CONFLICT (branch, config) DO UPDATE SET head = excluded.head,"
+				      " config_hash = excluded.config_hash")) < 0)
+		goto out;
+	for (size_t b = 0; b < br.len; b++) {
+		if (!br.ptr[b].cfg_on)
+			continue;
+		pg_stmt_bind_text(st, 1, br.ptr[b].name);
+		pg_stmt_bind_text(st, 2, br.ptr[b].config);
+		pg_stmt_bind_text(st, 3, br.ptr[b].head);
+		pg_stmt_bind_text(st, 4, br.ptr[b].cfg_hash);
+		if ((error = pg_stmt_exec(st)) < 0)
+			goto out;
 	}
 	snprintf(hwm_buf, sizeof(hwm_buf), "%lld", (long long)max_id);
 	if ((error = pg_store_meta_set(store, HWM_KEY, hwm_buf)) < 0)
@@ -521,6 +724,7 @@ out:
 	pg_stmt_free(st);
 	pg_buf_release(&deps);
 	free(hwm_text);
+	branches_release(br.ptr, br.len);
 	pg_vec_release(&br);
 	target_rows_release(&targets);
 	pg_affect_index_free(ix);
@@ -534,7 +738,7 @@ int pg_affect_cells_foreach(pg_store *store, const char *branch, const char *id,
 
 	if ((error = pg_store_prepare(&st, store,
 		"SELECT id, kind, branch, config, status, introducer_known, fix, introducer, introducer_how,"
-		" fixed_by, fix_how, confidence, reason, cve_hash, deps FROM cells"
+		" fixed_by, fix_how, confidence, reason, cve_hash, deps, justification, vex FROM cells"
 		" WHERE (CAST(? AS TEXT) IS NULL OR branch = ?) AND (CAST(? AS TEXT) IS NULL OR id = ?)"
 		" ORDER BY branch, config, id")) < 0)
 		return error;
@@ -559,6 +763,8 @@ int pg_affect_cells_foreach(pg_store *store, const char *branch, const char *id,
 		c.reason = pg_stmt_text(st, 12);
 		c.cve_hash = pg_stmt_text(st, 13);
 		c.deps = pg_stmt_text(st, 14);
+		c.justification = pg_stmt_text(st, 15);
+		c.vex = pg_stmt_text(st, 16);
 		if ((rc = cb(&c, payload)) != 0)
 			break;
 	}

@@ -115,26 +115,17 @@ static int resolve_revision(char sha[41], pg_affect_index *ix, const char *targe
 	return error;
 }
 
-/* Build awareness for one status run: the tree at the evaluated commit + a .config. */
-struct build_ctx {
-	git_repository *repo;
-	pg_kconfig *cfg;
-	pg_ktree tree;
-	int have_tree;
-	pg_kbuild *kb;
-	char path[4096];
-};
-
-static void build_ctx_release(struct build_ctx *b)
+void pg_affect__build_release(struct pg_affect__build *b)
 {
 	pg_kbuild_free(b->kb);
 	if (b->have_tree)
 		pg_ktree_release(&b->tree);
 	pg_kconfig_free(b->cfg);
 	git_repository_free(b->repo);
+	memset(b, 0, sizeof(*b));
 }
 
-static int build_ctx_open(struct build_ctx *b, const char *repository, const char *kconfig, const char *rev)
+int pg_affect__build_open(struct pg_affect__build *b, const char *repository, const char *kconfig, const char *rev)
 {
 	int error;
 	memset(b, 0, sizeof(*b));
@@ -151,8 +142,7 @@ static int build_ctx_open(struct build_ctx *b, const char *repository, const cha
 	return pg_kbuild_eval(&b->kb, &b->tree, b->cfg);
 }
 
-/* The VEX verdict of a fix's diff under the build; NULL JSON when it cannot be judged. */
-static json_t *build_verdict(struct build_ctx *b, const char *fix, int *not_affected)
+json_t *pg_affect__build_verdict(struct pg_affect__build *b, const char *fix, int *not_affected)
 {
 	pg_buf diff = PG_BUF_INIT, js = PG_BUF_INIT;
 	pg_kpatch_verdict v;
@@ -264,7 +254,7 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 	       *notaff = json_array();
 	json_int_t nunknown_intro = 0;
 	char sha[41] = "", last_cve[64] = "", *kconfig = NULL;
-	struct build_ctx build = { 0 };
+	struct pg_affect__build build = { 0 };
 	int use_build = 0, is_silent = 0;
 	pg_stmt *qcls = NULL, *silent = NULL;
 	int error = 0, rc;
@@ -338,7 +328,7 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 		if (opts->kconfig)
 			kconfig = pg_strdup(opts->kconfig);
 		if (kconfig) {
-			if ((error = build_ctx_open(&build, opts->repository, kconfig, sha[0] ? sha : head)) < 0)
+			if ((error = pg_affect__build_open(&build, opts->repository, kconfig, sha[0] ? sha : head)) < 0)
 				goto out;
 			use_build = 1;
 		}
@@ -405,7 +395,7 @@ again:
 			add_classification(qcls, en, best_fix);
 			pg_json_set(en, "kind", json_string(is_silent ? "silent" : "cve"));
 			if (use_build)
-				pg_json_set(en, "vex", build_verdict(&build, best_fix, &na));
+				pg_json_set(en, "vex", pg_affect__build_verdict(&build, best_fix, &na));
 			json_array_append_new(na ? notaff : unfixed, en);
 			break;
 		}
@@ -475,8 +465,7 @@ out:
 	json_decref(notaff);
 	pg_stmt_free(qcls);
 	pg_stmt_free(silent);
-	if (use_build || build.cfg || build.repo)
-		build_ctx_release(&build);
+	pg_affect__build_release(&build);
 	free(kconfig);
 	pg_stmt_free(st);
 	pg_affect__view_free(owned);

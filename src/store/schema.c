@@ -574,6 +574,25 @@ static const char *const affect_steps[] = {
 	"  head TEXT,"
 	"  nrows INTEGER NOT NULL"
 	");",
+	/*
+	 * 2: the config dimension.  A branch with a kernel .config (`kconfig`)
+	 * also has one cell per target with config = that path: the verdict
+	 * under the build, `justification` the VEX justification of a
+	 * not_affected one whose code is not built (code_not_present,
+	 * vulnerable_code_not_in_execute_path), `vex` the build verdict as
+	 * `status` prints it (JSON), for the affected ones.
+	 *  cell_configs  per (branch, config), the head and the .config's
+	 *                content hash the config cells were computed at.
+	 */
+	"ALTER TABLE cells ADD COLUMN justification TEXT;"
+	"ALTER TABLE cells ADD COLUMN vex TEXT;"
+	"CREATE TABLE cell_configs ("
+	"  branch TEXT NOT NULL,"
+	"  config TEXT NOT NULL,"
+	"  head TEXT NOT NULL,"
+	"  config_hash TEXT NOT NULL,"
+	"  PRIMARY KEY (branch, config)"
+	");",
 	NULL
 };
 
