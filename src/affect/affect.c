@@ -38,11 +38,11 @@ void pg_affect__view_free(struct pg_affect__view *v)
 		for (size_t i = 0; i < v->rows.len; i++)
 			row_free(v->rows.ptr[i]);
 	pg_vec_release(&v->rows);
-	pg_strmap_release(&v->up);
-	pg_strmap_release(&v->up_last);
+	pg_oidmap_release(&v->up);
+	pg_oidmap_release(&v->up_last);
 	pg_strmap_release(&v->subj);
-	pg_strmap_release(&v->reverted);
-	pg_strmap_release(&v->own);
+	pg_oidmap_release(&v->reverted);
+	pg_oidmap_release(&v->own);
 	free(v->name);
 	free(v->kind);
 	free(v->series);
@@ -72,28 +72,42 @@ void pg_affect_index_free(pg_affect_index *ix)
 	free(ix);
 }
 
+const struct pg_affect__row *pg_affect__view_get(const struct pg_affect__view *v, const pg_oidmap *m, const char *sha)
+{
+	git_oid id;
+	uint32_t i;
+	if (!sha || !m->count || pg_str_hexlen(sha, 41) != 40 || git_oid_fromstr(&id, sha) < 0 ||
+	    (i = pg_oidmap_get(m, id.id)) == PG_OIDMAP_NONE)
+		return NULL;
+	return v->rows.ptr[i];
+}
+
 /* Index a row into a view's maps (oldest row wins: rows come in commit order). */
 int pg_affect__view_add(struct pg_affect__view *v, struct pg_affect__row *r)
 {
+	git_oid id;
+	uint32_t at;
 	int error = 0, found;
-	if ((error = pg_vec_push(&v->rows, r)) < 0 || (error = pg_strmap_set(&v->own, r->sha, r)) < 0)
+	if ((error = pg_vec_push(&v->rows, r)) < 0)
+		return error;
+	at = (uint32_t)(v->rows.len - 1);
+	if (git_oid_fromstr(&id, r->sha) == 0 && (error = pg_oidmap_set(&v->own, id.id, at)) < 0)
 		return error;
 	if (r->upstream[0]) {
-		pg_strmap_get(&v->up, r->upstream, &found);
-		if (!found)
-			error = pg_strmap_set(&v->up, r->upstream, r);
-		if (!error)
-			error = pg_strmap_set(&v->up_last, r->upstream, r);
+		if (git_oid_fromstr(&id, r->upstream) == 0) {
+			if (pg_oidmap_get(&v->up, id.id) == PG_OIDMAP_NONE)
+				error = pg_oidmap_set(&v->up, id.id, at);
+			if (!error)
+				error = pg_oidmap_set(&v->up_last, id.id, at);
+		}
 	} else if (r->subject && r->subject[0]) {
 		pg_strmap_get(&v->subj, r->subject, &found);
 		if (!found)
 			error = pg_strmap_set(&v->subj, r->subject, r);
 	}
-	if (!error && r->reverts[0]) {
-		pg_strmap_get(&v->reverted, r->reverts, &found);
-		if (!found)
-			error = pg_strmap_set(&v->reverted, r->reverts, r);
-	}
+	if (!error && r->reverts[0] && git_oid_fromstr(&id, r->reverts) == 0 &&
+	    pg_oidmap_get(&v->reverted, id.id) == PG_OIDMAP_NONE)
+		error = pg_oidmap_set(&v->reverted, id.id, at);
 	return error;
 }
 
@@ -487,17 +501,17 @@ static const struct pg_affect__row *carrier(const struct pg_affect__view *v, con
 {
 	const struct pg_affect__row *r, *last;
 	*reverted_by = NULL;
-	if ((r = pg_strmap_get(&v->up, sha, NULL)))
+	if ((r = pg_affect__view_get(v, &v->up, sha)))
 		*how = "annotation";
-	else if ((r = pg_strmap_get(&v->own, sha, NULL)))
+	else if ((r = pg_affect__view_get(v, &v->own, sha)))
 		*how = "same commit";
 	else
 		return NULL;
-	*reverted_by = pg_strmap_get(&v->reverted, r->sha, NULL);
+	*reverted_by = pg_affect__view_get(v, &v->reverted, r->sha);
 	if (!*reverted_by)
-		*reverted_by = pg_strmap_get(&v->reverted, sha, NULL);
-	if (*reverted_by && (last = pg_strmap_get(&v->up_last, sha, NULL)) && last != r &&
-	    last->order > (*reverted_by)->order && !pg_strmap_get(&v->reverted, last->sha, NULL)) {
+		*reverted_by = pg_affect__view_get(v, &v->reverted, sha);
+	if (*reverted_by && (last = pg_affect__view_get(v, &v->up_last, sha)) && last != r &&
+	    last->order > (*reverted_by)->order && !pg_affect__view_get(v, &v->reverted, last->sha)) {
 		*reverted_by = NULL;
 		*how = "annotation, re-applied";
 		return last;
@@ -561,12 +575,12 @@ int pg_affect__eval_ex(struct pg_affect__eval *e, pg_affect_index *ix, const str
 		 */
 		for (size_t i = 0; i < ix->views.len && !rr && !v->mainline; i++) {
 			const struct pg_affect__view *s = ix->views.ptr[i];
-			if (s == v || !pg_strmap_get(&s->own, F->sha, NULL))
+			if (s == v || !pg_affect__view_get(s, &s->own, F->sha))
 				continue;
 			if (s->branch_id == v->branch_id ||
 			    (!strcmp(v->kind, "vendor") && !strcmp(s->kind, "stable") && s->series && v->series &&
 			     !strcmp(s->series, v->series)))
-				rr = pg_strmap_get(&s->own, F->sha, NULL);
+				rr = pg_affect__view_get(s, &s->own, F->sha);
 		}
 		if (!rr) {
 			e->status = PG_AFFECT_NOT_AFFECTED;
@@ -647,7 +661,7 @@ int pg_affect__eval_ex(struct pg_affect__eval *e, pg_affect_index *ix, const str
 			} else if (I) {
 				/* an unannotated pick of the introducer (vendor trees) */
 				double conf;
-				if ((r = by_subject(ix, v, I, &conf)) && !pg_strmap_get(&v->reverted, r->sha, NULL) &&
+				if ((r = by_subject(ix, v, I, &conf)) && !pg_affect__view_get(v, &v->reverted, r->sha) &&
 				    (!best || r->order < best->order))
 					best = r;
 			}

@@ -33,11 +33,12 @@ struct pg_affect__view {
 	int owns_rows;
 	int64_t cut;          /* mainline at one commit: commits with order <= cut (0 = head) */
 	PG_VEC(struct pg_affect__row *) rows;
-	pg_strmap own;       /* sha -> row */
-	pg_strmap up;        /* upstream sha -> oldest row carrying it */
-	pg_strmap up_last;   /* upstream sha -> newest row carrying it (a re-applied backport) */
+	/* id maps to an index into rows: ids inline, so lookups neither copy keys nor chase pointers */
+	pg_oidmap own;       /* sha -> row */
+	pg_oidmap up;        /* upstream sha -> oldest row carrying it */
+	pg_oidmap up_last;   /* upstream sha -> newest row carrying it (a re-applied backport) */
 	pg_strmap subj;      /* subject -> oldest unannotated row */
-	pg_strmap reverted;  /* reverted sha -> reverting row */
+	pg_oidmap reverted;  /* reverted sha -> oldest reverting row */
 };
 
 struct pg_affect__commit {
@@ -86,6 +87,8 @@ int pg_affect__commits_preload(pg_affect_index *ix);
 /* Resolve every published CVE's target at once (and preload its commits). */
 int pg_affect__targets_preload(pg_affect_index *ix);
 int pg_affect__view_add(struct pg_affect__view *v, struct pg_affect__row *r);
+/* The view's row an id map (own, up, up_last, reverted) gives for sha, or NULL. */
+const struct pg_affect__row *pg_affect__view_get(const struct pg_affect__view *v, const pg_oidmap *m, const char *sha);
 void pg_affect__view_free(struct pg_affect__view *v);
 /*
  * Evaluation modes.  PG_AFFECT__DYAD: versions as the CNA's dyad prints them

@@ -111,26 +111,33 @@ static int64_t query_int(pg_store *s, const char *sql, int64_t p, int *error)
 	return v;
 }
 
-/* Targets that depend on something ingested after commit id hwm. */
+/*
+ * Targets that depend on something ingested after commit id hwm.  Each
+ * query starts from the new commits (a range of commits.id or
+ * relations.commit_id) and reaches cell_deps by index, so it costs what
+ * was ingested, not what is stored; CROSS JOIN keeps SQLite's planner (no
+ * statistics) from starting at cell_deps.
+ */
 static int dirty_by_commits(pg_strmap *dirty, pg_store *s, int64_t hwm)
 {
 	static const char *const q[] = {
-		/* a dep is new, or the target of a new commit's relation (backport, revert, Fixes:) */
-		"SELECT DISTINCT d.id FROM cell_deps d WHERE d.sha IN (SELECT sha FROM commits WHERE id > ?)"
-		" OR d.sha IN (SELECT target_sha FROM relations WHERE commit_id > ? AND target_sha IS NOT NULL)",
+		/* a dep is new */
+		"SELECT d.id FROM commits n CROSS JOIN cell_deps d WHERE n.id > ? AND d.sha = n.sha",
+		/* a dep is the target of a new commit's relation (backport, revert, Fixes:) */
+		"SELECT d.id FROM relations r CROSS JOIN cell_deps d WHERE r.commit_id > ? AND d.sha = r.target_sha",
 		/* an old dep whose own relation now resolves to a new commit */
-		"SELECT DISTINCT d.id FROM cell_deps d JOIN commits c ON c.sha = d.sha"
-		" JOIN relations r ON r.commit_id = c.id WHERE r.target_sha IN (SELECT sha FROM commits WHERE id > ?)",
+		"SELECT d.id FROM commits n CROSS JOIN relations r CROSS JOIN commits c CROSS JOIN cell_deps d"
+		" WHERE n.id > ? AND r.target_sha = n.sha AND c.id = r.commit_id AND d.sha = c.sha",
 		/* a new commit with a dep's subject (picks without annotations) */
-		"SELECT DISTINCT d.id FROM cell_deps d JOIN commits c ON c.sha = d.sha"
-		" WHERE c.subject IN (SELECT subject FROM commits WHERE id > ?)",
+		"SELECT d.id FROM commits n CROSS JOIN commits c CROSS JOIN cell_deps d"
+		" WHERE n.id > ? AND c.subject = n.subject AND d.sha = c.sha",
 		/* a new commit reverts a branch commit carrying a dep (by annotation or subject) */
-		"SELECT DISTINCT d.id FROM relations r JOIN commits rc ON rc.sha = r.target_sha"
-		" JOIN relations up ON up.commit_id = rc.id AND up.kind = 'upstream'"
-		" JOIN cell_deps d ON d.sha = up.target_sha WHERE r.commit_id > ? AND r.kind = 'reverts'",
-		"SELECT DISTINCT d.id FROM relations r JOIN commits rc ON rc.sha = r.target_sha"
-		" JOIN commits dc ON dc.subject = rc.subject JOIN cell_deps d ON d.sha = dc.sha"
-		" WHERE r.commit_id > ? AND r.kind = 'reverts'",
+		"SELECT d.id FROM relations r CROSS JOIN commits rc CROSS JOIN relations up CROSS JOIN cell_deps d"
+		" WHERE r.commit_id > ? AND r.kind = 'reverts' AND rc.sha = r.target_sha AND up.commit_id = rc.id"
+		" AND up.kind = 'upstream' AND d.sha = up.target_sha",
+		"SELECT d.id FROM relations r CROSS JOIN commits rc CROSS JOIN commits dc CROSS JOIN cell_deps d"
+		" WHERE r.commit_id > ? AND r.kind = 'reverts' AND rc.sha = r.target_sha AND dc.subject = rc.subject"
+		" AND d.sha = dc.sha",
 	};
 	int error = 0;
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]) && !error; i++)
@@ -346,6 +353,52 @@ static int config_cell(struct branch_state *b, const char *repository, const str
 int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned flags)
 {
 	return pg_affect_cells_update_ext(out, store, flags, NULL);
+}
+
+/* Cells of branches no longer tracked (cell_branches lists those with cells): by index, not a scan. */
+static int drop_stale_branches(pg_affect_cells_stats *out, pg_store *store, const struct branch_state *br, size_t n)
+{
+	PG_VEC(char *) stale = PG_VEC_INIT;
+	pg_stmt *st = NULL;
+	int error = 0, rc;
+
+	if ((error = pg_store_prepare(&st, store, "SELECT branch FROM cell_branches")) < 0)
+		return error;
+	while ((rc = pg_stmt_step(st)) > 0) {
+		int keep = 0;
+		char *name;
+		for (size_t b = 0; b < n && !keep; b++)
+			keep = !strcmp(br[b].name, pg_stmt_text(st, 0));
+		if (keep)
+			continue;
+		if (!(name = pg_strdup(pg_stmt_text(st, 0))) || (error = pg_vec_push(&stale, name)) < 0) {
+			free(name);
+			error = pg_error_setc(PG_ENOMEM, "out of memory");
+			break;
+		}
+	}
+	pg_stmt_free(st);
+	st = NULL;
+	if (!error && rc < 0)
+		error = rc;
+	for (size_t i = 0; !error && i < stale.len; i++) {
+		static const char *const q[] = { "DELETE FROM cells WHERE branch = ?", "DELETE FROM cell_branches WHERE branch = ?",
+						 "DELETE FROM cell_configs WHERE branch = ?" };
+		for (size_t k = 0; k < 3 && !error; k++) {
+			if ((error = pg_store_prepare(&st, store, q[k])) < 0)
+				break;
+			pg_stmt_bind_text(st, 1, stale.ptr[i]);
+			error = pg_stmt_exec(st);
+			if (!error && k == 0)
+				out->deleted += (size_t)pg_store_changes(store);
+			pg_stmt_free(st);
+			st = NULL;
+		}
+	}
+	for (size_t i = 0; i < stale.len; i++)
+		free(stale.ptr[i]);
+	pg_vec_release(&stale);
+	return error;
 }
 
 /*
@@ -661,8 +714,7 @@ int pg_affect_cells_update_ext(pg_affect_cells_stats *out, pg_store *store, unsi
 				goto out;
 		}
 	}
-	if ((error = pg_store_exec(store, "DELETE FROM cells WHERE branch NOT IN (SELECT name FROM branches WHERE head_sha IS NOT NULL);"
-					  "DELETE FROM cell_branches WHERE branch NOT IN (SELECT name FROM branches WHERE head_sha IS NOT NULL)")) < 0)
+	if ((error = drop_stale_branches(out, store, br.ptr, br.len)) < 0)
 		goto out;
 	if ((error = drop_stale_configs(out, store, br.ptr, br.len)) < 0)
 		goto out;
