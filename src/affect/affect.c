@@ -62,6 +62,10 @@ void pg_affect_index_free(pg_affect_index *ix)
 		commit_free(val); /* NULL: cached "not ingested" */
 	}
 	pg_strmap_release(&ix->commits);
+	for (size_t i = 0; i < ix->commit_vec.len; i++)
+		commit_free(ix->commit_vec.ptr[i]);
+	pg_vec_release(&ix->commit_vec);
+	pg_oidmap_release(&ix->commit_ids);
 	it = 0;
 	while (pg_strmap_next(&ix->targets, &it, NULL, &val))
 		pg_affect__target_free(val);
@@ -287,6 +291,36 @@ static void commit_free(struct pg_affect__commit *c)
 	free(c);
 }
 
+static struct pg_affect__commit *commits_get(pg_affect_index *ix, const char *sha, int *found)
+{
+	git_oid id;
+	uint32_t i;
+	if (pg_str_hexlen(sha, 41) == 40 && git_oid_fromstr(&id, sha) == 0) {
+		i = pg_oidmap_get(&ix->commit_ids, id.id);
+		if (found)
+			*found = i != PG_OIDMAP_NONE;
+		return i == PG_OIDMAP_NONE ? NULL : ix->commit_vec.ptr[i];
+	}
+	return pg_strmap_get(&ix->commits, sha, found);
+}
+
+/* Cache c (NULL: not ingested) for sha; the index owns c once this succeeds. */
+static int commits_put(pg_affect_index *ix, const char *sha, struct pg_affect__commit *c)
+{
+	git_oid id;
+	int error;
+	if (pg_str_hexlen(sha, 41) == 40 && git_oid_fromstr(&id, sha) == 0) {
+		if ((error = pg_vec_push(&ix->commit_vec, c)) < 0)
+			return error;
+		if ((error = pg_oidmap_set(&ix->commit_ids, id.id, (uint32_t)(ix->commit_vec.len - 1))) < 0) {
+			ix->commit_vec.len--;
+			return error;
+		}
+		return 0;
+	}
+	return pg_strmap_set(&ix->commits, sha, c);
+}
+
 /* Cached facts about one commit; NULL (not an error) when it is not ingested. */
 int pg_affect__commit(const struct pg_affect__commit **out, pg_affect_index *ix, const char *sha)
 {
@@ -294,7 +328,7 @@ int pg_affect__commit(const struct pg_affect__commit **out, pg_affect_index *ix,
 	pg_buf fixes = PG_BUF_INIT, reverts = PG_BUF_INIT;
 	int found, rc, error = 0;
 
-	*out = pg_strmap_get(&ix->commits, sha, &found);
+	*out = commits_get(ix, sha, &found);
 	if (found)
 		return 0;
 	c = NULL;
@@ -319,7 +353,7 @@ int pg_affect__commit(const struct pg_affect__commit **out, pg_affect_index *ix,
 			error = rc;
 	}
 	if (!error)
-		error = pg_strmap_set(&ix->commits, sha, c);
+		error = commits_put(ix, sha, c);
 	if (error)
 		commit_free(c);
 	*out = error ? NULL : c;
@@ -365,77 +399,64 @@ int pg_affect__commits_preload(pg_affect_index *ix)
 	pg_buf fixes = PG_BUF_INIT, reverts = PG_BUF_INIT;
 	int error, rc, found;
 
+	/* each commit with its Fixes: and reverts, in the order the one-commit query gives them */
 	if ((error = pg_store_prepare(&st, ix->store,
-				      "SELECT c.sha, c.id, c.subject, c.mainline_release, c.on_mainline, c.committer_time"
-				      " FROM commits c WHERE c.sha IN (" NAMED_SHAS ")")) < 0)
-		return error;
-	while ((rc = pg_stmt_step(st)) > 0) {
-		struct pg_affect__commit *n;
-		pg_strmap_get(&ix->commits, pg_stmt_text(st, 0), &found);
-		if (found)
-			continue;
-		if (!(n = commit_from_row(st, 1, pg_stmt_text(st, 0))) ||
-		    !(n->fixes = pg_strdup("")) || !(n->reverts = pg_strdup(""))) {
-			commit_free(n);
-			error = pg_error_setc(PG_ENOMEM, "out of memory");
-			break;
-		}
-		n->preloaded = 1;
-		if ((error = pg_strmap_set(&ix->commits, n->sha, n)) < 0) {
-			commit_free(n);
-			break;
-		}
-	}
-	pg_stmt_free(st);
-	st = NULL;
-	if (error < 0 || rc < 0)
-		return error < 0 ? error : rc;
-	/* their Fixes: and reverts, in the order the one-commit query gives them */
-	if ((error = pg_store_prepare(&st, ix->store,
-				      "SELECT c.sha, r.kind, r.target_sha FROM relations r JOIN commits c ON c.id = r.commit_id"
-				      " WHERE r.state = 'resolved' AND r.kind IN ('fixes', 'reverts') AND r.target_sha IS NOT NULL"
-				      " AND c.sha IN (" NAMED_SHAS ") ORDER BY r.commit_id, r.kind, r.ref_id")) < 0)
+				      "SELECT c.sha, c.id, c.subject, c.mainline_release, c.on_mainline, c.committer_time,"
+				      " r.kind, r.target_sha FROM commits c LEFT JOIN relations r ON r.commit_id = c.id"
+				      " AND r.state = 'resolved' AND r.kind IN ('fixes', 'reverts') AND r.target_sha IS NOT NULL"
+				      " WHERE c.sha IN (" NAMED_SHAS ") ORDER BY c.id, r.kind, r.ref_id")) < 0)
 		return error;
 	while ((rc = pg_stmt_step(st)) > 0) {
 		const char *sha = pg_stmt_text(st, 0);
 		if (!c || strcmp(c->sha, sha)) {
 			if (c) {
-				free(c->fixes);
-				free(c->reverts);
 				c->fixes = pg_buf_detach(&fixes);
 				c->reverts = pg_buf_detach(&reverts);
+				if (!c->fixes || !c->reverts) {
+					error = pg_error_setc(PG_ENOMEM, "out of memory");
+					break;
+				}
 			}
-			c = pg_strmap_get(&ix->commits, sha, NULL);
-			if (c && !c->preloaded)
+			c = NULL;
+			commits_get(ix, sha, &found);
+			if (found)
+				continue;
+			if (!(c = commit_from_row(st, 1, sha))) {
+				error = pg_error_setc(PG_ENOMEM, "out of memory");
+				break;
+			}
+			c->preloaded = 1;
+			if ((error = commits_put(ix, c->sha, c)) < 0) {
+				commit_free(c);
 				c = NULL;
-			pg_buf_reset(&fixes);
-			pg_buf_reset(&reverts);
+				break;
+			}
 		}
-		if (c) {
-			pg_buf *b = !strcmp(pg_stmt_text(st, 1), "fixes") ? &fixes : &reverts;
-			pg_buf_printf(b, "%s%s", b->len ? " " : "", pg_stmt_text(st, 2));
+		if (pg_stmt_text(st, 6)) {
+			pg_buf *b = !strcmp(pg_stmt_text(st, 6), "fixes") ? &fixes : &reverts;
+			pg_buf_printf(b, "%s%s", b->len ? " " : "", pg_stmt_text(st, 7));
 		}
 	}
-	if (c) {
-		free(c->fixes);
-		free(c->reverts);
+	if (c && !error) {
 		c->fixes = pg_buf_detach(&fixes);
 		c->reverts = pg_buf_detach(&reverts);
+		if (!c->fixes || !c->reverts)
+			error = pg_error_setc(PG_ENOMEM, "out of memory");
 	}
 	pg_stmt_free(st);
 	st = NULL;
 	pg_buf_release(&fixes);
 	pg_buf_release(&reverts);
-	if (rc < 0)
-		return rc;
+	if (error < 0 || rc < 0)
+		return error < 0 ? error : rc;
 	/* named but not ingested */
 	if ((error = pg_store_prepare(&st, ix->store,
 				      "SELECT sha FROM cve_fixes UNION SELECT sha FROM cve_introducers")) < 0)
 		return error;
 	while ((rc = pg_stmt_step(st)) > 0) {
-		pg_strmap_get(&ix->commits, pg_stmt_text(st, 0), &found);
+		commits_get(ix, pg_stmt_text(st, 0), &found);
 		if (!found && pg_str_is_sha(pg_stmt_text(st, 0)) &&
-		    (error = pg_strmap_set(&ix->commits, pg_stmt_text(st, 0), NULL)) < 0)
+		    (error = commits_put(ix, pg_stmt_text(st, 0), NULL)) < 0)
 			break;
 	}
 	pg_stmt_free(st);

@@ -57,7 +57,11 @@ struct pg_affect__commit {
 struct pg_affect_index {
 	pg_store *store;
 	PG_VEC(struct pg_affect__view *) views;
-	pg_strmap commits;   /* sha -> struct pg_affect__commit* (NULL: not ingested) */
+	/* sha -> struct pg_affect__commit* (NULL: not ingested): full ids by value in an
+	 * id map indexing commit_vec, anything else (an abbreviated id) in a string map */
+	pg_oidmap commit_ids;
+	PG_VEC(struct pg_affect__commit *) commit_vec;
+	pg_strmap commits;
 	pg_strmap targets;   /* fix or CVE id -> struct pg_affect__target* (status of many branches) */
 	pg_kver latest;      /* newest mainline tag */
 	int64_t now;         /* newest committer time (status ages), once have_now */
