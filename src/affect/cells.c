@@ -13,7 +13,10 @@
  *    subject of a new commit (unannotated picks), or were carried by a
  *    commit a new commit reverts;
  *  - every target on a branch whose reachable rows are not the stored ones
- *    plus the new ones (a rewritten branch, a new branch).
+ *    plus the new ones (a rewritten branch, a new branch);
+ *  - every config cell (config = the branch's kernel .config) of a branch
+ *    whose head or .config content changed (cell_configs).
+ * A recomputed cell equal to the stored one is not written again.
  * Release tags do not enter the stored fields (no versions are stored), so
  * new tags alone change nothing.
  */
