@@ -587,7 +587,7 @@ int pg_affect_cells_update_ext(pg_affect_cells_stats *out, pg_store *store, unsi
 		if ((error = pg_affect_index_open(&ix, store)) < 0)
 			goto out;
 		/* many targets to resolve: all of them in a few queries rather than a few each */
-		if ((ndirty > 256 || ndirty * 8 > targets.len || nfull || ncfgfull) &&
+		if ((ndirty * 4 > targets.len || nfull || ncfgfull) &&
 		    (error = pg_affect__targets_preload(ix)) < 0)
 			goto out;
 		for (size_t b = 0; b < br.len; b++)
