@@ -114,6 +114,24 @@ int pg_ingest_commit_foreach(pg_store *store, int (*skip)(int64_t id, void *payl
 			     int (*cb)(const pg_ingest_commit *c, void *payload), void *payload);
 /* The committer time of a full commit id (PG_ENOTFOUND when not ingested). */
 int pg_ingest_commit_time(int64_t *out, pg_store *store, const char *sha);
+/*
+ * Where a commit sits in the releases: its committer time, its first touched
+ * path, and the release containing it with that tag's date -- on `branch`
+ * (branch_commits.release) when branch is given, else on mainline
+ * (commits.mainline_release).  Fields of what is not known stay NULL / 0;
+ * a commit that is not ingested is not an error.  pg_ingest_place_release.
+ */
+typedef struct pg_ingest_place {
+	int64_t committer_time;
+	char *first_path;
+	char *release;
+	int64_t release_time;
+} pg_ingest_place;
+
+int pg_ingest_commit_place(pg_ingest_place *out, pg_store *store, const char *sha, const char *branch);
+void pg_ingest_place_release(pg_ingest_place *p);
+/* The tracked branches ordered by name: [{name, kind, ...}] as pg_ingest_branches. */
+int pg_ingest_branches_by_name(json_t **out, pg_store *store);
 
 /*
  * The unified diff of a commit against its first parent (all files, no

@@ -460,3 +460,91 @@ int pg_ingest_commit_time(int64_t *out, pg_store *store, const char *sha)
 	pg_stmt_free(st);
 	return rc < 0 ? rc : rc == 0 ? PG_ENOTFOUND : 0;
 }
+
+void pg_ingest_place_release(pg_ingest_place *p)
+{
+	free(p->first_path);
+	free(p->release);
+	memset(p, 0, sizeof(*p));
+}
+
+/* One row of a one-or-two-column query with text parameters; *text set only when the row has it. */
+static int query1(pg_store *s, const char *sql, const char *p1, const char *p2, char **text, int64_t *num)
+{
+	pg_stmt *st = NULL;
+	int error, rc;
+	if ((error = pg_store_prepare(&st, s, sql)) < 0)
+		return error;
+	pg_stmt_bind_text(st, 1, p1);
+	if (p2)
+		pg_stmt_bind_text(st, 2, p2);
+	if ((rc = pg_stmt_step(st)) > 0) {
+		const char *t = pg_stmt_text(st, 0);
+		if (text) {
+			free(*text);
+			*text = NULL;
+			if (t && !(*text = strdup(t)))
+				rc = pg_error_setc(PG_ENOMEM, "out of memory");
+		}
+		if (num)
+			*num = pg_stmt_int(st, text ? 1 : 0);
+	}
+	pg_stmt_free(st);
+	return rc < 0 ? rc : 0;
+}
+
+int pg_ingest_commit_place(pg_ingest_place *out, pg_store *s, const char *sha, const char *branch)
+{
+	int error;
+	memset(out, 0, sizeof(*out));
+	if ((error = query1(s, "SELECT f.path FROM commit_files f JOIN commits c ON c.id = f.commit_id"
+			       " WHERE c.sha = ? ORDER BY f.path", sha, NULL, &out->first_path, NULL)) < 0)
+		goto out;
+	if (branch) {
+		if ((error = query1(s, "SELECT committer_time FROM commits WHERE sha = ?", sha, NULL, NULL,
+				    &out->committer_time)) < 0 ||
+		    (error = query1(s, "SELECT bc.release FROM branch_commits bc JOIN branches b ON b.id = bc.branch_id"
+				       " JOIN commits c ON c.id = bc.commit_id WHERE c.sha = ? AND b.name = ?",
+				    sha, branch, &out->release, NULL)) < 0)
+			goto out;
+	} else if ((error = query1(s, "SELECT mainline_release, committer_time FROM commits WHERE sha = ?", sha, NULL,
+				   &out->release, &out->committer_time)) < 0) {
+		goto out;
+	}
+	if (out->release)
+		error = query1(s, "SELECT tag_time FROM tags WHERE name = ?", out->release, NULL, NULL, &out->release_time);
+out:
+	if (error < 0)
+		pg_ingest_place_release(out);
+	return error;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "name")),
+		      json_string_value(json_object_get(*(json_t *const *)b, "name")));
+}
+
+int pg_ingest_branches_by_name(json_t **out, pg_store *store)
+{
+	json_t *arr = NULL, **v;
+	size_t n;
+	int error;
+	*out = NULL;
+	if ((error = pg_ingest_branches(&arr, store)) < 0)
+		return error;
+	n = json_array_size(arr);
+	if (!(v = calloc(n + 1, sizeof(*v)))) {
+		json_decref(arr);
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(arr, i));
+	qsort(v, n, sizeof(*v), cmp_name);
+	json_array_clear(arr);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, v[i]);
+	free(v);
+	*out = arr;
+	return 0;
+}
