@@ -18,6 +18,7 @@
 #include "patchgap/advise.h"
 #include "patchgap/affect.h"
 #include "patchgap/backport.h"
+#include "patchgap/classify.h"
 #include "patchgap/cve.h"
 #include "patchgap/ingest.h"
 #include "util/fs.h"
@@ -27,9 +28,10 @@
 
 #define PAGE_SIZE 50
 
+/* r->conn is NULL for the server's own warm-up requests: they carry no query */
 static const char *arg(struct pg_web_req *r, const char *name)
 {
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+	return r->conn ? MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name) : NULL;
 }
 
 struct argcheck {
@@ -52,7 +54,8 @@ static enum MHD_Result check_one(void *cls, enum MHD_ValueKind kind, const char 
 static int check_args(struct pg_web_req *r, const char *const *allowed)
 {
 	struct argcheck a = { allowed, "" };
-	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_one, &a);
+	if (r->conn)
+		MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_one, &a);
 	if (!a.bad[0])
 		return 0;
 	pg_web__error(r, 400, a.bad, "unknown query parameter '%s'", a.bad);
@@ -89,14 +92,12 @@ static void get_branches(struct pg_web_req *r)
 
 static int branch_status(json_t **out, struct pg_web_req *r, const char *branch, int all, const char *config)
 {
-	pg_affect_index *ix = NULL;
 	pg_status_options so = PG_STATUS_OPTIONS_INIT;
 	int error;
 	so.include_fixed = all;
 	so.kconfig = config;
 	*out = NULL;
-	if ((error = pg_web__index(&ix, r)) == 0 && (error = pg_affect_status(out, ix, branch, &so)) == 0 &&
-	    (error = pg_triage_apply_status(*out, r->store)) < 0) {
+	if ((error = pg_web__status(out, r, branch, &so)) == 0 && (error = pg_triage_apply_status(*out, r->store)) < 0) {
 		json_decref(*out);
 		*out = NULL;
 	}
@@ -280,6 +281,7 @@ fail:
 static void get_commit(struct pg_web_req *r, const char *sha)
 {
 	static const char *const ok[] = { NULL };
+	const pg_cls_model *m;
 	json_t *o = NULL;
 	int error;
 	if (check_args(r, ok) < 0)
@@ -288,6 +290,21 @@ static void get_commit(struct pg_web_req *r, const char *sha)
 		return pg_web__error(r, 400, "sha", "'%.60s' is not a commit id (4 to 40 hex digits)", sha);
 	if ((error = pg_ingest_show(&o, r->store, sha)) < 0)
 		return fail(r, error, "sha");
+	/* why the classifier scores it as it does: `patchgap explain --json`, top 20 features */
+	if ((m = pg_web__model(r))) {
+		pg_cls_explain e;
+		char *full = NULL, *subject = NULL;
+		if ((error = pg_cls_explain_commit(&e, &full, &subject, r->store, m, sha)) < 0) {
+			json_decref(o);
+			return fail(r, error, "sha");
+		}
+		pg_json_set(o, "explanation", pg_cls_explain_json(&e, m, full, subject, 20));
+		pg_cls_explain_release(&e);
+		free(full);
+		free(subject);
+	} else {
+		pg_json_set(o, "explanation", json_null());
+	}
 	pg_web__json(r, 200, o);
 }
 
