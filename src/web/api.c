@@ -21,6 +21,7 @@
 #include "patchgap/classify.h"
 #include "patchgap/cve.h"
 #include "patchgap/ingest.h"
+#include "patchgap/watch.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/str.h"
@@ -334,20 +335,13 @@ static void get_report(struct pg_web_req *r)
 	pg_report_input_release(&in);
 }
 
-/*
- * The watch daemon's outbox (schema module "watch"): created is stored as
- * epoch seconds and served as ISO 8601; an absent table (a database of an
- * older version, read-only) is an empty list.
- */
+/* The watch daemon's outbox (pg_events_since): an absent table is an empty list. */
 static void get_events(struct pg_web_req *r)
 {
 	static const char *const ok[] = { "after", "limit", NULL };
-	static const char *const cols[] = { "id", "created", "kind", "key", "target", "branch", "config",
-					     "old_state", "new_state", "payload" };
 	long long after = 0, limit = 500;
-	pg_stmt *st = NULL;
-	json_t *arr;
-	int rc;
+	json_t *o = NULL;
+	int error;
 
 	if (check_args(r, ok) < 0)
 		return;
@@ -355,30 +349,9 @@ static void get_events(struct pg_web_req *r)
 		return pg_web__error(r, 400, "after", "'after' is an event id (a number)");
 	if (arg(r, "limit") && (parse_uint(&limit, arg(r, "limit"), 5000) < 0 || limit < 1))
 		return pg_web__error(r, 400, "limit", "'limit' is a number from 1 to 5000");
-	arr = json_array();
-	if (pg_store_prepare(&st, r->store, "SELECT id, created, kind, key, target, branch, config, old_state, new_state,"
-					     " payload FROM events WHERE id > ? ORDER BY id LIMIT ?") < 0) {
-		if (!strstr(pg_error_last(), "no such table"))
-			return json_decref(arr), fail(r, PG_ERROR, NULL);
-		return pg_web__json(r, 200, json_pack("{s:o,s:I}", "events", arr, "last", (json_int_t)after));
-	}
-	pg_stmt_bind_int(st, 1, after);
-	pg_stmt_bind_int(st, 2, limit);
-	while ((rc = pg_stmt_step(st)) > 0) {
-		json_t *e = json_object();
-		char when[40];
-		pg_json_set(e, "id", json_integer(pg_stmt_int(st, 0)));
-		pg_time_iso8601(when, sizeof(when), pg_stmt_int(st, 1));
-		pg_json_set(e, "created", json_string(when));
-		for (int c = 2; c < 10; c++)
-			pg_json_set(e, cols[c], pg_json_string(pg_stmt_text(st, c)));
-		after = pg_stmt_int(st, 0);
-		json_array_append_new(arr, e);
-	}
-	pg_stmt_free(st);
-	if (rc < 0)
-		return json_decref(arr), fail(r, rc, NULL);
-	pg_web__json(r, 200, json_pack("{s:o,s:I}", "events", arr, "last", (json_int_t)after));
+	if ((error = pg_events_since(&o, r->store, after, (size_t)limit)) < 0)
+		return fail(r, error, NULL);
+	pg_web__json(r, 200, o);
 }
 
 static void get_advisory(struct pg_web_req *r, const char *id)
