@@ -76,6 +76,8 @@ queue() { # build dir, label
 		# scripts that test the tools/ scripts, not the binary, say so:
 		# the sanitizer build would run the same Python twice
 		[ "$label" = asan ] && grep -q '^# run.sh: normal build only' "$t" && continue
+		# scripts that test SQLite itself (the file, WAL, PRAGMAs) say so
+		[ "$label" = pg ] && grep -q '^# run.sh: sqlite only' "$t" && continue
 		[ -n "$only" ] && [ "$only" != all ] && [[ " $only " != *" ${name%%-*} "* ]] && continue
 		echo "$label $dir script $t $name"
 	done
@@ -92,7 +94,10 @@ run_one() { # label dir kind path name
 			export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 			export PATCHGAP_SANITIZED=1
 		elif [ "$label" = pg ]; then
+			# every way a test runs patchgap or sqlite3 reaches the server
 			export PATCHGAP_TEST_BACKEND=postgresql PATCHGAP_TEST_PGSERVER="$PGT_SERVER"
+			export PATCHGAP_REAL_BIN=$PATCHGAP_BIN PATCHGAP_BIN=$ROOT/tests/integration/lib/pg-bin/patchgap
+			export PATH="$ROOT/tests/integration/lib/pg-bin:$PATH"
 		fi
 		start=$(date +%s.%N)
 		if [ "$kind" = unit ]; then
