@@ -90,7 +90,7 @@ rm -f sq.dump pq.dump
 { cat patchgap.conf; printf '[worker]\n\tenabled = true\n'; } >worker.conf
 export PATCHGAP_CONFIG=$W/worker.conf
 targets=$(sed -n 's/^\[branch "\(.*\)"\]/\1/p' patchgap.conf | while read -r b; do
-	[ "$(git config -f patchgap.conf "branch.$b.kind")" = mainline ] || echo "$b"; done | head -n "$NBRANCH")
+	[ "$(git config -f patchgap.conf "branch.$b.kind")" = mainline ] || echo "$b"; done | sed -n "1,${NBRANCH}p")
 queued=0
 t0=$(date +%s.%N)
 for b in $targets; do
@@ -113,8 +113,8 @@ for c in 1 2 4; do
 	s=($(secs "$PG" --db "$PGDB" worker --drain --poll 0 --concurrency $c))
 	done_n=$(pg_psql bench -c "SELECT count(*) FROM jobs WHERE state = 'done'")
 	parked=$(pg_psql bench -c "SELECT count(*) FROM jobs WHERE state = 'parked'")
-	outcomes=$(pg_psql bench -c "SELECT count(*) || ' ' || coalesce(substring(result from '\"status\": *\"([a-z-]*)\"'), '?')
-		FROM job_results GROUP BY 2 ORDER BY 2" | paste -sd, | sed 's/,/, /g')
+	outcomes=$(pg_psql bench -c "SELECT coalesce(substring(result from '\"status\": *\"([a-z-]*)\"'), '?') AS o, count(*)
+		FROM job_results GROUP BY 1 ORDER BY 1" | sed 's/|/ /' | paste -sd, | sed 's/,/, /g')
 	rate=$(echo "scale=2; $done_n / ${s[0]}" | bc)
 	[ -n "$base1" ] || base1=$rate
 	printf "worker --concurrency %d: %d/%d jobs done (%d parked) in %7.2f s (client cpu %7.2f), %5.2f jobs/s, ratio to 1 process %s; load %s -> %s\n" \
