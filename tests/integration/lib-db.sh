@@ -12,7 +12,7 @@
 #   db_dump DB [TABLE...]  `patchgap db dump` (sorted 'table|"v"|...' lines,
 #                       the same on both backends), only TABLEs if named
 #   db_reset DB         no database DB any more (file, or server database)
-#   db_clone SRC DST    DST becomes a copy of SRC (cp, or `db copy`)
+#   db_clone SRC DST    DST becomes a copy of SRC (.backup, or `db copy`)
 #   db_sqlite DB OUT    prints a SQLite file holding DB's rows (DB itself, or
 #                       OUT filled by `db copy`): for Python's sqlite3 module
 DB_WRAP=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib/pg-wrap.sh
@@ -46,8 +46,7 @@ db_clone() {
 		db_reset "$2"
 		"$(db__bin)" db copy --from "$(db_conn "$1")" --to "$(db_conn "$2")" >/dev/null
 	else
-		local s
-		for s in "" -wal -shm; do [ ! -f "$1$s" ] || cp "$1$s" "$2$s"; done
+		command sqlite3 -cmd '.timeout 10000' "$1" ".backup '$2'"
 	fi
 }
 db_sqlite() {
