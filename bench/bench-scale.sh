@@ -54,7 +54,7 @@ secs() {
 	/usr/bin/time -f "%e %U %S" -o "$W/t.out" "$@" >"$W/last.out" 2>"$W/t.err" || { cat "$W/t.err" >&2; return 1; }
 	awk '{ printf "%s %.2f\n", $1, $2 + $3 }' "$W/t.out"
 }
-ratio() { echo "scale=2; $1 / $2" | bc; }
+ratio() { echo "scale=2; $1 / $2" | bc | sed 's/^\./0./'; }
 row() { # label "wall cpu" "wall cpu"
 	local a=($2) b=($3)
 	printf "%-28s %8.2f s (cpu %7.2f)  %8.2f s (cpu %7.2f)  %5s\n" "$1" "${a[0]}" "${a[1]}" "${b[0]}" "${b[1]}" \
@@ -115,9 +115,10 @@ for c in 1 2 4; do
 	parked=$(pg_psql bench -c "SELECT count(*) FROM jobs WHERE state = 'parked'")
 	outcomes=$(pg_psql bench -c "SELECT coalesce(substring(result from '\"status\": *\"([a-z-]*)\"'), '?') AS o, count(*)
 		FROM job_results GROUP BY 1 ORDER BY 1" | sed 's/|/ /' | paste -sd, | sed 's/,/, /g')
-	rate=$(echo "scale=2; $done_n / ${s[0]}" | bc)
+	njobs=$(pg_psql bench -c "SELECT count(*) FROM jobs")
+	rate=$(echo "scale=4; $done_n / ${s[0]}" | bc)
 	[ -n "$base1" ] || base1=$rate
-	printf "worker --concurrency %d: %d/%d jobs done (%d parked) in %7.2f s (client cpu %7.2f), %5.2f jobs/s, ratio to 1 process %s; load %s -> %s\n" \
+	printf "worker --concurrency %d: %d/%d jobs done (%d parked) in %7.2f s (client cpu %7.2f), %6.4f jobs/s, ratio to 1 process %s; load %s -> %s\n" \
 		$c "$done_n" "$njobs" "$parked" "${s[0]}" "${s[1]}" "$rate" "$(ratio "$rate" "$base1")" "$l0" "$(load)"
 	echo "  outcomes: $outcomes"
 done
