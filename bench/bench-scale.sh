@@ -9,7 +9,8 @@
 # history generated with the kernel data; otherwise one is generated there
 # (--no-data).  Environment: BENCH_BRANCHES (default 20) and BENCH_FIXES
 # (default 200): backport --all onto that many tracked non-mainline branches,
-# at most that many open fixes each.
+# at most that many open fixes each.  On `large` one backport job costs tens
+# of seconds of CPU: BENCH_FIXES=1 or 2 keeps the worker runs to minutes.
 #
 # Prints, each measured in this run, wall seconds and the client's CPU
 # seconds (user+sys of patchgap; the PostgreSQL server's CPU is not in it):
