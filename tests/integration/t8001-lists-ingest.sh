@@ -183,7 +183,7 @@ dump() {
 }
 dump pg.db > clean.txt
 kills=0
-for delay in 0.2 0.5 1.0; do
+for delay in 0.02 0.05 0.2 0.5 1.0; do # a run takes well under a second on an idle machine
 	$PG --db crash.db lists ingest --batch 20 >/dev/null 2>&1 &
 	pid=$!
 	sleep $delay
