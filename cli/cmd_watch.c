@@ -189,7 +189,7 @@ PG_CMD(watch)
 				 { "status", 0, NULL, 0 },   { NULL, 0, NULL, 0 } };
 	pg_config *cfg = NULL;
 	pg_watch_conf *wc = NULL;
-	pg_store *s = NULL;
+	pg_store *s = NULL, *lock = NULL;
 	pg_watch_options wo = PG_WATCH_OPTIONS_INIT;
 	struct logctx lc = { 0 };
 	struct sigaction sa;
@@ -228,7 +228,18 @@ PG_CMD(watch)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	if ((error = pg_watch_lock(&lockfd, cli->db_path ? cli->db_path : cfg->database)) < 0) {
+	/*
+	 * One watch per database.  A server database may be watched from several
+	 * hosts and has no file to lock: a session advisory lock on a connection
+	 * of its own (the cycles' ingest takes its own lock), dropped by the
+	 * server when this process ends.
+	 */
+	error = 0;
+	if (pg_store_is_postgresql(cli->db_path ? cli->db_path : cfg->database))
+		error = pg_store_open(&lock, cli->db_path ? cli->db_path : cfg->database, pg_cli_store_flags(PG_STORE_CREATE));
+	if (error >= 0)
+		error = lock ? pg_store_lock(lock, "watch") : pg_watch_lock(&lockfd, cli->db_path ? cli->db_path : cfg->database);
+	if (error < 0) {
 		rc = pg_cli_fail(cli, error);
 		goto out;
 	}
@@ -294,6 +305,7 @@ out:
 	pg_store_free(s);
 	if (lockfd >= 0)
 		close(lockfd);
+	pg_store_free(lock);
 	pg_watch_conf_free(wc);
 	pg_config_free(cfg);
 	return rc;

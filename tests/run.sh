@@ -16,10 +16,14 @@
 # Every test has its own temporary directory; generated histories are shared
 # through a cache guarded by a lock (tests/integration/lib.sh).
 #
-# The normal build also runs the store-heavy integration tests (PG_SUBSET:
-# ingest, status, affected, advisory) a second time on PostgreSQL, on one
-# private server started here (tests/integration/pgserver.sh), labelled pg/.
-# PG_SUBSET="" skips that pass; PG_SUBSET=all runs every test on PostgreSQL.
+# The normal build also runs integration tests a second time on PostgreSQL,
+# on one private server started here (tests/integration/pgserver.sh),
+# labelled pg/: by default the store-heavy ones (PG_SUBSET: ingest, status,
+# affected, advisory); PG_SUBSET=all runs every script (what CI's pass with
+# ../shared does) except those with the line "# run.sh: sqlite only
+# (reason)", which test SQLite itself; PG_SUBSET="" skips the pass.  There
+# every way a test runs patchgap or sqlite3 reaches the server
+# (tests/integration/lib/pg-bin, lib-db.sh).
 #
 # Environment: PATCHGAP_SHARED_DATA points the tests at the kernel data
 # (default ../shared/data); a missing directory makes the tests that need it
@@ -38,7 +42,7 @@ while [ $# -gt 0 ]; do
 	--quick) QUICK=1 ;;
 	-j) shift; JOBS=${1:-}; ;;
 	-j*) JOBS=${1#-j} ;;
-	-h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) FILTER="$1" ;;
 	esac
 	shift
@@ -76,6 +80,8 @@ queue() { # build dir, label
 		# scripts that test the tools/ scripts, not the binary, say so:
 		# the sanitizer build would run the same Python twice
 		[ "$label" = asan ] && grep -q '^# run.sh: normal build only' "$t" && continue
+		# scripts that test SQLite itself (the file, WAL, PRAGMAs) say so
+		[ "$label" = pg ] && grep -q '^# run.sh: sqlite only' "$t" && continue
 		[ -n "$only" ] && [ "$only" != all ] && [[ " $only " != *" ${name%%-*} "* ]] && continue
 		echo "$label $dir script $t $name"
 	done
@@ -92,7 +98,10 @@ run_one() { # label dir kind path name
 			export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 			export PATCHGAP_SANITIZED=1
 		elif [ "$label" = pg ]; then
+			# every way a test runs patchgap or sqlite3 reaches the server
 			export PATCHGAP_TEST_BACKEND=postgresql PATCHGAP_TEST_PGSERVER="$PGT_SERVER"
+			export PATCHGAP_REAL_BIN=$PATCHGAP_BIN PATCHGAP_BIN=$ROOT/tests/integration/lib/pg-bin/patchgap
+			export PATH="$ROOT/tests/integration/lib/pg-bin:$PATH"
 		fi
 		start=$(date +%s.%N)
 		if [ "$kind" = unit ]; then

@@ -2,6 +2,11 @@
 """check-truth.py -- compare a patchgap database with a generator ground-truth file.
 
 Usage: tools/check-truth.py --db DB --truth FILE [--patchgap BIN --conf CONF] [--max-fixes N]
+                            [--read SQLITE-FILE]
+
+--db is the database patchgap reads (a SQLite file or a PostgreSQL
+connection string); this script reads its rows from --read (default --db), a
+SQLite copy made by `patchgap db copy` when --db is on PostgreSQL.
 
 Checks (each prints "ok"/"not ok" with the first mismatches, exit status 1 if any fails):
   releases   first mainline release and first stable release of every commit in the truth
@@ -19,9 +24,10 @@ def main():
     ap.add_argument('--patchgap')
     ap.add_argument('--conf')
     ap.add_argument('--max-fixes', type=int, default=0)
+    ap.add_argument('--read')
     a = ap.parse_args()
     t = json.load(open(a.truth))
-    db = sqlite3.connect(a.db)
+    db = sqlite3.connect(a.read or a.db)
     failed = 0
 
     def report(name, bad, total):

@@ -39,7 +39,8 @@ if [ "${PATCHGAP_TEST_BACKEND:-sqlite}" = postgresql ]; then
 		pg_server_start || skip_all "PATCHGAP_TEST_BACKEND=postgresql but no PostgreSQL server binaries"
 		export PATCHGAP_TEST_PGSERVER=$PGT_SERVER
 	fi
-	export PATCHGAP_REAL_BIN=$PG
+	# run.sh's pg pass already names the wrapper PATCHGAP_BIN
+	[ -n "${PATCHGAP_REAL_BIN:-}" ] || export PATCHGAP_REAL_BIN=$PG
 	PG=$SRC/tests/integration/lib/pg-wrap.sh
 	sqlite3() { "$SRC/tests/integration/lib/pg-wrap.sh" --sqlite3 "$@"; }
 fi
@@ -88,3 +89,5 @@ gen_repo() {
 	GEN=$cache/repo TRUTH=$cache/truth.json
 	python3 "$SRC/tools/truth-to-conf.py" "$TRUTH" "$GEN" > "$T/patchgap.conf"
 }
+
+. "$SRC/tests/integration/lib-db.sh"

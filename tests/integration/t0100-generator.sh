@@ -6,6 +6,7 @@
 # non-zero if any check failed.  Needs git and python3; the shared data directory
 # (../shared/data relative to the repository root) is optional.
 # run.sh: normal build only
+# run.sh: sqlite only (the history generator, no database)
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)

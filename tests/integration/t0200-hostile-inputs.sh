@@ -48,7 +48,7 @@ cat > patchgap.conf <<CONF
 CONF
 export PATCHGAP_CONFIG=$W/patchgap.conf HOME=$W/home
 $PG --quiet ingest >/dev/null 2>ingest.err || { cat ingest.err; fail "setup ingest"; }
-dump() { sqlite3 pg.db .dump | grep -v -e '^INSERT INTO meta' -e '^INSERT INTO backport_runs'; }
+dump() { db_dump pg.db | grep -v -e '^meta|' -e '^backport_runs|'; }
 dump > db.before
 # the backport verbs write result objects into the repository: that is their workspace
 snapshot() { (cd "$T" && find . -path ./work/out -prune -o -path ./repo/.git/objects -prune -o -print |
@@ -187,7 +187,15 @@ check "livepatch --diff scales linearly (${small} ms -> ${large} ms for 8x)" tes
 run "classify a 1 MB line" 20 "0 4" -- $PG classify --input hostile-line.jsonl --json
 
 # --- a second ingest while one holds the database ------------------------------
-if command -v flock >/dev/null; then
+if db_is_pg; then
+	# the lock an ingest takes on PostgreSQL: a session advisory lock
+	sqlite3 pg.db "SELECT pg_advisory_lock(hashtext('patchgap ingest')); SELECT pg_sleep(5)" >/dev/null &
+	locker=$!
+	sleep 0.5
+	run "second concurrent ingest" 10 1 -- $PG ingest
+	check "it says another ingest holds the database" grep -q "another ingest holds it" err
+	wait "$locker" 2>/dev/null || true
+elif command -v flock >/dev/null; then
 	flock pg.db sleep 5 &
 	locker=$!
 	sleep 0.3

@@ -4,6 +4,7 @@
 # untouched, a database from a newer patchgap refused, and a server restart
 # in the middle of an ingest (the run fails, a rerun resumes to the same
 # database as an uninterrupted run).
+# run.sh: sqlite only (tests both backends itself, on a server of its own that it restarts)
 . "$(dirname "$0")/lib.sh"
 . "$SRC/tests/integration/pgserver.sh"
 pg_server_start || skip_all "no PostgreSQL server binaries (/usr/lib/postgresql/*/bin)"

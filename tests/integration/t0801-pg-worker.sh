@@ -5,6 +5,7 @@
 # one result; a worker stopped past its lease never commits a result next
 # to the one of the worker that took the job over; failing jobs are parked
 # with their error and can be retried.
+# run.sh: sqlite only (tests both backends itself, on a server of its own that it restarts)
 . "$(dirname "$0")/lib.sh"
 . "$SRC/tests/integration/pgserver.sh"
 pg_server_start || skip_all "no PostgreSQL server binaries (/usr/lib/postgresql/*/bin)"

@@ -15,7 +15,7 @@ grep -q '"existing": 2' "$TMP/q.json" && grep -q '"queued": 0' "$TMP/q.json" || 
 [ "$(sqlite3 "$TMP/pg.db" "SELECT args FROM jobs WHERE id = 1")" = "[\"$F2\",\"--onto\",\"refs/heads/linux-6.1.y\"]" ] \
 	|| fail "job 1: $(sqlite3 "$TMP/pg.db" "SELECT args FROM jobs WHERE id = 1")"
 "$PATCHGAP_BIN" worker --drain --poll 0 --concurrency 2 2>"$TMP/w.err" || fail "worker exited $?: $(cat "$TMP/w.err")"
-[ "$(sqlite3 "$TMP/pg.db" "SELECT group_concat(state) FROM jobs")" = "done,done" ] || fail "jobs: $("$PATCHGAP_BIN" jobs list)"
+[ "$(sqlite3 "$TMP/pg.db" "SELECT state FROM jobs ORDER BY id" | paste -sd,)" = "done,done" ] || fail "jobs: $("$PATCHGAP_BIN" jobs list)"
 "$PATCHGAP_BIN" jobs result 1 | grep -q '"status": "conflict"' || fail "job 1 result: $("$PATCHGAP_BIN" jobs result 1)"
 "$PATCHGAP_BIN" jobs result 2 | grep -q '"status": "clean"' || fail "job 2 result: $("$PATCHGAP_BIN" jobs result 2)"
 [ "$(sqlite3 "$TMP/pg.db" "SELECT count(*) FROM job_results")" = 2 ] || fail "results"

@@ -75,17 +75,17 @@ set -e
 check "show of unknown commit exits 3 with a message" test "$rc" = 3 -a -s err.txt
 
 # incremental: nothing new -> nothing stored, database unchanged
-sqlite3 pg.db .dump > dump1.sql
+db_dump pg.db > dump1.sql
 $PG ingest --json > run2.json
 check "second run stores nothing" grep -q '"commits_new": 0' run2.json
-sqlite3 pg.db .dump > dump2.sql
+db_dump pg.db > dump2.sql
 check "second run leaves the database identical" cmp -s dump1.sql dump2.sql
 
 # new commits + a new tag: incremental equals a full ingest
 g checkout -q linux-6.1.y; g tag -a v6.1.2 -m v6.1.2
 g checkout -q master; commit net/d.c d1 "net: later change"; g tag -a v6.2 -m v6.2
 g checkout -q master
-cp pg.db loadall.db
+db_clone pg.db loadall.db
 PATCHGAP_INGEST_LOOKUP_MAX=0 $PG --db loadall.db ingest >/dev/null   # the load-every-id path
 $PG ingest --json > run3.json
 check "incremental run stores only the new commit" grep -q '"commits_new": 1' run3.json
@@ -117,7 +117,7 @@ g tag -f -a v6.1.1 -m v6.1.1 v6.1^{commit} >/dev/null
 $PG ingest >/dev/null
 check "moved tag: stored tag follows the ref" test "$(q "select sha from tags where name='v6.1.1'")" = "$(g rev-parse v6.1^{commit})"
 check "moved tag: release of its old commit remapped" test "$(q "select release from branch_commits bc join commits c on c.id=bc.commit_id join branches b on b.id=bc.branch_id where c.sha='$S1' and b.name='linux-6.1.y'")" = v6.1.2
-rm -f full.db*; $PG --db full.db ingest >/dev/null
+db_reset full.db; $PG --db full.db ingest >/dev/null
 # (the dropped vendor commit stays in pg.db only: compare releases of reachable commits)
 releases() { sqlite3 "$1" "select sha, mainline_release from commits where reachable = 1 order by 1;
 	select b.name, c.sha, release from branch_commits bc join commits c on c.id=bc.commit_id join branches b on b.id=bc.branch_id where bc.reachable = 1 order by 1,2;
@@ -128,9 +128,9 @@ check "every tag records its ref target" test "$(q "select count(*) from tags wh
 
 # a database from before tag targets (migration 4): the next run fills them, changes nothing else
 q "update tags set target = null"
-sqlite3 pg.db .dump | grep -v '^INSERT INTO tags' > dump3.sql
+db_dump pg.db | grep -v '^tags|' > dump3.sql
 $PG ingest >/dev/null
-sqlite3 pg.db .dump | grep -v '^INSERT INTO tags' > dump4.sql
+db_dump pg.db | grep -v '^tags|' > dump4.sql
 check "tag targets filled in after an upgrade" test "$(q "select count(*) from tags where target is null")" = 0
 check "filling tag targets changes no other row" cmp -s dump3.sql dump4.sql
 check "tag targets are the refs' own" test "$(q "select target from tags where name='v6.1.1'")" = "$(g rev-parse refs/tags/v6.1.1)"

@@ -4,6 +4,7 @@
 # exit 4 naming the file, which stays byte-identical; reading verbs keep
 # working as far as SQLite can read.  A file changed since the last clean
 # close is checked even when its mtime was set back.
+# run.sh: sqlite only (bit flips in the SQLite file, its WAL and quick_check stamp)
 . "$(dirname "$0")/lib.sh"
 
 R=$T/repo

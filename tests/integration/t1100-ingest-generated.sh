@@ -6,7 +6,8 @@
 gen_repo small 11
 cd $T
 $PG ingest >/dev/null
-python3 "$SRC/tools/check-truth.py" --db patchgap.db --truth "$TRUTH" --patchgap "$PG" --conf patchgap.conf
+python3 "$SRC/tools/check-truth.py" --db patchgap.db --read "$(db_sqlite patchgap.db rows.db)" --truth "$TRUTH" \
+	--patchgap "$PG" --conf patchgap.conf
 
 # The same history with git's commit-graph file (generation 1, as libgit2 1.5 reads it,
 # and generation 2, which only util/cgraph reads): release mapping takes the parents

@@ -5,7 +5,7 @@
 gen_repo small 11
 cd $T
 $PG --db clean.db ingest --batch 25 >/dev/null
-dump() { sqlite3 "$1" .dump | grep -v '^INSERT INTO meta' | sort; }
+dump() { db_dump "$1" | grep -v '^meta|'; }
 dump clean.db > clean.txt
 kills=0
 for delay in 0.05 0.2 0.4 0.7 1.0 1.5 2.5; do
@@ -20,5 +20,5 @@ $PG --db crash.db ingest --batch 25 >/dev/null
 dump crash.db > crash.txt
 check "at least two runs were killed mid-way" test $kills -ge 2
 check "crash-resumed database equals the uninterrupted one" cmp -s clean.txt crash.txt
-check "integrity check passes" test "$(sqlite3 crash.db 'PRAGMA integrity_check')" = ok
+db_is_pg || check "integrity check passes" test "$(sqlite3 crash.db 'PRAGMA integrity_check')" = ok
 finish

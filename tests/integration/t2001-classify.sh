@@ -71,7 +71,7 @@ uaf=$(sqlite3 pg.db "SELECT bug_class || ' ' || label FROM classifications WHERE
 [ "$uaf" = "uaf 1" ] || fail "commit 1 stored as '$uaf'"
 doc=$(sqlite3 pg.db "SELECT label FROM classifications WHERE commit_id = 2")
 [ "$doc" = 0 ] || fail "the typo fix was flagged"
-p1=$(sqlite3 pg.db "SELECT p_security > (SELECT p_security FROM classifications WHERE commit_id = 3) FROM classifications WHERE commit_id = 1")
+p1=$(sqlite3 pg.db "SELECT CASE WHEN p_security > (SELECT p_security FROM classifications WHERE commit_id = 3) THEN 1 ELSE 0 END FROM classifications WHERE commit_id = 1")
 [ "$p1" = 1 ] || fail "the UAF fix does not outscore the new driver"
 
 # a second run scores nothing new; --all rescores everything

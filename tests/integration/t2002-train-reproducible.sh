@@ -4,6 +4,7 @@
 # the rebuilt model scores the held-out set exactly as the committed one.
 # Skipped without the shared data, and in the sanitizer run (too slow there;
 # the training code is covered by the normal run).
+# run.sh: sqlite only (the classifier trainer, which never opens a database)
 set -u
 BIN=${PATCHGAP_BIN:?PATCHGAP_BIN not set}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)

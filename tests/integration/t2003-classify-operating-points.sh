@@ -6,6 +6,7 @@
 # prints both models and the expected precision; --recall moves the threshold
 # the right way; `train --lolo` leaves each list out (three lists here).
 # The subsample keeps the test small: training takes a few seconds.
+# run.sh: sqlite only (classifies JSONL input, never opens a database)
 . "$(dirname "$0")/lib.sh"
 [ -n "$SHARED" ] && [ -f "$SHARED/lore-patches.jsonl.gz" ] || skip_all "../shared/data not present"
 command -v python3 >/dev/null || skip_all "python3 not installed"

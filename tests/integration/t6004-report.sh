@@ -4,6 +4,7 @@
 # statistics) equal an independent computation in Python; the HTML page is
 # standalone (no external URL, script or stylesheet), parses, and has its
 # three charts; the output is byte-stable; bad input fails clearly.
+# run.sh: sqlite only (reports from --input JSON, never opens a database)
 set -u
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT

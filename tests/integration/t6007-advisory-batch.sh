@@ -15,7 +15,7 @@ check "one OSV file per document" test "$(ls first | wc -l)" = "$want"
 $PG advisory --format osv --new --out second --json > second.json
 check "a second --new run publishes nothing" test "$(python3 -c "import json; print(len(json.load(open('second.json'))))")" = 0
 # a date range: CVEs whose earliest fix commit is dated in 2024
-inrange=$(sqlite3 patchgap.db "select count(*) from (select v.id, min(c.committer_time) t from cves v join cve_fixes f on f.cve_id=v.id join commits c on c.sha=f.sha where v.state='published' group by v.id) where t >= cast(strftime('%s','2024-01-01') as integer) and t <= cast(strftime('%s','2024-12-31 23:59:59') as integer)")
+inrange=$(sqlite3 patchgap.db "select count(*) from (select v.id, min(c.committer_time) t from cves v join cve_fixes f on f.cve_id=v.id join commits c on c.sha=f.sha where v.state='published' group by v.id) f where t >= $(date -ud 2024-01-01 +%s) and t <= $(date -ud '2024-12-31 23:59:59' +%s)")
 $PG advisory --format openvex --since 2024-01-01 --until 2024-12-31 --out range --no-record --json > range.json
 check "--since/--until select the CVEs fixed in 2024 ($inrange)" test "$(python3 -c "import json; print(len(json.load(open('range.json'))))")" = "$inrange"
 set +e

@@ -12,7 +12,7 @@ start_daemon
 start_receiver
 write_conf
 cd "$T"
-ev() { sqlite3 patchgap.db "SELECT kind || ' ' || target || ' ' || IFNULL(branch, '-') || ' ' || IFNULL(old_state, '-') || ' ' || new_state FROM events ORDER BY id"; }
+ev() { sqlite3 patchgap.db "SELECT kind || ' ' || target || ' ' || COALESCE(branch, '-') || ' ' || COALESCE(old_state, '-') || ' ' || new_state FROM events ORDER BY id"; }
 
 $PG watch --once --fetch-now --json > c1.json 2> c1.err || { cat c1.err; fail "first cycle"; }
 check "first cycle fetched over git:// and ingested" $PY -c "

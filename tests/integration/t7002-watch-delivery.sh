@@ -19,7 +19,7 @@ cd "$T"
 $PG watch --once --fetch-now > /dev/null 2> c0.err || fail "baseline cycle"
 check "a dead remote is logged, the others go on" sh -c "grep -q \"remote 'dead': cannot fetch 'git://127.0.0.1:1/none.git'\" c0.err &&
 	test \"\$(sqlite3 patchgap.db 'SELECT COUNT(*) FROM commits')\" = 3"
-check "the dead remote backs off" test "$(sqlite3 patchgap.db "SELECT failures = 1 AND next_try > last_attempt AND last_ok IS NULL FROM watch_sources WHERE name = 'dead'")" = 1
+check "the dead remote backs off" test "$(sqlite3 patchgap.db "SELECT CASE WHEN failures = 1 AND next_try > last_attempt AND last_ok IS NULL THEN 1 ELSE 0 END FROM watch_sources WHERE name = 'dead'")" = 1
 
 echo fail > mode
 push_fix "$B1" kernel/core.c "core: fix use-after-free in a()"
@@ -64,7 +64,7 @@ push_backport "$F2"
 mkdir ref
 cp -r mirror.git patchgap.conf ref/
 cp -r patchgap.db.vulns ref/
-sqlite3 patchgap.db ".backup ref/patchgap.db"
+db_clone patchgap.db ref/patchgap.db
 (cd ref && $PG watch --once --fetch-now --no-deliver > /dev/null 2>&1) || fail "reference cycle"
 RANDOM=7001
 for i in 1 2 3 4 5; do
@@ -72,7 +72,7 @@ for i in 1 2 3 4 5; do
 	(timeout --foreground -s KILL "$d" "$PG" watch --once --fetch-now > /dev/null 2>&1) 2>/dev/null || true
 done
 $PG watch --once --fetch-now > /dev/null 2> final.err || { cat final.err; fail "final cycle"; }
-q="SELECT kind, key, target, IFNULL(branch,''), IFNULL(old_state,''), new_state, payload FROM events ORDER BY key"
+q="SELECT kind, key, target, COALESCE(branch,''), COALESCE(old_state,''), new_state, payload FROM events ORDER BY key"
 sqlite3 patchgap.db "$q" > got.txt
 sqlite3 ref/patchgap.db "$q" > want.txt
 check "events equal a run without kills" cmp -s got.txt want.txt

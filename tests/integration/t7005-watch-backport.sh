@@ -34,7 +34,7 @@ cna_record CVE-2024-0002 "$F2"
 # the reference: the same state, cycle by cycle without kills and without delivery
 mkdir ref
 cp -r mirror.git patchgap.conf patchgap.db.vulns ref/
-sqlite3 patchgap.db ".backup ref/patchgap.db"
+db_clone patchgap.db ref/patchgap.db
 (cd ref && $PG watch --once --fetch-now --no-deliver --json > c2.json 2> c2.err) || { cat ref/c2.err; fail "reference cycle"; }
 check "both CVEs became affected on the stable branch" test "$(sqlite3 ref/patchgap.db "SELECT COUNT(*) FROM events WHERE kind = 'branch.affected' AND branch = 'linux-6.1.y'")" = 2
 check "backport-max = 1: one run this cycle" test "$(sqlite3 ref/patchgap.db "SELECT COUNT(*) FROM events WHERE kind = 'backport.result'")" = 1
@@ -56,7 +56,7 @@ check "both runs, announced once each" test "$(wc -l < bp3.txt)" = 2
 check "mainline gets no backport" sh -c "! grep -q ' master ' bp3.txt"
 check "the clean fix" grep -qx "CVE-2024-0001 linux-6.1.y clean" bp3.txt
 check "the conflicting fix" grep -qx "CVE-2024-0002 linux-6.1.y conflict" bp3.txt
-q="SELECT kind, key, target, IFNULL(branch,''), new_state, payload FROM events WHERE kind = 'backport.result' ORDER BY key"
+q="SELECT kind, key, target, COALESCE(branch,''), new_state, payload FROM events WHERE kind = 'backport.result' ORDER BY key"
 sqlite3 patchgap.db "$q" > got.txt
 sqlite3 ref/patchgap.db "$q" > want.txt
 check "backport events equal a run without kills" cmp -s got.txt want.txt

@@ -1,6 +1,7 @@
 #!/bin/bash
 # pg-wrap.sh - run patchgap (or, with --sqlite3, a sqlite3-style query) with
-# every database file mapped to a PostgreSQL database of its own.
+# every database file mapped to a PostgreSQL database of its own
+# (--map FILE prints the connection string of FILE).
 # Used by lib.sh when PATCHGAP_TEST_BACKEND=postgresql; needs
 # PATCHGAP_REAL_BIN and PATCHGAP_TEST_PGSERVER ("host=... port=... user=...").
 # The database of a file is named after a hash of its absolute path: the
@@ -12,6 +13,9 @@ map() { # a database name as the test wrote it -> a connection string
 	*) echo "$PATCHGAP_TEST_PGSERVER dbname=t$(realpath -m "$1" | md5sum | cut -c1-20)" ;;
 	esac
 }
+if [ "${1:-}" = --map ]; then
+	map "$2"; exit 0
+fi
 if [ "${1:-}" = --sqlite3 ]; then
 	shift
 	while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do shift; done
