@@ -26,8 +26,6 @@ trap 'serve_stop; [ -n "${PG_KEEP:-}" ] || rm -rf "$T"' EXIT
 serve_repo() {
 	local R=$T/repo
 	git init -q -b master "$R"
-	g() { git -C "$R" "$@"; }
-	commit() { tick; mkdir -p "$R/$(dirname "$1")"; echo "$2" >> "$R/$1"; g add "$1"; g commit -q -m "$3"; }
 	commit net/core/a.c a1 "net: initial"; g tag -a v6.0 -m v6.0
 	commit net/core/a.c a2 "net: add frobnication"; A=$(g rev-parse HEAD)
 	g tag -a v6.1 -m v6.1
@@ -46,18 +44,7 @@ Cc: stable@vger.kernel.org"
 	g checkout -q -b "$VENDOR" v6.1
 	commit vendor/x.c x1 "vendor: local change"
 	g checkout -q master
-	cat > $T/patchgap.conf <<CONF
-[core]
-	repository = repo
-	database = pg.db
-[branch "master"]
-	kind = mainline
-[branch "linux-6.1.y"]
-	kind = stable
-[branch "$VENDOR"]
-	kind = vendor
-	base = linux-6.1.y
-CONF
+	write_conf $T/patchgap.conf master:mainline linux-6.1.y:stable "$VENDOR:vendor:linux-6.1.y"
 	(cd $T && PATCHGAP_CONFIG=$T/patchgap.conf ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
 		$PG --quiet ingest >/dev/null 2>$T/ingest.err) || { echo "ingest failed"; tail -30 $T/ingest.err; exit 1; }
 	cat > $T/$CVE.json <<JSON

@@ -46,6 +46,24 @@ fi
 # tick: advance a fake clock so commits get distinct, deterministic dates
 TICK=1700000000
 tick() { TICK=$((TICK + 3600)); export GIT_AUTHOR_DATE="@$TICK +0000" GIT_COMMITTER_DATE="@$TICK +0000"; }
+# g: git in the test's repository $R; commit: append a line to a file of $R
+# and commit it at the next tick
+g() { git -C "$R" "$@"; }
+commit() { # file line message
+	tick; mkdir -p "$R/$(dirname "$1")"; echo "$2" >> "$R/$1"; g add "$1"; g commit -q -m "$3"
+}
+# write_conf FILE BRANCH:KIND[:BASE]...: a config tracking ./repo with the
+# database ./pg.db and these branches (a vendor branch's BASE is its stable base)
+write_conf() {
+	local f=$1 spec name kind base
+	shift
+	printf '[core]\n\trepository = repo\n\tdatabase = pg.db\n' > "$f"
+	for spec; do
+		IFS=: read -r name kind base <<<"$spec"
+		printf '[branch "%s"]\n\tkind = %s\n' "$name" "$kind" >> "$f"
+		[ -z "$base" ] || printf '\tbase = %s\n' "$base" >> "$f"
+	done
+}
 
 # gen_repo SCALE SEED: a generated kernel-shaped history (cached, since
 # generating is slower than the tests that read it).  Sets $GEN (the repo) and

@@ -11,10 +11,6 @@ command -v jq >/dev/null || skip_all "jq not available"
 # --- a small history: mainline, a stable branch, a vendor branch with '/' --
 R=$T/repo
 git init -q -b master "$R"
-g() { git -C "$R" "$@"; }
-commit() { # file line message
-	tick; mkdir -p "$R/$(dirname "$1")"; echo "$2" >> "$R/$1"; g add "$1"; g commit -q -m "$3"
-}
 commit net/core/a.c a1 "net: initial"; g tag -a v6.0 -m v6.0
 commit net/core/a.c a2 "net: add frobnication"; A=$(g rev-parse HEAD)
 g tag -a v6.1 -m v6.1

@@ -5,10 +5,6 @@
 
 R=$T/repo
 git init -q -b master "$R"
-g() { git -C "$R" "$@"; }
-commit() { # file line message
-	tick; mkdir -p "$R/$(dirname "$1")"; echo "$2" >> "$R/$1"; g add "$1"; g commit -q -m "$3"
-}
 commit drivers/net/a.c a1 "net: initial"; g tag -a v6.0 -m v6.0
 commit drivers/net/a.c a2 "net: add feature"; A=$(g rev-parse HEAD)
 g tag -a v6.1-rc1 -m rc1
@@ -43,18 +39,7 @@ tick; g cherry-pick -x "$U" >/dev/null; V1=$(g rev-parse HEAD)
 commit vendor/x.c x1 "vendor: local change"; V2=$(g rev-parse HEAD)
 g checkout -q master
 
-cat > $T/patchgap.conf <<CONF
-[core]
-	repository = repo
-	database = pg.db
-[branch "master"]
-	kind = mainline
-[branch "linux-6.1.y"]
-	kind = stable
-[branch "vendor"]
-	kind = vendor
-	base = linux-6.1.y
-CONF
+write_conf $T/patchgap.conf master:mainline linux-6.1.y:stable vendor:vendor:linux-6.1.y
 cd $T
 $PG ingest --json > run1.json
 check "first run stores all 8 commits" grep -q '"commits_total": 8' run1.json

@@ -8,7 +8,6 @@
 
 R=$T/repo
 git init -q -b master "$R"
-g() { git -C "$R" "$@"; }
 cat > "$T/pg.conf" <<CONF
 [core]
 	repository = $R

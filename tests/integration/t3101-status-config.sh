@@ -5,7 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 R=$T/repo
 git init -q -b master "$R"
-g() { git -C "$R" "$@"; }
 mk() { mkdir -p "$R/$(dirname "$1")"; printf "$2" > "$R/$1"; }
 mk Makefile '# top\n'
 mk Kbuild 'obj-y += kernel/\nobj-$(CONFIG_FOO) += drivers/foo/\n'

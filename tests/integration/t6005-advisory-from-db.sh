@@ -12,10 +12,6 @@ jqc() { jq -e "$@" >/dev/null; }
 
 R=$T/repo
 git init -q -b master "$R"
-g() { git -C "$R" "$@"; }
-commit() { # file line message
-	tick; mkdir -p "$R/$(dirname "$1")"; echo "$2" >> "$R/$1"; g add "$1"; g commit -q -m "$3"
-}
 commit net/core/a.c a1 "net: initial"; g tag -a v6.0 -m v6.0
 commit net/core/a.c a2 "net: add frobnication"; A=$(g rev-parse HEAD)
 g tag -a v6.1 -m v6.1
@@ -43,20 +39,7 @@ g checkout -q -b vendor v6.1
 commit vendor/x.c x1 "vendor: local change"
 g checkout -q master
 
-cat > $T/patchgap.conf <<CONF
-[core]
-	repository = repo
-	database = pg.db
-[branch "master"]
-	kind = mainline
-[branch "linux-6.1.y"]
-	kind = stable
-[branch "linux-6.0.y"]
-	kind = stable
-[branch "vendor"]
-	kind = vendor
-	base = linux-6.1.y
-CONF
+write_conf $T/patchgap.conf master:mainline linux-6.1.y:stable linux-6.0.y:stable vendor:vendor:linux-6.1.y
 cd $T
 # ingest is only the setup here (t1000 tests it): its leak report (libgit2's regex, via
 # the config) must not fail this test.  Every other step names the database with --db,

@@ -3,13 +3,10 @@
 # diff has the patch-id of a mail sent by someone else, one that only shares
 # subject and author.  `show` names the mail and its first-version date;
 # `lists lead` gives the days from the first version to the commit.
-. "$(dirname "$0")/lib.sh"
-L=$SRC/tests/integration/lib
+. "$(dirname "$0")/lib-lists.sh"
 cd $T
 git init -q -b master repo
 cd repo
-day() { export GIT_AUTHOR_DATE="@$1 +0000" GIT_COMMITTER_DATE="@$2 +0000"; }
-D0=1704067200   # 2024-01-01
 day $D0 $D0
 printf 'int a;\nint b;\nint c;\n' > a.c; printf 'x\ny\n' > b.c; printf 'u\nv\n' > c.c
 git add . && git commit -q -m "base"
@@ -32,12 +29,6 @@ day $((D0 + 86400 * 8)) $((D0 + 86400 * 18))
 echo z >> c.c
 git commit -q -am "misc: no mail for this one"
 cd $T
-# the mails: format-patch output, as sent to the list
-mail() { # commit message-id subject-prefix [sed-expression]
-	git -C repo format-patch -1 --stdout --subject-prefix="$3" $1 |
-		sed -e "1a Message-ID: <$2>" -e "${4:-s/^//}"
-	printf '\0'
-}
 {
 	# v1 of fix A, two days before v2 (same author, same subject after the tags)
 	mail $A fix-a-v1@example.org "PATCH nf" "s/^Date: .*/Date: Wed, 04 Jan 2024 00:00:00 +0000/"
@@ -46,18 +37,8 @@ mail() { # commit message-id subject-prefix [sed-expression]
 	mail $B fix-b@example.org "PATCH net" "s/^From: .*/From: Orig Dev <orig@example.org>/"
 	# fix C: same subject and author, different diff
 	mail $C fix-c@example.org "PATCH" "s/^+v2$/+v3/"
-} > mails
-git init -q --bare inbox/git/0.git
-python3 $L/pi-write.py inbox/git/0.git < mails
-cat > patchgap.conf <<CONF
-[core]
-	repository = repo
-	database = pg.db
-[branch "master"]
-	kind = mainline
-[list "netdev"]
-	inbox = inbox
-CONF
+} | inbox_write
+lists_conf
 $PG ingest >/dev/null
 $PG lists ingest --no-classify > out.txt
 check "four mails, three commits linked" sh -c "grep -q '^netdev: 4 new mails' out.txt && grep -q '^linked 3 commits' out.txt"

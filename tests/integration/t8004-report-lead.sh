@@ -3,13 +3,10 @@
 # days a fix was visible on a list before its mainline commit and before
 # its CVE (the figures of `lists lead`, which computes them), in text,
 # JSON and HTML; without linked mails the section is absent.
-. "$(dirname "$0")/lib.sh"
-L=$SRC/tests/integration/lib
+. "$(dirname "$0")/lib-lists.sh"
 cd $T
 git init -q -b master repo
 cd repo
-day() { export GIT_AUTHOR_DATE="@$1 +0000" GIT_COMMITTER_DATE="@$2 +0000"; }
-D0=1704067200   # 2024-01-01
 day $D0 $D0
 printf 'int a;\nint b;\n' > a.c
 git add . && git commit -q -m "base"
@@ -21,31 +18,16 @@ git commit -q -am "netfilter: fix uninitialised b" -m "Link: https://lore.kernel
 Signed-off-by: A U Thor <author@example.org>"
 A=$(git rev-parse HEAD)
 cd $T
-cat > patchgap.conf <<CONF
-[core]
-	repository = repo
-	database = pg.db
-[branch "master"]
-	kind = mainline
-[list "netdev"]
-	inbox = inbox
-CONF
+lists_conf
 $PG ingest >/dev/null
 $PG report > none.txt 2>err || { cat err; fail "report without lists"; }
 check "no linked mail: no list section" sh -c "! grep -q 'Visible on a list' none.txt"
 
-mail() { # commit message-id subject-prefix [sed-expression]
-	git -C repo format-patch -1 --stdout --subject-prefix="$3" $1 |
-		sed -e "1a Message-ID: <$2>" -e "${4:-s/^//}"
-	printf '\0'
-}
 {
 	# v1 on day 3 (2024-01-04), v2 on day 5: the lead counts from the first version
 	mail $A fix-a-v1@example.org "PATCH nf" "s/^Date: .*/Date: Thu, 04 Jan 2024 00:00:00 +0000/"
 	mail $A fix-a-v2@example.org "PATCH nf v2"
-} > mails
-git init -q --bare inbox/git/0.git
-python3 $L/pi-write.py inbox/git/0.git < mails
+} | inbox_write
 $PG lists ingest --no-classify > li.txt || fail "lists ingest"
 check "the commit is linked to its mail" grep -q "^linked 1 commits" li.txt
 # the CVE of the fix, published on day 40 (2024-02-10)
