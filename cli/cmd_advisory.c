@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include "cli.h"
 #include "patchgap/advise.h"
+#include "patchgap/classify.h"
+#include "patchgap/cve.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/str.h"
@@ -97,20 +99,6 @@ struct publish {
 	int nfiles;
 	json_t *summary;   /* array of {document, revision, date, content_hash, files} */
 };
-
-/* The latest recorded revision of a document, 0 when none (or no ledger). */
-static int latest_revision(pg_store *store, const char *doc_id)
-{
-	pg_stmt *st = NULL;
-	int rev = 0;
-	if (!store || pg_store_prepare(&st, store, "SELECT max(revision) FROM advisories WHERE doc_id = ?") < 0)
-		return 0;
-	pg_stmt_bind_text(st, 1, doc_id);
-	if (pg_stmt_step(st) > 0 && !pg_stmt_isnull(st, 0))
-		rev = (int)pg_stmt_int(st, 0);
-	pg_stmt_free(st);
-	return rev;
-}
 
 /*
  * Write every requested format of one finalized document.  Returns an exit
@@ -200,7 +188,7 @@ static int publish_id(struct publish *p, const char *id, int *published)
 		ret = pg_cli_fail(p->cli, error);
 		goto out;
 	}
-	before = latest_revision(p->store, doc->id);
+	before = pg_advise_latest_revision(p->store, doc->id);
 	if ((error = pg_advise_doc_finalize(doc, p->store, p->record)) < 0) {
 		ret = pg_cli_fail(p->cli, error);
 		goto out;
@@ -218,37 +206,12 @@ out:
 /* CVE ids (and, with --new, flagged silent fixes) whose upstream fix date is in [since, until]. */
 static int select_ids(json_t **out, pg_store *store, int64_t since, int64_t until, int silent)
 {
-	pg_stmt *st = NULL;
-	int error, rc;
+	int error;
 	*out = json_array();
-	if ((error = pg_store_prepare(&st, store,
-				      "SELECT v.id, min(c.committer_time) FROM cves v JOIN cve_fixes f ON f.cve_id = v.id"
-				      " JOIN commits c ON c.sha = f.sha WHERE v.state = 'published'"
-				      " GROUP BY v.id ORDER BY v.year, v.num, v.id")) < 0)
+	if ((error = pg_cve_fixed_between(*out, store, since, until)) < 0 || !silent)
 		return error;
-	while ((rc = pg_stmt_step(st)) > 0) {
-		int64_t t = pg_stmt_int(st, 1);
-		if ((!since || t >= since) && (!until || t <= until))
-			json_array_append_new(*out, pg_json_string(pg_stmt_text(st, 0)));
-	}
-	pg_stmt_free(st);
-	if (rc < 0)
-		return rc;
-	if (!silent)
-		return 0;
 	/* silent fixes the classifier flagged, which no CVE names */
-	if (pg_store_prepare(&st, store,
-			     "SELECT cl.sha, c.committer_time FROM classifications cl JOIN commits c ON c.id = cl.commit_id"
-			     " WHERE cl.label = 1 AND c.on_mainline = 1"
-			     " AND NOT EXISTS (SELECT 1 FROM cve_fixes f WHERE f.sha = cl.sha) ORDER BY c.id") < 0)
-		return 0; /* no classifier table: nothing silent to publish */
-	while ((rc = pg_stmt_step(st)) > 0) {
-		int64_t t = pg_stmt_int(st, 1);
-		if ((!since || t >= since) && (!until || t <= until))
-			json_array_append_new(*out, pg_json_string(pg_stmt_text(st, 0)));
-	}
-	pg_stmt_free(st);
-	return rc < 0 ? rc : 0;
+	return pg_cls_store_flagged_silent(*out, store, since, until);
 }
 
 PG_CMD(advisory)

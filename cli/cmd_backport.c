@@ -520,28 +520,14 @@ static int load_patches(patch_input *in, struct pg_cli *cli, const char *arg, pg
 		return 0;
 	}
 	if (store) {
-		pg_stmt *q = NULL;
 		const char *mid = arg[0] == '<' ? arg + 1 : arg;
-		size_t ml = strlen(mid) - (mid != arg && mid[strlen(mid) - 1] == '>');
-		int rc;
-		if ((error = pg_store_prepare(&q, store, "SELECT subject, message, diff FROM mails WHERE message_id = ?"
-							 " AND diff IS NOT NULL ORDER BY id LIMIT 1")) == 0) {
-			pg_stmt_bind_textn(q, 1, mid, ml);
-			if ((rc = pg_stmt_step(q)) == 1) {
-				pg_buf t = PG_BUF_INIT;
-				size_t len;
-				pg_buf_printf(&t, "Subject: %s\n\n%s\n---\n%s", pg_stmt_text(q, 0), pg_stmt_text(q, 1),
-					      pg_stmt_text(q, 2));
-				len = t.len;
-				if (pg_vec_push(&in->texts, pg_buf_detach(&t)) < 0 || pg_vec_push(&in->lens, len) < 0 ||
-				    pg_vec_push(&in->names, pg_strndup(mid, ml)) < 0) {
-					pg_stmt_free(q);
-					return pg_cli_fail(cli, pg_error_setc(PG_ENOMEM, "out of memory"));
-				}
-				pg_stmt_free(q);
-				return 0;
-			}
-			pg_stmt_free(q);
+		size_t ml = strlen(mid) - (mid != arg && mid[strlen(mid) - 1] == '>'), len;
+		char *text = NULL;
+		if (pg_lists_mail_patch(&text, &len, store, mid, ml) == 1) {
+			if (pg_vec_push(&in->texts, text) < 0 || pg_vec_push(&in->lens, len) < 0 ||
+			    pg_vec_push(&in->names, pg_strndup(mid, ml)) < 0)
+				return pg_cli_fail(cli, pg_error_setc(PG_ENOMEM, "out of memory"));
+			return 0;
 		}
 		pg_error_clear();
 	}

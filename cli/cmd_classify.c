@@ -10,13 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <jansson.h>
 #include <unistd.h>
 #include "cli.h"
 #include "patchgap/classify.h"
 #include "util/str.h"
-#include "util/vec.h"
 #include "util/banned.h"
 
 static const char usage[] =
@@ -79,29 +77,6 @@ static json_t *op_json(const struct opsel *o, int has_diff)
 			 "expected_precision", o->op[!has_diff].precision);
 }
 
-struct ranked { double p; int64_t day; size_t i; };
-
-static int cmp_ranked(const void *pa, const void *pb)
-{
-	const struct ranked *a = pa, *b = pb;
-	if (a->day != b->day)
-		return a->day < b->day ? -1 : 1;
-	if (a->p != b->p)
-		return a->p > b->p ? -1 : 1;
-	return a->i < b->i ? -1 : a->i > b->i; /* ties: the earlier one first, deterministic */
-}
-
-/* flag[v[k].i] = 1 for the `budget` highest of each day; v is reordered. */
-static void flag_budget(struct ranked *v, size_t n, size_t budget, unsigned char *flag)
-{
-	size_t rank = 0;
-	qsort(v, n, sizeof(*v), cmp_ranked);
-	for (size_t k = 0; k < n; k++) {
-		rank = k && v[k].day == v[k - 1].day ? rank + 1 : 0;
-		flag[v[k].i] = rank < budget;
-	}
-}
-
 static json_t *result_json(const char *id, const char *subject, const pg_cls_result *r, const char *version)
 {
 	json_t *reasons = json_loads(r->reasons_json ? r->reasons_json : "[]", 0, NULL);
@@ -156,7 +131,7 @@ static int classify_input(struct pg_cli *cli, const pg_cls_model *m, const char 
 			  const struct opsel *o)
 {
 	pg_cls_docs docs = PG_CLS_DOCS_INIT;
-	struct ranked *rk = NULL;
+	double *p = NULL;
 	unsigned char *flag = NULL;
 	int error, ret = PG_EXIT_OK;
 	size_t nout = 0;
@@ -167,7 +142,7 @@ static int classify_input(struct pg_cli *cli, const pg_cls_model *m, const char 
 	}
 	if (o->budget) {
 		/* a first pass ranks the input: the budget is relative to the whole of it */
-		if (!(rk = calloc(docs.n + 1, sizeof(*rk))) || !(flag = calloc(docs.n + 1, 1))) {
+		if (!(p = calloc(docs.n + 1, sizeof(*p))) || !(flag = calloc(docs.n + 1, 1))) {
 			ret = pg_cli_fail(cli, pg_error_setc(PG_ENOMEM, "out of memory"));
 			goto out;
 		}
@@ -179,11 +154,10 @@ static int classify_input(struct pg_cli *cli, const pg_cls_model *m, const char 
 				ret = pg_cli_fail(cli, error);
 				goto out;
 			}
-			rk[i].p = r.p_security;
-			rk[i].i = i;
+			p[i] = r.p_security;
 			pg_cls_result_release(&r);
 		}
-		flag_budget(rk, docs.n, o->budget, flag);
+		pg_cls_flag_budget(flag, p, NULL, docs.n, o->budget);
 	}
 	for (size_t i = 0; i < docs.n; i++) {
 		pg_cls_input in;
@@ -209,200 +183,69 @@ static int classify_input(struct pg_cli *cli, const pg_cls_model *m, const char 
 out:
 	if (cli->json && nout && ret != PG_EXIT_OK)
 		fputs("\n]\n", stdout); /* stderr says why it is short */
-	free(rk);
+	free(p);
 	free(flag);
 	pg_cls_docs_release(&docs);
 	return ret;
 }
 
-struct row { int64_t id; char *sha, *subject, *message; };
+struct db_out {
+	struct pg_cli *cli;
+	const char *ver;
+	json_t *flagged;
+	size_t n, by_level[4];
+};
 
-/*
- * --budget: relabel every verdict of this model version, the `budget`
- * highest of each committer day flagged (in the caller's transaction).
- */
-static int relabel_budget(pg_store *s, const char *ver, size_t budget, size_t *nflag)
+static int db_result(const char *sha, const char *subject, const pg_cls_result *r, void *payload)
 {
-	pg_stmt *q = NULL, *u = NULL;
-	PG_VEC(struct ranked) v = PG_VEC_INIT;
-	PG_VEC(int64_t) ids = PG_VEC_INIT;
-	unsigned char *flag = NULL;
-	int rc, error = 0;
-
-	*nflag = 0;
-	if ((error = pg_store_prepare(&q, s, "SELECT cl.commit_id, c.committer_time, cl.p_security FROM classifications cl "
-					     "JOIN commits c ON c.id = cl.commit_id WHERE cl.model_version = ? ORDER BY cl.commit_id")) < 0 ||
-	    (error = pg_store_prepare(&u, s, "UPDATE classifications SET label = ? WHERE commit_id = ?")) < 0 ||
-	    (error = pg_stmt_bind_text(q, 1, ver)) < 0)
-		goto out;
-	while ((rc = pg_stmt_step(q)) > 0) {
-		int64_t t = pg_stmt_int(q, 1);
-		struct ranked r = { pg_stmt_double(q, 2), t >= 0 ? t / 86400 : (t - 86399) / 86400, ids.len };
-		if ((error = pg_vec_push(&ids, pg_stmt_int(q, 0))) < 0 || (error = pg_vec_push(&v, r)) < 0)
-			goto out;
+	struct db_out *d = payload;
+	if (r->label) {
+		d->by_level[r->level]++;
+		if (d->flagged)
+			json_array_append_new(d->flagged, result_json(sha, subject, r, d->ver));
+		else
+			print_text(sha, subject, r);
 	}
-	if (rc < 0) {
-		error = rc;
-		goto out;
-	}
-	if (!(flag = calloc(ids.len + 1, 1))) {
-		error = pg_error_setc(PG_ENOMEM, "out of memory");
-		goto out;
-	}
-	flag_budget(v.ptr, v.len, budget, flag);
-	for (size_t i = 0; i < ids.len; i++) {
-		*nflag += flag[i];
-		if ((error = pg_stmt_bind_int(u, 1, flag[i])) < 0 || (error = pg_stmt_bind_int(u, 2, ids.ptr[i])) < 0 ||
-		    (error = pg_stmt_exec(u)) < 0)
-			goto out;
-	}
-out:
-	free(flag);
-	pg_vec_release(&v);
-	pg_vec_release(&ids);
-	pg_stmt_free(q);
-	pg_stmt_free(u);
-	return error;
+	if (++d->n % 4096 == 0)
+		pg_cli_progress(d->cli, "classified %zu commits", d->n);
+	return 0;
 }
 
 static int classify_db(struct pg_cli *cli, const pg_cls_model *m, int all, int built, const struct opsel *o)
 {
 	pg_store *s = NULL;
-	pg_stmt *sel = NULL, *files = NULL, *ins = NULL;
-	pg_cls_history *hist = NULL;
-	const char *ver = pg_cls_model_version(m);
-	json_t *flagged = cli->json ? json_array() : NULL;
-	size_t n = 0, nflag = 0, by_level[4] = { 0 };
-	char **paths = NULL;
-	size_t npaths = 0, apaths = 0;
+	pg_cls_store_opts so = { all, built, o->op[1].threshold, o->budget, db_result, NULL };
+	pg_cls_store_stats st;
+	struct db_out d = { cli, pg_cls_model_version(m), cli->json ? json_array() : NULL, 0, { 0 } };
+	const char *ver = d.ver;
 	int rc, error = 0, ret = PG_EXIT_OK;
 
-	if ((rc = pg_cli_open_store(&s, cli, 0)) > 0)
+	so.payload = &d;
+	if ((rc = pg_cli_open_store(&s, cli, 0)) > 0) {
+		json_decref(d.flagged);
 		return rc;
-	if ((error = pg_store_prepare(&sel, s, all ? "SELECT id, sha, subject, message, committer_time FROM commits ORDER BY id"
-					      : "SELECT c.id, c.sha, c.subject, c.message, c.committer_time FROM commits c WHERE NOT EXISTS "
-						"(SELECT 1 FROM classifications k WHERE k.commit_id = c.id AND k.model_version = ?) "
-						"ORDER BY c.id")) < 0 ||
-	    (error = pg_store_prepare(&files, s, "SELECT path FROM commit_files WHERE commit_id = ? ORDER BY path")) < 0 ||
-	    (error = pg_store_prepare(&ins, s,
-				      "INSERT INTO classifications (commit_id, sha, model_version, p_security, label, bug_class, "
-				      "priority, level, reasons, classified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-				      "ON CONFLICT (commit_id) DO UPDATE SET sha = excluded.sha, model_version = excluded.model_version, "
-				      "p_security = excluded.p_security, label = excluded.label, bug_class = excluded.bug_class, "
-				      "priority = excluded.priority, level = excluded.level, reasons = excluded.reasons, "
-				      "classified_at = excluded.classified_at")) < 0)
-		goto fail;
-	if (!all && (error = pg_stmt_bind_text(sel, 1, ver)) < 0)
-		goto fail;
-	if ((error = pg_cls_history_open(&hist, s)) < 0)
-		goto fail;
-	if ((error = pg_store_begin(s)) < 0)
-		goto fail;
-	while ((rc = pg_stmt_step(sel)) > 0) {
-		pg_cls_input in = PG_CLS_INPUT_INIT;
-		pg_cls_result r;
-		int64_t id = pg_stmt_int(sel, 0);
-		const char *sha = pg_stmt_text(sel, 1);
-
-		for (size_t i = 0; i < npaths; i++)
-			free(paths[i]);
-		npaths = 0;
-		if ((error = pg_stmt_bind_int(files, 1, id)) < 0)
-			goto rollback;
-		while ((rc = pg_stmt_step(files)) > 0) {
-			const char *p = pg_stmt_text(files, 0);
-			if (npaths == apaths) {
-				size_t na = apaths ? apaths * 2 : 16;
-				char **np = realloc(paths, na * sizeof(*np));
-				if (!np) {
-					error = pg_error_setc(PG_ENOMEM, "out of memory");
-					goto rollback;
-				}
-				paths = np;
-				apaths = na;
-			}
-			if (!(paths[npaths] = strdup(p ? p : ""))) {
-				error = pg_error_setc(PG_ENOMEM, "out of memory");
-				goto rollback;
-			}
-			npaths++;
-		}
-		if (rc < 0 || (error = pg_stmt_reset(files)) < 0) {
-			error = rc < 0 ? rc : error;
-			goto rollback;
-		}
-		in.subject = pg_stmt_text(sel, 2);
-		/* commits.message is the raw message: the subject paragraph, then the body */
-		in.message = pg_cls_message_body(pg_stmt_text(sel, 3));
-		in.files = (const char *const *)paths;
-		in.nfiles = npaths;
-		in.config_built = built;
-		if ((error = pg_cls_history_count(&in.history_cves, hist, sha, pg_stmt_int(sel, 4), (const char *const *)paths,
-						  npaths)) < 0)
-			goto rollback;
-		if ((error = pg_cls_classify(&r, m, &in)) < 0)
-			goto rollback;
-		/* ingested commits have no diff: the no-diff head's operating point; --budget labels below */
-		r.label = !o->budget && r.p_security >= o->op[1].threshold;
-		if ((error = pg_stmt_bind_int(ins, 1, id)) < 0 || (error = pg_stmt_bind_text(ins, 2, sha)) < 0 ||
-		    (error = pg_stmt_bind_text(ins, 3, ver)) < 0 || (error = pg_stmt_bind_double(ins, 4, r.p_security)) < 0 ||
-		    (error = pg_stmt_bind_int(ins, 5, r.label)) < 0 ||
-		    (error = pg_stmt_bind_text(ins, 6, pg_cls_bug_class_name(r.bug_class))) < 0 ||
-		    (error = pg_stmt_bind_double(ins, 7, r.priority)) < 0 ||
-		    (error = pg_stmt_bind_text(ins, 8, pg_cls_level_name(r.level))) < 0 ||
-		    (error = pg_stmt_bind_text(ins, 9, r.reasons_json)) < 0 ||
-		    (error = pg_stmt_bind_int(ins, 10, (int64_t)time(NULL))) < 0 || (error = pg_stmt_exec(ins)) < 0) {
-			pg_cls_result_release(&r);
-			goto rollback;
-		}
-		n++;
-		if (r.label) {
-			nflag++;
-			by_level[r.level]++;
-			if (flagged)
-				json_array_append_new(flagged, result_json(sha, in.subject, &r, ver));
-			else
-				print_text(sha, in.subject, &r);
-		}
-		pg_cls_result_release(&r);
-		if (n % 4096 == 0)
-			pg_cli_progress(cli, "classified %zu commits", n);
 	}
-	if (rc < 0) {
-		error = rc;
-		goto rollback;
+	if ((error = pg_cls_store_classify(&st, s, m, &so)) < 0) {
+		ret = pg_cli_fail(cli, error);
+		goto out;
 	}
-	if (o->budget && (error = relabel_budget(s, ver, o->budget, &nflag)) < 0)
-		goto rollback;
-	if ((error = pg_store_commit(s)) < 0)
-		goto fail;
 	pg_cli_progress_done(cli);
-	if (flagged) {
-		json_t *j = json_pack("{s:s, s:I, s:I, s:{s:I, s:I, s:I, s:I}, s:O, s:o}", "model", ver, "classified", (json_int_t)n,
-				      "flagged", (json_int_t)nflag, "by_level", "urgent", (json_int_t)by_level[PG_CLS_URGENT],
-				      "high", (json_int_t)by_level[PG_CLS_HIGH], "medium", (json_int_t)by_level[PG_CLS_MEDIUM],
-				      "low", (json_int_t)by_level[PG_CLS_LOW], "commits", flagged, "operating_point", op_json(o, 0));
+	if (d.flagged) {
+		json_t *j = json_pack("{s:s, s:I, s:I, s:{s:I, s:I, s:I, s:I}, s:O, s:o}", "model", ver, "classified",
+				      (json_int_t)st.scored, "flagged", (json_int_t)st.flagged, "by_level", "urgent",
+				      (json_int_t)d.by_level[PG_CLS_URGENT], "high", (json_int_t)d.by_level[PG_CLS_HIGH], "medium",
+				      (json_int_t)d.by_level[PG_CLS_MEDIUM], "low", (json_int_t)d.by_level[PG_CLS_LOW], "commits",
+				      d.flagged, "operating_point", op_json(o, 0));
 		ret = emit_json(j, cli);
 		json_decref(j);
 	} else if (!cli->quiet) {
 		print_op(o, 0);
-		printf("classified %zu commits with %s: %zu flagged (urgent %zu, high %zu, medium %zu, low %zu)\n", n, ver,
-		       nflag, by_level[PG_CLS_URGENT], by_level[PG_CLS_HIGH], by_level[PG_CLS_MEDIUM], by_level[PG_CLS_LOW]);
+		printf("classified %zu commits with %s: %zu flagged (urgent %zu, high %zu, medium %zu, low %zu)\n", st.scored,
+		       ver, st.flagged, d.by_level[PG_CLS_URGENT], d.by_level[PG_CLS_HIGH], d.by_level[PG_CLS_MEDIUM],
+		       d.by_level[PG_CLS_LOW]);
 	}
-	goto out;
-rollback:
-	pg_store_rollback(s);
-fail:
-	ret = pg_cli_fail(cli, error);
 out:
-	for (size_t i = 0; i < npaths; i++)
-		free(paths[i]);
-	free(paths);
-	json_decref(flagged);
-	pg_stmt_free(sel);
-	pg_stmt_free(files);
-	pg_stmt_free(ins);
-	pg_cls_history_free(hist);
+	json_decref(d.flagged);
 	pg_store_free(s);
 	return ret;
 }

@@ -228,19 +228,7 @@ out:
 
 static int unfinished(pg_store *store, const char *const *kinds)
 {
-	pg_stmt *st = NULL;
-	int n = 0;
-	if (pg_store_prepare(&st, store, "SELECT kind FROM jobs WHERE state IN ('queued', 'running')") < 0)
-		return -1;
-	while (pg_stmt_step(st) > 0) {
-		const char *k = pg_stmt_text(st, 0);
-		int match = !kinds;
-		for (size_t i = 0; kinds && kinds[i]; i++)
-			match |= !strcmp(kinds[i], k);
-		n += match;
-	}
-	pg_stmt_free(st);
-	return n;
+	return pg_jobs_unfinished(store, kinds);
 }
 
 /* One slot: its own connection, one job at a time.  Returns an exit code. */

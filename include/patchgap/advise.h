@@ -290,4 +290,7 @@ int pg_report_write_text(struct pg_buf *out, const pg_report *r);
 int pg_report_write_json(struct pg_buf *out, const pg_report *r);
 int pg_report_write_html(struct pg_buf *out, const pg_report *r);
 
+/* The latest recorded revision of a document, 0 when none (or no ledger). */
+int pg_advise_latest_revision(pg_store *store, const char *doc_id);
+
 #endif

@@ -205,7 +205,9 @@ int pg_backport_json(char **out, const pg_backport_result *r);
  * The recorded runs (pg_backport_record) for a fix commit (full id), oldest
  * first: [{id, onto_ref, onto_sha, status, conflicts, result_sha,
  * present_how, present_sha, test_result, test_reason, livepatch (likely|shadow|not,
- * or null), created}].  *out owned (json_t *, passed as void ** to
+ * or null), created, conflict_hunks: the conflicts a conflict run left,
+ * [{path, upstream_path, kind, commit, hunks: [{ours, base, theirs:
+ * {start, lines, text}}]}], else []}].  *out owned (json_t *, passed as void ** to
  * keep jansson out of this header).
  */
 int pg_backport_runs(void **out, pg_store *s, const char *fix_sha);

@@ -303,4 +303,50 @@ int pg_cls_read_input(pg_cls_docs *out, const char *path, const char *format);
 /* Borrowed view of a doc as classifier input. */
 void pg_cls_doc_input(pg_cls_input *in, const pg_cls_doc *d);
 
+/* ---- the classifier against the database (store.c) --------------------- */
+#include <jansson.h>
+
+/*
+ * An explanation as JSON: {id, subject, model, p_security, label, logit,
+ * stage1_logit, intercept, bug_class, priority, level, features_total,
+ * features: [{feature, stage, weight, contribution}] (the `top` largest; 0 =
+ * all), reasons}.  NULL on allocation failure.
+ */
+json_t *pg_cls_explain_json(const pg_cls_explain *e, const pg_cls_model *m, const char *id, const char *subject,
+			    size_t top);
+/*
+ * Explain an ingested commit (id: 4 to 40 hex digits) with the same file
+ * history `classify` scores with.  *sha and *subject are owned by the caller;
+ * release *out.  PG_ENOTFOUND / PG_EAMBIGUOUS from the commit lookup.
+ */
+int pg_cls_explain_commit(pg_cls_explain *out, char **sha, char **subject, struct pg_store *s,
+			  const pg_cls_model *m, const char *id);
+
+/* flag[i] = 1 for the `budget` highest p[i] of each day[i] (day NULL: one day), ties to the earlier. */
+void pg_cls_flag_budget(unsigned char *flag, const double *p, const int64_t *day, size_t n, size_t budget);
+
+typedef struct pg_cls_store_opts {
+	int all;          /* rescore every commit, not only those this model has not scored */
+	int built;        /* -1 unknown, 0/1: the touched code is (not) compiled in */
+	double threshold; /* flag at p_security >= threshold (the no-diff operating point) */
+	size_t budget;    /* > 0: flag the `budget` highest of each committer day instead */
+	/* each stored verdict, in commit order (label not yet set by a budget); non-zero stops */
+	int (*cb)(const char *sha, const char *subject, const pg_cls_result *r, void *payload);
+	void *payload;
+} pg_cls_store_opts;
+
+typedef struct pg_cls_store_stats {
+	size_t scored, flagged;
+} pg_cls_store_stats;
+
+/* Score the ingested commits into the classifications table, in one transaction. */
+int pg_cls_store_classify(pg_cls_store_stats *out, struct pg_store *s, const pg_cls_model *m,
+			  const pg_cls_store_opts *o);
+/*
+ * Append to ids the flagged mainline fixes that no CVE names, in commit
+ * order, whose commit date is in [since, until] (0 = open).  No classifier
+ * table: nothing appended.
+ */
+int pg_cls_store_flagged_silent(json_t *ids, struct pg_store *s, int64_t since, int64_t until);
+
 #endif

@@ -92,4 +92,12 @@ typedef struct pg_cve_filter {
  */
 int pg_cve_list(json_t **out, pg_store *s, const pg_cve_filter *f);
 
+/*
+ * Append to ids the published CVEs, ordered by id, whose earliest ingested
+ * fix commit is dated in [since, until] (0 = open).
+ */
+int pg_cve_fixed_between(json_t *ids, pg_store *s, int64_t since, int64_t until);
+/* The CVE's published date as stored (*out owned; NULL when unknown or not imported). */
+int pg_cve_published(char **out, pg_store *s, const char *id);
+
 #endif

@@ -86,6 +86,54 @@ int pg_ingest_branches(json_t **out, pg_store *store);
 int pg_ingest_show(json_t **out, pg_store *store, const char *id);
 
 /*
+ * One ingested commit as the classifier and the advisories read it: the raw
+ * message (subject paragraph first) and the touched paths in path order.
+ */
+typedef struct pg_ingest_commit {
+	int64_t id;
+	char *sha, *subject, *message;
+	int64_t committer_time;
+	char **paths;
+	size_t npaths;
+} pg_ingest_commit;
+
+/*
+ * The commit whose id starts with `id` (4 to 40 hex digits, checked by the
+ * caller): PG_ENOTFOUND "no ingested commit", PG_EAMBIGUOUS naming two
+ * candidates.  Release *out with pg_ingest_commit_release.
+ */
+int pg_ingest_commit_get(pg_ingest_commit *out, pg_store *store, const char *id);
+void pg_ingest_commit_release(pg_ingest_commit *c);
+/*
+ * Every ingested commit in id order.  skip (may be NULL) sees the id first and
+ * returns non-zero to pass over the commit before its paths are read; cb gets
+ * a commit valid only during the call, and a non-zero return stops the walk
+ * and is returned.
+ */
+int pg_ingest_commit_foreach(pg_store *store, int (*skip)(int64_t id, void *payload),
+			     int (*cb)(const pg_ingest_commit *c, void *payload), void *payload);
+/* The committer time of a full commit id (PG_ENOTFOUND when not ingested). */
+int pg_ingest_commit_time(int64_t *out, pg_store *store, const char *sha);
+/*
+ * Where a commit sits in the releases: its committer time, its first touched
+ * path, and the release containing it with that tag's date -- on `branch`
+ * (branch_commits.release) when branch is given, else on mainline
+ * (commits.mainline_release).  Fields of what is not known stay NULL / 0;
+ * a commit that is not ingested is not an error.  pg_ingest_place_release.
+ */
+typedef struct pg_ingest_place {
+	int64_t committer_time;
+	char *first_path;
+	char *release;
+	int64_t release_time;
+} pg_ingest_place;
+
+int pg_ingest_commit_place(pg_ingest_place *out, pg_store *store, const char *sha, const char *branch);
+void pg_ingest_place_release(pg_ingest_place *p);
+/* The tracked branches ordered by name: [{name, kind, ...}] as pg_ingest_branches. */
+int pg_ingest_branches_by_name(json_t **out, pg_store *store);
+
+/*
  * The unified diff of a commit against its first parent (all files, no
  * renames), built with the same subtree-skipping comparison as ingest, so it
  * costs milliseconds on a kernel-sized tree.  Appends to out (util/buf.h).

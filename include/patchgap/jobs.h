@@ -77,5 +77,7 @@ int pg_jobs_list(pg_store *s, const char *state, const char *kind,
 		 int (*cb)(const pg_job *j, void *payload), void *payload);
 /* The stored result of a done job: *out owned; PG_ENOTFOUND if none. */
 int pg_jobs_result(char **out, int *exit_code, pg_store *s, int64_t id);
+/* Queued or running jobs of these kinds (NULL: any kind); -1 without a jobs table. */
+int pg_jobs_unfinished(pg_store *s, const char *const *kinds);
 
 #endif

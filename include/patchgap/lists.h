@@ -161,6 +161,12 @@ int pg_lists_log(json_t **out, pg_store *s, int flagged, int64_t since, size_t l
 int pg_lists_commit_mail(json_t **out, pg_store *s, const char *sha);
 /* Lead time per list and tree: days from the first version on a list to the commit / the CVE. */
 int pg_lists_lead(json_t **out, pg_store *s);
+/*
+ * The first stored patch mail with this Message-ID (mid[0..len), no angle
+ * brackets) as one text: "Subject: ...", the message, "---", the diff.
+ * 1 and *out (owned) when found, 0 when not.
+ */
+int pg_lists_mail_patch(char **out, size_t *outlen, pg_store *s, const char *mid, size_t len);
 
 /* ---- trying patches that are not commits (src/lists/apply.c) ---- */
 

@@ -156,6 +156,14 @@ typedef struct pg_events_filter {
 
 /* Events in id order, each with its deliveries.  *out owned. */
 int pg_events_list(json_t **out, pg_store *s, const pg_events_filter *f);
+/*
+ * The outbox for pollers (GET /api/v1/events): {events: [{id, created (ISO
+ * 8601), kind, key, target, branch, config, old_state, new_state, payload
+ * (the stored JSON text)}], last} with id > after, at most limit, in id
+ * order; last = the last id served, else after.  A database without the
+ * table (older, read-only) has no events.  *out owned.
+ */
+int pg_events_since(json_t **out, pg_store *s, int64_t after, size_t limit);
 /* One event by id or idempotency key; PG_ENOTFOUND.  *out owned. */
 int pg_events_show(json_t **out, pg_store *s, const char *id_or_key);
 /*

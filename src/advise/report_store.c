@@ -27,6 +27,8 @@
 #include <jansson.h>
 #include "advise/advise_int.h"
 #include "patchgap/affect.h"
+#include "patchgap/cve.h"
+#include "patchgap/ingest.h"
 #include "patchgap/triage.h"
 #include "patchgap/classify.h"
 #include "patchgap/lists.h"
@@ -37,28 +39,6 @@ static const char *jstr(json_t *o, const char *k)
 {
 	json_t *v = json_object_get(o, k);
 	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-/* One row of a one-column-or-two query with a text parameter. */
-static int query1(pg_store *s, const char *sql, const char *p1, const char *p2, char **text, int64_t *num)
-{
-	pg_stmt *st = NULL;
-	int error, rc;
-	if ((error = pg_store_prepare(&st, s, sql)) < 0)
-		return error;
-	pg_stmt_bind_text(st, 1, p1);
-	if (p2)
-		pg_stmt_bind_text(st, 2, p2);
-	if ((rc = pg_stmt_step(st)) > 0) {
-		if (text && (error = pg_advise_set(text, pg_stmt_text(st, 0))) < 0)
-			goto out;
-		if (num)
-			*num = pg_stmt_int(st, text ? 1 : 0);
-	}
-	error = rc < 0 ? rc : 0;
-out:
-	pg_stmt_free(st);
-	return error;
 }
 
 /* The classifier's bug class of a subject ("other" when it names none): one vocabulary everywhere. */
@@ -72,12 +52,12 @@ static const char *bug_class(const char *subject)
 	return pg_cls_bug_class_name(c);
 }
 
-static int subsystem(char **out, pg_store *s, const char *fix)
+/* The subsystem of a path: its first component, two for drivers/, arch/, fs/, net/ where a second exists. */
+static int subsystem(char **out, const char *first_path)
 {
-	char *path = NULL;
-	int error = query1(s, "SELECT f.path FROM commit_files f JOIN commits c ON c.id = f.commit_id"
-			      " WHERE c.sha = ? ORDER BY f.path", fix, NULL, &path, NULL);
-	if (error == 0 && path) {
+	char *path = first_path ? strdup(first_path) : NULL;
+	int error = 0;
+	if (path) {
 		char *slash = strchr(path, '/');
 		if (slash && (!strncmp(path, "drivers/", 8) || !strncmp(path, "arch/", 5) || !strncmp(path, "fs/", 3) ||
 			      !strncmp(path, "net/", 4)) && strchr(slash + 1, '/'))
@@ -85,6 +65,8 @@ static int subsystem(char **out, pg_store *s, const char *fix)
 		else if (slash)
 			*slash = 0;
 		error = pg_advise_set(out, path);
+	} else if (first_path) {
+		error = pg_error_setc(PG_ENOMEM, "out of memory");
 	}
 	free(path);
 	return error;
@@ -93,58 +75,55 @@ static int subsystem(char **out, pg_store *s, const char *fix)
 static int add_entry(pg_report_input *in, pg_store *s, const char *branch, int stable, json_t *e)
 {
 	pg_report_fix *f;
+	pg_ingest_place up, br;
 	const char *fix = jstr(e, "fix"), *by = jstr(e, "fixed_by"), *sev = jstr(e, "severity");
 	char *pub = NULL;
 	int error;
 
 	if (!fix || !jstr(e, "id"))
 		return 0;
+	memset(&br, 0, sizeof(br));
+	if ((error = pg_ingest_commit_place(&up, s, fix, NULL)) < 0)
+		return error;
 	if ((error = pg_report_input_add(&f, in, jstr(e, "id"), branch)) < 0 ||
 	    (error = pg_advise_set(&f->subject, jstr(e, "subject"))) < 0 ||
 	    (error = pg_advise_set(&f->upstream_sha, fix)) < 0 ||
 	    /* the classifier's class when it flagged the fix with one, else its lexicon on the subject */
 	    (error = pg_advise_set(&f->bug_class, json_is_true(json_object_get(e, "flagged")) && jstr(e, "bug_class") &&
 				    strcmp(jstr(e, "bug_class"), "none") ? jstr(e, "bug_class") : bug_class(jstr(e, "subject")))) < 0 ||
-	    (error = subsystem(&f->subsystem, s, fix)) < 0)
-		return error;
+	    (error = subsystem(&f->subsystem, up.first_path)) < 0)
+		goto out;
 	/* the classifier's priority when it ranked the fix, else the CVE's severity */
 	if (jstr(e, "priority_level"))
 		sev = jstr(e, "priority_level");
 	if (sev && (error = pg_advise_set(&f->priority, sev)) < 0)
-		return error;
+		goto out;
 	if (f->priority)
 		pg_str_lower(f->priority);
-	if ((error = query1(s, "SELECT mainline_release, committer_time FROM commits WHERE sha = ?", fix, NULL,
-			    &f->mainline_release, &f->upstream_date)) < 0)
-		return error;
-	if (f->mainline_release &&
-	    (error = query1(s, "SELECT tag_time FROM tags WHERE name = ?", f->mainline_release, NULL, NULL,
-			    &f->mainline_release_date)) < 0)
-		return error;
+	if ((error = pg_advise_set(&f->mainline_release, up.release)) < 0)
+		goto out;
+	f->upstream_date = up.committer_time;
+	f->mainline_release_date = up.release_time;
 	if (by && pg_str_is_sha(by)) {
 		if ((error = pg_advise_set(&f->branch_sha, by)) < 0 ||
-		    (error = query1(s, "SELECT committer_time FROM commits WHERE sha = ?", by, NULL, NULL, &f->branch_date)) < 0 ||
-		    (error = query1(s, "SELECT bc.release FROM branch_commits bc JOIN branches b ON b.id = bc.branch_id"
-				       " JOIN commits c ON c.id = bc.commit_id WHERE c.sha = ? AND b.name = ?",
-				    by, branch, &f->branch_tag, NULL)) < 0)
-			return error;
+		    (error = pg_ingest_commit_place(&br, s, by, branch)) < 0 ||
+		    (error = pg_advise_set(&f->branch_tag, br.release)) < 0)
+			goto out;
+		f->branch_date = br.committer_time;
 		/* the fix reached this branch through its base (mainline): then it is in since the fork */
 		if (!f->branch_date)
 			f->branch_date = f->upstream_date;
-		if (f->branch_tag && (error = query1(s, "SELECT tag_time FROM tags WHERE name = ?", f->branch_tag, NULL, NULL,
-						     &f->branch_tag_date)) < 0)
-			return error;
+		f->branch_tag_date = br.release_time;
 		if (stable && f->branch_tag) {
 			if ((error = pg_advise_set(&f->stable_release, f->branch_tag)) < 0)
-				return error;
+				goto out;
 			f->stable_release_date = f->branch_tag_date;
 		}
 	}
-	if ((error = query1(s, "SELECT published FROM cves WHERE id = ?", f->id, NULL, &pub, NULL)) < 0)
-		return error;
+	if ((error = pg_cve_published(&pub, s, f->id)) < 0)
+		goto out;
 	if (pub)
 		pg_time_parse(&f->cve_date, pub);
-	free(pub);
 	/* flagged by the classifier: patchgap knew the moment the fix was ingested,
 	 * i.e. from its commit date, whatever later CVE publication says */
 	if (json_is_true(json_object_get(e, "flagged")))
@@ -153,27 +132,30 @@ static int add_entry(pg_report_input *in, pg_store *s, const char *branch, int s
 		/* the fix is not ingested: it cannot be placed on a timeline */
 		pg_report__drop_last(in);
 	}
-	return 0;
+out:
+	free(pub);
+	pg_ingest_place_release(&up);
+	pg_ingest_place_release(&br);
+	return error;
 }
 
 int pg_report_load_store(pg_report_input *in, pg_store *s, const char *branch)
 {
 	pg_affect_index *ix = NULL;
-	pg_stmt *st = NULL;
-	json_t *status = NULL;
+	json_t *status = NULL, *branches = NULL, *b;
 	pg_status_options opts = PG_STATUS_OPTIONS_INIT;
-	int error, rc, found = 0;
+	size_t bi;
+	int error, found = 0;
 
 	opts.include_fixed = 1;
-	if ((error = pg_affect_index_open(&ix, s)) < 0 ||
-	    (error = pg_store_prepare(&st, s, "SELECT name, kind FROM branches WHERE kind <> 'mainline' ORDER BY name")) < 0)
+	if ((error = pg_affect_index_open(&ix, s)) < 0 || (error = pg_ingest_branches_by_name(&branches, s)) < 0)
 		goto out;
-	while ((rc = pg_stmt_step(st)) > 0) {
-		const char *name = pg_stmt_text(st, 0);
-		int stable = !strcmp(pg_stmt_text(st, 1), "stable");
+	json_array_foreach(branches, bi, b) {
+		const char *name = jstr(b, "name"), *kind = jstr(b, "kind");
+		int stable = kind && !strcmp(kind, "stable");
 		json_t *e;
 		size_t i;
-		if (branch && strcmp(branch, name))
+		if (!name || !kind || !strcmp(kind, "mainline") || (branch && strcmp(branch, name)))
 			continue;
 		found = 1;
 		if ((error = pg_affect_status(&status, ix, name, &opts)) < 0 ||
@@ -197,10 +179,6 @@ int pg_report_load_store(pg_report_input *in, pg_store *s, const char *branch)
 		json_decref(status);
 		status = NULL;
 	}
-	if (rc < 0) {
-		error = rc;
-		goto out;
-	}
 	if (branch && !found) {
 		error = pg_error_setc(PG_ENOTFOUND, "branch '%s' is not a tracked stable or vendor branch", branch);
 		goto out;
@@ -216,7 +194,7 @@ int pg_report_load_store(pg_report_input *in, pg_store *s, const char *branch)
 	}
 out:
 	json_decref(status);
-	pg_stmt_free(st);
+	json_decref(branches);
 	pg_affect_index_free(ix);
 	return error;
 }

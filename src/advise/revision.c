@@ -151,3 +151,16 @@ out:
 		pg_store_rollback(store);
 	return error;
 }
+
+int pg_advise_latest_revision(pg_store *store, const char *doc_id)
+{
+	pg_stmt *st = NULL;
+	int rev = 0;
+	if (!store || pg_store_prepare(&st, store, "SELECT max(revision) FROM advisories WHERE doc_id = ?") < 0)
+		return 0;
+	pg_stmt_bind_text(st, 1, doc_id);
+	if (pg_stmt_step(st) > 0 && !pg_stmt_isnull(st, 0))
+		rev = (int)pg_stmt_int(st, 0);
+	pg_stmt_free(st);
+	return rev;
+}

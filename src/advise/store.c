@@ -22,6 +22,7 @@
 #include "advise/advise_int.h"
 #include "patchgap/affect.h"
 #include "patchgap/cve.h"
+#include "patchgap/ingest.h"
 #include "patchgap/triage.h"
 #include "util/buf.h"
 #include "util/str.h"
@@ -40,49 +41,42 @@ static const char *nover(const char *v)
 	return v[0] == 'v' && v[1] >= '0' && v[1] <= '9' ? v + 1 : v;
 }
 
+/* *out = max(*out, the commit's date) when the commit is ingested. */
 static int commit_time(int64_t *out, pg_store *s, const char *sha)
 {
-	pg_stmt *st = NULL;
-	int error, rc;
+	int64_t t = 0;
+	int error;
 	if (!sha || !pg_str_is_sha(sha))
 		return 0;
-	if ((error = pg_store_prepare(&st, s, "SELECT committer_time FROM commits WHERE sha = ?")) < 0)
-		return error;
-	pg_stmt_bind_text(st, 1, sha);
-	if ((rc = pg_stmt_step(st)) > 0 && pg_stmt_int(st, 0) > *out)
-		*out = pg_stmt_int(st, 0);
-	pg_stmt_free(st);
-	return rc < 0 ? rc : 0;
+	if ((error = pg_ingest_commit_time(&t, s, sha)) == PG_ENOTFOUND)
+		return 0;
+	if (error == 0 && t > *out)
+		*out = t;
+	return error;
 }
 
 /* The silent fix's own facts: subject, message, files, date. */
 static int load_commit(pg_advise_vuln *v, int64_t *date, pg_store *s, const char *sha)
 {
-	pg_stmt *st = NULL;
-	int error, rc;
-	if ((error = pg_store_prepare(&st, s, "SELECT subject, message, committer_time, id FROM commits WHERE sha = ?")) < 0)
+	pg_ingest_commit c;
+	int error;
+	if ((error = pg_ingest_commit_get(&c, s, sha)) < 0) {
+		if (error == PG_ENOTFOUND || error == PG_EINVALID) {
+			pg_error_clear();
+			return 0;
+		}
 		return error;
-	pg_stmt_bind_text(st, 1, sha);
-	if ((rc = pg_stmt_step(st)) > 0) {
-		int64_t cid = pg_stmt_int(st, 3);
-		if ((error = pg_advise_set(&v->title, pg_stmt_text(st, 0))) < 0 ||
-		    (error = pg_advise_set(&v->description, pg_stmt_text(st, 1))) < 0)
-			goto out;
-		v->published = pg_stmt_int(st, 2);
-		if (v->published > *date)
-			*date = v->published;
-		pg_stmt_free(st);
-		st = NULL;
-		if ((error = pg_store_prepare(&st, s, "SELECT path FROM commit_files WHERE commit_id = ? ORDER BY path")) < 0)
-			goto out;
-		pg_stmt_bind_int(st, 1, cid);
-		while ((rc = pg_stmt_step(st)) > 0)
-			if ((error = pg_advise_strs_add(&v->program_files, pg_stmt_text(st, 0))) < 0)
-				goto out;
 	}
-	error = rc < 0 ? rc : 0;
+	if ((error = pg_advise_set(&v->title, c.subject)) < 0 || (error = pg_advise_set(&v->description, c.message)) < 0)
+		goto out;
+	v->published = c.committer_time;
+	if (v->published > *date)
+		*date = v->published;
+	for (size_t i = 0; i < c.npaths; i++)
+		if ((error = pg_advise_strs_add(&v->program_files, c.paths[i])) < 0)
+			goto out;
 out:
-	pg_stmt_free(st);
+	pg_ingest_commit_release(&c);
 	return error;
 }
 
@@ -256,11 +250,12 @@ int pg_advise_load_store(pg_advise_doc **out, pg_store *s, const char *id, const
 	json_t *af = NULL, *branches, *fixes;
 	pg_advise_doc *doc = NULL;
 	pg_advise_vuln *v;
-	pg_stmt *st = NULL;
+	json_t *blist = NULL, *bj;
+	size_t bi;
 	char vid[64], docid[200], buf[600];
 	const char *fid, *mfix;
 	int64_t date = 0;
-	int error, rc, found_branch = 0, is_cve;
+	int error, found_branch = 0, is_cve;
 
 	*out = NULL;
 	if ((error = pg_affect_index_open(&ix, s)) < 0 || (error = pg_affect_fix(&af, ix, id)) < 0)
@@ -302,10 +297,10 @@ int pg_advise_load_store(pg_advise_doc **out, pg_store *s, const char *id, const
 
 	/* one product per tracked branch */
 	branches = json_object_get(af, "branches");
-	if ((error = pg_store_prepare(&st, s, "SELECT name, kind FROM branches ORDER BY name")) < 0)
+	if ((error = pg_ingest_branches_by_name(&blist, s)) < 0)
 		goto out;
-	while ((rc = pg_stmt_step(st)) > 0) {
-		const char *name = pg_stmt_text(st, 0), *kname = pg_stmt_text(st, 1);
+	json_array_foreach(blist, bi, bj) {
+		const char *name = jstr(bj, "name"), *kname = jstr(bj, "kind");
 		pg_advise_kind kind = PG_ADVISE_STABLE;
 		pg_advise_product *p;
 		pg_advise_state *state;
@@ -334,10 +329,6 @@ int pg_advise_load_store(pg_advise_doc **out, pg_store *s, const char *id, const
 		if (state->fix_sha && (error = commit_time(&date, s, state->fix_sha)) < 0)
 			goto out;
 	}
-	if (rc < 0) {
-		error = rc;
-		goto out;
-	}
 	if (branch && !found_branch) {
 		error = pg_error_setc(PG_ENOTFOUND, "branch '%s' is not tracked (see the config's [branch] sections)", branch);
 		goto out;
@@ -350,7 +341,7 @@ int pg_advise_load_store(pg_advise_doc **out, pg_store *s, const char *id, const
 	*out = doc;
 	doc = NULL;
 out:
-	pg_stmt_free(st);
+	json_decref(blist);
 	json_decref(af);
 	pg_affect_index_free(ix);
 	pg_advise_doc_free(doc);

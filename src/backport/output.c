@@ -267,11 +267,12 @@ int pg_backport_record(pg_store *s, const pg_backport_result *r, const char *tes
 	static const char sql[] =
 		"INSERT INTO backport_runs (fix_sha, onto_ref, onto_sha, status, series, created_ref,"
 		" result_sha, conflicts, present_how, present_sha, test_cmd, test_result, test_reason,"
-		" test_exit, test_duration_ms, test_log_tail, livepatch, created_at)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+		" test_exit, test_duration_ms, test_log_tail, livepatch, created_at, conflict_hunks)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	pg_stmt *st = NULL;
 	pg_buf series = PG_BUF_INIT;
 	char fix[GIT_OID_HEXSZ + 1], head[GIT_OID_HEXSZ + 1], res[GIT_OID_HEXSZ + 1], pres[GIT_OID_HEXSZ + 1];
+	char *hunks = NULL;
 	size_t nconf = 0;
 	int error;
 
@@ -319,6 +320,14 @@ int pg_backport_record(pg_store *s, const pg_backport_result *r, const char *tes
 	pg_stmt_bind_text(st, 16, r->test.ran ? r->test.log_tail : NULL);
 	pg_stmt_bind_text(st, 17, r->livepatch ? pg_livepatch_level_name(r->livepatch->level) : NULL);
 	pg_stmt_bind_int(st, 18, now);
+	/* what is left to resolve by hand: the best series' conflicts, else the fix's own */
+	if (r->status == PG_BACKPORT_CONFLICT) {
+		json_t *c = r->nremaining ? conflicts_json(r->remaining, r->nremaining)
+					  : conflicts_json(r->conflicts, r->nconflicts);
+		hunks = c ? json_dumps(c, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+		json_decref(c);
+	}
+	pg_stmt_bind_text(st, 19, hunks);
 	if ((error = pg_stmt_exec(st)) < 0)
 		goto fail;
 	if (id_out)
@@ -330,6 +339,7 @@ fail:
 	pg_error_prefix("cannot record the backport run of %.12s", fix);
 	pg_store_rollback(s);
 out:
+	free(hunks);
 	pg_stmt_free(st);
 	pg_buf_release(&series);
 	return error;
@@ -347,7 +357,7 @@ int pg_backport_runs(void **out, pg_store *s, const char *fix_sha)
 	if (!arr)
 		return pg_error_setc(PG_ENOMEM, "out of memory");
 	if ((error = pg_store_prepare(&st, s, "SELECT onto_ref, onto_sha, status, conflicts, result_sha, present_how,"
-					      " present_sha, test_result, test_reason, livepatch, created_at, id"
+					      " present_sha, test_result, test_reason, livepatch, created_at, id, conflict_hunks"
 					      " FROM backport_runs WHERE fix_sha = ? ORDER BY id")) < 0)
 		goto out;
 	pg_stmt_bind_text(st, 1, fix_sha);
@@ -366,6 +376,12 @@ int pg_backport_runs(void **out, pg_store *s, const char *fix_sha)
 		pg_time_iso8601(date, sizeof(date), pg_stmt_int(st, 10));
 		pg_json_set(r, "created", json_string(date));
 		pg_json_set(r, "id", json_integer(pg_stmt_int(st, 11)));
+		{
+			/* [{path, upstream_path, kind, commit, hunks: [{ours, base, theirs: {start, lines, text}}]}] */
+			const char *h = pg_stmt_text(st, 12);
+			json_t *c = h ? json_loads(h, 0, NULL) : NULL;
+			pg_json_set(r, "conflict_hunks", json_is_array(c) ? c : (json_decref(c), json_array()));
+		}
 		json_array_append_new(arr, r);
 	}
 	if ((error = rc) < 0)

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include "patchgap/cve.h"
 #include "util/buf.h"
+#include "util/json.h"
 #include "util/str.h"
 #include "util/banned.h"
 
@@ -207,4 +208,36 @@ out:
 	pg_stmt_free(st);
 	pg_buf_release(&sql);
 	return error;
+}
+
+int pg_cve_fixed_between(json_t *ids, pg_store *s, int64_t since, int64_t until)
+{
+	pg_stmt *st = NULL;
+	int error, rc;
+	if ((error = pg_store_prepare(&st, s,
+				      "SELECT v.id, min(c.committer_time) FROM cves v JOIN cve_fixes f ON f.cve_id = v.id"
+				      " JOIN commits c ON c.sha = f.sha WHERE v.state = 'published'"
+				      " GROUP BY v.id ORDER BY v.year, v.num, v.id")) < 0)
+		return error;
+	while ((rc = pg_stmt_step(st)) > 0) {
+		int64_t t = pg_stmt_int(st, 1);
+		if ((!since || t >= since) && (!until || t <= until))
+			json_array_append_new(ids, pg_json_string(pg_stmt_text(st, 0)));
+	}
+	pg_stmt_free(st);
+	return rc < 0 ? rc : 0;
+}
+
+int pg_cve_published(char **out, pg_store *s, const char *id)
+{
+	pg_stmt *st = NULL;
+	int error, rc;
+	*out = NULL;
+	if ((error = pg_store_prepare(&st, s, "SELECT published FROM cves WHERE id = ?")) < 0)
+		return error;
+	pg_stmt_bind_text(st, 1, id);
+	if ((rc = pg_stmt_step(st)) > 0 && pg_stmt_text(st, 0) && !(*out = strdup(pg_stmt_text(st, 0))))
+		rc = pg_error_setc(PG_ENOMEM, "out of memory");
+	pg_stmt_free(st);
+	return rc < 0 ? rc : 0;
 }

@@ -315,3 +315,236 @@ out:
 	pg_stmt_free(st);
 	return error;
 }
+
+void pg_ingest_commit_release(pg_ingest_commit *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->npaths; i++)
+		free(c->paths[i]);
+	free(c->paths);
+	free(c->sha);
+	free(c->subject);
+	free(c->message);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Appends the paths of commit c->id, in path order, to c->paths. */
+static int load_paths(pg_ingest_commit *c, pg_stmt *files)
+{
+	size_t cap = c->npaths;
+	int rc, error;
+	if ((error = pg_stmt_reset(files)) < 0 || (error = pg_stmt_bind_int(files, 1, c->id)) < 0)
+		return error;
+	while ((rc = pg_stmt_step(files)) > 0) {
+		const char *p = pg_stmt_text(files, 0);
+		if (c->npaths == cap) {
+			size_t na = cap ? cap * 2 : 16;
+			char **np = realloc(c->paths, na * sizeof(*np));
+			if (!np)
+				return pg_error_setc(PG_ENOMEM, "out of memory");
+			c->paths = np;
+			cap = na;
+		}
+		if (!(c->paths[c->npaths] = strdup(p ? p : "")))
+			return pg_error_setc(PG_ENOMEM, "out of memory");
+		c->npaths++;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+static int commit_row(pg_ingest_commit *c, pg_stmt *st)
+{
+	const char *subject = pg_stmt_text(st, 2), *message = pg_stmt_text(st, 3);
+	c->id = pg_stmt_int(st, 0);
+	c->committer_time = pg_stmt_int(st, 4);
+	if (!(c->sha = strdup(pg_stmt_text(st, 1))) || !(c->subject = strdup(subject ? subject : "")) ||
+	    !(c->message = strdup(message ? message : "")))
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	return 0;
+}
+
+int pg_ingest_commit_get(pg_ingest_commit *out, pg_store *store, const char *id)
+{
+	pg_stmt *st = NULL, *files = NULL;
+	char lo[42], hi[42];
+	int error, rc, found = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((error = prefix_bounds(lo, hi, id)) < 0)
+		return error;
+	if ((error = pg_store_prepare(&st, store, "SELECT id, sha, subject, message, committer_time FROM commits"
+						  " WHERE sha >= ? AND sha < ? ORDER BY sha LIMIT 2")) < 0 ||
+	    (error = pg_stmt_bind_text(st, 1, lo)) < 0 || (error = pg_stmt_bind_text(st, 2, hi)) < 0)
+		goto out;
+	while ((rc = pg_stmt_step(st)) > 0) {
+		if (found++) {
+			error = pg_error_setc(PG_EAMBIGUOUS, "commit id '%s' is ambiguous (matches %s and %s...)", id,
+					      out->sha, pg_stmt_text(st, 1));
+			goto out;
+		}
+		if ((error = commit_row(out, st)) < 0)
+			goto out;
+	}
+	if (rc < 0) {
+		error = rc;
+		goto out;
+	}
+	if (!found) {
+		error = pg_error_setc(PG_ENOTFOUND, "no ingested commit '%s' in %s", id, pg_store_path(store));
+		goto out;
+	}
+	if ((error = pg_store_prepare(&files, store, "SELECT path FROM commit_files WHERE commit_id = ? ORDER BY path")) < 0)
+		goto out;
+	error = load_paths(out, files);
+out:
+	if (error < 0)
+		pg_ingest_commit_release(out);
+	pg_stmt_free(st);
+	pg_stmt_free(files);
+	return error;
+}
+
+int pg_ingest_commit_foreach(pg_store *store, int (*skip)(int64_t id, void *payload),
+			     int (*cb)(const pg_ingest_commit *c, void *payload), void *payload)
+{
+	pg_stmt *st = NULL, *files = NULL;
+	pg_ingest_commit c;
+	char **paths = NULL;
+	int error, rc;
+
+	memset(&c, 0, sizeof(c));
+	if ((error = pg_store_prepare(&st, store, "SELECT id, sha, subject, message, committer_time FROM commits ORDER BY id")) < 0 ||
+	    (error = pg_store_prepare(&files, store, "SELECT path FROM commit_files WHERE commit_id = ? ORDER BY path")) < 0)
+		goto out;
+	while ((rc = pg_stmt_step(st)) > 0) {
+		const char *subject = pg_stmt_text(st, 2), *message = pg_stmt_text(st, 3);
+		c.id = pg_stmt_int(st, 0);
+		if (skip && skip(c.id, payload))
+			continue;
+		/* the row's text is borrowed for the callback; the path array is reused */
+		c.sha = (char *)pg_stmt_text(st, 1);
+		c.subject = (char *)(subject ? subject : "");
+		c.message = (char *)(message ? message : "");
+		c.committer_time = pg_stmt_int(st, 4);
+		for (size_t i = 0; i < c.npaths; i++)
+			free(c.paths[i]);
+		c.npaths = 0;
+		c.paths = paths;
+		error = load_paths(&c, files);
+		paths = c.paths;
+		if (error < 0)
+			goto out;
+		if ((error = cb(&c, payload)) != 0)
+			goto out;
+	}
+	error = rc < 0 ? rc : 0;
+out:
+	for (size_t i = 0; i < c.npaths; i++)
+		free(c.paths[i]);
+	free(paths);
+	pg_stmt_free(st);
+	pg_stmt_free(files);
+	return error;
+}
+
+int pg_ingest_commit_time(int64_t *out, pg_store *store, const char *sha)
+{
+	pg_stmt *st = NULL;
+	int error, rc;
+	if ((error = pg_store_prepare(&st, store, "SELECT committer_time FROM commits WHERE sha = ?")) < 0)
+		return error;
+	pg_stmt_bind_text(st, 1, sha);
+	if ((rc = pg_stmt_step(st)) > 0)
+		*out = pg_stmt_int(st, 0);
+	pg_stmt_free(st);
+	return rc < 0 ? rc : rc == 0 ? PG_ENOTFOUND : 0;
+}
+
+void pg_ingest_place_release(pg_ingest_place *p)
+{
+	free(p->first_path);
+	free(p->release);
+	memset(p, 0, sizeof(*p));
+}
+
+/* One row of a one-or-two-column query with text parameters; *text set only when the row has it. */
+static int query1(pg_store *s, const char *sql, const char *p1, const char *p2, char **text, int64_t *num)
+{
+	pg_stmt *st = NULL;
+	int error, rc;
+	if ((error = pg_store_prepare(&st, s, sql)) < 0)
+		return error;
+	pg_stmt_bind_text(st, 1, p1);
+	if (p2)
+		pg_stmt_bind_text(st, 2, p2);
+	if ((rc = pg_stmt_step(st)) > 0) {
+		const char *t = pg_stmt_text(st, 0);
+		if (text) {
+			free(*text);
+			*text = NULL;
+			if (t && !(*text = strdup(t)))
+				rc = pg_error_setc(PG_ENOMEM, "out of memory");
+		}
+		if (num)
+			*num = pg_stmt_int(st, text ? 1 : 0);
+	}
+	pg_stmt_free(st);
+	return rc < 0 ? rc : 0;
+}
+
+int pg_ingest_commit_place(pg_ingest_place *out, pg_store *s, const char *sha, const char *branch)
+{
+	int error;
+	memset(out, 0, sizeof(*out));
+	if ((error = query1(s, "SELECT f.path FROM commit_files f JOIN commits c ON c.id = f.commit_id"
+			       " WHERE c.sha = ? ORDER BY f.path", sha, NULL, &out->first_path, NULL)) < 0)
+		goto out;
+	if (branch) {
+		if ((error = query1(s, "SELECT committer_time FROM commits WHERE sha = ?", sha, NULL, NULL,
+				    &out->committer_time)) < 0 ||
+		    (error = query1(s, "SELECT bc.release FROM branch_commits bc JOIN branches b ON b.id = bc.branch_id"
+				       " JOIN commits c ON c.id = bc.commit_id WHERE c.sha = ? AND b.name = ?",
+				    sha, branch, &out->release, NULL)) < 0)
+			goto out;
+	} else if ((error = query1(s, "SELECT mainline_release, committer_time FROM commits WHERE sha = ?", sha, NULL,
+				   &out->release, &out->committer_time)) < 0) {
+		goto out;
+	}
+	if (out->release)
+		error = query1(s, "SELECT tag_time FROM tags WHERE name = ?", out->release, NULL, NULL, &out->release_time);
+out:
+	if (error < 0)
+		pg_ingest_place_release(out);
+	return error;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "name")),
+		      json_string_value(json_object_get(*(json_t *const *)b, "name")));
+}
+
+int pg_ingest_branches_by_name(json_t **out, pg_store *store)
+{
+	json_t *arr = NULL, **v;
+	size_t n;
+	int error;
+	*out = NULL;
+	if ((error = pg_ingest_branches(&arr, store)) < 0)
+		return error;
+	n = json_array_size(arr);
+	if (!(v = calloc(n + 1, sizeof(*v)))) {
+		json_decref(arr);
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(arr, i));
+	qsort(v, n, sizeof(*v), cmp_name);
+	json_array_clear(arr);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, v[i]);
+	free(v);
+	*out = arr;
+	return 0;
+}

@@ -380,3 +380,20 @@ int pg_jobs_result(char **out, int *exit_code, pg_store *s, int64_t id)
 	pg_stmt_free(st);
 	return error;
 }
+
+int pg_jobs_unfinished(pg_store *s, const char *const *kinds)
+{
+	pg_stmt *st = NULL;
+	int n = 0;
+	if (pg_store_prepare(&st, s, "SELECT kind FROM jobs WHERE state IN ('queued', 'running')") < 0)
+		return -1;
+	while (pg_stmt_step(st) > 0) {
+		const char *k = pg_stmt_text(st, 0);
+		int match = !kinds;
+		for (size_t i = 0; kinds && kinds[i]; i++)
+			match |= !strcmp(kinds[i], k);
+		n += match;
+	}
+	pg_stmt_free(st);
+	return n;
+}

@@ -1031,3 +1031,24 @@ out:
 	pg_stmt_free(st);
 	return error;
 }
+
+int pg_lists_mail_patch(char **out, size_t *outlen, pg_store *s, const char *mid, size_t len)
+{
+	pg_stmt *q = NULL;
+	int error, rc;
+	*out = NULL;
+	*outlen = 0;
+	if ((error = pg_store_prepare(&q, s, "SELECT subject, message, diff FROM mails WHERE message_id = ?"
+					     " AND diff IS NOT NULL ORDER BY id LIMIT 1")) < 0)
+		return error;
+	pg_stmt_bind_textn(q, 1, mid, len);
+	if ((rc = pg_stmt_step(q)) == 1) {
+		pg_buf t = PG_BUF_INIT;
+		pg_buf_printf(&t, "Subject: %s\n\n%s\n---\n%s", pg_stmt_text(q, 0), pg_stmt_text(q, 1), pg_stmt_text(q, 2));
+		*outlen = t.len;
+		if (!(*out = pg_buf_detach(&t)))
+			rc = pg_error_setc(PG_ENOMEM, "out of memory");
+	}
+	pg_stmt_free(q);
+	return rc < 0 ? rc : rc == 1;
+}

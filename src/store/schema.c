@@ -229,7 +229,8 @@ static const char *const cve_steps[] = {
  *  backport_runs  the outcome (present|clean|with-deps|conflict), the series
  *                 applied (upstream ids in order, space separated), what was
  *                 created, and the --test result (pass|fail, reason, exit
- *                 status, duration, log tail).
+ *                 status, duration, log tail); conflict_hunks: the
+ *                 conflicts left (JSON, as `backport --json` prints them).
  */
 static const char *const backport_steps[] = {
 	"CREATE TABLE backport_runs ("
@@ -254,6 +255,8 @@ static const char *const backport_steps[] = {
 	"  created_at INTEGER NOT NULL"
 	");"
 	"CREATE INDEX backport_runs_fix ON backport_runs(fix_sha, onto_ref);",
+	/* 2: the conflicting hunks of a conflict run, as JSON (ours/base/theirs per hunk), for the fix page */
+	"ALTER TABLE backport_runs ADD COLUMN conflict_hunks TEXT;",
 	NULL
 };
 

@@ -335,3 +335,44 @@ fail:
 	pg_store_rollback(s);
 	return error;
 }
+
+int pg_events_since(json_t **out, pg_store *s, int64_t after, size_t limit)
+{
+	static const char *const cols[] = { "id", "created", "kind", "key", "target", "branch", "config",
+					     "old_state", "new_state", "payload" };
+	pg_stmt *st = NULL;
+	json_t *arr = json_array();
+	int rc;
+
+	*out = NULL;
+	if (pg_store_prepare(&st, s, "SELECT id, created, kind, key, target, branch, config, old_state, new_state,"
+				     " payload FROM events WHERE id > ? ORDER BY id LIMIT ?") < 0) {
+		if (!strstr(pg_error_last(), "no such table")) {
+			json_decref(arr);
+			return PG_ERROR;
+		}
+		pg_error_clear();
+		*out = json_pack("{s:o,s:I}", "events", arr, "last", (json_int_t)after);
+		return 0;
+	}
+	pg_stmt_bind_int(st, 1, after);
+	pg_stmt_bind_int(st, 2, (int64_t)limit);
+	while ((rc = pg_stmt_step(st)) > 0) {
+		json_t *e = json_object();
+		char when[40];
+		pg_json_set(e, "id", json_integer(pg_stmt_int(st, 0)));
+		pg_time_iso8601(when, sizeof(when), pg_stmt_int(st, 1));
+		pg_json_set(e, "created", json_string(when));
+		for (int c = 2; c < 10; c++)
+			pg_json_set(e, cols[c], pg_json_string(pg_stmt_text(st, c)));
+		after = pg_stmt_int(st, 0);
+		json_array_append_new(arr, e);
+	}
+	pg_stmt_free(st);
+	if (rc < 0) {
+		json_decref(arr);
+		return rc;
+	}
+	*out = json_pack("{s:o,s:I}", "events", arr, "last", (json_int_t)after);
+	return 0;
+}

@@ -18,8 +18,10 @@
 #include "patchgap/advise.h"
 #include "patchgap/affect.h"
 #include "patchgap/backport.h"
+#include "patchgap/classify.h"
 #include "patchgap/cve.h"
 #include "patchgap/ingest.h"
+#include "patchgap/watch.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/str.h"
@@ -27,9 +29,10 @@
 
 #define PAGE_SIZE 50
 
+/* r->conn is NULL for the server's own warm-up requests: they carry no query */
 static const char *arg(struct pg_web_req *r, const char *name)
 {
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+	return r->conn ? MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name) : NULL;
 }
 
 struct argcheck {
@@ -52,7 +55,8 @@ static enum MHD_Result check_one(void *cls, enum MHD_ValueKind kind, const char 
 static int check_args(struct pg_web_req *r, const char *const *allowed)
 {
 	struct argcheck a = { allowed, "" };
-	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_one, &a);
+	if (r->conn)
+		MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_one, &a);
 	if (!a.bad[0])
 		return 0;
 	pg_web__error(r, 400, a.bad, "unknown query parameter '%s'", a.bad);
@@ -89,14 +93,12 @@ static void get_branches(struct pg_web_req *r)
 
 static int branch_status(json_t **out, struct pg_web_req *r, const char *branch, int all, const char *config)
 {
-	pg_affect_index *ix = NULL;
 	pg_status_options so = PG_STATUS_OPTIONS_INIT;
 	int error;
 	so.include_fixed = all;
 	so.kconfig = config;
 	*out = NULL;
-	if ((error = pg_web__index(&ix, r)) == 0 && (error = pg_affect_status(out, ix, branch, &so)) == 0 &&
-	    (error = pg_triage_apply_status(*out, r->store)) < 0) {
+	if ((error = pg_web__status(out, r, branch, &so)) == 0 && (error = pg_triage_apply_status(*out, r->store)) < 0) {
 		json_decref(*out);
 		*out = NULL;
 	}
@@ -280,6 +282,7 @@ fail:
 static void get_commit(struct pg_web_req *r, const char *sha)
 {
 	static const char *const ok[] = { NULL };
+	const pg_cls_model *m;
 	json_t *o = NULL;
 	int error;
 	if (check_args(r, ok) < 0)
@@ -288,6 +291,21 @@ static void get_commit(struct pg_web_req *r, const char *sha)
 		return pg_web__error(r, 400, "sha", "'%.60s' is not a commit id (4 to 40 hex digits)", sha);
 	if ((error = pg_ingest_show(&o, r->store, sha)) < 0)
 		return fail(r, error, "sha");
+	/* why the classifier scores it as it does: `patchgap explain --json`, top 20 features */
+	if ((m = pg_web__model(r))) {
+		pg_cls_explain e;
+		char *full = NULL, *subject = NULL;
+		if ((error = pg_cls_explain_commit(&e, &full, &subject, r->store, m, sha)) < 0) {
+			json_decref(o);
+			return fail(r, error, "sha");
+		}
+		pg_json_set(o, "explanation", pg_cls_explain_json(&e, m, full, subject, 20));
+		pg_cls_explain_release(&e);
+		free(full);
+		free(subject);
+	} else {
+		pg_json_set(o, "explanation", json_null());
+	}
 	pg_web__json(r, 200, o);
 }
 
@@ -317,20 +335,13 @@ static void get_report(struct pg_web_req *r)
 	pg_report_input_release(&in);
 }
 
-/*
- * The watch daemon's outbox (schema module "watch"): created is stored as
- * epoch seconds and served as ISO 8601; an absent table (a database of an
- * older version, read-only) is an empty list.
- */
+/* The watch daemon's outbox (pg_events_since): an absent table is an empty list. */
 static void get_events(struct pg_web_req *r)
 {
 	static const char *const ok[] = { "after", "limit", NULL };
-	static const char *const cols[] = { "id", "created", "kind", "key", "target", "branch", "config",
-					     "old_state", "new_state", "payload" };
 	long long after = 0, limit = 500;
-	pg_stmt *st = NULL;
-	json_t *arr;
-	int rc;
+	json_t *o = NULL;
+	int error;
 
 	if (check_args(r, ok) < 0)
 		return;
@@ -338,30 +349,9 @@ static void get_events(struct pg_web_req *r)
 		return pg_web__error(r, 400, "after", "'after' is an event id (a number)");
 	if (arg(r, "limit") && (parse_uint(&limit, arg(r, "limit"), 5000) < 0 || limit < 1))
 		return pg_web__error(r, 400, "limit", "'limit' is a number from 1 to 5000");
-	arr = json_array();
-	if (pg_store_prepare(&st, r->store, "SELECT id, created, kind, key, target, branch, config, old_state, new_state,"
-					     " payload FROM events WHERE id > ? ORDER BY id LIMIT ?") < 0) {
-		if (!strstr(pg_error_last(), "no such table"))
-			return json_decref(arr), fail(r, PG_ERROR, NULL);
-		return pg_web__json(r, 200, json_pack("{s:o,s:I}", "events", arr, "last", (json_int_t)after));
-	}
-	pg_stmt_bind_int(st, 1, after);
-	pg_stmt_bind_int(st, 2, limit);
-	while ((rc = pg_stmt_step(st)) > 0) {
-		json_t *e = json_object();
-		char when[40];
-		pg_json_set(e, "id", json_integer(pg_stmt_int(st, 0)));
-		pg_time_iso8601(when, sizeof(when), pg_stmt_int(st, 1));
-		pg_json_set(e, "created", json_string(when));
-		for (int c = 2; c < 10; c++)
-			pg_json_set(e, cols[c], pg_json_string(pg_stmt_text(st, c)));
-		after = pg_stmt_int(st, 0);
-		json_array_append_new(arr, e);
-	}
-	pg_stmt_free(st);
-	if (rc < 0)
-		return json_decref(arr), fail(r, rc, NULL);
-	pg_web__json(r, 200, json_pack("{s:o,s:I}", "events", arr, "last", (json_int_t)after));
+	if ((error = pg_events_since(&o, r->store, after, (size_t)limit)) < 0)
+		return fail(r, error, NULL);
+	pg_web__json(r, 200, o);
 }
 
 static void get_advisory(struct pg_web_req *r, const char *id)

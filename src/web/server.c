@@ -22,9 +22,12 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <microhttpd.h>
 #include "patchgap/web.h"
 #include "patchgap/affect.h"
+#include "patchgap/classify.h"
+#include "patchgap/ingest.h"
 #include "web/web_int.h"
 #include "util/json.h"
 #include "util/str.h"
@@ -32,6 +35,7 @@
 
 #define POOL_MAX 64
 #define CACHE_SLOTS 256
+#define INFLIGHT_MAX 64
 #define CACHE_MAX_BODY (8u << 20)
 
 /*
@@ -74,6 +78,24 @@ struct pg_web {
 	pthread_mutex_t clock_;        /* guards cache */
 	struct cache_slot cache[CACHE_SLOTS];
 	size_t cache_next;             /* round-robin replacement */
+	pthread_cond_t cdone;          /* with clock_: an inflight computation ended */
+	char *inflight[INFLIGHT_MAX];  /* keys being computed (single flight), under clock_ */
+	pthread_t warm;                /* keeps the branch status answers computed */
+	int warm_started, stopping;    /* stopping under slock */
+	pthread_mutex_t slock;
+	pthread_cond_t scond;
+	/*
+	 * Branch statuses evaluate every CVE against one branch view: one index
+	 * whose per-CVE and per-commit caches all statuses share, used by one
+	 * request at a time (a cold index per worker costs seconds each).
+	 */
+	pthread_mutex_t ilock;
+	pg_store *istore;              /* the shared index's own connection */
+	pg_affect_index *ix;
+	int64_t iversion;
+	pthread_mutex_t mlock;         /* guards the lazy load of model */
+	pg_cls_model *model;           /* the classifier, read-only once loaded */
+	int model_tried;
 	int cache_on;                  /* a database file (the fingerprint needs one; not PostgreSQL) */
 	char *wal;                     /* database path + "-wal" */
 	pthread_mutex_t wlock;         /* held while a request uses the writer */
@@ -122,11 +144,10 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
 	return MHD_YES;
 }
 
-/* Copy a cached answer for key into r; 1 when found and still valid. */
-static int cache_get(pg_web *w, const char *key, const struct fingerprint *fp, struct pg_web_req *r)
+/* Copy a cached answer for key into r; 1 when found and still valid.  clock_ held. */
+static int cache_get_locked(pg_web *w, const char *key, const struct fingerprint *fp, struct pg_web_req *r)
 {
 	int found = 0;
-	pthread_mutex_lock(&w->clock_);
 	for (size_t i = 0; i < CACHE_SLOTS && !found; i++) {
 		struct cache_slot *c = &w->cache[i];
 		if (c->key && !strcmp(c->key, key) && same_fp(&c->fp, fp)) {
@@ -137,7 +158,6 @@ static int cache_get(pg_web *w, const char *key, const struct fingerprint *fp, s
 			memcpy(r->disposition, c->disposition, sizeof(r->disposition));
 		}
 	}
-	pthread_mutex_unlock(&w->clock_);
 	return found;
 }
 
@@ -172,6 +192,49 @@ static void cache_put(pg_web *w, const char *key, const struct fingerprint *fp, 
 	c->content_type = r->content_type;
 	memcpy(c->disposition, r->disposition, sizeof(c->disposition));
 	pthread_mutex_unlock(&w->clock_);
+}
+
+/*
+ * Answer a GET from the cache, else compute it once: a request for a key
+ * another thread is computing waits for that answer instead of computing
+ * it again (50 clients asking for one branch status cost one evaluation,
+ * not 50 on two cores).  The fingerprint is taken before computing, so a
+ * write during the computation invalidates the answer.
+ */
+static void cached_api(pg_web *w, const char *key, struct pg_web_req *r)
+{
+	struct fingerprint fp;
+	int slot = -1;
+
+	fingerprint(&fp, w);
+	pthread_mutex_lock(&w->clock_);
+	for (;;) {
+		int busy = 0;
+		if (cache_get_locked(w, key, &fp, r)) {
+			pthread_mutex_unlock(&w->clock_);
+			return;
+		}
+		for (size_t i = 0; i < INFLIGHT_MAX; i++)
+			if (w->inflight[i] && !strcmp(w->inflight[i], key))
+				busy = 1;
+		if (!busy)
+			break;
+		pthread_cond_wait(&w->cdone, &w->clock_);
+		fingerprint(&fp, w);
+	}
+	for (int i = 0; i < INFLIGHT_MAX && slot < 0; i++)
+		if (!w->inflight[i] && (w->inflight[i] = pg_strdup(key)))
+			slot = i;
+	pthread_mutex_unlock(&w->clock_);
+	pg_web__api(r);
+	cache_put(w, key, &fp, r);
+	if (slot >= 0) {
+		pthread_mutex_lock(&w->clock_);
+		free(w->inflight[slot]);
+		w->inflight[slot] = NULL;
+		pthread_cond_broadcast(&w->cdone);
+		pthread_mutex_unlock(&w->clock_);
+	}
 }
 
 static void db_free(struct pg_web_db *db)
@@ -227,6 +290,47 @@ int pg_web__index(pg_affect_index **out, struct pg_web_req *r)
 	}
 	*out = db->ix;
 	return 0;
+}
+
+int pg_web__status(json_t **out, struct pg_web_req *r, const char *branch, const pg_status_options *so)
+{
+	pg_web *w = r->web;
+	int64_t v;
+	int error;
+
+	*out = NULL;
+	pthread_mutex_lock(&w->ilock);
+	if (!w->istore && (error = pg_store_open(&w->istore, w->database, PG_STORE_READONLY)) < 0)
+		goto out;
+	if ((error = pg_store_data_version(&v, w->istore)) < 0)
+		goto out;
+	if (!w->ix || v != w->iversion) {
+		pg_affect_index_free(w->ix);
+		w->ix = NULL;
+		if ((error = pg_affect_index_open(&w->ix, w->istore)) < 0)
+			goto out;
+		w->iversion = v;
+	}
+	error = pg_affect_status(out, w->ix, branch, so);
+out:
+	pthread_mutex_unlock(&w->ilock);
+	return error;
+}
+
+const pg_cls_model *pg_web__model(struct pg_web_req *r)
+{
+	pg_web *w = r->web;
+	const pg_cls_model *m;
+	pthread_mutex_lock(&w->mlock);
+	if (!w->model_tried) {
+		w->model_tried = 1;
+		/* no model file: commits are served without an explanation */
+		if (pg_cls_model_open(&w->model, NULL) < 0)
+			w->model = NULL;
+	}
+	m = w->model;
+	pthread_mutex_unlock(&w->mlock);
+	return m;
 }
 
 struct writer_ctx {
@@ -362,6 +466,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	memset(&r, 0, sizeof(r));
 	pg_buf_init(&r.out, 0);
 	r.method = method;
+	r.web = w;
 	r.conn = c;
 	r.content_type = "application/json";
 	wx.w = w;
@@ -402,16 +507,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		goto send;
 	}
 	if (!strcmp(method, "GET") && w->cache_on) {
-		/* the fingerprint is taken before computing, so a write during the computation invalidates it */
-		struct fingerprint fp;
 		pg_buf key = PG_BUF_INIT;
 		pg_buf_puts(&key, url);
 		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &key);
-		fingerprint(&fp, w);
-		if (!cache_get(w, pg_buf_cstr(&key), &fp, &r)) {
-			pg_web__api(&r);
-			cache_put(w, pg_buf_cstr(&key), &fp, &r);
-		}
+		cached_api(w, pg_buf_cstr(&key), &r);
 		pg_buf_release(&key);
 	} else
 		pg_web__api(&r);
@@ -437,6 +536,81 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 		free(cs);
 		*con_cls = NULL;
 	}
+}
+
+/*
+ * Compute every tracked branch's status (the matrix and the status pages
+ * ask for them all day) into the cache, as a request would.  Returns early
+ * when the server stops.
+ */
+static void warm_once(pg_web *w)
+{
+	struct pg_web_db *db = pool_get(w);
+	json_t *branches = NULL, *b;
+	size_t i;
+
+	if (!db)
+		return;
+	if (pg_ingest_branches(&branches, db->store) < 0) {
+		pg_error_clear();
+		pool_put(w, db);
+		return;
+	}
+	json_array_foreach(branches, i, b) {
+		const char *name = json_string_value(json_object_get(b, "name"));
+		struct pg_web_req r;
+		pg_buf path = PG_BUF_INIT;
+		int stop;
+		pthread_mutex_lock(&w->slock);
+		stop = w->stopping;
+		pthread_mutex_unlock(&w->slock);
+		if (stop || !name)
+			break;
+		memset(&r, 0, sizeof(r));
+		pg_buf_init(&r.out, 0);
+		pg_buf_printf(&path, "/api/v1/branches/%s/status", name);
+		r.method = "GET";
+		r.web = w;
+		r.path = pg_buf_cstr(&path) + 7;
+		r.body = "";
+		r.db = db;
+		r.store = db->store;
+		r.role = PG_ROLE_READER;
+		r.content_type = "application/json";
+		cached_api(w, pg_buf_cstr(&path), &r);
+		pg_buf_release(&r.out);
+		pg_buf_release(&path);
+		pg_error_clear();
+	}
+	json_decref(branches);
+	pool_put(w, db);
+}
+
+/* Re-warm whenever the database changed (checked every second) until the server stops. */
+static void *warm_main(void *arg)
+{
+	pg_web *w = arg;
+	struct fingerprint last, fp;
+	int have = 0;
+
+	pthread_mutex_lock(&w->slock);
+	while (!w->stopping) {
+		struct timespec ts;
+		pthread_mutex_unlock(&w->slock);
+		fingerprint(&fp, w);
+		if (!have || !same_fp(&fp, &last)) {
+			warm_once(w);
+			last = fp;
+			have = 1;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_mutex_lock(&w->slock);
+		if (!w->stopping)
+			pthread_cond_timedwait(&w->scond, &w->slock, &ts);
+	}
+	pthread_mutex_unlock(&w->slock);
+	return NULL;
 }
 
 int pg_web_start(pg_web **out, const pg_web_options *o)
@@ -465,6 +639,15 @@ int pg_web_start(pg_web **out, const pg_web_options *o)
 	(void)sl;
 	if (o->port < 0 || o->port > 65535)
 		return pg_error_setc(PG_EINVALID, "port %d is not a TCP port", o->port);
+	/*
+	 * Bring the schema up to date first (the readers' connections cannot
+	 * migrate): a database written by an older patchgap gains the newer
+	 * columns here.  A database we may not write stays as it is.
+	 */
+	if (!pg_store_is_postgresql(o->database) && pg_store_open(&probe, o->database, 0) == 0)
+		pg_store_free(probe);
+	probe = NULL;
+	pg_error_clear();
 	/* fail now, with the database's own message, rather than on every request */
 	if ((error = pg_store_open(&probe, o->database, PG_STORE_READONLY)) < 0)
 		return error;
@@ -473,6 +656,11 @@ int pg_web_start(pg_web **out, const pg_web_options *o)
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_mutex_init(&w->wlock, NULL);
 	pthread_mutex_init(&w->clock_, NULL);
+	pthread_mutex_init(&w->slock, NULL);
+	pthread_mutex_init(&w->ilock, NULL);
+	pthread_mutex_init(&w->mlock, NULL);
+	pthread_cond_init(&w->cdone, NULL);
+	pthread_cond_init(&w->scond, NULL);
 	if (!(w->pool[0] = calloc(1, sizeof(*w->pool[0])))) {
 		pg_store_free(probe);
 		free(w);
@@ -512,6 +700,9 @@ int pg_web_start(pg_web **out, const pg_web_options *o)
 		pg_web_stop(w);
 		return error;
 	}
+	/* without the response cache (PostgreSQL) there is nothing to keep warm */
+	if (w->cache_on && pthread_create(&w->warm, NULL, warm_main, w) == 0)
+		w->warm_started = 1;
 	*out = w;
 	return 0;
 }
@@ -526,6 +717,13 @@ void pg_web_stop(pg_web *w)
 {
 	if (!w)
 		return;
+	if (w->warm_started) {
+		pthread_mutex_lock(&w->slock);
+		w->stopping = 1;
+		pthread_cond_broadcast(&w->scond);
+		pthread_mutex_unlock(&w->slock);
+		pthread_join(w->warm, NULL);
+	}
 	if (w->d)
 		MHD_stop_daemon(w->d);
 	for (size_t i = 0; i < w->npool; i++)
@@ -534,6 +732,16 @@ void pg_web_stop(pg_web *w)
 	pthread_mutex_destroy(&w->lock);
 	pthread_mutex_destroy(&w->wlock);
 	pthread_mutex_destroy(&w->clock_);
+	pthread_mutex_destroy(&w->slock);
+	pthread_mutex_destroy(&w->ilock);
+	pthread_mutex_destroy(&w->mlock);
+	pg_cls_model_free(w->model);
+	pg_affect_index_free(w->ix);
+	pg_store_free(w->istore);
+	pthread_cond_destroy(&w->cdone);
+	pthread_cond_destroy(&w->scond);
+	for (size_t i = 0; i < INFLIGHT_MAX; i++)
+		free(w->inflight[i]);
 	for (size_t i = 0; i < CACHE_SLOTS; i++) {
 		free(w->cache[i].key);
 		free(w->cache[i].body);

@@ -25,7 +25,10 @@ extern const struct pg_web_asset pg_web__assets[]; /* ends with path == NULL */
 struct pg_affect_index;
 struct pg_web_db;  /* a pooled read-only connection and its caches */
 
+struct pg_web;
+
 struct pg_web_req {
+	struct pg_web *web;
 	const char *method;
 	const char *path;                 /* after "/api/v1" */
 	struct MHD_Connection *conn;
@@ -49,6 +52,15 @@ struct pg_web_req {
  * another connection wrote to the database since it was built.
  */
 int pg_web__index(struct pg_affect_index **out, struct pg_web_req *r);
+/*
+ * A branch's status (pg_affect_status) from the server's shared index,
+ * rebuilt only when the database changed.  *out owned.
+ */
+struct pg_status_options;
+int pg_web__status(json_t **out, struct pg_web_req *r, const char *branch, const struct pg_status_options *so);
+/* The classifier model (loaded once; NULL when none can be read).  Borrowed. */
+struct pg_cls_model;
+const struct pg_cls_model *pg_web__model(struct pg_web_req *r);
 /* Route an /api/v1 request; fills status, out, content_type. */
 void pg_web__api(struct pg_web_req *r);
 /* Set a JSON error answer {"error": msg, "field": field|null}. */

@@ -77,6 +77,11 @@ try:
     check('xss: branch shown as text on the fix page', branch in drv.find_element(By.ID, 'verdicts').text)
     check('fix page: dyad lines', ':' in drv.find_element(By.ID, 'dyad').text)
     check('fix page: timeline with the mainline release', 'mainline v6.2' in drv.find_element(By.ID, 'timeline').text)
+    expl = drv.find_element(By.ID, 'explanation').text
+    check('fix page: the classifier explanation with its features', 'P(security)' in expl and 'trailer:fixes' in expl
+          and len(drv.find_elements(By.CSS_SELECTOR, '#features tr')) > 2)
+    hunk = drv.find_element(By.ID, 'conflict-hunks').text
+    check('fix page: the conflicting hunk, markup as text', 'net/core/a.c' in hunk and '<script>window.__xss=4</script>' in hunk)
     drv.save_screenshot(os.path.join(shots, 'fix.png'))
     # the token box keeps its value in sessionStorage for the tab
     drv.execute_script("sessionStorage.setItem('patchgap-token', arguments[0])", token)

@@ -53,10 +53,24 @@ $PG --conf $T/patchgap.conf backport $F --onto vendor --no-branch >/dev/null 2>e
 curl -s -H "$H" $URL/api/v1/cves/$CVE >cve.json
 check "cve: the recorded backport run with its live-patch verdict" jqc '.backports[0].status == "clean" and .backports[0].onto_ref == "refs/heads/vendor" and .backports[0].livepatch == "likely"' cve.json
 check "cve: record, dyad lines, per-branch verdicts" jqc --arg a "$A" '.record.id != null and (.dyad | length) == 2 and .branches.vendor.state == "affected" and .branches["linux-6.1.y"].state == "fixed" and .decisions == []' cve.json
+# a run that conflicts: a branch whose a.c grew its own line where the fix appends
+git -C repo branch -q conflicting v6.1
+git -C repo checkout -q conflicting
+echo local-change >> repo/net/core/a.c
+git -C repo commit -q -am "net: local change at the end of a.c"
+git -C repo checkout -q master
+$PG --conf $T/patchgap.conf backport $F --onto conflicting --no-branch >/dev/null 2>err || true
+curl -s -H "$H" $URL/api/v1/cves/$CVE >cve-conf.json
+check "cve: a conflict run carries its conflicting hunks" jqc '[.backports[] | select(.status == "conflict")][0]
+	| .conflict_hunks[0].path == "net/core/a.c" and (.conflict_hunks[0].hunks[0].ours.text | contains("local-change"))
+	and (.conflict_hunks[0].hunks[0].theirs.text | contains("a3"))' cve-conf.json
+check "cve: a clean run has no hunks" jqc '.backports[0].conflict_hunks == []' cve-conf.json
 check "cve of a fix commit id (silent fix view)" test "$(code -H "$H" $URL/api/v1/cves/${F:0:12})" = 200
 check "unknown CVE: 404" test "$(code -H "$H" $URL/api/v1/cves/CVE-2020-0001)" = 404
 curl -s -H "$H" $URL/api/v1/commits/${F:0:12} >commit.json
 check "commit: by abbreviated id" jqc --arg f "$F" '.sha == $f' commit.json
+$PG --conf $T/patchgap.conf explain $F --json >explain.json
+check "commit: the classifier's explanation, as patchgap explain --json prints it" jqc --slurpfile e explain.json '.explanation == $e[0][0] and (.explanation.features | length) > 0' commit.json
 check "bad commit id: 400 naming sha" jqc '.field == "sha"' <(curl -s -H "$H" $URL/api/v1/commits/xyz)
 curl -s -H "$H" $URL/api/v1/report >report.json
 check "report: the patch-gap data" jqc '.fixes_total == 2 and .fixes_open == 1' report.json

@@ -1,7 +1,8 @@
 #!/bin/bash
 # t9003: the triage screen in a real browser (Debian chromium + chromedriver,
 # python3-selenium, headless): the matrix, filters, j/k and /, the fix page,
-# a decision submitted from the form, which then shows in `patchgap status`
+# the classifier's explanation and a conflicting backport hunk on the fix
+# page, a decision submitted from the form, which then shows in `patchgap status`
 # and in the OpenVEX advisory.  The fix subject holds <script> and <img
 # onerror>, the vendor branch name <svg onload>: every view shows them as
 # text and nothing runs.  Screenshots go to <build>/screenshots/.
@@ -17,6 +18,13 @@ jqc() { jq -e "$@" >/dev/null; }
 cd $T
 serve_repo
 TRI=$($PG --db $DB token add browser --role triager 2>/dev/null)
+# a recorded backport run that conflicts on a line holding markup: the fix page shows its hunk as text
+git -C repo branch -q conflicting v6.1
+git -C repo checkout -q conflicting
+echo '<script>window.__xss=4</script>' >> repo/net/core/a.c
+git -C repo commit -q -am "net: local change at the end of a.c"
+git -C repo checkout -q master
+$PG --conf $T/patchgap.conf backport $F --onto conflicting --no-branch >/dev/null 2>&1 || true
 serve_start --public-read
 curl -s -D hdr "$URL/" >index.html
 check "the page loads one same-origin script and no inline code" bash -c \

@@ -237,12 +237,34 @@ async function viewFix(id) {
       el('td', null, String(b.conflicts)), el('td', null, b.livepatch || '-'),
       el('td', null, b.test_result || '-'), el('td', null, b.created))));
   const files = commit ? el('ul', null, ...(commit.files || []).map(x => el('li', { class: 'sha' }, x.path))) : null;
+  /* the conflicts a recorded backport run left, hunk by hunk (text nodes: never markup) */
+  const side = (name, x) => name + ' lines ' + x.start + '+' + x.lines + ':\n' + (x.text || '');
+  const hunks = el('div', { id: 'conflict-hunks' },
+    ...(f.backports || []).filter(b => (b.conflict_hunks || []).length).flatMap(b => [
+      el('h4', null, 'onto ' + b.onto_ref + ' (' + b.status + ', ' + b.created + ')'),
+      ...b.conflict_hunks.flatMap(c => [
+        el('p', null, el('span', { class: 'sha' }, c.path), ' ' + c.kind + (c.upstream_path && c.upstream_path !== c.path ? ' (upstream ' + c.upstream_path + ')' : '')),
+        ...(c.hunks || []).map(h => el('pre', { class: 'hunk' },
+          side('branch (ours)', h.ours) + '\n' + side('parent (base)', h.base) + '\n' + side('fix (theirs)', h.theirs)))])]));
+  /* why the classifier flagged (or did not flag) the fix: patchgap explain */
+  const x = commit && commit.explanation;
+  const explain = x ? el('div', { id: 'explanation' },
+    el('p', null, 'P(security) ' + x.p_security.toFixed(3) + ', ' + (x.label ? 'flagged' : 'not flagged') +
+       ', bug class ' + x.bug_class + ', priority ' + x.priority.toFixed(1) + ' (' + x.level + '); logit ' +
+       x.logit.toFixed(3) + ' = intercept ' + x.intercept.toFixed(3) + ' + features (model ' + x.model + ')'),
+    el('table', { id: 'features' },
+      el('tr', null, el('th', null, 'Stage'), el('th', null, 'Weight'), el('th', null, 'Contribution'), el('th', null, 'Feature')),
+      ...(x.features || []).map(ft => el('tr', null, el('td', null, String(ft.stage)), el('td', null, ft.weight.toFixed(3)),
+        el('td', null, ft.contribution.toFixed(3)), el('td', { class: 'sha' }, ft.feature)))),
+    el('ul', { id: 'priority-reasons' }, ...(x.reasons || []).map(rs =>
+      el('li', null, (rs.points >= 0 ? '+' : '') + Number(rs.points).toFixed(1) + '  ' + rs.why)))) : null;
   show(el('p', null, el('a', { href: '#/' }, '← matrix')),
        el('h2', { id: 'fix-title' }, f.id + ': ' + title),
        el('div', { class: 'card' }, el('h3', null, 'Timeline'), tl),
        el('div', { class: 'card' }, el('h3', null, 'Per branch'), verdicts),
        el('div', { class: 'card' }, el('h3', null, 'Dyad lines'), dyad),
-       el('div', { class: 'card' }, el('h3', null, 'Backports (patchgap backport)'), backports),
+       el('div', { class: 'card' }, el('h3', null, 'Backports (patchgap backport)'), backports, hunks),
+       explain ? el('div', { class: 'card' }, el('h3', null, 'Classifier explanation (patchgap explain)'), explain) : null,
        commit ? el('div', { class: 'card' }, el('h3', null, 'Fix commit'), el('pre', { id: 'message' }, commit.message || ''), files) : null,
        el('div', { class: 'card' }, el('h3', null, 'Decide'), form, msg),
        el('div', { class: 'card' }, el('h3', null, 'Decision history'), history));
