@@ -21,10 +21,11 @@ static const char usage[] =
 	"Scores every record of a labelled JSON Lines file (one object per line:\n"
 	"\"subject\", \"message\", optional \"diff\", optional \"files\" [..], \"label\" 0/1,\n"
 	"optional \"id\"; \"-\" reads stdin) and prints precision, recall and F1 at the\n"
-	"model's default operating point (recall 0.90 on its calibration split; or\n"
-	"--recall / --threshold), PR-AUC (average precision), the best precision at\n"
-	"recall >= 0.90 and >= 0.95, and the confusion matrix, for the model and, beside\n"
-	"it, for the plain bag-of-words baseline trained on the same records.\n"
+	"model's default operating point (recall 0.90 with 95 % confidence on its\n"
+	"calibration split; or --recall / --threshold), PR-AUC (average precision),\n"
+	"the best precision at recall >= 0.90 and >= 0.95, and the confusion matrix,\n"
+	"for the model and, beside it, for the plain bag-of-words baseline trained on\n"
+	"the same records.\n"
 	"\n"
 	"  --data FILE      labelled JSON Lines (required)\n"
 	"  --model FILE     model file (default: the committed data/model/classify.model)\n"
@@ -173,7 +174,7 @@ PG_CMD(eval)
 		if (pg_opt_get(opts, "threshold"))
 			printf("threshold   %.4f (--threshold)\n", mt.threshold);
 		else
-			printf("threshold   %.4f (operating point: recall %.2f on the calibration split, "
+			printf("threshold   %.4f (operating point: recall %.2f with 95 %% confidence on the calibration split, "
 			       "expected precision %.3f)\n", mt.threshold, op.recall, op.precision);
 		printf("precision   %.3f\nrecall      %.3f\nF1          %.3f\n", mt.precision, mt.recall, mt.f1);
 		printf("\n            %-22s %s\n", "model", pg_cls_model_has_baseline(m) ? "baseline (bag of words)" : "");

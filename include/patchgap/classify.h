@@ -101,8 +101,8 @@ double pg_cls_model_threshold(const pg_cls_model *m);
 
 /*
  * An operating point: the threshold on calibrated P(security) that reached
- * `recall` on the model's calibration split (a held-out time split), and the
- * precision measured there (0 when the model file has no operating points).
+ * `recall` with 95 % confidence (one-sided Wilson lower bound) on the model's
+ * calibration split (a held-out time split), and the precision measured there (0 when the model file has no operating points).
  */
 typedef struct pg_cls_operating_point {
 	double recall, threshold, precision;

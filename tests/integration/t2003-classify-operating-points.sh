@@ -62,7 +62,7 @@ for name in ("lore-patches.jsonl.gz", "lore-patches-more.jsonl.gz"):
                               "diff": d["diff"] or "", "files": d["files"], "label": d["label"]}))
 PY
 $PG eval --data "$T/held.jsonl" --model "$T/m.model" >"$T/eval.txt" || fail "eval"
-check "eval names the operating point and its expected precision" grep -q "operating point: recall 0.90 on the calibration split, expected precision 0\.[0-9]" "$T/eval.txt"
+check "eval names the operating point and its expected precision" grep -q "operating point: recall 0.90 with 95 % confidence on the calibration split, expected precision 0\.[0-9]" "$T/eval.txt"
 check "eval prints the baseline beside the model" grep -q "baseline (bag of words)" "$T/eval.txt"
 $PG eval --json --data "$T/held.jsonl" --model "$T/m.model" >"$T/eval.json" || fail "eval --json"
 $PG eval --json --recall 0.5 --data "$T/held.jsonl" --model "$T/m.model" >"$T/eval50.json" || fail "eval --recall 0.5"
