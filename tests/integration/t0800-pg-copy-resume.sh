@@ -58,7 +58,7 @@ check "  and left alone" test "$(pg_psql other -c "SELECT count(*) FROM informat
 ok_restart=0
 for delay in 0.3 0.8; do
 	[ $ok_restart -ge 1 ] && break
-	"$REAL" --db "$(pg_conninfo crash)" ingest --batch 25 >/dev/null 2>err.txt &
+	timeout 120 "$REAL" --db "$(pg_conninfo crash)" ingest --batch 25 >/dev/null 2>err.txt &
 	pid=$!
 	sleep $delay
 	if kill -0 $pid 2>/dev/null; then

@@ -5,6 +5,7 @@
 # justification); editing the .config, a new backport and dropping the
 # .config each recompute only what they can change, and the incremental
 # table equals a full recomputation every time.
+# run.sh: sqlite only (reads the cells of the SQLite file with Python)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-kconfig.sh"
 kconfig_fixture
