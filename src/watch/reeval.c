@@ -263,21 +263,6 @@ out:
 	return error;
 }
 
-static int64_t meta_gen(pg_store *s, const char *key, int *error)
-{
-	char *text = NULL;
-	int64_t v = 0;
-	*error = pg_store_meta_get(&text, s, key);
-	if (*error == PG_ENOTFOUND) {
-		pg_error_clear();
-		*error = 0;
-	}
-	if (text)
-		v = strtoll(text, NULL, 10);
-	free(text);
-	return v;
-}
-
 int pg_watch__reeval(pg_watch_stats *st, pg_store *s, const pg_watch_conf *wc, const pg_watch__strs *touched, int quiet,
 		     int64_t now, const pg_watch_options *opts)
 {
@@ -333,10 +318,8 @@ int pg_watch__reeval(pg_watch_stats *st, pg_store *s, const pg_watch_conf *wc, c
 	}
 	pg_stmt_reset(heads);
 	pg_stmt_reset(tips);
-	gen_seen = meta_gen(s, GEN_KEY, &error);
-	if (!error)
-		gen_before = meta_gen(s, PG_AFFECT_CELLS_GENERATION, &error);
-	if (error < 0)
+	if ((error = pg_watch__meta_int(&gen_seen, s, GEN_KEY, 0)) < 0 ||
+	    (error = pg_watch__meta_int(&gen_before, s, PG_AFFECT_CELLS_GENERATION, 0)) < 0)
 		goto out;
 	if (!any && !touched->len && gen_seen == gen_before)
 		goto out; /* an idle cycle computes nothing */
@@ -365,8 +348,7 @@ int pg_watch__reeval(pg_watch_stats *st, pg_store *s, const pg_watch_conf *wc, c
 		if ((error = reconcile(&c)) < 0)
 			goto out;
 	}
-	gen_after = meta_gen(s, PG_AFFECT_CELLS_GENERATION, &error);
-	if (error < 0)
+	if ((error = pg_watch__meta_int(&gen_after, s, PG_AFFECT_CELLS_GENERATION, 0)) < 0)
 		goto out;
 	snprintf(buf, sizeof(buf), "%lld", (long long)gen_after);
 	if ((error = pg_store_meta_set(s, GEN_KEY, buf)) < 0)
