@@ -329,7 +329,10 @@ int pg_watch__reeval(pg_watch_stats *st, pg_store *s, const pg_watch_conf *wc, c
 				      " ON CONFLICT (item, branch) DO UPDATE SET state = excluded.state, seq = excluded.seq")) < 0)
 		goto out;
 	/* no classifier table yet (a database that never classified): no priority */
-	if (pg_store_prepare(&c.cls, s, "SELECT priority, level, p_security, bug_class FROM classifications WHERE sha = ?") < 0)
+	/* by commit id: classifications.sha has no index, and a scan per announced cell is minutes on a kernel */
+	if (pg_store_prepare(&c.cls, s,
+			     "SELECT cl.priority, cl.level, cl.p_security, cl.bug_class FROM commits c"
+			     " CROSS JOIN classifications cl WHERE c.sha = ? AND cl.commit_id = c.id") < 0)
 		pg_error_clear();
 	for (size_t i = 0; i < cfg->nbranches; i++)
 		if (moved[i]) {
