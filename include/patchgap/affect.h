@@ -119,4 +119,20 @@ typedef int (*pg_affect_cell_cb)(const pg_affect_cell *cell, void *payload);
  */
 int pg_affect_cells_foreach(pg_store *store, const char *branch, const char *id, pg_affect_cell_cb cb, void *payload);
 
+/*
+ * pg_affect_cells_update_ext() that tells notify, inside the update's
+ * transaction, of every change it writes: each cell row written (a new
+ * cell, or one whose fields changed; an unchanged recomputed cell is not
+ * reported), and each target whose cells were all removed (a rejected CVE,
+ * an unflagged silent fix), as a cell with only `id` set (branch and status
+ * NULL).  Cells of branches or .configs no longer tracked go unreported.
+ * A non-zero return of notify rolls the update back and is returned.
+ * Every update that writes or removes a cell adds one to the meta value
+ * PG_AFFECT_CELLS_GENERATION, so a follower that saw generation g before
+ * its own update knows whether another writer ran in between.
+ */
+#define PG_AFFECT_CELLS_GENERATION "affect.cells.generation"
+int pg_affect_cells_update_notify(pg_affect_cells_stats *out, pg_store *store, unsigned flags, const char *repository,
+				  pg_affect_cell_cb notify, void *payload);
+
 #endif

@@ -190,6 +190,8 @@ struct stored {
 	pg_strmap cell;
 	pg_strmap deps;
 	pg_buf key;
+	pg_affect_cell_cb notify;   /* told of every row written and every target removed, or NULL */
+	void *payload;
 };
 
 static uint64_t fnv(uint64_t h, const char *s)
@@ -309,7 +311,17 @@ static int write_cell(pg_stmt *ins, struct stored *stored, const struct target_r
 	pg_stmt_bind_text(ins, 15, deps);
 	pg_stmt_bind_text(ins, 16, c->justification);
 	pg_stmt_bind_text(ins, 17, c->vex);
-	return (error = pg_stmt_exec(ins)) < 0 ? error : 1;
+	if ((error = pg_stmt_exec(ins)) < 0)
+		return error;
+	if (stored->notify) {
+		pg_affect_cell cell = { t->id, kind, v->name, c->config, c->status, introducer_known, fix,
+					e->vuln_how ? e->vuln_sha : NULL, e->vuln_how, e->fix_how ? e->fix_sha : NULL,
+					e->fix_how, e->fix_how ? e->confidence : -1, c->reason, t->hash, deps,
+					c->justification, c->vex };
+		if ((error = stored->notify(&cell, stored->payload)) != 0)
+			return error < 0 ? error : pg_error_set("cell change callback stopped the update (%d)", error);
+	}
+	return 1;
 }
 
 /*
@@ -453,6 +465,21 @@ static int drop_stale_configs(pg_affect_cells_stats *out, pg_store *store, const
 	return error;
 }
 
+static int bump_generation(pg_store *store)
+{
+	char *text = NULL, buf[32];
+	int error = pg_store_meta_get(&text, store, PG_AFFECT_CELLS_GENERATION);
+	long long gen = 0;
+	if (error < 0 && error != PG_ENOTFOUND)
+		return error;
+	pg_error_clear();
+	if (text)
+		gen = strtoll(text, NULL, 10);
+	free(text);
+	snprintf(buf, sizeof(buf), "%lld", gen + 1);
+	return pg_store_meta_set(store, PG_AFFECT_CELLS_GENERATION, buf);
+}
+
 static void branches_release(struct branch_state *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -464,11 +491,17 @@ static void branches_release(struct branch_state *b, size_t n)
 
 int pg_affect_cells_update_ext(pg_affect_cells_stats *out, pg_store *store, unsigned flags, const char *repository)
 {
+	return pg_affect_cells_update_notify(out, store, flags, repository, NULL, NULL);
+}
+
+int pg_affect_cells_update_notify(pg_affect_cells_stats *out, pg_store *store, unsigned flags, const char *repository,
+				  pg_affect_cell_cb notify, void *payload)
+{
 	pg_affect_index *ix = NULL;
 	target_rows targets = PG_VEC_INIT;
 	PG_VEC(struct branch_state) br = PG_VEC_INIT;
 	pg_strmap dirty = PG_STRMAP_INIT, hashes = PG_STRMAP_INIT, live = PG_STRMAP_INIT;
-	struct stored stored = { PG_STRMAP_INIT, PG_STRMAP_INIT, PG_BUF_INIT };
+	struct stored stored = { PG_STRMAP_INIT, PG_STRMAP_INIT, PG_BUF_INIT, notify, payload };
 	pg_stmt *ins = NULL, *del_deps = NULL, *ins_dep = NULL, *st = NULL, *del = NULL;
 	char *hwm_text = NULL, hwm_buf[32];
 	const char *probe = NULL;   /* a branch every stored target has a cell on */
@@ -715,6 +748,16 @@ int pg_affect_cells_update_ext(pg_affect_cells_stats *out, pg_store *store, unsi
 			pg_stmt_bind_text(del_deps, 1, key);
 			if ((error = pg_stmt_exec(del_deps)) < 0)
 				goto out;
+			if (notify) {
+				/* every cell of the target went: a cell with only its id says so */
+				pg_affect_cell gone = { 0 };
+				gone.id = key;
+				gone.confidence = -1;
+				if ((error = notify(&gone, payload)) != 0) {
+					error = error < 0 ? error : pg_error_set("cell change callback stopped the update (%d)", error);
+					goto out;
+				}
+			}
 		}
 	}
 	if ((error = drop_stale_branches(out, store, br.ptr, br.len)) < 0)
@@ -752,6 +795,9 @@ int pg_affect_cells_update_ext(pg_affect_cells_stats *out, pg_store *store, unsi
 	}
 	snprintf(hwm_buf, sizeof(hwm_buf), "%lld", (long long)max_id);
 	if ((error = pg_store_meta_set(store, HWM_KEY, hwm_buf)) < 0)
+		goto out;
+	/* readers that follow changes (watch) learn from the generation whether another writer ran */
+	if ((out->written || out->deleted) && (error = bump_generation(store)) < 0)
 		goto out;
 	out->targets = targets.len;
 	out->branches = br.len;

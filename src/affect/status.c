@@ -350,7 +350,8 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 
 	/* the classifier's table is optional: older databases may lack it */
 	if (pg_store_prepare(&qcls, ix->store,
-			     "SELECT p_security, bug_class, priority, level, label FROM classifications WHERE sha = ?") < 0)
+			     "SELECT cl.p_security, cl.bug_class, cl.priority, cl.level, cl.label FROM commits c"
+			     " CROSS JOIN classifications cl WHERE c.sha = ? AND cl.commit_id = c.id") < 0) /* sha has no index */
 		qcls = NULL;
 	/*
 	 * Every known security fix: the published CVEs, then the silent fixes the

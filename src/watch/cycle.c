@@ -564,22 +564,6 @@ static int refs_digest(char out[41], const char *path)
 	return error;
 }
 
-static int meta_int(int64_t *out, pg_store *s, const char *key, int64_t def)
-{
-	char *v = NULL;
-	int error = pg_store_meta_get(&v, s, key);
-	*out = def;
-	if (error == PG_ENOTFOUND) {
-		pg_error_clear();
-		return 0;
-	}
-	if (error < 0)
-		return error;
-	*out = strtoll(v, NULL, 10);
-	free(v);
-	return 0;
-}
-
 static void on_ingest_warn(const char *msg, void *payload)
 {
 	pg_watch__log(payload, PG_WATCH_WARN, "ingest: %s", msg);
@@ -647,7 +631,7 @@ int pg_watch_cycle(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, con
 		goto out;
 
 	/* 3. classify + import + re-evaluate + events: one transaction */
-	if ((error = meta_int(&mark, s, "watch.commit_id", -1)) < 0)
+	if ((error = pg_watch__meta_int(&mark, s, "watch.commit_id", -1)) < 0)
 		goto out;
 	quiet = mark < 0 && !wc->announce_initial;
 	if (mark < 0)

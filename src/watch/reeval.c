@@ -1,23 +1,26 @@
 /*
  * reeval.c - re-evaluate only the cells a cycle can have changed.
  *
- * A cell is (item, branch) -> state, item being a CVE id or the commit id of
- * a silent fix, state one of affected, possibly_affected, unknown, fixed,
- * not_affected_by_config, not_affected: exactly what `patchgap status`
- * reports (pg_affect_status), so the two never disagree for a re-evaluated
- * branch.  Two reasons to look at a cell again:
- *  - its branch head moved since watch_tips: the whole branch is evaluated
- *    with pg_affect_status (one pass over the known fixes, hash lookups);
- *  - its item was touched (a CVE record changed, a new commit fixes a CVE,
- *    a new mainline commit was flagged): pg_affect_fix on that item, for the
- *    branches that did not move.  pg_affect_fix does not apply a branch's
- *    .config, so on a branch with kconfig such a cell says affected until the
- *    branch moves and status moves it to not_affected_by_config.
- * Nothing else is recomputed.  This file is the one place that knows where
- * states come from: stored verdict cells can replace both calls later.
+ * The verdicts are the stored cells of src/affect (CVE or silent fix x
+ * branch x .config, doc/internals/affect.md): one incremental
+ * pg_affect_cells_update_notify() per cycle recomputes exactly the cells
+ * that new commits, changed CNA records or newly flagged fixes can change,
+ * inside the cycle's transaction, and reports every cell it rewrote.  This
+ * file turns those reports into announcements.
  *
- * Every change writes an event whose key is item, branch, the cell's change
- * counter and the new state: re-running a killed cycle gives the same keys.
+ * watch_cells keeps, per (item, branch), the last announced state: one of
+ * affected, unknown, fixed, not_affected_by_config, not_affected, i.e. the
+ * cell's status, under the branch's .config when it has one
+ * (not_affected_by_config: the fix's code is not built).  A rewritten
+ * cell whose state differs from the announced one is stored and, when an
+ * open state is involved, announced.  Every change writes an event whose
+ * key is item, branch, the cell's change counter and the new state:
+ * re-running a killed cycle gives the same keys.
+ *
+ * Cells written by another writer (`patchgap cells` between two cycles)
+ * are not reported to us: the cells generation (PG_AFFECT_CELLS_GENERATION)
+ * then differs from the one this daemon saw last, and every stored cell is
+ * compared with watch_cells once (a reconcile pass).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,27 +67,76 @@ static int is_open(const char *st)
 	return st && (!strcmp(st, "affected") || !strcmp(st, "possibly_affected") || !strcmp(st, "unknown"));
 }
 
+#define GEN_KEY "watch.cells_generation"
+
 struct ctx {
 	pg_store *s;
 	const pg_watch_conf *wc;
 	pg_watch_stats *st;
 	int64_t now;
-	pg_stmt *get, *put;
+	pg_stmt *get, *put, *cls;
+	char **head;        /* per configured branch: its ingested head, or NULL */
+	int *quiet;         /* per configured branch: do not announce (first sight, or a quiet cycle) */
+	int reconcile;      /* record every (item, branch) met in seen */
+	pg_strmap seen;
+	pg_buf key;
 };
+
+/* The classifier's verdict on the fix, for the payload and the sinks' priority filters. */
+static json_t *cell_detail(struct ctx *c, const pg_affect_cell *cell, double *priority)
+{
+	json_t *d = json_object(), *vex;
+	*priority = -1;
+	if (!cell)
+		return d;
+	pg_json_set(d, "id", json_string(cell->id));
+	pg_json_set(d, "fix", pg_json_string(cell->fix));
+	pg_json_set(d, "status", pg_json_string(cell->status));
+	pg_json_set(d, "reason", pg_json_string(cell->reason));
+	pg_json_set(d, "introducer_known", json_boolean(cell->introducer_known));
+	if (cell->introducer) {
+		pg_json_set(d, "introducer", json_string(cell->introducer));
+		pg_json_set(d, "introducer_how", pg_json_string(cell->introducer_how));
+	}
+	if (cell->fixed_by) {
+		pg_json_set(d, "fixed_by", json_string(cell->fixed_by));
+		pg_json_set(d, "fix_how", pg_json_string(cell->fix_how));
+		pg_json_set(d, "confidence", json_real(cell->confidence));
+	}
+	if (cell->config && *cell->config)
+		pg_json_set(d, "config", json_string(cell->config));
+	if (cell->justification)
+		pg_json_set(d, "justification", json_string(cell->justification));
+	if (cell->vex && (vex = json_loads(cell->vex, 0, NULL)))
+		pg_json_set(d, "vex", vex);
+	if (cell->fix && c->cls) {
+		pg_stmt_reset(c->cls);
+		pg_stmt_bind_text(c->cls, 1, cell->fix);
+		if (pg_stmt_step(c->cls) > 0) {
+			*priority = pg_stmt_double(c->cls, 0);
+			pg_json_set(d, "priority", json_real(*priority));
+			pg_json_set(d, "priority_level", pg_json_string(pg_stmt_text(c->cls, 1)));
+			pg_json_set(d, "p_security", json_real(pg_stmt_double(c->cls, 2)));
+			pg_json_set(d, "bug_class", pg_json_string(pg_stmt_text(c->cls, 3)));
+		}
+		pg_stmt_reset(c->cls);
+	}
+	return d;
+}
 
 /*
  * Store the new state of one cell; announce it when an open state is
  * involved (fixed <-> not_affected moves are not actionable).
  */
-static int set_cell(struct ctx *c, const char *item, const char *branch, const char *tip, const char *state,
-		    json_t *entry, int quiet)
+static int set_cell(struct ctx *c, const char *item, size_t bi, const char *state, const pg_affect_cell *cell)
 {
+	const pg_branch_conf *b = &c->wc->cfg->branches[bi];
 	char *old = NULL;
 	int64_t seq = 0;
 	int error = 0, rc, inserted;
 
 	pg_stmt_reset(c->get);
-	if ((error = pg_stmt_bind_text(c->get, 1, item)) < 0 || (error = pg_stmt_bind_text(c->get, 2, branch)) < 0)
+	if ((error = pg_stmt_bind_text(c->get, 1, item)) < 0 || (error = pg_stmt_bind_text(c->get, 2, b->name)) < 0)
 		return error;
 	if ((rc = pg_stmt_step(c->get)) < 0)
 		return rc;
@@ -95,35 +147,34 @@ static int set_cell(struct ctx *c, const char *item, const char *branch, const c
 	pg_stmt_reset(c->get);
 	if (old ? !strcmp(old, state) : !strcmp(state, "not_affected"))
 		goto out;
-	if ((error = pg_stmt_bind_text(c->put, 1, item)) < 0 || (error = pg_stmt_bind_text(c->put, 2, branch)) < 0 ||
+	if ((error = pg_stmt_bind_text(c->put, 1, item)) < 0 || (error = pg_stmt_bind_text(c->put, 2, b->name)) < 0 ||
 	    (error = pg_stmt_bind_text(c->put, 3, state)) < 0 || (error = pg_stmt_bind_int(c->put, 4, seq + 1)) < 0 ||
 	    (error = pg_stmt_exec(c->put)) < 0)
 		goto out;
-	if (!quiet && (is_open(old) || is_open(state))) {
-		const pg_branch_conf *b = pg_config_branch(c->wc->cfg, branch);
+	if (!c->quiet[bi] && (is_open(old) || is_open(state))) {
 		const char *kind = !strcmp(state, "affected") || !strcmp(state, "possibly_affected") ? "branch.affected"
 				   : !is_open(state) && !strcmp(state, "fixed")			   ? "branch.fixed"
 				   : !is_open(state)						   ? "branch.not_affected"
 												   : "branch.changed";
 		pg_buf key = PG_BUF_INIT;
-		json_t *p = json_object(), *prio;
+		json_t *p = json_object();
 		pg_watch__event ev = { 0 };
+		double prio;
 
 		pg_json_set(p, "item", json_string(item));
-		pg_json_set(p, "branch", json_string(branch));
-		pg_json_set(p, "branch_head", pg_json_string(tip));
-		pg_json_set(p, "detail", entry ? json_incref(entry) : json_null());
-		pg_buf_printf(&key, "cell:%s:%s:%lld:%s", item, branch, (long long)(seq + 1), state);
+		pg_json_set(p, "branch", json_string(b->name));
+		pg_json_set(p, "branch_head", pg_json_string(c->head[bi]));
+		pg_json_set(p, "detail", cell_detail(c, cell, &prio));
+		pg_buf_printf(&key, "cell:%s:%s:%lld:%s", item, b->name, (long long)(seq + 1), state);
 		ev.kind = kind;
 		ev.key = pg_buf_cstr(&key);
 		ev.target = item;
-		ev.branch = branch;
-		ev.config = b ? b->kconfig : NULL;
+		ev.branch = b->name;
+		ev.config = b->kconfig;
 		ev.old_state = old ? old : "not_affected";
 		ev.new_state = state;
 		ev.payload = p;
-		prio = entry ? json_object_get(entry, "priority") : NULL;
-		ev.priority = json_is_number(prio) ? json_number_value(prio) : -1;
+		ev.priority = prio;
 		error = pg_watch__event_add(&inserted, c->s, c->wc, &ev, c->now);
 		c->st->events += inserted;
 		json_decref(p);
@@ -134,97 +185,80 @@ out:
 	return error;
 }
 
-static const char *fix_state(const char *status)
+/* A cell's state as announced: its status, and under the branch's .config whether the code is built. */
+static const char *cell_state(const pg_affect_cell *cell)
 {
-	if (!status)
-		return "not_affected";
-	if (!strcmp(status, "affected"))
-		return "affected";
-	if (!strcmp(status, "fixed"))
-		return "fixed";
-	if (!strcmp(status, "unknown"))
-		return "unknown";
-	return "not_affected";
+	if (!strcmp(cell->status, "affected") || !strcmp(cell->status, "fixed") || !strcmp(cell->status, "unknown"))
+		return cell->status;
+	return cell->justification ? "not_affected_by_config" : "not_affected";
 }
 
-/* A whole branch through pg_affect_status: every item it lists, and its old cells that vanished. */
-static int eval_branch(struct ctx *c, pg_affect_index *ix, const pg_branch_conf *b, const char *tip, int quiet)
+static int on_cell(const pg_affect_cell *cell, void *payload)
 {
-	static const struct { const char *list, *state; } lists[] = {
-		{ "unfixed", "affected" }, { "possibly_affected", "possibly_affected" }, { "unknown", "unknown" },
-		{ "not_affected_by_config", "not_affected_by_config" },
-	};
-	pg_status_options so = PG_STATUS_OPTIONS_INIT;
-	json_t *o = NULL;
-	pg_strmap seen = PG_STRMAP_INIT;
-	pg_stmt *old = NULL;
-	pg_watch__strs gone = { 0 };
-	int error = 0, rc;
+	struct ctx *c = payload;
+	const pg_config *cfg = c->wc->cfg;
+	int error = 0;
 
-	/*
-	 * Without include_fixed: listing every fix present on mainline cost 60 s
-	 * per cycle on a 49k-commit history (a classification lookup per
-	 * entry); the cells that closed are asked about one by one below.
-	 */
-	so.repository = c->wc->cfg->repository;
-	if ((error = pg_affect_status(&o, ix, b->name, &so)) < 0) {
-		pg_error_prefix("re-evaluating branch '%s'", b->name);
-		goto out;
+	if (!cell->branch) {
+		/* every cell of the item went (a rejected CVE, an unflagged fix): no fix anywhere */
+		for (size_t i = 0; i < cfg->nbranches && !error; i++)
+			if (c->head[i])
+				error = set_cell(c, cell->id, i, "not_affected", NULL);
+		return error;
 	}
-	for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
-		json_t *arr = json_object_get(o, lists[l].list), *e;
-		size_t i;
-		json_array_foreach(arr, i, e) {
-			const char *item = json_string_value(json_object_get(e, "id"));
-			int found = 0;
-			if (!item)
-				continue;
-			pg_strmap_get(&seen, item, &found);
-			if (found) /* listed twice: the first (most open) list wins */
-				continue;
-			if ((error = pg_strmap_set(&seen, item, NULL)) < 0 ||
-			    (error = set_cell(c, item, b->name, tip, lists[l].state, e, quiet)) < 0)
-				goto out;
-			c->st->items_evaluated++;
+	for (size_t i = 0; i < cfg->nbranches; i++) {
+		const pg_branch_conf *b = &cfg->branches[i];
+		/* a branch with a .config is judged by its build cells, the others by the plain ones */
+		int want_config = b->kconfig && cfg->repository;
+		if (!c->head[i] || strcmp(b->name, cell->branch) || want_config != (cell->config && *cell->config))
+			continue;
+		if (c->reconcile) {
+			pg_buf_reset(&c->key);
+			pg_buf_printf(&c->key, "%s\t%s", cell->id, b->name);
+			if ((error = pg_strmap_set(&c->seen, pg_buf_cstr(&c->key), NULL)) < 0)
+				return error;
 		}
+		return set_cell(c, cell->id, i, cell_state(cell), cell);
 	}
-	if ((error = pg_store_prepare(&old, c->s,
-				      "SELECT item, state FROM watch_cells WHERE branch = ? AND state IN"
-				      " ('affected', 'possibly_affected', 'unknown', 'not_affected_by_config')")) < 0 ||
-	    (error = pg_stmt_bind_text(old, 1, b->name)) < 0)
+	return 0;
+}
+
+/* After a foreign write: every stored cell against the announced states, and open states whose cell is gone. */
+static int reconcile(struct ctx *c)
+{
+	const pg_config *cfg = c->wc->cfg;
+	pg_stmt *open = NULL;
+	pg_watch__strs gone = { 0 };
+	int error, rc;
+
+	c->reconcile = 1;
+	if ((error = pg_affect_cells_foreach(c->s, NULL, NULL, on_cell, c)) < 0)
 		goto out;
-	while ((rc = pg_stmt_step(old)) > 0) {
+	if ((error = pg_store_prepare(&open, c->s, "SELECT item, branch FROM watch_cells WHERE state IN"
+				      " ('affected', 'possibly_affected', 'unknown', 'not_affected_by_config')")) < 0)
+		goto out;
+	while ((rc = pg_stmt_step(open)) > 0) {
 		int found = 0;
-		pg_strmap_get(&seen, pg_stmt_text(old, 0), &found);
-		if (!found && (error = pg_watch__strs_add(&gone, pg_stmt_text(old, 0))) < 0)
+		pg_buf_reset(&c->key);
+		pg_buf_printf(&c->key, "%s\t%s", pg_stmt_text(open, 0), pg_stmt_text(open, 1));
+		pg_strmap_get(&c->seen, pg_buf_cstr(&c->key), &found);
+		if (!found && (error = pg_watch__strs_add(&gone, pg_buf_cstr(&c->key))) < 0)
 			goto out;
 	}
 	if (rc < 0) {
 		error = rc;
 		goto out;
 	}
-	/* an open cell that status no longer lists: fixed (the fix arrived) or not affected (e.g. a revert) */
-	for (size_t i = 0; i < gone.len; i++) {
-		json_t *f = NULL, *cell = NULL;
-		const char *st = "not_affected";
-		int e = pg_affect_fix(&f, ix, gone.ptr[i]);
-		if (e < 0 && e != PG_ENOTFOUND) {
-			error = e;
-			goto out;
-		}
-		pg_error_clear();
-		cell = f ? json_object_get(json_object_get(f, "branches"), b->name) : NULL;
-		if (cell && !strcmp(fix_state(json_string_value(json_object_get(cell, "status"))), "fixed"))
-			st = "fixed";
-		error = set_cell(c, gone.ptr[i], b->name, tip, st, cell, quiet);
-		json_decref(f);
-		if (error < 0)
-			goto out;
+	for (size_t g = 0; g < gone.len && !error; g++) {
+		char *tab = strchr(gone.ptr[g], '\t');
+		*tab = '\0';
+		for (size_t i = 0; i < cfg->nbranches && !error; i++)
+			if (c->head[i] && !strcmp(cfg->branches[i].name, tab + 1))
+				error = set_cell(c, gone.ptr[g], i, "not_affected", NULL);
 	}
 out:
-	json_decref(o);
-	pg_strmap_release(&seen);
-	pg_stmt_free(old);
+	c->reconcile = 0;
+	pg_stmt_free(open);
 	pg_watch__strs_release(&gone);
 	return error;
 }
@@ -233,14 +267,21 @@ int pg_watch__reeval(pg_watch_stats *st, pg_store *s, const pg_watch_conf *wc, c
 		     int64_t now, const pg_watch_options *opts)
 {
 	const pg_config *cfg = wc->cfg;
-	struct ctx c = { s, wc, st, now, NULL, NULL };
-	pg_affect_index *ix = NULL;
-	pg_stmt *heads = NULL, *tips = NULL, *settip = NULL, *named = NULL, *cvestate = NULL;
-	char **head = NULL;
-	int *moved = NULL, *fresh = NULL, any = 0, error = 0, rc;
+	struct ctx c;
+	pg_affect_cells_stats cs;
+	pg_stmt *heads = NULL, *tips = NULL, *settip = NULL;
+	int *moved = NULL, any = 0, error = 0, rc;
+	int64_t gen_seen, gen_before = 0, gen_after;
+	char buf[32];
 
-	if (!(head = calloc(cfg->nbranches, sizeof(*head))) || !(moved = calloc(cfg->nbranches, sizeof(*moved))) ||
-	    !(fresh = calloc(cfg->nbranches, sizeof(*fresh)))) {
+	memset(&c, 0, sizeof(c));
+	c.s = s;
+	c.wc = wc;
+	c.st = st;
+	c.now = now;
+	c.key = (pg_buf)PG_BUF_INIT;
+	if (!(c.head = calloc(cfg->nbranches, sizeof(*c.head))) || !(c.quiet = calloc(cfg->nbranches, sizeof(*c.quiet))) ||
+	    !(moved = calloc(cfg->nbranches, sizeof(*moved)))) {
 		error = pg_error_setc(PG_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -262,103 +303,79 @@ int pg_watch__reeval(pg_watch_stats *st, pg_store *s, const pg_watch_conf *wc, c
 		}
 		if (rc == 0 || !(t = pg_stmt_text(heads, 0)))
 			continue; /* not ingested yet */
-		head[i] = pg_strdup(t);
+		if (!(c.head[i] = pg_strdup(t))) {
+			error = pg_error_setc(PG_ENOMEM, "out of memory");
+			goto out;
+		}
 		if ((rc = pg_stmt_step(tips)) < 0) {
 			error = rc;
 			goto out;
 		}
-		fresh[i] = rc == 0;
-		moved[i] = rc == 0 || !pg_stmt_text(tips, 0) || strcmp(pg_stmt_text(tips, 0), head[i]);
+		/* a branch seen for the first time: its cells are its starting state, not news */
+		c.quiet[i] = quiet || (rc == 0 && !wc->announce_initial);
+		moved[i] = rc == 0 || !pg_stmt_text(tips, 0) || strcmp(pg_stmt_text(tips, 0), c.head[i]);
 		any |= moved[i];
 	}
 	pg_stmt_reset(heads);
 	pg_stmt_reset(tips);
-	if (!any && !touched->len)
-		goto out; /* an idle cycle opens no index */
-	if ((error = pg_affect_index_open(&ix, s)) < 0 ||
-	    (error = pg_store_prepare(&c.get, s, "SELECT state, seq FROM watch_cells WHERE item = ? AND branch = ?")) < 0 ||
+	if ((error = pg_watch__meta_int(&gen_seen, s, GEN_KEY, 0)) < 0 ||
+	    (error = pg_watch__meta_int(&gen_before, s, PG_AFFECT_CELLS_GENERATION, 0)) < 0)
+		goto out;
+	if (!any && !touched->len && gen_seen == gen_before)
+		goto out; /* an idle cycle computes nothing */
+	if ((error = pg_store_prepare(&c.get, s, "SELECT state, seq FROM watch_cells WHERE item = ? AND branch = ?")) < 0 ||
 	    (error = pg_store_prepare(&c.put, s,
 				      "INSERT INTO watch_cells (item, branch, state, seq) VALUES (?, ?, ?, ?)"
 				      " ON CONFLICT (item, branch) DO UPDATE SET state = excluded.state, seq = excluded.seq")) < 0)
 		goto out;
+	/* no classifier table yet (a database that never classified): no priority */
+	/* by commit id: classifications.sha has no index, and a scan per announced cell is minutes on a kernel */
+	if (pg_store_prepare(&c.cls, s,
+			     "SELECT cl.priority, cl.level, cl.p_security, cl.bug_class FROM commits c"
+			     " CROSS JOIN classifications cl WHERE c.sha = ? AND cl.commit_id = c.id") < 0)
+		pg_error_clear();
+	for (size_t i = 0; i < cfg->nbranches; i++)
+		if (moved[i]) {
+			pg_watch__log(opts, PG_WATCH_DEBUG, "branch '%s' moved to %.12s", cfg->branches[i].name, c.head[i]);
+			st->branches_evaluated++;
+		}
+	if ((error = pg_affect_cells_update_notify(&cs, s, 0, cfg->repository, on_cell, &c)) < 0) {
+		pg_error_prefix("re-evaluating the stored verdicts");
+		goto out;
+	}
+	st->items_evaluated += cs.evaluated;
+	pg_watch__log(opts, PG_WATCH_DEBUG, "cells: %zu evaluated, %zu written, %zu removed%s", cs.evaluated, cs.written,
+		      cs.deleted, cs.full ? " (full)" : "");
+	if (gen_seen != gen_before) {
+		pg_watch__log(opts, PG_WATCH_INFO, "stored verdicts were updated by another writer: comparing all of them");
+		if ((error = reconcile(&c)) < 0)
+			goto out;
+	}
+	if ((error = pg_watch__meta_int(&gen_after, s, PG_AFFECT_CELLS_GENERATION, 0)) < 0)
+		goto out;
+	snprintf(buf, sizeof(buf), "%lld", (long long)gen_after);
+	if ((error = pg_store_meta_set(s, GEN_KEY, buf)) < 0)
+		goto out;
 	for (size_t i = 0; i < cfg->nbranches; i++) {
 		if (!moved[i])
 			continue;
-		pg_watch__log(opts, PG_WATCH_DEBUG, "re-evaluating branch '%s' at %.12s", cfg->branches[i].name, head[i]);
-		if ((error = eval_branch(&c, ix, &cfg->branches[i], head[i], quiet || (fresh[i] && !wc->announce_initial))) < 0)
-			goto out;
-		st->branches_evaluated++;
 		if ((error = pg_stmt_bind_text(settip, 1, cfg->branches[i].name)) < 0 ||
-		    (error = pg_stmt_bind_text(settip, 2, head[i])) < 0 || (error = pg_stmt_exec(settip)) < 0)
-			goto out;
-	}
-	if ((error = pg_store_prepare(&named, s, "SELECT 1 FROM cve_fixes WHERE sha = ?")) < 0 ||
-	    (error = pg_store_prepare(&cvestate, s, "SELECT state FROM cves WHERE id = ?")) < 0)
-		goto out;
-	for (size_t t = 0; t < touched->len; t++) {
-		json_t *o = NULL, *br;
-		int e;
-		if (strncmp(touched->ptr[t], "CVE-", 4)) {
-			/* a fix that a CVE names is that CVE's item, never a silent one (as in status) */
-			pg_stmt_reset(named);
-			if ((error = pg_stmt_bind_text(named, 1, touched->ptr[t])) < 0 || (rc = pg_stmt_step(named)) < 0) {
-				error = error ? error : rc;
-				goto out;
-			}
-			if (rc > 0)
-				continue;
-		}
-		else {
-			/* a rejected CVE is no fix anywhere (status lists published ones only) */
-			pg_stmt_reset(cvestate);
-			if ((error = pg_stmt_bind_text(cvestate, 1, touched->ptr[t])) < 0 || (rc = pg_stmt_step(cvestate)) < 0) {
-				error = error ? error : rc;
-				goto out;
-			}
-			if (rc > 0 && !strcmp(pg_stmt_text(cvestate, 0), "rejected")) {
-				for (size_t i = 0; i < cfg->nbranches && !error; i++)
-					if (!moved[i] && head[i])
-						error = set_cell(&c, touched->ptr[t], cfg->branches[i].name, head[i], "not_affected",
-								 NULL, quiet);
-				if (error < 0)
-					goto out;
-				continue;
-			}
-		}
-		e = pg_affect_fix(&o, ix, touched->ptr[t]);
-		if (e == PG_ENOTFOUND) {
-			pg_error_clear();
-			continue;
-		}
-		if ((error = e) < 0)
-			goto out;
-		br = json_object_get(o, "branches");
-		st->items_evaluated++;
-		for (size_t i = 0; i < cfg->nbranches && !error; i++) {
-			json_t *cell;
-			if (moved[i] || !head[i])
-				continue;
-			cell = json_object_get(br, cfg->branches[i].name);
-			error = set_cell(&c, touched->ptr[t], cfg->branches[i].name, head[i],
-					 fix_state(json_string_value(json_object_get(cell, "status"))), cell, quiet);
-		}
-		json_decref(o);
-		if (error < 0)
+		    (error = pg_stmt_bind_text(settip, 2, c.head[i])) < 0 || (error = pg_stmt_exec(settip)) < 0)
 			goto out;
 	}
 out:
-	for (size_t i = 0; head && i < cfg->nbranches; i++)
-		free(head[i]);
-	free(head);
+	for (size_t i = 0; c.head && i < cfg->nbranches; i++)
+		free(c.head[i]);
+	free(c.head);
+	free(c.quiet);
 	free(moved);
-	free(fresh);
 	pg_stmt_free(heads);
 	pg_stmt_free(tips);
 	pg_stmt_free(settip);
-	pg_stmt_free(named);
-	pg_stmt_free(cvestate);
 	pg_stmt_free(c.get);
 	pg_stmt_free(c.put);
-	pg_affect_index_free(ix);
+	pg_stmt_free(c.cls);
+	pg_strmap_release(&c.seen);
+	pg_buf_release(&c.key);
 	return error;
 }

@@ -26,12 +26,18 @@ SECRET=s3cret-for-tests
 g() { git -C "$T/work" "$@"; }
 mk() { mkdir -p "$T/work/$(dirname "$1")"; printf "$2" > "$T/work/$1"; }
 
-# upstream: v6.0, a bug, v6.1, branch linux-6.1.y; pushed to the served bare repo
+# upstream: v6.0, two bugs (kernel/core.c, drivers/foo.c), v6.1, branch linux-6.1.y;
+# pushed to the served bare repo
 setup_upstream() {
 	git init -q -b master "$T/work"
 	mk Makefile '# top\n'
 	mk kernel/core.c 'int a(void)\n{\n\treturn 1;\n}\n'
 	mk drivers/foo.c 'int foo(void)\n{\n\treturn 1;\n}\n'
+	# Kbuild: kernel/ always built, drivers/ only with CONFIG_FOO (for branches with a .config)
+	mk Kbuild 'obj-y += kernel/\nobj-$(CONFIG_FOO) += drivers/\n'
+	mk arch/x86/Makefile 'BITS := 64\nexport BITS\n'
+	mk kernel/Makefile 'obj-y += core.o\n'
+	mk drivers/Makefile 'obj-y += foo.o\n'
 	tick; g add -A; g commit -q -m "initial"; g tag -a v6.0 -m v6.0
 	tick; sed -i 's/return 1;/return 11;/' "$T/work/kernel/core.c"; g commit -qam "core: add bug"; B1=$(g rev-parse HEAD)
 	tick; sed -i 's/return 1;/return 12;/' "$T/work/drivers/foo.c"; g commit -qam "foo: add bug"; B2=$(g rev-parse HEAD)

@@ -78,6 +78,8 @@ sqlite3 ref/patchgap.db "$q" > want.txt
 check "events equal a run without kills" cmp -s got.txt want.txt
 check "cells equal a run without kills" sh -c "sqlite3 patchgap.db 'SELECT * FROM watch_cells ORDER BY 1,2' > c1.txt &&
 	sqlite3 ref/patchgap.db 'SELECT * FROM watch_cells ORDER BY 1,2' > c2.txt && cmp -s c1.txt c2.txt"
+check "stored verdicts equal a run without kills" sh -c "sqlite3 patchgap.db 'SELECT * FROM cells ORDER BY 1,2,3' > v1.txt &&
+	sqlite3 ref/patchgap.db 'SELECT * FROM cells ORDER BY 1,2,3' > v2.txt && test -s v1.txt && cmp -s v1.txt v2.txt"
 check "the kill run found the new changes" grep -q "^cve.published|cve:CVE-2024-0002" got.txt
 check "every event delivered, at least once, one content per key" $PY -c "
 import json, subprocess
