@@ -51,12 +51,17 @@ int pg_cls_history_open(pg_cls_history **out, pg_store *s)
 			     "SELECT CASE WHEN EXISTS (SELECT 1 FROM commits t JOIN tags g ON g.name = t.mainline_release"
 			     "   JOIN tags r ON r.line = g.line AND r.rc = 0"
 			     "    AND (r.major > g.major OR (r.major = g.major AND r.minor >= g.minor))"
-			     "   WHERE t.sha = x.target_sha AND r.tag_time < ?) THEN 1 ELSE 0 END,"
+			     "   WHERE t.sha = x.target_sha AND r.tag_time < ?)"
+			     "  OR EXISTS (SELECT 1 FROM commits t JOIN branch_commits bc ON bc.commit_id = t.id"
+			     "   JOIN tags g ON g.name = bc.release WHERE t.sha = x.target_sha AND g.rc = 0 AND g.tag_time < ?)"
+			     "  THEN 1 ELSE 0 END,"
 			     " (SELECT count(DISTINCT bc.branch_id) FROM relations u"
 			     "   JOIN branch_commits bc ON bc.commit_id = u.commit_id"
 			     "   JOIN branches b ON b.id = bc.branch_id JOIN tags g ON g.name = bc.release"
 			     "   WHERE u.target_sha = x.target_sha AND u.kind = 'upstream' AND b.kind = 'stable'"
-			     "    AND g.tag_time < ?)"
+			     "    AND g.tag_time < ?),"
+			     /* without recorded release tags nothing says a target was released: unknown */
+			     " CASE WHEN EXISTS (SELECT 1 FROM tags) THEN 1 ELSE 0 END"
 			     " FROM relations x JOIN commits c ON c.id = x.commit_id"
 			     " WHERE c.sha = ? AND x.kind = 'fixes' AND x.target_sha IS NOT NULL") < 0) {
 		pg_error_clear(); /* no ingest tables: where targets stood is unknown */
@@ -103,10 +108,12 @@ int pg_cls_history_fixes(int *recent, int *stable_lines, pg_cls_history *h, cons
 	if (!h || !h->fixes)
 		return 0;
 	if ((error = pg_stmt_bind_int(h->fixes, 1, when)) < 0 || (error = pg_stmt_bind_int(h->fixes, 2, when)) < 0 ||
-	    (error = pg_stmt_bind_text(h->fixes, 3, sha)) < 0)
+	    (error = pg_stmt_bind_int(h->fixes, 3, when)) < 0 || (error = pg_stmt_bind_text(h->fixes, 4, sha)) < 0)
 		return error;
 	while ((rc = pg_stmt_step(h->fixes)) > 0) {
 		int64_t n = pg_stmt_int(h->fixes, 1);
+		if (!pg_stmt_int(h->fixes, 2))
+			continue;
 		targets++;
 		/* a backport in a stable release is a release too */
 		released |= pg_stmt_int(h->fixes, 0) != 0 || n > 0;
