@@ -22,6 +22,16 @@ added before the mail's date that touched one of its files (a CVE with the
 mail's own subject not counted), as `patchgap train` computes it and
 `patchgap classify` reads it from the imported CNA records.
 
+Each lore record with a Fixes: trailer also carries "fixes_target_recent" and
+"fixes_target_stable_lines", where its targets stood at the mail's date, as
+`patchgap train` computes them from the mails (the repository's releases are
+not in the data) and `patchgap classify` reads them from the ingested history:
+recent = 1 when every target was first posted on the lore lists less than 90
+days before (a target never posted there counts as released) and no backport
+of it was in a stable line yet; stable lines = the most distinct stable lines
+with a backport of one target (lore mails marked as stable backports, Debian
+6.1 changelog entries) dated before the mail.
+
 --until YYYY-MM-DD keeps only the held-out mails dated before that day (the
 label-reliable months: the CNA had time to assign; doc/model.md uses
 2026-02-21, six months before the CVE snapshot of 2026-08-21).
@@ -95,6 +105,57 @@ def history_cves(hist, files, date, own):
     return best
 
 
+FIXES = re.compile(r'^\s*fixes:\s*[0-9a-f]{8,40}\b(.*)$', re.I | re.M)
+RECENT_DAYS = 90
+
+
+def stable_line(v):
+    m = re.match(r"v?(\d+)\.(\d+)", str(v or ""))
+    return (int(m.group(1)), int(m.group(2))) if m and 1 < int(m.group(1)) < 100 else None
+
+
+def fixes_index(a):
+    """subject key -> first posting on the lore lists; subject key -> [(date, stable line)] of its backports."""
+    first, stable = {}, {}
+    for name in ("lore-patches.jsonl.gz", "lore-patches-more.jsonl.gz"):
+        if not os.path.exists(os.path.join(a.data, name)):
+            continue
+        for d in read(a, name):
+            if not d["clean_subject"] or not d["date"]:
+                continue
+            k, t = key(d["clean_subject"]), when(d["date"])
+            ft = when(d["first_date"]) if d.get("first_date") else t
+            if k not in first or min(t, ft) < first[k]:
+                first[k] = min(t, ft)
+            line = stable_line(d.get("stable_version")) if d.get("stable_backport") else None
+            if line:
+                stable.setdefault(k, []).append((t, line))
+    if os.path.exists(os.path.join(a.data, "debian-6.1-subjects.jsonl.gz")):
+        for d in read(a, "debian-6.1-subjects.jsonl.gz"):
+            if d["subject"] and d["debian_date"]:
+                stable.setdefault(key(d["subject"]), []).append((when(d["debian_date"]), (6, 1)))
+    return first, stable
+
+
+def fixes_targets(idx, msg, date):
+    first, stable = idx
+    targets = released = lines = 0
+    for m in FIXES.finditer(msg):
+        targets += 1
+        q = re.match(r'\s*\(\s*"(.*)"\s*\)', m.group(1))
+        if not q or not q.group(1).strip():
+            released = 1
+            continue
+        k = key(q.group(1))
+        f = first.get(k)
+        if f is None or f >= date or (date - f).days >= RECENT_DAYS:
+            released = 1
+        lines = max(lines, len({ln for t, ln in stable.get(k, ()) if t < date}))
+    if not targets:
+        return None
+    return int(not released and lines == 0), lines
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -130,6 +191,7 @@ def main():
                     recs.append(d)
     held = {key(d["clean_subject"]) for d in recs if when(d["date"]) >= cutoff and (not until or when(d["date"]) < until)}
     hist = file_history(a)
+    fidx = fixes_index(a)
     out = sys.stdout if a.output == "-" else open(a.output, "w", encoding="utf-8")
     n = pos = 0
     for d in recs:
@@ -141,6 +203,9 @@ def main():
         o = {"id": d["message_id"], "subject": d["clean_subject"] if a.commit_like else d["subject"], "message": msg, "files": d["files"] or [],
              "label": int(d["label"]),
              "history_cves": history_cves(hist, d["files"] or [], when(d["date"]), key(d["clean_subject"]))}
+        ft = fixes_targets(fidx, msg, when(d["date"]))
+        if ft:
+            o["fixes_target_recent"], o["fixes_target_stable_lines"] = ft
         if not a.no_diff and not a.commit_like and d["diff"]:
             o["diff"] = d["diff"]
         out.write(json.dumps(o, sort_keys=True) + "\n")

@@ -42,9 +42,17 @@ typedef struct pg_cls_input {
 	int config_built;           /* -1 unknown, 0 not built in the branch's .config, 1 built */
 	int history_cves;           /* -1 unknown; else the CVEs published before this commit that
 				       touched one of its files (the most of any one file) */
+	/*
+	 * Where the commit a Fixes: trailer names stood when this commit was made
+	 * (only read when the message has a Fixes: trailer; of several targets,
+	 * the most released one):
+	 */
+	int fixes_target_recent;    /* -1 unknown; 1 in no release yet (a fix of an unreleased
+				       commit gets no CVE), 0 in a release */
+	int fixes_target_stable_lines; /* -1 unknown; else how many stable lines carried it */
 } pg_cls_input;
 
-#define PG_CLS_INPUT_INIT { NULL, NULL, 0, NULL, 0, NULL, 0, -1, -1 }
+#define PG_CLS_INPUT_INIT { NULL, NULL, 0, NULL, 0, NULL, 0, -1, -1, -1, -1 }
 
 typedef enum {
 	PG_CLS_NONE = 0,
@@ -162,7 +170,7 @@ void pg_cls_explain_release(pg_cls_explain *e);
  * The feature vector holds distinct stage-1 hashed indices (value 1 each)
  * and a dense stage-2 vector of PG_CLS_NDENSE values.
  */
-#define PG_CLS_NDENSE 48
+#define PG_CLS_NDENSE 50
 typedef struct pg_cls_features {
 	uint32_t *idx;        /* owned: distinct stage-1 indices, < PG_CLS_DIM */
 	size_t n, alloc;
@@ -213,6 +221,16 @@ int pg_cls_history_open(pg_cls_history **out, struct pg_store *s);
  */
 int pg_cls_history_count(int *out, pg_cls_history *h, const char *sha, int64_t when, const char *const *paths,
 			 size_t npaths);
+/*
+ * Where the targets of the Fixes: trailers of ingested commit `sha` stood
+ * at `when` (its committer time), from the resolved relations, the targets'
+ * mainline release and the stable branches carrying them (a release counts
+ * only when its tag is older than `when`): pg_cls_input.fixes_target_recent
+ * (1 when no resolved target was in a release, 0 when one was) and
+ * .fixes_target_stable_lines (the most stable branches carrying one target).
+ * Both -1 when no target is resolved or h is NULL.
+ */
+int pg_cls_history_fixes(int *recent, int *stable_lines, pg_cls_history *h, const char *sha, int64_t when);
 void pg_cls_history_free(pg_cls_history *h);
 
 /* ---- training ---- */
@@ -272,6 +290,8 @@ typedef struct pg_cls_doc {
 	size_t nfiles;
 	int label;         /* -1 unless given (JSON Lines "label") */
 	int history_cves;  /* -1 unless given (JSON Lines "history_cves") */
+	int fixes_target_recent;       /* -1 unless given (JSON Lines "fixes_target_recent") */
+	int fixes_target_stable_lines; /* -1 unless given (JSON Lines "fixes_target_stable_lines") */
 } pg_cls_doc;
 
 typedef struct pg_cls_docs {

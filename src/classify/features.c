@@ -224,7 +224,13 @@ enum dense {
 	D_SPINLOCK_IRQ, D_ATOMIC, D_SKB_CHECK, D_LEN_CHECK, D_LOG_LINES,
 	D_HISTORY_CVES = 39, /* log2(1 + earlier CVEs on one of the touched files); both heads */
 	D_MAIL_FIX_TREE = 40, D_MAIL_NEXT_TREE, D_MAIL_RFC, D_MAIL_BACKPORT, D_MAIL_RESPIN, D_MAIL_SERIES,
-	D_FIXES_NETFILTER, D_FIXES_IO_URING /* trailer evidence too (>= 0): Fixes: x subsystem */
+	D_FIXES_NETFILTER, D_FIXES_IO_URING, /* trailer evidence too (>= 0): Fixes: x subsystem */
+	/*
+	 * trailer evidence too (>= 0): where the Fixes: target stood.  "Released"
+	 * is 1 unless the history says the target was in no release yet, so a
+	 * missing history never lowers a score below what the trailer alone gave.
+	 */
+	D_FIXES_RELEASED, D_FIXES_STABLE
 };
 static const char *const dense_names[PG_CLS_NDENSE] = {
 	[D_FIXES] = "trailer:fixes", [D_CC_STABLE] = "trailer:cc_stable", [D_REPORTED] = "trailer:reported_by",
@@ -245,6 +251,8 @@ static const char *const dense_names[PG_CLS_NDENSE] = {
 	[D_MAIL_RFC] = "mail:rfc", [D_MAIL_BACKPORT] = "mail:stable_backport", [D_MAIL_RESPIN] = "mail:v2_or_later",
 	[D_MAIL_SERIES] = "mail:part_of_series", [D_FIXES_NETFILTER] = "trailer:fixes_x_netfilter",
 	[D_FIXES_IO_URING] = "trailer:fixes_x_io_uring", [D_HISTORY_CVES] = "history:earlier_cves_same_file",
+	[D_FIXES_RELEASED] = "history:fixes_target_released",
+	[D_FIXES_STABLE] = "history:fixes_target_stable_lines",
 };
 
 const char *pg_cls_dense_name(size_t k)
@@ -252,7 +260,11 @@ const char *pg_cls_dense_name(size_t k)
 	return k < PG_CLS_NDENSE && dense_names[k] ? dense_names[k] : "unused";
 }
 
-int pg_cls_dense_is_trailer(size_t k) { return k < D_TRAILER__END || k == D_FIXES_NETFILTER || k == D_FIXES_IO_URING; }
+int pg_cls_dense_is_trailer(size_t k)
+{
+	return k < D_TRAILER__END || k == D_FIXES_NETFILTER || k == D_FIXES_IO_URING || k == D_FIXES_RELEASED ||
+	       k == D_FIXES_STABLE;
+}
 /* subsystem priors and file history: known without a diff, so both heads use them */
 int pg_cls__dense_is_subsys(size_t k)
 {
@@ -260,7 +272,7 @@ int pg_cls__dense_is_subsys(size_t k)
 }
 _Static_assert(LEX_MAXW == 4, "token history is shifted by hand in token()");
 _Static_assert(D_TRAILER__END == PG_CLS_DENSE_TRAILERS, "trailer block size");
-_Static_assert(D_FIXES_IO_URING < PG_CLS_NDENSE, "dense vector size");
+_Static_assert(D_FIXES_STABLE < PG_CLS_NDENSE, "dense vector size");
 
 const char *pg_cls_bug_class_name(pg_cls_bug_class c)
 {
@@ -1286,6 +1298,11 @@ int pg_cls__extract(pg_cls_features *f, const pg_cls_input *in, unsigned flags, 
 	f->dense[D_FIXES_IO_URING] = f->dense[D_FIXES] * f->dense[D_SUBSYS_IO_URING];
 	if (in->history_cves > 0)
 		f->dense[D_HISTORY_CVES] = (float)log2(1.0 + in->history_cves);
+	if (f->dense[D_FIXES] > 0) {
+		f->dense[D_FIXES_RELEASED] = in->fixes_target_recent != 1;
+		if (in->fixes_target_stable_lines > 0)
+			f->dense[D_FIXES_STABLE] = (float)log2(1.0 + in->fixes_target_stable_lines);
+	}
 	if (!(flags & PG_CLS_FEAT_NO_DIFF) && in->diff) {
 		size_t dlen = in->diff_len ? in->diff_len : strlen(in->diff);
 		if (dlen)

@@ -11,6 +11,16 @@
  *
  * The CNA records are optional (`patchgap cve import`): without their tables
  * the history is unknown (-1) and the feature is 0.
+ *
+ * Where a Fixes: target stood when the fix was committed: a fix of a commit
+ * in no release yet fixes a bug no user ran, and the CNA assigns no CVE to
+ * it.  From the ingest tables: the resolved `fixes` relations of the commit,
+ * the target's first mainline tag (released once a non-rc tag of that line
+ * and version or later is older than the fix), and the stable branches
+ * carrying a backport of the target (an `upstream` relation naming it) in a
+ * release tagged before the fix.  No look-ahead: only tags older than the
+ * fix's committer time count.  The trainer's stand-in from the lore mails
+ * is described in train.c.
  */
 #include <stdlib.h>
 #include "classify/classify_int.h"
@@ -19,7 +29,8 @@
 #include "util/banned.h"
 
 struct pg_cls_history {
-	pg_stmt *q;
+	pg_stmt *q;      /* file history; NULL without the CNA tables */
+	pg_stmt *fixes;  /* Fixes: targets; NULL without the ingest tables */
 };
 
 int pg_cls_history_open(pg_cls_history **out, pg_store *s)
@@ -33,9 +44,32 @@ int pg_cls_history_open(pg_cls_history **out, pg_store *s)
 			     "SELECT count(DISTINCT f.cve_id) FROM cve_files f JOIN cves c ON c.id = f.cve_id "
 			     "WHERE f.path = ? AND c.state = 'published' AND c.published < ? AND NOT EXISTS "
 			     "(SELECT 1 FROM cve_fixes x WHERE x.cve_id = f.cve_id AND x.sha = ?)") < 0) {
-		pg_error_clear();
+		pg_error_clear(); /* no CNA tables in this database: file history unknown */
+		h->q = NULL;
+	}
+	if (pg_store_prepare(&h->fixes, s,
+			     "SELECT CASE WHEN EXISTS (SELECT 1 FROM commits t JOIN tags g ON g.name = t.mainline_release"
+			     "   JOIN tags r ON r.line = g.line AND r.rc = 0"
+			     "    AND (r.major > g.major OR (r.major = g.major AND r.minor >= g.minor))"
+			     "   WHERE t.sha = x.target_sha AND r.tag_time < ?)"
+			     "  OR EXISTS (SELECT 1 FROM commits t JOIN branch_commits bc ON bc.commit_id = t.id"
+			     "   JOIN tags g ON g.name = bc.release WHERE t.sha = x.target_sha AND g.rc = 0 AND g.tag_time < ?)"
+			     "  THEN 1 ELSE 0 END,"
+			     " (SELECT count(DISTINCT bc.branch_id) FROM relations u"
+			     "   JOIN branch_commits bc ON bc.commit_id = u.commit_id"
+			     "   JOIN branches b ON b.id = bc.branch_id JOIN tags g ON g.name = bc.release"
+			     "   WHERE u.target_sha = x.target_sha AND u.kind = 'upstream' AND b.kind = 'stable'"
+			     "    AND g.tag_time < ?),"
+			     /* without recorded release tags nothing says a target was released: unknown */
+			     " CASE WHEN EXISTS (SELECT 1 FROM tags) THEN 1 ELSE 0 END"
+			     " FROM relations x JOIN commits c ON c.id = x.commit_id"
+			     " WHERE c.sha = ? AND x.kind = 'fixes' AND x.target_sha IS NOT NULL") < 0) {
+		pg_error_clear(); /* no ingest tables: where targets stood is unknown */
+		h->fixes = NULL;
+	}
+	if (!h->q && !h->fixes) {
 		free(h);
-		return 0; /* no CNA tables in this database: history unknown */
+		return 0;
 	}
 	*out = h;
 	return 0;
@@ -48,7 +82,7 @@ int pg_cls_history_count(int *out, pg_cls_history *h, const char *sha, int64_t w
 	int rc, error;
 
 	*out = -1;
-	if (!h)
+	if (!h || !h->q)
 		return 0;
 	pg_time_iso8601(iso, sizeof(iso), when);
 	*out = 0;
@@ -66,10 +100,42 @@ int pg_cls_history_count(int *out, pg_cls_history *h, const char *sha, int64_t w
 	return 0;
 }
 
+int pg_cls_history_fixes(int *recent, int *stable_lines, pg_cls_history *h, const char *sha, int64_t when)
+{
+	int rc, error, targets = 0, released = 0, lines = 0;
+
+	*recent = *stable_lines = -1;
+	if (!h || !h->fixes)
+		return 0;
+	if ((error = pg_stmt_bind_int(h->fixes, 1, when)) < 0 || (error = pg_stmt_bind_int(h->fixes, 2, when)) < 0 ||
+	    (error = pg_stmt_bind_int(h->fixes, 3, when)) < 0 || (error = pg_stmt_bind_text(h->fixes, 4, sha)) < 0)
+		return error;
+	while ((rc = pg_stmt_step(h->fixes)) > 0) {
+		int64_t n = pg_stmt_int(h->fixes, 1);
+		if (!pg_stmt_int(h->fixes, 2))
+			continue;
+		targets++;
+		/* a backport in a stable release is a release too */
+		released |= pg_stmt_int(h->fixes, 0) != 0 || n > 0;
+		if (n > lines)
+			lines = n > 1000 ? 1000 : (int)n;
+	}
+	if ((error = pg_stmt_reset(h->fixes)) < 0)
+		return error;
+	if (rc < 0)
+		return rc;
+	if (targets) {
+		*recent = !released;
+		*stable_lines = lines;
+	}
+	return 0;
+}
+
 void pg_cls_history_free(pg_cls_history *h)
 {
 	if (!h)
 		return;
 	pg_stmt_free(h->q);
+	pg_stmt_free(h->fixes);
 	free(h);
 }

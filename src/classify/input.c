@@ -41,6 +41,8 @@ void pg_cls_doc_input(pg_cls_input *in, const pg_cls_doc *d)
 	in->files = (const char *const *)d->files;
 	in->nfiles = d->nfiles;
 	in->history_cves = d->history_cves;
+	in->fixes_target_recent = d->fixes_target_recent;
+	in->fixes_target_stable_lines = d->fixes_target_stable_lines;
 }
 
 static pg_cls_doc *docs_add(pg_cls_docs *d)
@@ -58,6 +60,8 @@ static pg_cls_doc *docs_add(pg_cls_docs *d)
 	memset(&d->v[d->n], 0, sizeof(d->v[0]));
 	d->v[d->n].label = -1;
 	d->v[d->n].history_cves = -1;
+	d->v[d->n].fixes_target_recent = -1;
+	d->v[d->n].fixes_target_stable_lines = -1;
 	return &d->v[d->n++];
 }
 
@@ -412,6 +416,22 @@ static int json_doc(pg_cls_doc *x, json_t *o, const char *name, size_t lineno)
 			return pg_error_setc(PG_EINVALID, "'%s' line %zu: \"history_cves\" must be a count 0..1000000",
 					     name, lineno);
 		x->history_cves = (int)json_integer_value(v);
+	}
+	if ((v = json_object_get(o, "fixes_target_recent")) && !json_is_null(v)) {
+		if (json_is_boolean(v))
+			x->fixes_target_recent = json_is_true(v);
+		else if (json_is_integer(v) && (json_integer_value(v) == 0 || json_integer_value(v) == 1))
+			x->fixes_target_recent = (int)json_integer_value(v);
+		else
+			return pg_error_setc(PG_EINVALID, "'%s' line %zu: \"fixes_target_recent\" must be 0 or 1", name,
+					     lineno);
+	}
+	if ((v = json_object_get(o, "fixes_target_stable_lines")) && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000)
+			return pg_error_setc(PG_EINVALID,
+					     "'%s' line %zu: \"fixes_target_stable_lines\" must be a count 0..1000", name,
+					     lineno);
+		x->fixes_target_stable_lines = (int)json_integer_value(v);
 	}
 	if ((v = json_object_get(o, "id")) && json_is_string(v))
 		x->id = pg_strdup(json_string_value(v));

@@ -55,6 +55,8 @@ int pg_cls_explain_commit(pg_cls_explain *out, char **sha, char **subject, pg_st
 	/* the same file history classify scores with */
 	if ((error = pg_cls_history_open(&hist, s)) < 0 ||
 	    (error = pg_cls_history_count(&in.history_cves, hist, c.sha, c.committer_time, in.files, c.npaths)) < 0 ||
+	    (error = pg_cls_history_fixes(&in.fixes_target_recent, &in.fixes_target_stable_lines, hist, c.sha,
+					  c.committer_time)) < 0 ||
 	    (error = pg_cls_explain_input(out, m, &in)) < 0)
 		goto out;
 	*sha = c.sha;
@@ -101,6 +103,8 @@ static int score_one(const pg_ingest_commit *c, void *payload)
 	in.nfiles = c->npaths;
 	in.config_built = x->o->built;
 	if ((error = pg_cls_history_count(&in.history_cves, x->hist, c->sha, c->committer_time, in.files, c->npaths)) < 0 ||
+	    (error = pg_cls_history_fixes(&in.fixes_target_recent, &in.fixes_target_stable_lines, x->hist, c->sha,
+					  c->committer_time)) < 0 ||
 	    (error = pg_cls_classify(&r, x->m, &in)) < 0)
 		return error;
 	/* ingested commits have no diff: the caller's no-diff threshold; a budget labels afterwards */

@@ -649,6 +649,81 @@ TEST(diff_semantics_on_real_patches)
 	CHECK(s.stable_fired * 100 >= s.stable_msgs * 99);
 }
 
+/*
+ * Where the Fixes: target stood, on real patches: the two features exist only
+ * with a Fixes: trailer, "released" is absent only when the history says the
+ * target was in no release, and a recent target never raises a score.
+ */
+struct fixes_stats { size_t with_fixes, without; const pg_cls_model *m; };
+
+static float dense_of(const pg_cls_features *f, const char *name)
+{
+	for (size_t k = 0; k < PG_CLS_NDENSE; k++)
+		if (!strcmp(pg_cls_dense_name(k), name))
+			return f->dense[k];
+	return -1;
+}
+
+static void fixes_one(json_t *o, void *p)
+{
+	struct fixes_stats *s = p;
+	pg_cls_input in = PG_CLS_INPUT_INIT;
+	pg_cls_features f;
+	pg_cls_result r0, r1;
+	const char *msg = js(o, "message");
+	int has_fixes;
+
+	if (!msg)
+		return;
+	in.subject = js(o, "subject");
+	in.message = msg;
+	in.diff = js(o, "diff");
+	pg_cls_features_init(&f);
+	CHECK_OK(pg_cls_features_extract(&f, &in, 0));
+	has_fixes = dense_of(&f, "trailer:fixes") > 0;
+	/* unknown history: the trailer alone, target taken as released */
+	CHECK(dense_of(&f, "history:fixes_target_released") == (has_fixes ? 1.0f : 0.0f));
+	CHECK(dense_of(&f, "history:fixes_target_stable_lines") == 0);
+	in.fixes_target_recent = 0;
+	in.fixes_target_stable_lines = 3;
+	CHECK_OK(pg_cls_features_extract(&f, &in, 0));
+	CHECK(dense_of(&f, "history:fixes_target_released") == (has_fixes ? 1.0f : 0.0f));
+	CHECK(dense_of(&f, "history:fixes_target_stable_lines") == (has_fixes ? 2.0f : 0.0f)); /* log2(1 + 3) */
+	in.fixes_target_recent = 1;
+	in.fixes_target_stable_lines = 0;
+	CHECK_OK(pg_cls_features_extract(&f, &in, 0));
+	CHECK(dense_of(&f, "history:fixes_target_released") == 0);
+	CHECK(dense_of(&f, "history:fixes_target_stable_lines") == 0);
+	pg_cls_features_release(&f);
+	if (has_fixes && s->m) {
+		/* a target in no release can only lower the score of the same patch */
+		CHECK_OK(pg_cls_classify(&r1, s->m, &in));
+		in.fixes_target_recent = 0;
+		in.fixes_target_stable_lines = 2;
+		CHECK_OK(pg_cls_classify(&r0, s->m, &in));
+		CHECK(r1.z <= r0.z + 1e-9);
+		pg_cls_result_release(&r0);
+		pg_cls_result_release(&r1);
+	}
+	s->with_fixes += (size_t)has_fixes;
+	s->without += (size_t)!has_fixes;
+}
+
+TEST(fixes_target_on_real_patches)
+{
+	struct fixes_stats s = { 0, 0, NULL };
+	pg_cls_model *m = NULL;
+	SKIP_WITHOUT_SHARED();
+	CHECK(strcmp(pg_cls_dense_name(PG_CLS_NDENSE - 2), "history:fixes_target_released") == 0);
+	CHECK(strcmp(pg_cls_dense_name(PG_CLS_NDENSE - 1), "history:fixes_target_stable_lines") == 0);
+	CHECK(pg_cls_dense_is_trailer(PG_CLS_NDENSE - 2) && pg_cls_dense_is_trailer(PG_CLS_NDENSE - 1));
+	if (pg_cls_model_load_default(&m) == 0)
+		s.m = m;
+	each_shared("lore-patches-more.jsonl.gz", 3000, fixes_one, &s);
+	CHECK(s.with_fixes >= 100 && s.without >= 100);
+	pg_cls_model_free(m);
+}
+
 TEST(priority_ordering)
 {
 	const char *net[] = { "net/ipv4/tcp_input.c" };
@@ -899,6 +974,7 @@ int main(void)
 	RUN(calibration_and_operating_points);
 	RUN(baseline_words);
 	RUN(diff_semantics_on_real_patches);
+	RUN(fixes_target_on_real_patches);
 	RUN(priority_ordering);
 	RUN(parse_mbox_and_patch);
 	RUN(jsonl_input);
