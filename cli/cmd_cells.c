@@ -28,8 +28,9 @@ static const char usage[] =
 	"the .config does not build is not_affected, with the VEX justification, as\n"
 	"'patchgap status' lists it under not_affected_by_config.\n"
 	"\n"
-	"--list prints the stored cells, tab-separated: id, branch, status,\n"
-	"introducer known (1/0), fix, fixed by, reason.\n"
+	"--list prints the stored cells, tab-separated: id, branch, config (the\n"
+	".config's path, '-' for the cell without a build), status, introducer known\n"
+	"(1/0), fix, fixed by, reason.\n"
 	"\n"
 	"Exit status: 0 ok, 1 error, 2 usage.\n";
 
@@ -60,8 +61,9 @@ static int print_cell(const pg_affect_cell *c, void *payload)
 		}
 		json_array_append_new(arr, o);
 	} else {
-		printf("%s\t%s\t%s\t%d\t%s\t%s\t%s\n", c->id, c->branch, c->status, c->introducer_known,
-		       c->fix ? c->fix : "-", c->fixed_by ? c->fixed_by : "-", c->reason);
+		/* a branch with a .config has two cells per fix: the config column tells them apart */
+		printf("%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", c->id, c->branch, c->config[0] ? c->config : "-", c->status,
+		       c->introducer_known, c->fix ? c->fix : "-", c->fixed_by ? c->fixed_by : "-", c->reason);
 	}
 	return 0;
 }

@@ -73,6 +73,9 @@ void pg_affect_index_free(pg_affect_index *ix)
 	pg_stmt_free(ix->q_commit);
 	pg_stmt_free(ix->q_rel);
 	pg_stmt_free(ix->q_files);
+	pg_stmt_free(ix->q_cve_state);
+	pg_stmt_free(ix->q_cve_fixes);
+	pg_stmt_free(ix->q_cve_intro);
 	free(ix);
 }
 

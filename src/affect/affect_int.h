@@ -69,6 +69,8 @@ struct pg_affect_index {
 	int has_latest;
 	int preloaded;       /* every published CVE's target is in targets */
 	pg_stmt *q_commit, *q_rel, *q_files;
+	/* a CVE's record, fix rows and introducer rows: prepared on first use, reused for every target */
+	pg_stmt *q_cve_state, *q_cve_fixes, *q_cve_intro;
 };
 
 enum { PG_AFFECT_UNKNOWN, PG_AFFECT_AFFECTED, PG_AFFECT_FIXED, PG_AFFECT_NOT_AFFECTED };

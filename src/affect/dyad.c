@@ -127,32 +127,42 @@ static void upcase_id(char *cve, size_t n, const char *id)
 			*p = (char)(*p - 'a' + 'A');
 }
 
+/* A statement of the index, prepared the first time it is needed (resolving 1,000 targets prepares it once). */
+static int ix_stmt(pg_stmt **st, pg_affect_index *ix, const char *sql)
+{
+	if (*st)
+		return 0;
+	return pg_store_prepare(st, ix->store, sql);
+}
+
 int pg_affect__resolve_target(pg_affect__strs *fixes, pg_affect__strs *intro, char **cve_out,
 			      pg_affect_index *ix, const char *id)
 {
 	int error = 0, rc;
 	*cve_out = NULL;
 	if (is_cve_id(id)) {
-		pg_stmt *st = NULL;
+		pg_stmt *st;
 		char cve[64];
 		int state_ok = 0;
 		struct fix_pick pick = { 0, PG_VEC_INIT, PG_VEC_INIT };
 		upcase_id(cve, sizeof(cve), id);
-		if ((error = pg_store_prepare(&st, ix->store, "SELECT state FROM cves WHERE id = ?")) < 0)
+		if ((error = ix_stmt(&ix->q_cve_state, ix, "SELECT state FROM cves WHERE id = ?")) < 0)
 			return error;
+		st = ix->q_cve_state;
 		pg_stmt_bind_text(st, 1, cve);
 		rc = pg_stmt_step(st);
 		state_ok = rc > 0;
-		pg_stmt_free(st);
+		pg_stmt_reset(st);
 		if (rc < 0)
 			return rc;
 		if (!state_ok)
 			return pg_error_setc(PG_ENOTFOUND, "%s is not in the database (run 'patchgap cve import')", cve);
-		if ((error = pg_store_prepare(&st, ix->store,
-					      "SELECT f.sha, f.source, coalesce(c.on_mainline, 0) FROM cve_fixes f"
-					      " LEFT JOIN commits c ON c.sha = f.sha WHERE f.cve_id = ?"
-					      " ORDER BY CASE f.source WHEN 'sha1' THEN 0 ELSE 1 END, f.sha")) < 0)
+		if ((error = ix_stmt(&ix->q_cve_fixes, ix,
+				     "SELECT f.sha, f.source, coalesce(c.on_mainline, 0) FROM cve_fixes f"
+				     " LEFT JOIN commits c ON c.sha = f.sha WHERE f.cve_id = ?"
+				     " ORDER BY CASE f.source WHEN 'sha1' THEN 0 ELSE 1 END, f.sha")) < 0)
 			return error;
+		st = ix->q_cve_fixes;
 		pg_stmt_bind_text(st, 1, cve);
 		while (!error && (rc = pg_stmt_step(st)) > 0)
 			error = fix_pick_add(fixes, &pick, pg_stmt_text(st, 0), pg_stmt_text(st, 1), (int)pg_stmt_int(st, 2));
@@ -160,20 +170,21 @@ int pg_affect__resolve_target(pg_affect__strs *fixes, pg_affect__strs *intro, ch
 			error = fix_pick_finish(fixes, &pick);
 		else
 			fix_pick_finish(fixes, &pick);
-		pg_stmt_free(st);
+		pg_stmt_reset(st);
 		if (!error && rc < 0)
 			error = rc;
 		if (error)
 			return error;
-		if ((error = pg_store_prepare(&st, ix->store,
-					      "SELECT DISTINCT sha FROM cve_introducers WHERE cve_id = ?"
-					      " AND source IN ('vulnerable', 'dyad_override') ORDER BY sha")) < 0)
+		if ((error = ix_stmt(&ix->q_cve_intro, ix,
+				     "SELECT DISTINCT sha FROM cve_introducers WHERE cve_id = ?"
+				     " AND source IN ('vulnerable', 'dyad_override') ORDER BY sha")) < 0)
 			return error;
+		st = ix->q_cve_intro;
 		pg_stmt_bind_text(st, 1, cve);
 		while (!error && (rc = pg_stmt_step(st)) > 0)
 			if (pg_str_is_sha(pg_stmt_text(st, 0)))
 				error = strs_add(intro, pg_stmt_text(st, 0));
-		pg_stmt_free(st);
+		pg_stmt_reset(st);
 		if (!error && rc < 0)
 			error = rc;
 		if (!(*cve_out = pg_strdup(cve)))

@@ -42,6 +42,16 @@ assert cfg['CVE-2024-0002']['justification'] == 'vulnerable_code_not_in_execute_
 assert cfg['CVE-2024-0003']['justification'] == 'code_not_present', cfg
 assert not any(c['config'] for c in cells if c['branch'] == 'master'), 'master has no .config'
 PY
+$PG cells --list --branch linux-6.1.y --id CVE-2024-0003 >l1.txt
+check "text list: the plain cell shows config '-', the config cell its .config and its own verdict" python3 - l1.txt <<'PY'
+import sys
+rows = sorted(l.rstrip('\n').split('\t') for l in open(sys.argv[1]))
+assert len(rows) == 2 and all(len(r) == 8 for r in rows), rows
+plain = [r for r in rows if r[2] == '-']; cfg = [r for r in rows if r[2] != '-']
+assert len(plain) == 1 and len(cfg) == 1, rows
+assert cfg[0][2].endswith('/amd64.config'), rows
+assert plain[0][3] == 'affected' and cfg[0][3] == 'not_affected', rows
+PY
 agree() { # cells list, status json
 	python3 - "$1" "$2" <<'PY'
 import json, sys
