@@ -49,8 +49,9 @@ typedef struct pg_status_options {
 	const char *kconfig;     /* kernel .config: drop fixes whose code is not built (VEX);
 				  * NULL = the branch's configured one, if any */
 	int no_kconfig;          /* ignore the branch's configured .config */
+	int recompute;           /* compute even when the stored cells are current */
 } pg_status_options;
-#define PG_STATUS_OPTIONS_INIT { 1, NULL, 0, NULL, 0 }
+#define PG_STATUS_OPTIONS_INIT { 1, NULL, 0, NULL, 0, 0 }
 
 /*
  * Every known security fix (CVE fix commits and classifier-flagged commits)

@@ -15,6 +15,7 @@
 #include "affect/affect_int.h"
 #include "patchgap/ingest.h"
 #include "patchgap/kconfig.h"
+#include "util/buf.h"
 #include "util/json.h"
 #include "util/banned.h"
 
@@ -245,14 +246,370 @@ int pg_affect__verdict(struct pg_affect__eval *best, const char **best_fix, pg_a
 	return 0;
 }
 
+/* What status lists for one target, in its output's order. */
+struct status_lists {
+	json_t *unfixed, *fixed, *unknown, *notaff;
+	json_int_t nunknown_intro;
+};
+
+static int lists_init(struct status_lists *l)
+{
+	l->unfixed = json_array();
+	l->fixed = json_array();
+	l->unknown = json_array();
+	l->notaff = json_array();
+	l->nunknown_intro = 0;
+	return l->unfixed && l->fixed && l->unknown && l->notaff ? 0 : pg_error_setc(PG_ENOMEM, "out of memory");
+}
+
+static void lists_release(struct status_lists *l)
+{
+	json_decref(l->unfixed);
+	json_decref(l->fixed);
+	json_decref(l->unknown);
+	json_decref(l->notaff);
+	memset(l, 0, sizeof(*l));
+}
+
+/*
+ * One target's verdict into the lists, the same whether it was computed or
+ * read from a cell.  vex (consumed): the build verdict of an affected fix
+ * under the .config, NULL without one; not_built: its code is not built.
+ */
+static void add_verdict(struct status_lists *l, pg_stmt *qcls, const char *cve, const char *fix,
+			const struct pg_affect__commit *F, const struct pg_affect__eval *best, const char *sev,
+			int64_t now, int is_silent, int include_fixed, json_t *vex, int not_built)
+{
+	json_t *en;
+
+	switch (best->status) {
+	case PG_AFFECT_AFFECTED:
+		en = entry(cve, fix, F, best, sev, now);
+		pg_json_set(en, "introducer_known", json_boolean(!best->assumed));
+		l->nunknown_intro += best->assumed;
+		add_classification(qcls, en, fix);
+		pg_json_set(en, "kind", json_string(is_silent ? "silent" : "cve"));
+		if (vex)
+			pg_json_set(en, "vex", vex);
+		json_array_append_new(not_built ? l->notaff : l->unfixed, en);
+		return;
+	case PG_AFFECT_FIXED:
+		if (include_fixed) {
+			en = entry(cve, fix, F, best, sev, now);
+			add_classification(qcls, en, fix);
+			pg_json_set(en, "kind", json_string(is_silent ? "silent" : "cve"));
+			json_array_append_new(l->fixed, en);
+		}
+		break;
+	case PG_AFFECT_UNKNOWN:
+		json_array_append_new(l->unknown, entry(cve, fix, F, best, sev, now));
+		break;
+	default:
+		break;
+	}
+	json_decref(vex);
+}
+
+/* The result object; takes the lists and contained. */
+static json_t *status_result(const char *target, const char *branch, const char *series, const char *sha,
+			     json_t *contained, const char *kconfig, int include_fixed, struct status_lists *l)
+{
+	json_t *o = json_object(), *counts = json_object();
+	pg_json_set(o, "target", pg_json_string(target));
+	pg_json_set(o, "branch", json_string(branch));
+	if (sha && sha[0]) {
+		pg_json_set(o, "commit", json_string(sha));
+		pg_json_set(o, "contained_in", contained);
+	} else
+		json_decref(contained);
+	pg_json_set(o, "base", series ? json_string(series) : json_null());
+	pg_json_set(counts, "unfixed", json_integer((json_int_t)json_array_size(l->unfixed)));
+	pg_json_set(counts, "introducer_unknown", json_integer(l->nunknown_intro));
+	pg_json_set(counts, "unknown", json_integer((json_int_t)json_array_size(l->unknown)));
+	pg_json_set(counts, "not_affected_by_config", json_integer((json_int_t)json_array_size(l->notaff)));
+	pg_json_set(o, "counts", counts);
+	pg_json_set(o, "unfixed", l->unfixed);
+	pg_json_set(o, "unknown", l->unknown);
+	if (kconfig) {
+		pg_json_set(o, "config", pg_json_string(kconfig));
+		pg_json_set(o, "not_affected_by_config", l->notaff);
+	} else
+		json_decref(l->notaff);
+	if (include_fixed)
+		pg_json_set(o, "fixed", l->fixed);
+	else
+		json_decref(l->fixed);
+	memset(l, 0, sizeof(*l));
+	return o;
+}
+
+/*
+ * "now" for ages: the newest commit we know, so results do not depend on
+ * the clock.  A scan of the commits table: once per index, not per branch.
+ */
+static int index_now(int64_t *out, pg_affect_index *ix)
+{
+	pg_stmt *st = NULL;
+	int error;
+	if (!ix->have_now) {
+		if ((error = pg_store_prepare(&st, ix->store, "SELECT max(committer_time) FROM commits")) < 0)
+			return error;
+		if (pg_stmt_step(st) > 0)
+			ix->now = pg_stmt_int(st, 0);
+		pg_stmt_free(st);
+		ix->have_now = 1;
+	}
+	*out = ix->now;
+	return 0;
+}
+
+/*
+ * Every known security fix, in status's order: the published CVEs, then the
+ * silent fixes the classifier flagged on mainline that no CVE names (id =
+ * the commit).  A merge is never a fix: its "change" is the merged commits,
+ * listed on their own.  Columns: id, severity, silent, the record's content
+ * hash; the stored path appends its cells (the ?s).
+ */
+#define TARGETS_CVES "SELECT c.id, c.cvss_severity, 0, c.content_hash%s FROM cves c%s" \
+	" WHERE c.state = 'published' ORDER BY c.year, c.num, c.id"
+#define TARGETS_SILENT "SELECT cl.sha, NULL, 1, NULL%s FROM classifications cl JOIN commits c ON c.id = cl.commit_id%s" \
+	" WHERE cl.label = 1 AND c.on_mainline = 1 AND c.nparents < 2" \
+	" AND NOT EXISTS (SELECT 1 FROM cve_fixes f WHERE f.sha = cl.sha) ORDER BY c.id"
+
+/* The stored path's columns (from 4 on) and joins, per query: the target's id expression. */
+#define STORED_COLUMNS ", p.id, p.kind, p.status, p.introducer_known, p.fix, p.introducer, p.introducer_how," \
+	" p.fixed_by, p.fix_how, p.confidence, p.reason, p.cve_hash, g.status, g.vex," \
+	" fc.subject, fc.committer_time, fc.id"
+#define STORED_JOINS(ID) " LEFT JOIN cells p ON p.id = " ID " AND p.branch = ? AND p.config = ''" \
+	" LEFT JOIN cells g ON g.id = " ID " AND g.branch = ? AND g.config = ?" \
+	" LEFT JOIN commits fc ON fc.sha = p.fix"
+
+static int prepare_targets(pg_stmt **cves, pg_stmt **silent, pg_store *store, const char *cols, const char *cve_joins,
+			   const char *silent_joins)
+{
+	pg_buf q = PG_BUF_INIT;
+	int error;
+	*cves = *silent = NULL;
+	pg_buf_printf(&q, TARGETS_CVES, cols, cve_joins);
+	error = pg_store_prepare(cves, store, pg_buf_cstr(&q));
+	pg_buf_reset(&q);
+	pg_buf_printf(&q, TARGETS_SILENT, cols, silent_joins);
+	/* the classifier's table is optional: older databases may lack it */
+	if (!error && pg_store_prepare(silent, store, pg_buf_cstr(&q)) < 0) {
+		pg_error_clear();
+		*silent = NULL;
+	}
+	pg_buf_release(&q);
+	return error;
+}
+
+static pg_stmt *prepare_classification(pg_store *store)
+{
+	pg_stmt *q = NULL;
+	/* the classifier's table is optional: older databases may lack it */
+	if (pg_store_prepare(&q, store,
+			     "SELECT cl.p_security, cl.bug_class, cl.priority, cl.level, cl.label FROM commits c"
+			     " CROSS JOIN classifications cl WHERE c.sha = ? AND cl.commit_id = c.id") < 0) /* sha has no index */
+		return NULL;
+	return q;
+}
+
+/* An id computing prints as it is (it upper-cases a record's id). */
+static int canonical_cve_id(const char *id)
+{
+	if (strncmp(id, "CVE-", 4))
+		return 0;
+	for (; *id; id++)
+		if (*id >= 'a' && *id <= 'z')
+			return 0;
+	return 1;
+}
+
+/* The generation counter of the cells (bumped by every update that changed one), 0 when never written. */
+static int cells_generation(char **out, pg_store *store)
+{
+	int error = pg_store_meta_get(out, store, PG_AFFECT_CELLS_GENERATION);
+	if (error == PG_ENOTFOUND) {
+		pg_error_clear();
+		*out = NULL;
+		return 0;
+	}
+	return error;
+}
+
+/*
+ * status of a tracked branch's head read from the stored cells, when they
+ * provably are what computing gives (doc/internals/affect.md, "status"):
+ *  - the shared inputs are the ones the cells were computed from
+ *    (pg_affect__cells_inputs: no commit ingested since, every tracked
+ *    branch's head, rows, kind and base the same, no branch added or gone);
+ *  - every target (the published records, the flagged silent fixes) has
+ *    its cell on the branch, a record's cell from its current content hash;
+ *  - under a .config, cell_configs has it at the branch's head with the
+ *    file's current content hash, and every affected fix its config cell;
+ *  - no cells update committed while reading (the generation).
+ * The fields cells do not hold (subject, date, severity, classification)
+ * are read as computing reads them.  Returns 1 when *out is built, 0 when
+ * the cells cannot answer (compute instead), < 0 on error.
+ */
+static int status_stored(json_t **out, pg_affect_index *ix, const char *target, const pg_status_options *opts)
+{
+	pg_store *s = ix->store;
+	pg_stmt *st = NULL, *cves = NULL, *silent = NULL, *qcls = NULL;
+	struct status_lists l = { 0 };
+	char *head = NULL, *series = NULL, *kconfig = NULL, *stored = NULL, *gen_before = NULL, *gen_after = NULL;
+	char stamp[17], defs[17], cfg_hash[17];
+	int64_t now = 0;
+	int error = 0, rc, current = 0;
+
+	*out = NULL;
+	if ((error = pg_store_prepare(&st, s, "SELECT head_sha, base_tag, config_path FROM branches"
+					    " WHERE name = ? AND head_sha IS NOT NULL")) < 0)
+		return error;
+	pg_stmt_bind_text(st, 1, target);
+	if ((rc = pg_stmt_step(st)) > 0) {
+		pg_kver base;
+		head = pg_strdup(pg_stmt_text(st, 0));
+		if (pg_stmt_text(st, 1) && pg_kver_parse(&base, pg_stmt_text(st, 1)) == 0) {
+			char b[32];
+			snprintf(b, sizeof(b), "%d.%d", base.major, base.minor);
+			series = pg_strdup(b);
+		}
+		if (opts->kconfig)
+			kconfig = pg_strdup(opts->kconfig);
+		else if (!opts->no_kconfig && pg_stmt_text(st, 2))
+			kconfig = pg_strdup(pg_stmt_text(st, 2));
+	}
+	pg_stmt_free(st);
+	st = NULL;
+	if (rc <= 0) {
+		error = rc;
+		goto out;
+	}
+	/* the build is evaluated in a repository: without one, computing reports the error */
+	if (kconfig && !opts->repository)
+		goto out;
+	if ((error = cells_generation(&gen_before, s)) < 0)
+		goto out;
+	error = pg_store_meta_get(&stored, s, PG_AFFECT__STAMP_KEY);
+	if (error == PG_ENOTFOUND) {
+		pg_error_clear();
+		error = 0;
+		goto out;
+	}
+	if (error < 0 || (error = pg_affect__cells_inputs(stamp, defs, s)) < 0 || strcmp(stamp, stored))
+		goto out;
+	if (kconfig) {
+		/* an unreadable .config: computing reports it */
+		if (pg_affect__config_hash(cfg_hash, kconfig) < 0) {
+			pg_error_clear();
+			goto out;
+		}
+		if ((error = pg_store_prepare(&st, s, "SELECT 1 FROM cell_configs"
+						    " WHERE branch = ? AND config = ? AND head = ? AND config_hash = ?")) < 0)
+			goto out;
+		pg_stmt_bind_text(st, 1, target);
+		pg_stmt_bind_text(st, 2, kconfig);
+		pg_stmt_bind_text(st, 3, head);
+		pg_stmt_bind_text(st, 4, cfg_hash);
+		rc = pg_stmt_step(st);
+		pg_stmt_free(st);
+		st = NULL;
+		if (rc <= 0) {
+			error = rc;
+			goto out;
+		}
+	}
+	if ((error = index_now(&now, ix)) < 0 || (error = lists_init(&l)) < 0)
+		goto out;
+	qcls = prepare_classification(s);
+	/* each target with its plain cell (p), its config cell (g) and its fix commit (fc) */
+	if ((error = prepare_targets(&cves, &silent, s, STORED_COLUMNS, STORED_JOINS("c.id"), STORED_JOINS("cl.sha"))) < 0)
+		goto out;
+	for (st = cves; st; st = st == cves ? silent : NULL) {
+		pg_stmt_bind_text(st, 1, target);
+		pg_stmt_bind_text(st, 2, target);
+		pg_stmt_bind_text(st, 3, kconfig);
+		while ((rc = pg_stmt_step(st)) > 0) {
+			const char *id = pg_stmt_text(st, 0), *fix = pg_stmt_text(st, 8), *sn = pg_stmt_text(st, 6);
+			int is_silent = (int)pg_stmt_int(st, 2), not_built = 0;
+			struct pg_affect__commit F;
+			struct pg_affect__eval e;
+			json_t *vex = NULL;
+
+			/* no cell, or one of another record's content: compute */
+			if (pg_stmt_isnull(st, 4) || strcmp(pg_stmt_text(st, 5), is_silent ? "silent" : "cve") ||
+			    (!is_silent && (!pg_stmt_text(st, 15) || !pg_stmt_text(st, 3) ||
+					    strcmp(pg_stmt_text(st, 15), pg_stmt_text(st, 3)))) ||
+			    (!is_silent && !canonical_cve_id(id)))
+				goto stale;
+			if (!fix)
+				continue; /* no fix commit known: status lists nothing */
+			memset(&e, 0, sizeof(e));
+			e.status = !strcmp(sn, "affected") ? PG_AFFECT_AFFECTED : !strcmp(sn, "fixed") ? PG_AFFECT_FIXED :
+				   !strcmp(sn, "not_affected") ? PG_AFFECT_NOT_AFFECTED : PG_AFFECT_UNKNOWN;
+			/* the how strings are static in an evaluation: any non-NULL pointer says "set" */
+			if ((e.vuln_how = pg_stmt_text(st, 10)))
+				snprintf(e.vuln_sha, sizeof(e.vuln_sha), "%s", pg_stmt_text(st, 9) ? pg_stmt_text(st, 9) : "");
+			if ((e.fix_how = pg_stmt_text(st, 12))) {
+				snprintf(e.fix_sha, sizeof(e.fix_sha), "%s", pg_stmt_text(st, 11) ? pg_stmt_text(st, 11) : "");
+				e.confidence = pg_stmt_isnull(st, 13) ? 0 : pg_stmt_double(st, 13);
+			}
+			snprintf(e.reason, sizeof(e.reason), "%s", pg_stmt_text(st, 14));
+			/* a branch head with no introducer known is affected only by the CNA convention (assumed) */
+			e.assumed = e.status == PG_AFFECT_AFFECTED && !pg_stmt_int(st, 7);
+			if (kconfig && e.status == PG_AFFECT_AFFECTED) {
+				if (!pg_stmt_text(st, 16) || !pg_stmt_text(st, 17) ||
+				    pg_json_parse(&vex, pg_stmt_text(st, 17), strlen(pg_stmt_text(st, 17)), "stored vex") < 0) {
+					pg_error_clear();
+					goto stale;
+				}
+				not_built = !strcmp(pg_stmt_text(st, 16), "not_affected");
+			}
+			memset(&F, 0, sizeof(F));
+			if (!pg_stmt_isnull(st, 20)) {
+				F.subject = (char *)pg_stmt_text(st, 18);
+				F.time = pg_stmt_int(st, 19);
+			}
+			add_verdict(&l, qcls, is_silent ? NULL : id, fix, pg_stmt_isnull(st, 20) ? NULL : &F, &e,
+				    pg_stmt_text(st, 1), now, is_silent, opts->include_fixed, vex, not_built);
+		}
+		if (rc < 0) {
+			error = rc;
+			goto out;
+		}
+	}
+	/* an update committed while we read: what we read may mix two states */
+	if ((error = cells_generation(&gen_after, s)) < 0)
+		goto out;
+	if ((gen_before || gen_after) && (!gen_before || !gen_after || strcmp(gen_before, gen_after)))
+		goto out;
+	*out = status_result(target, target, series, NULL, NULL, kconfig, opts->include_fixed, &l);
+	current = 1;
+	goto out;
+stale:
+	pg_stmt_reset(st);
+out:
+	lists_release(&l);
+	pg_stmt_free(cves);
+	pg_stmt_free(silent);
+	pg_stmt_free(qcls);
+	free(head);
+	free(series);
+	free(kconfig);
+	free(stored);
+	free(gen_before);
+	free(gen_after);
+	return error < 0 ? error : current;
+}
+
 int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, const pg_status_options *opts)
 {
 	static const pg_status_options defaults = PG_STATUS_OPTIONS_INIT;
 	struct pg_affect__view *view = NULL, *owned = NULL, cutview;
 	pg_stmt *st = NULL;
-	json_t *contained = NULL, *o = NULL, *unfixed = json_array(), *fixed = json_array(), *unknown = json_array(),
-	       *notaff = json_array();
-	json_int_t nunknown_intro = 0;
+	json_t *contained = NULL;
+	struct status_lists l = { 0 };
 	char sha[41] = "", last_cve[64] = "", *kconfig = NULL;
 	struct pg_affect__build build = { 0 };
 	int use_build = 0, is_silent = 0;
@@ -263,8 +620,11 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 	*out = NULL;
 	if (!opts)
 		opts = &defaults;
+	if (!opts->recompute && (error = status_stored(out, ix, target, opts)) != 0)
+		return error < 0 ? error : 0;
 	/* every known fix is evaluated: resolve them all at once, not one query each */
-	if ((error = pg_affect__targets_preload(ix)) < 0)
+	if ((error = pg_affect__index_load(ix)) < 0 || (error = pg_affect__targets_preload(ix)) < 0 ||
+	    (error = lists_init(&l)) < 0)
 		goto out;
 	if (!(view = pg_affect__find_view(ix, target))) {
 		pg_stmt *b = NULL;
@@ -333,41 +693,12 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 			use_build = 1;
 		}
 	}
-	/*
-	 * "now" for ages: the newest commit we know, so results do not depend on
-	 * the clock.  A scan of the commits table: once per index, not per branch.
-	 */
-	if (!ix->have_now) {
-		if ((error = pg_store_prepare(&st, ix->store, "SELECT max(committer_time) FROM commits")) < 0)
-			goto out;
-		if (pg_stmt_step(st) > 0)
-			ix->now = pg_stmt_int(st, 0);
-		pg_stmt_free(st);
-		st = NULL;
-		ix->have_now = 1;
-	}
-	now = ix->now;
-
-	/* the classifier's table is optional: older databases may lack it */
-	if (pg_store_prepare(&qcls, ix->store,
-			     "SELECT cl.p_security, cl.bug_class, cl.priority, cl.level, cl.label FROM commits c"
-			     " CROSS JOIN classifications cl WHERE c.sha = ? AND cl.commit_id = c.id") < 0) /* sha has no index */
-		qcls = NULL;
-	/*
-	 * Every known security fix: the published CVEs, then the silent fixes the
-	 * classifier flagged on mainline that no CVE names (id = the commit).  A
-	 * merge is never a fix: its "change" is the merged commits, listed on
-	 * their own.
-	 */
-	if ((error = pg_store_prepare(&st, ix->store,
-				      "SELECT c.id, c.cvss_severity, 0 FROM cves c WHERE c.state = 'published'"
-				      " ORDER BY c.year, c.num, c.id")) < 0)
+	if ((error = index_now(&now, ix)) < 0)
 		goto out;
-	if (qcls && pg_store_prepare(&silent, ix->store,
-				     "SELECT cl.sha, NULL, 1 FROM classifications cl JOIN commits c ON c.id = cl.commit_id"
-				     " WHERE cl.label = 1 AND c.on_mainline = 1 AND c.nparents < 2"
-				     " AND NOT EXISTS (SELECT 1 FROM cve_fixes f WHERE f.sha = cl.sha) ORDER BY c.id") < 0)
-		silent = NULL;
+
+	qcls = prepare_classification(ix->store);
+	if ((error = prepare_targets(&st, &silent, ix->store, "", "", "")) < 0)
+		goto out;
 again:
 	while ((rc = pg_stmt_step(st)) > 0) {
 		const struct pg_affect__target *tg = NULL;
@@ -387,32 +718,12 @@ again:
 		if (!best_fix)
 			goto next;
 		pg_affect__commit(&F, ix, best_fix);
-		switch (best.status) {
-		case PG_AFFECT_AFFECTED: {
-			json_t *en = entry(cve, best_fix, F, &best, sev, now);
+		{
+			json_t *vex = NULL;
 			int na = 0;
-			pg_json_set(en, "introducer_known", json_boolean(!best.assumed));
-			nunknown_intro += best.assumed;
-			add_classification(qcls, en, best_fix);
-			pg_json_set(en, "kind", json_string(is_silent ? "silent" : "cve"));
-			if (use_build)
-				pg_json_set(en, "vex", pg_affect__build_verdict(&build, best_fix, &na));
-			json_array_append_new(na ? notaff : unfixed, en);
-			break;
-		}
-		case PG_AFFECT_FIXED:
-			if (opts->include_fixed) {
-				json_t *en = entry(cve, best_fix, F, &best, sev, now);
-				add_classification(qcls, en, best_fix);
-				pg_json_set(en, "kind", json_string(is_silent ? "silent" : "cve"));
-				json_array_append_new(fixed, en);
-			}
-			break;
-		case PG_AFFECT_UNKNOWN:
-			json_array_append_new(unknown, entry(cve, best_fix, F, &best, sev, now));
-			break;
-		default:
-			break;
+			if (use_build && best.status == PG_AFFECT_AFFECTED)
+				vex = pg_affect__build_verdict(&build, best_fix, &na);
+			add_verdict(&l, qcls, cve, best_fix, F, &best, sev, now, is_silent, opts->include_fixed, vex, na);
 		}
 next:
 		if (error < 0)
@@ -428,42 +739,12 @@ next:
 		silent = NULL;
 		goto again;
 	}
-	o = json_object();
-	pg_json_set(o, "target", pg_json_string(target));
-	pg_json_set(o, "branch", json_string(view->name));
-	if (sha[0]) {
-		pg_json_set(o, "commit", json_string(sha));
-		pg_json_set(o, "contained_in", contained);
-		contained = NULL;
-	}
-	pg_json_set(o, "base", view->series ? json_string(view->series) : json_null());
-	{
-		json_t *counts = json_object();
-		pg_json_set(counts, "unfixed", json_integer((json_int_t)json_array_size(unfixed)));
-		pg_json_set(counts, "introducer_unknown", json_integer(nunknown_intro));
-		pg_json_set(counts, "unknown", json_integer((json_int_t)json_array_size(unknown)));
-		pg_json_set(counts, "not_affected_by_config", json_integer((json_int_t)json_array_size(notaff)));
-		pg_json_set(o, "counts", counts);
-	}
-	pg_json_set(o, "unfixed", unfixed);
-	pg_json_set(o, "unknown", unknown);
-	if (use_build) {
-		pg_json_set(o, "config", pg_json_string(kconfig));
-		pg_json_set(o, "not_affected_by_config", notaff);
-	} else
-		json_decref(notaff);
-	if (opts->include_fixed)
-		pg_json_set(o, "fixed", fixed);
-	else
-		json_decref(fixed);
-	unfixed = unknown = fixed = notaff = NULL;
-	*out = o;
+	*out = status_result(target, view->name, view->series, sha, contained, use_build ? kconfig : NULL,
+			     opts->include_fixed, &l);
+	contained = NULL;
 out:
 	json_decref(contained);
-	json_decref(unfixed);
-	json_decref(fixed);
-	json_decref(unknown);
-	json_decref(notaff);
+	lists_release(&l);
 	pg_stmt_free(qcls);
 	pg_stmt_free(silent);
 	pg_affect__build_release(&build);
