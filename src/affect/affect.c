@@ -58,6 +58,7 @@ void pg_affect_index_free(pg_affect_index *ix)
 	for (size_t i = 0; i < ix->views.len; i++)
 		pg_affect__view_free(ix->views.ptr[i]);
 	pg_vec_release(&ix->views);
+	pg_affect__stored_free(ix->stored);
 	while (pg_strmap_next(&ix->commits, &it, NULL, &val)) {
 		commit_free(val); /* NULL: cached "not ingested" */
 	}

@@ -69,6 +69,7 @@ struct pg_affect_index {
 	int has_latest;
 	int preloaded;       /* every published CVE's target is in targets */
 	int loaded;          /* views and latest are read (pg_affect__index_load) */
+	struct pg_affect__stored *stored;   /* status from stored cells: what it reads once (status.c) */
 	pg_stmt *q_commit, *q_rel, *q_files;
 	/* a CVE's record, fix rows and introducer rows: prepared on first use, reused for every target */
 	pg_stmt *q_cve_state, *q_cve_fixes, *q_cve_intro;
@@ -163,6 +164,7 @@ int pg_affect__index_load(pg_affect_index *ix);
 #define PG_AFFECT__STAMP_KEY "affect.cells.inputs"
 #define PG_AFFECT__DEFS_KEY "affect.cells.branch_defs"
 int pg_affect__cells_inputs(char stamp[17], char defs[17], pg_store *store);
+void pg_affect__stored_free(struct pg_affect__stored *S);
 /* The content hash of a kernel .config as cell_configs stores it. */
 int pg_affect__config_hash(char out[17], const char *path);
 

@@ -8,6 +8,7 @@
  * mainline walk, so "order <= commit" approximates ancestry; side branches
  * merged later are the documented inexactness).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,14 +377,6 @@ static int index_now(int64_t *out, pg_affect_index *ix)
 	" WHERE cl.label = 1 AND c.on_mainline = 1 AND c.nparents < 2" \
 	" AND NOT EXISTS (SELECT 1 FROM cve_fixes f WHERE f.sha = cl.sha) ORDER BY c.id"
 
-/* The stored path's columns (from 4 on) and joins, per query: the target's id expression. */
-#define STORED_COLUMNS ", p.id, p.kind, p.status, p.introducer_known, p.fix, p.introducer, p.introducer_how," \
-	" p.fixed_by, p.fix_how, p.confidence, p.reason, p.cve_hash, g.status, g.vex," \
-	" fc.subject, fc.committer_time, fc.id"
-#define STORED_JOINS(ID) " LEFT JOIN cells p ON p.id = " ID " AND p.branch = ? AND p.config = ''" \
-	" LEFT JOIN cells g ON g.id = " ID " AND g.branch = ? AND g.config = ?" \
-	" LEFT JOIN commits fc ON fc.sha = p.fix"
-
 static int prepare_targets(pg_stmt **cves, pg_stmt **silent, pg_store *store, const char *cols, const char *cve_joins,
 			   const char *silent_joins)
 {
@@ -425,16 +418,235 @@ static int canonical_cve_id(const char *id)
 	return 1;
 }
 
-/* The generation counter of the cells (bumped by every update that changed one), 0 when never written. */
+/* The generation counter of the cells (bumped by every update that changed one), "" when never written. */
 static int cells_generation(char **out, pg_store *store)
 {
 	int error = pg_store_meta_get(out, store, PG_AFFECT_CELLS_GENERATION);
 	if (error == PG_ENOTFOUND) {
 		pg_error_clear();
-		*out = NULL;
-		return 0;
+		*out = pg_strdup("");
+		return *out ? 0 : pg_error_setc(PG_ENOMEM, "out of memory");
 	}
 	return error;
+}
+
+/* One target of status's list, as the stored path keeps it. */
+struct stored_target {
+	char *id, *severity, *hash;   /* owned; hash: the record's content hash, NULL for a silent fix */
+	int silent;
+};
+
+/*
+ * What the stored path reads once per index (as the index reads the views
+ * once): the target list in status's order, and whether the shared inputs
+ * are the ones the cells were computed from, checked at a generation and
+ * stored stamp (checked again when either changes).
+ */
+struct stored_fix {
+	char *subject;   /* owned */
+	int64_t time;
+	int found;       /* the commit is ingested */
+};
+
+struct pg_affect__stored {
+	PG_VEC(struct stored_target) targets;
+	pg_strmap tindex;    /* target id -> its index in targets + 1 */
+	int have_targets;
+	pg_oidmap fix_ids;   /* fix sha -> its index in fixes */
+	PG_VEC(struct stored_fix) fixes;   /* what status prints of a fix commit */
+	struct stored_fix other;           /* an abbreviated fix id, read each time */
+	pg_stmt *q_fix;
+	char *gen, *stamp;   /* what the inputs were checked at, or NULL */
+	int current;
+};
+
+void pg_affect__stored_free(struct pg_affect__stored *S)
+{
+	if (!S)
+		return;
+	for (size_t i = 0; i < S->targets.len; i++) {
+		free(S->targets.ptr[i].id);
+		free(S->targets.ptr[i].severity);
+		free(S->targets.ptr[i].hash);
+	}
+	pg_vec_release(&S->targets);
+	pg_strmap_release(&S->tindex);
+	for (size_t i = 0; i < S->fixes.len; i++)
+		free(S->fixes.ptr[i].subject);
+	pg_vec_release(&S->fixes);
+	pg_oidmap_release(&S->fix_ids);
+	free(S->other.subject);
+	pg_stmt_free(S->q_fix);
+	free(S->gen);
+	free(S->stamp);
+	free(S);
+}
+
+static int stored_targets(struct pg_affect__stored *S, pg_store *store)
+{
+	pg_stmt *st = NULL, *cves = NULL, *silent = NULL;
+	int error, rc = 0;
+
+	if (S->have_targets)
+		return 0;
+	if ((error = prepare_targets(&cves, &silent, store, "", "", "")) < 0)
+		return error;
+	for (st = cves; st && !error; st = st == cves ? silent : NULL) {
+		while ((rc = pg_stmt_step(st)) > 0) {
+			struct stored_target t;
+			t.id = pg_strdup(pg_stmt_text(st, 0));
+			t.severity = pg_stmt_text(st, 1) ? pg_strdup(pg_stmt_text(st, 1)) : NULL;
+			t.hash = pg_stmt_text(st, 3) ? pg_strdup(pg_stmt_text(st, 3)) : NULL;
+			t.silent = (int)pg_stmt_int(st, 2);
+			if (!t.id || (pg_stmt_text(st, 1) && !t.severity) || (pg_stmt_text(st, 3) && !t.hash) ||
+			    pg_vec_push(&S->targets, t) < 0) {
+				free(t.id);
+				free(t.severity);
+				free(t.hash);
+				error = pg_error_setc(PG_ENOMEM, "out of memory");
+				break;
+			}
+			if ((error = pg_strmap_set(&S->tindex, t.id, (void *)(uintptr_t)S->targets.len)) < 0)
+				break;
+		}
+		if (!error && rc < 0)
+			error = rc;
+	}
+	pg_stmt_free(cves);
+	pg_stmt_free(silent);
+	S->have_targets = !error;
+	return error;
+}
+
+/*
+ * A fix commit's subject and date, once per index: the index's own commit
+ * cache would also read its relations, which status does not print.
+ */
+static int stored_fix(const struct stored_fix **out, struct pg_affect__stored *S, pg_store *store, const char *sha)
+{
+	struct stored_fix f = { NULL, 0, 0 };
+	git_oid id;
+	uint32_t at = PG_OIDMAP_NONE;
+	int cached, error, rc;
+
+	*out = NULL;
+	cached = strlen(sha) == 40 && git_oid_fromstr(&id, sha) == 0;
+	if (cached && (at = pg_oidmap_get(&S->fix_ids, id.id)) != PG_OIDMAP_NONE) {
+		*out = &S->fixes.ptr[at];
+		return 0;
+	}
+	if (!S->q_fix && (error = pg_store_prepare(&S->q_fix, store,
+						   "SELECT subject, committer_time FROM commits WHERE sha = ?")) < 0)
+		return error;
+	pg_stmt_bind_text(S->q_fix, 1, sha);
+	if ((rc = pg_stmt_step(S->q_fix)) > 0) {
+		f.found = 1;
+		f.subject = pg_stmt_text(S->q_fix, 0) ? pg_strdup(pg_stmt_text(S->q_fix, 0)) : NULL;
+		f.time = pg_stmt_int(S->q_fix, 1);
+	}
+	pg_stmt_reset(S->q_fix);
+	if (rc < 0) {
+		free(f.subject);
+		return rc;
+	}
+	if (!cached) {
+		free(S->other.subject);
+		S->other = f;
+		*out = &S->other;
+		return 0;
+	}
+	if ((error = pg_vec_push(&S->fixes, f)) < 0) {
+		free(f.subject);
+		return error;
+	}
+	if ((error = pg_oidmap_set(&S->fix_ids, id.id, (uint32_t)(S->fixes.len - 1))) < 0)
+		return error;
+	*out = &S->fixes.ptr[S->fixes.len - 1];
+	return 0;
+}
+
+/* A branch's cells, by target index (S->targets), their strings in one arena. */
+enum { CR_KIND, CR_STATUS, CR_FIX, CR_INTRO, CR_INTRO_HOW, CR_FIXED_BY, CR_FIX_HOW, CR_REASON, CR_HASH,
+       CR_CFG_STATUS, CR_CFG_VEX, CR_N };
+#define CR_NULL ((size_t)-1)
+struct cell_row {
+	size_t s[CR_N];   /* offsets into the arena, CR_NULL for NULL */
+	int plain, introducer_known;
+	double confidence;
+};
+struct branch_cells {
+	PG_VEC(struct cell_row) rows;   /* one per target */
+	pg_buf arena;
+};
+
+static void branch_cells_release(struct branch_cells *c)
+{
+	pg_vec_release(&c->rows);
+	pg_buf_release(&c->arena);
+}
+
+static const char *cr(const struct branch_cells *c, const struct cell_row *r, int k)
+{
+	return r->s[k] == CR_NULL ? NULL : c->arena.ptr + r->s[k];
+}
+
+static int cr_put(struct branch_cells *c, struct cell_row *r, int k, const char *v)
+{
+	if (!v) {
+		r->s[k] = CR_NULL;
+		return 0;
+	}
+	r->s[k] = c->arena.len;
+	return pg_buf_put(&c->arena, v, strlen(v) + 1);
+}
+
+/*
+ * The plain cells of a branch and, under kconfig, its config cells: one
+ * index range (cells_branch).  Cells of targets no longer known are skipped:
+ * no output depends on them.
+ */
+static int branch_cells_load(struct branch_cells *c, const struct pg_affect__stored *S, pg_store *store,
+			     const char *branch, const char *kconfig)
+{
+	static const int plain[] = { CR_KIND, CR_STATUS, CR_FIX, CR_INTRO, CR_INTRO_HOW, CR_FIXED_BY, CR_FIX_HOW,
+				     CR_REASON, CR_HASH };
+	struct cell_row z;
+	pg_stmt *st = NULL;
+	int error = 0, rc;
+
+	for (int k = 0; k < CR_N; k++)
+		z.s[k] = CR_NULL;
+	z.plain = z.introducer_known = 0;
+	z.confidence = 0;
+	for (size_t i = 0; i < S->targets.len && !error; i++)
+		error = pg_vec_push(&c->rows, z);
+	if (error < 0 || (error = pg_store_prepare(&st, store,
+				      "SELECT id, config, kind, status, fix, introducer, introducer_how, fixed_by, fix_how,"
+				      " reason, cve_hash, introducer_known, confidence, vex FROM cells"
+				      " WHERE branch = ? AND config IN ('', ?)")) < 0)
+		return error;
+	pg_stmt_bind_text(st, 1, branch);
+	pg_stmt_bind_text(st, 2, kconfig);
+	while ((rc = pg_stmt_step(st)) > 0) {
+		uintptr_t at = (uintptr_t)pg_strmap_get(&S->tindex, pg_stmt_text(st, 0), NULL);
+		struct cell_row *r;
+		if (!at)
+			continue;
+		r = &c->rows.ptr[at - 1];
+		if (!pg_stmt_text(st, 1)[0]) {
+			r->plain = 1;
+			for (size_t k = 0; k < sizeof(plain) / sizeof(plain[0]) && !error; k++)
+				error = cr_put(c, r, plain[k], pg_stmt_text(st, 2 + (int)k));
+			r->introducer_known = (int)pg_stmt_int(st, 11);
+			r->confidence = pg_stmt_isnull(st, 12) ? 0 : pg_stmt_double(st, 12);
+		} else if ((error = cr_put(c, r, CR_CFG_STATUS, pg_stmt_text(st, 3))) == 0) {
+			error = cr_put(c, r, CR_CFG_VEX, pg_stmt_text(st, 13));
+		}
+		if (error < 0)
+			break;
+	}
+	pg_stmt_free(st);
+	return error < 0 ? error : rc < 0 ? rc : 0;
 }
 
 /*
@@ -455,14 +667,19 @@ static int cells_generation(char **out, pg_store *store)
 static int status_stored(json_t **out, pg_affect_index *ix, const char *target, const pg_status_options *opts)
 {
 	pg_store *s = ix->store;
-	pg_stmt *st = NULL, *cves = NULL, *silent = NULL, *qcls = NULL;
+	pg_stmt *st = NULL, *qcls = NULL;
 	struct status_lists l = { 0 };
+	struct branch_cells cells = { PG_VEC_INIT, PG_BUF_INIT };
+	struct pg_affect__stored *S;
 	char *head = NULL, *series = NULL, *kconfig = NULL, *stored = NULL, *gen_before = NULL, *gen_after = NULL;
 	char stamp[17], defs[17], cfg_hash[17];
 	int64_t now = 0;
 	int error = 0, rc, current = 0;
 
 	*out = NULL;
+	if (!ix->stored && !(ix->stored = calloc(1, sizeof(*ix->stored))))
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	S = ix->stored;
 	if ((error = pg_store_prepare(&st, s, "SELECT head_sha, base_tag, config_path FROM branches"
 					    " WHERE name = ? AND head_sha IS NOT NULL")) < 0)
 		return error;
@@ -497,7 +714,22 @@ static int status_stored(json_t **out, pg_affect_index *ix, const char *target, 
 		error = 0;
 		goto out;
 	}
-	if (error < 0 || (error = pg_affect__cells_inputs(stamp, defs, s)) < 0 || strcmp(stamp, stored))
+	if (error < 0)
+		goto out;
+	if (!S->gen || strcmp(S->gen, gen_before) || strcmp(S->stamp, stored)) {
+		if ((error = pg_affect__cells_inputs(stamp, defs, s)) < 0)
+			goto out;
+		free(S->gen);
+		free(S->stamp);
+		S->gen = pg_strdup(gen_before);
+		S->stamp = pg_strdup(stored);
+		S->current = !strcmp(stamp, stored);
+		if (!S->gen || !S->stamp) {
+			error = pg_error_setc(PG_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (!S->current)
 		goto out;
 	if (kconfig) {
 		/* an unreadable .config: computing reports it */
@@ -520,79 +752,66 @@ static int status_stored(json_t **out, pg_affect_index *ix, const char *target, 
 			goto out;
 		}
 	}
-	if ((error = index_now(&now, ix)) < 0 || (error = lists_init(&l)) < 0)
+	if ((error = stored_targets(S, s)) < 0 || (error = branch_cells_load(&cells, S, s, target, kconfig)) < 0 ||
+	    (error = index_now(&now, ix)) < 0 || (error = lists_init(&l)) < 0)
 		goto out;
 	qcls = prepare_classification(s);
-	/* each target with its plain cell (p), its config cell (g) and its fix commit (fc) */
-	if ((error = prepare_targets(&cves, &silent, s, STORED_COLUMNS, STORED_JOINS("c.id"), STORED_JOINS("cl.sha"))) < 0)
-		goto out;
-	for (st = cves; st; st = st == cves ? silent : NULL) {
-		pg_stmt_bind_text(st, 1, target);
-		pg_stmt_bind_text(st, 2, target);
-		pg_stmt_bind_text(st, 3, kconfig);
-		while ((rc = pg_stmt_step(st)) > 0) {
-			const char *id = pg_stmt_text(st, 0), *fix = pg_stmt_text(st, 8), *sn = pg_stmt_text(st, 6);
-			int is_silent = (int)pg_stmt_int(st, 2), not_built = 0;
-			struct pg_affect__commit F;
-			struct pg_affect__eval e;
-			json_t *vex = NULL;
+	for (size_t i = 0; i < S->targets.len; i++) {
+		const struct stored_target *t = &S->targets.ptr[i];
+		const struct cell_row *r = &cells.rows.ptr[i];
+		const struct stored_fix *sf = NULL;
+		struct pg_affect__commit F;
+		const char *fix, *sn, *cfg_status = NULL;
+		struct pg_affect__eval e;
+		json_t *vex = NULL;
 
-			/* no cell, or one of another record's content: compute */
-			if (pg_stmt_isnull(st, 4) || strcmp(pg_stmt_text(st, 5), is_silent ? "silent" : "cve") ||
-			    (!is_silent && (!pg_stmt_text(st, 15) || !pg_stmt_text(st, 3) ||
-					    strcmp(pg_stmt_text(st, 15), pg_stmt_text(st, 3)))) ||
-			    (!is_silent && !canonical_cve_id(id)))
-				goto stale;
-			if (!fix)
-				continue; /* no fix commit known: status lists nothing */
-			memset(&e, 0, sizeof(e));
-			e.status = !strcmp(sn, "affected") ? PG_AFFECT_AFFECTED : !strcmp(sn, "fixed") ? PG_AFFECT_FIXED :
-				   !strcmp(sn, "not_affected") ? PG_AFFECT_NOT_AFFECTED : PG_AFFECT_UNKNOWN;
-			/* the how strings are static in an evaluation: any non-NULL pointer says "set" */
-			if ((e.vuln_how = pg_stmt_text(st, 10)))
-				snprintf(e.vuln_sha, sizeof(e.vuln_sha), "%s", pg_stmt_text(st, 9) ? pg_stmt_text(st, 9) : "");
-			if ((e.fix_how = pg_stmt_text(st, 12))) {
-				snprintf(e.fix_sha, sizeof(e.fix_sha), "%s", pg_stmt_text(st, 11) ? pg_stmt_text(st, 11) : "");
-				e.confidence = pg_stmt_isnull(st, 13) ? 0 : pg_stmt_double(st, 13);
-			}
-			snprintf(e.reason, sizeof(e.reason), "%s", pg_stmt_text(st, 14));
-			/* a branch head with no introducer known is affected only by the CNA convention (assumed) */
-			e.assumed = e.status == PG_AFFECT_AFFECTED && !pg_stmt_int(st, 7);
-			if (kconfig && e.status == PG_AFFECT_AFFECTED) {
-				if (!pg_stmt_text(st, 16) || !pg_stmt_text(st, 17) ||
-				    pg_json_parse(&vex, pg_stmt_text(st, 17), strlen(pg_stmt_text(st, 17)), "stored vex") < 0) {
-					pg_error_clear();
-					goto stale;
-				}
-				not_built = !strcmp(pg_stmt_text(st, 16), "not_affected");
-			}
-			memset(&F, 0, sizeof(F));
-			if (!pg_stmt_isnull(st, 20)) {
-				F.subject = (char *)pg_stmt_text(st, 18);
-				F.time = pg_stmt_int(st, 19);
-			}
-			add_verdict(&l, qcls, is_silent ? NULL : id, fix, pg_stmt_isnull(st, 20) ? NULL : &F, &e,
-				    pg_stmt_text(st, 1), now, is_silent, opts->include_fixed, vex, not_built);
+		/* no cell, or one of another content of the record: compute */
+		if (!r->plain || strcmp(cr(&cells, r, CR_KIND), t->silent ? "silent" : "cve") ||
+		    (!t->silent && (!t->hash || !cr(&cells, r, CR_HASH) || strcmp(t->hash, cr(&cells, r, CR_HASH)) ||
+				    !canonical_cve_id(t->id))))
+			goto out;
+		if (!(fix = cr(&cells, r, CR_FIX)))
+			continue; /* no fix commit known: status lists nothing */
+		memset(&e, 0, sizeof(e));
+		sn = cr(&cells, r, CR_STATUS);
+		e.status = !strcmp(sn, "affected") ? PG_AFFECT_AFFECTED : !strcmp(sn, "fixed") ? PG_AFFECT_FIXED :
+			   !strcmp(sn, "not_affected") ? PG_AFFECT_NOT_AFFECTED : PG_AFFECT_UNKNOWN;
+		/* an evaluation's how strings are static: non-NULL says "set", the text is printed */
+		if ((e.vuln_how = cr(&cells, r, CR_INTRO_HOW)))
+			snprintf(e.vuln_sha, sizeof(e.vuln_sha), "%s", cr(&cells, r, CR_INTRO) ? cr(&cells, r, CR_INTRO) : "");
+		if ((e.fix_how = cr(&cells, r, CR_FIX_HOW))) {
+			snprintf(e.fix_sha, sizeof(e.fix_sha), "%s", cr(&cells, r, CR_FIXED_BY) ? cr(&cells, r, CR_FIXED_BY) : "");
+			e.confidence = r->confidence;
 		}
-		if (rc < 0) {
-			error = rc;
+		snprintf(e.reason, sizeof(e.reason), "%s", cr(&cells, r, CR_REASON));
+		/* at a branch head, an affected fix with no introducer known is the CNA convention's (assumed) */
+		e.assumed = e.status == PG_AFFECT_AFFECTED && !r->introducer_known;
+		if (kconfig && e.status == PG_AFFECT_AFFECTED) {
+			const char *v = cr(&cells, r, CR_CFG_VEX);
+			if (!(cfg_status = cr(&cells, r, CR_CFG_STATUS)) || !v ||
+			    pg_json_parse(&vex, v, strlen(v), "stored vex") < 0) {
+				pg_error_clear();
+				goto out;
+			}
+		}
+		if ((error = stored_fix(&sf, S, s, fix)) < 0) {
+			json_decref(vex);
 			goto out;
 		}
+		memset(&F, 0, sizeof(F));
+		F.subject = sf->subject;
+		F.time = sf->time;
+		add_verdict(&l, qcls, t->silent ? NULL : t->id, fix, sf->found ? &F : NULL, &e, t->severity, now, t->silent,
+			    opts->include_fixed, vex, cfg_status && !strcmp(cfg_status, "not_affected"));
 	}
 	/* an update committed while we read: what we read may mix two states */
-	if ((error = cells_generation(&gen_after, s)) < 0)
-		goto out;
-	if ((gen_before || gen_after) && (!gen_before || !gen_after || strcmp(gen_before, gen_after)))
+	if ((error = cells_generation(&gen_after, s)) < 0 || strcmp(gen_before, gen_after))
 		goto out;
 	*out = status_result(target, target, series, NULL, NULL, kconfig, opts->include_fixed, &l);
 	current = 1;
-	goto out;
-stale:
-	pg_stmt_reset(st);
 out:
 	lists_release(&l);
-	pg_stmt_free(cves);
-	pg_stmt_free(silent);
+	branch_cells_release(&cells);
 	pg_stmt_free(qcls);
 	free(head);
 	free(series);
