@@ -601,18 +601,24 @@ static int cr_put(struct branch_cells *c, struct cell_row *r, int k, const char 
 }
 
 /*
- * The plain cells of a branch and, under kconfig, its config cells: one
- * index range (cells_branch).  Cells of targets no longer known are skipped:
- * no output depends on them.
+ * The plain cells of a branch and, under kconfig, its config cells.  The
+ * plain ones come from one range of the covering index cells_read (the
+ * table is in target order: a branch's rows are spread over all of it);
+ * cells of targets no longer known are skipped, no output depends on them.
  */
 static int branch_cells_load(struct branch_cells *c, const struct pg_affect__stored *S, pg_store *store,
 			     const char *branch, const char *kconfig)
 {
 	static const int plain[] = { CR_KIND, CR_STATUS, CR_FIX, CR_INTRO, CR_INTRO_HOW, CR_FIXED_BY, CR_FIX_HOW,
 				     CR_REASON, CR_HASH };
+	static const char *const q[] = {
+		"SELECT id, kind, status, fix, introducer, introducer_how, fixed_by, fix_how, reason, cve_hash,"
+		" introducer_known, confidence FROM cells WHERE branch = ? AND config = ''",
+		"SELECT id, status, vex FROM cells WHERE branch = ? AND config = ?",
+	};
 	struct cell_row z;
 	pg_stmt *st = NULL;
-	int error = 0, rc;
+	int error = 0, rc = 0;
 
 	for (int k = 0; k < CR_N; k++)
 		z.s[k] = CR_NULL;
@@ -620,33 +626,36 @@ static int branch_cells_load(struct branch_cells *c, const struct pg_affect__sto
 	z.confidence = 0;
 	for (size_t i = 0; i < S->targets.len && !error; i++)
 		error = pg_vec_push(&c->rows, z);
-	if (error < 0 || (error = pg_store_prepare(&st, store,
-				      "SELECT id, config, kind, status, fix, introducer, introducer_how, fixed_by, fix_how,"
-				      " reason, cve_hash, introducer_known, confidence, vex FROM cells"
-				      " WHERE branch = ? AND config IN ('', ?)")) < 0)
-		return error;
-	pg_stmt_bind_text(st, 1, branch);
-	pg_stmt_bind_text(st, 2, kconfig);
-	while ((rc = pg_stmt_step(st)) > 0) {
-		uintptr_t at = (uintptr_t)pg_strmap_get(&S->tindex, pg_stmt_text(st, 0), NULL);
-		struct cell_row *r;
-		if (!at)
-			continue;
-		r = &c->rows.ptr[at - 1];
-		if (!pg_stmt_text(st, 1)[0]) {
-			r->plain = 1;
-			for (size_t k = 0; k < sizeof(plain) / sizeof(plain[0]) && !error; k++)
-				error = cr_put(c, r, plain[k], pg_stmt_text(st, 2 + (int)k));
-			r->introducer_known = (int)pg_stmt_int(st, 11);
-			r->confidence = pg_stmt_isnull(st, 12) ? 0 : pg_stmt_double(st, 12);
-		} else if ((error = cr_put(c, r, CR_CFG_STATUS, pg_stmt_text(st, 3))) == 0) {
-			error = cr_put(c, r, CR_CFG_VEX, pg_stmt_text(st, 13));
-		}
-		if (error < 0)
+	for (int k = 0; k < (kconfig ? 2 : 1) && !error; k++) {
+		if ((error = pg_store_prepare(&st, store, q[k])) < 0)
 			break;
+		pg_stmt_bind_text(st, 1, branch);
+		if (k)
+			pg_stmt_bind_text(st, 2, kconfig);
+		while ((rc = pg_stmt_step(st)) > 0) {
+			uintptr_t at = (uintptr_t)pg_strmap_get(&S->tindex, pg_stmt_text(st, 0), NULL);
+			struct cell_row *r;
+			if (!at)
+				continue;
+			r = &c->rows.ptr[at - 1];
+			if (!k) {
+				r->plain = 1;
+				for (size_t f = 0; f < sizeof(plain) / sizeof(plain[0]) && !error; f++)
+					error = cr_put(c, r, plain[f], pg_stmt_text(st, 1 + (int)f));
+				r->introducer_known = (int)pg_stmt_int(st, 10);
+				r->confidence = pg_stmt_isnull(st, 11) ? 0 : pg_stmt_double(st, 11);
+			} else if ((error = cr_put(c, r, CR_CFG_STATUS, pg_stmt_text(st, 1))) == 0) {
+				error = cr_put(c, r, CR_CFG_VEX, pg_stmt_text(st, 2));
+			}
+			if (error < 0)
+				break;
+		}
+		pg_stmt_free(st);
+		st = NULL;
+		if (!error && rc < 0)
+			error = rc;
 	}
-	pg_stmt_free(st);
-	return error < 0 ? error : rc < 0 ? rc : 0;
+	return error;
 }
 
 /*
