@@ -451,6 +451,7 @@ struct stored_fix {
 struct pg_affect__stored {
 	PG_VEC(struct stored_target) targets;
 	pg_strmap tindex;    /* target id -> its index in targets + 1 */
+	struct by_id { const char *id; size_t at; } *by_id;   /* the targets sorted by id (strcmp) */
 	int have_targets;
 	pg_oidmap fix_ids;   /* fix sha -> its index in fixes */
 	PG_VEC(struct stored_fix) fixes;   /* what status prints of a fix commit */
@@ -471,6 +472,7 @@ void pg_affect__stored_free(struct pg_affect__stored *S)
 	}
 	pg_vec_release(&S->targets);
 	pg_strmap_release(&S->tindex);
+	free(S->by_id);
 	for (size_t i = 0; i < S->fixes.len; i++)
 		free(S->fixes.ptr[i].subject);
 	pg_vec_release(&S->fixes);
@@ -480,6 +482,11 @@ void pg_affect__stored_free(struct pg_affect__stored *S)
 	free(S->gen);
 	free(S->stamp);
 	free(S);
+}
+
+static int by_id_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct by_id *)a)->id, ((const struct by_id *)b)->id);
 }
 
 static int stored_targets(struct pg_affect__stored *S, pg_store *store)
@@ -514,6 +521,14 @@ static int stored_targets(struct pg_affect__stored *S, pg_store *store)
 	}
 	pg_stmt_free(cves);
 	pg_stmt_free(silent);
+	if (!error && S->targets.len && !(S->by_id = calloc(S->targets.len, sizeof(*S->by_id))))
+		error = pg_error_setc(PG_ENOMEM, "out of memory");
+	for (size_t i = 0; !error && i < S->targets.len; i++) {
+		S->by_id[i].id = S->targets.ptr[i].id;
+		S->by_id[i].at = i;
+	}
+	if (!error && S->targets.len)
+		qsort(S->by_id, S->targets.len, sizeof(*S->by_id), by_id_cmp);
 	S->have_targets = !error;
 	return error;
 }
@@ -613,7 +628,7 @@ static int branch_cells_load(struct branch_cells *c, const struct pg_affect__sto
 				     CR_REASON, CR_HASH };
 	static const char *const q[] = {
 		"SELECT id, kind, status, fix, introducer, introducer_how, fixed_by, fix_how, reason, cve_hash,"
-		" introducer_known, confidence FROM cells WHERE branch = ? AND config = ''",
+		" introducer_known, confidence FROM cells WHERE branch = ? AND config = '' ORDER BY id",
 		"SELECT id, status, vex FROM cells WHERE branch = ? AND config = ?",
 	};
 	struct cell_row z;
@@ -632,9 +647,17 @@ static int branch_cells_load(struct branch_cells *c, const struct pg_affect__sto
 		pg_stmt_bind_text(st, 1, branch);
 		if (k)
 			pg_stmt_bind_text(st, 2, kconfig);
+		size_t j = 0;   /* the plain cells come in id order: walk the sorted targets along */
 		while ((rc = pg_stmt_step(st)) > 0) {
-			uintptr_t at = (uintptr_t)pg_strmap_get(&S->tindex, pg_stmt_text(st, 0), NULL);
+			const char *id = pg_stmt_text(st, 0);
+			uintptr_t at = 0;
 			struct cell_row *r;
+			while (!k && j < S->targets.len && strcmp(S->by_id[j].id, id) < 0)
+				j++;
+			if (!k && j < S->targets.len && !strcmp(S->by_id[j].id, id))
+				at = S->by_id[j].at + 1;
+			else   /* a config cell, or an order other than strcmp's (a collation) */
+				at = (uintptr_t)pg_strmap_get(&S->tindex, id, NULL);
 			if (!at)
 				continue;
 			r = &c->rows.ptr[at - 1];
