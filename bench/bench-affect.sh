@@ -83,12 +83,12 @@ ncommits=$(sqlite3 patchgap.db "SELECT count(*) FROM commits")
 ratio() { echo "scale=1; $1 / ($2 + 0.001)" | bc; }
 cat <<EOF2
 bench-affect $SCALE: $ncommits commits, $ncve known fixes x $nbr branches = $ncells cells
-  baseline: sqlite3 SELECT * FROM cells     ${base_s} s wall, ${base_cpu} s CPU
+  baseline: sqlite3 SELECT * FROM cells         ${base_s} s wall, ${base_cpu} s CPU
   status, every branch (computed: --recompute)  ${status_s} s wall, ${status_cpu} s CPU  (x$(ratio "$status_cpu" "$base_cpu") baseline CPU)
-  status, every branch (stored cells)         ${stored_s} s wall, ${stored_cpu} s CPU  (x$(ratio "$stored_cpu" "$base_cpu"); $same)
-  cells --full (compute + store every cell)  ${full_s} s wall, ${full_cpu} s CPU  (x$(ratio "$full_cpu" "$base_cpu"))
-  cells, first run                            ${full1_s} s wall, ${full1_cpu} s CPU
-  cells after ingest of 1,000 commits         ${inc_s} s wall, ${inc_cpu} s CPU  (x$(ratio "$inc_cpu" "$base_cpu")) $(python3 -c 'import json; o=json.load(open("inc.json")); print("evaluated %d" % o["evaluated"])' 2>/dev/null || true)
-  cells after 50 changed records              ${rec_s} s wall, ${rec_cpu} s CPU  (x$(ratio "$rec_cpu" "$base_cpu")) $(python3 -c 'import json; o=json.load(open("rec.json")); print("evaluated %d" % o["evaluated"])' 2>/dev/null || true)
+  status, every branch (stored cells)           ${stored_s} s wall, ${stored_cpu} s CPU  (x$(ratio "$stored_cpu" "$base_cpu"); $same)
+  cells --full (compute + store every cell)     ${full_s} s wall, ${full_cpu} s CPU  (x$(ratio "$full_cpu" "$base_cpu"))
+  cells, first run                              ${full1_s} s wall, ${full1_cpu} s CPU
+  cells after ingest of 1,000 commits           ${inc_s} s wall, ${inc_cpu} s CPU  (x$(ratio "$inc_cpu" "$base_cpu")) $(python3 -c 'import json; o=json.load(open("inc.json")); print("evaluated %d" % o["evaluated"])' 2>/dev/null || true)
+  cells after 50 changed records                ${rec_s} s wall, ${rec_cpu} s CPU  (x$(ratio "$rec_cpu" "$base_cpu")) $(python3 -c 'import json; o=json.load(open("rec.json")); print("evaluated %d" % o["evaluated"])' 2>/dev/null || true)
 targets: all cells < 2 s (~15,000 CVEs x 20 branches), huge < 10 s, incremental < 0.3 s
 EOF2
