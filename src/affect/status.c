@@ -369,30 +369,23 @@ static int index_now(int64_t *out, pg_affect_index *ix)
  * silent fixes the classifier flagged on mainline that no CVE names (id =
  * the commit).  A merge is never a fix: its "change" is the merged commits,
  * listed on their own.  Columns: id, severity, silent, the record's content
- * hash; the stored path appends its cells (the ?s).
+ * hash.
  */
-#define TARGETS_CVES "SELECT c.id, c.cvss_severity, 0, c.content_hash%s FROM cves c%s" \
-	" WHERE c.state = 'published' ORDER BY c.year, c.num, c.id"
-#define TARGETS_SILENT "SELECT cl.sha, NULL, 1, NULL%s FROM classifications cl JOIN commits c ON c.id = cl.commit_id%s" \
-	" WHERE cl.label = 1 AND c.on_mainline = 1 AND c.nparents < 2" \
-	" AND NOT EXISTS (SELECT 1 FROM cve_fixes f WHERE f.sha = cl.sha) ORDER BY c.id"
-
-static int prepare_targets(pg_stmt **cves, pg_stmt **silent, pg_store *store, const char *cols, const char *cve_joins,
-			   const char *silent_joins)
+static int prepare_targets(pg_stmt **cves, pg_stmt **silent, pg_store *store)
 {
-	pg_buf q = PG_BUF_INIT;
 	int error;
 	*cves = *silent = NULL;
-	pg_buf_printf(&q, TARGETS_CVES, cols, cve_joins);
-	error = pg_store_prepare(cves, store, pg_buf_cstr(&q));
-	pg_buf_reset(&q);
-	pg_buf_printf(&q, TARGETS_SILENT, cols, silent_joins);
+	error = pg_store_prepare(cves, store,
+				 "SELECT c.id, c.cvss_severity, 0, c.content_hash FROM cves c"
+				 " WHERE c.state = 'published' ORDER BY c.year, c.num, c.id");
 	/* the classifier's table is optional: older databases may lack it */
-	if (!error && pg_store_prepare(silent, store, pg_buf_cstr(&q)) < 0) {
+	if (!error && pg_store_prepare(silent, store,
+				       "SELECT cl.sha, NULL, 1, NULL FROM classifications cl JOIN commits c ON c.id = cl.commit_id"
+				       " WHERE cl.label = 1 AND c.on_mainline = 1 AND c.nparents < 2"
+				       " AND NOT EXISTS (SELECT 1 FROM cve_fixes f WHERE f.sha = cl.sha) ORDER BY c.id") < 0) {
 		pg_error_clear();
 		*silent = NULL;
 	}
-	pg_buf_release(&q);
 	return error;
 }
 
@@ -496,7 +489,7 @@ static int stored_targets(struct pg_affect__stored *S, pg_store *store)
 
 	if (S->have_targets)
 		return 0;
-	if ((error = prepare_targets(&cves, &silent, store, "", "", "")) < 0)
+	if ((error = prepare_targets(&cves, &silent, store)) < 0)
 		return error;
 	for (st = cves; st && !error; st = st == cves ? silent : NULL) {
 		while ((rc = pg_stmt_step(st)) > 0) {
@@ -948,7 +941,7 @@ int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, cons
 		goto out;
 
 	qcls = prepare_classification(ix->store);
-	if ((error = prepare_targets(&st, &silent, ix->store, "", "", "")) < 0)
+	if ((error = prepare_targets(&st, &silent, ix->store)) < 0)
 		goto out;
 again:
 	while ((rc = pg_stmt_step(st)) > 0) {
