@@ -365,6 +365,46 @@ static int config_cell(struct branch_state *b, const char *repository, const str
 	return 0;
 }
 
+/*
+ * Whether to evaluate on a partial index (pg_affect__index_open_partial):
+ * when no branch is recomputed for every target and at most a quarter of
+ * the targets are dirty (beyond that, reading every row costs less than
+ * finding the ones needed).  PATCHGAP_CELLS_INDEX=partial or full overrides
+ * the count (the tests compare both).
+ */
+static int use_partial(size_t ndirty, size_t ntargets, int some_full)
+{
+	const char *env = getenv("PATCHGAP_CELLS_INDEX");
+	if (some_full)
+		return 0;
+	if (env && !strcmp(env, "partial"))
+		return 1;
+	if (env && !strcmp(env, "full"))
+		return 0;
+	return ndirty * 4 <= ntargets;
+}
+
+/* Resolve the dirty targets and load the rows their fix and introducer ids reach. */
+static int load_dirty(pg_affect_index *ix, const target_rows *targets)
+{
+	pg_affect__strs shas = PG_VEC_INIT;   /* borrowed from the index's targets */
+	int error = 0;
+
+	for (size_t i = 0; i < targets->len && !error; i++) {
+		const struct pg_affect__target *tg = NULL;
+		if (!targets->ptr[i].dirty)
+			continue;
+		if ((error = pg_affect__target(&tg, ix, targets->ptr[i].id)) < 0)
+			break;
+		for (size_t k = 0; k < tg->fixes.len + tg->intro.len && !error; k++)
+			error = pg_vec_push(&shas, k < tg->fixes.len ? tg->fixes.ptr[k] : tg->intro.ptr[k - tg->fixes.len]);
+	}
+	if (!error)
+		error = pg_affect__index_load_for(ix, &shas);
+	pg_vec_release(&shas);
+	return error;
+}
+
 int pg_affect_cells_update(pg_affect_cells_stats *out, pg_store *store, unsigned flags)
 {
 	return pg_affect_cells_update_ext(out, store, flags, NULL);
@@ -624,10 +664,16 @@ int pg_affect_cells_update_notify(pg_affect_cells_stats *out, pg_store *store, u
 		ncfgfull += br.ptr[b].cfg_full;
 	}
 
-	/* the index (every branch's rows) only when some cell must be computed */
+	/* the index only when some cell must be computed */
 	if (ndirty || nfull || ncfgfull) {
-		if ((error = pg_affect_index_open(&ix, store)) < 0)
+		if (use_partial(ndirty, targets.len, nfull || ncfgfull)) {
+			/* a few dirty targets: only the branch rows their ids reach */
+			if ((error = pg_affect__index_open_partial(&ix, store)) < 0 ||
+			    (error = load_dirty(ix, &targets)) < 0)
+				goto out;
+		} else if ((error = pg_affect_index_open(&ix, store)) < 0) {
 			goto out;
+		}
 		/* many targets to resolve: all of them in a few queries rather than a few each */
 		if ((ndirty * 4 > targets.len || nfull || ncfgfull) &&
 		    (error = pg_affect__targets_preload(ix)) < 0)
