@@ -76,6 +76,7 @@ void pg_affect_index_free(pg_affect_index *ix)
 	pg_stmt_free(ix->q_cve_state);
 	pg_stmt_free(ix->q_cve_fixes);
 	pg_stmt_free(ix->q_cve_intro);
+	pg_stmt_free(ix->q_releases);
 	free(ix);
 }
 
@@ -289,6 +290,8 @@ static int index_open(pg_affect_index **out, pg_store *store, int partial)
 		return error;
 	}
 	ix->partial = partial;
+	for (size_t i = 0; partial && i < ix->views.len; i++)
+		ix->views.ptr[i]->max_patch_lazy = 1;
 	*out = ix;
 	return 0;
 }
@@ -590,7 +593,7 @@ int pg_affect__index_load_for(pg_affect_index *ix, const pg_affect__strs *shas)
 	id_vec ids = PG_VEC_INIT;
 	pg_stmt *st = NULL;
 	size_t nkeys, n;
-	int error = 0, rc, found;
+	int error = 0, found;
 
 	if (!ix->partial)
 		return pg_error_set("the index already has every branch's rows");
@@ -689,18 +692,6 @@ int pg_affect__index_load_for(pg_affect_index *ix, const pg_affect__strs *shas)
 	if (error < 0)
 		goto out;
 
-	/* untagged rows' predicted version needs the newest release of every branch */
-	if ((error = pg_store_prepare(&st, ix->store,
-				      "SELECT DISTINCT branch_id, release FROM branch_commits"
-				      " WHERE reachable = 1 AND release IS NOT NULL")) < 0)
-		goto out;
-	while ((rc = pg_stmt_step(st)) > 0) {
-		struct pg_affect__view *v = view_by_id(ix, pg_stmt_int(st, 0));
-		if (v)
-			view_note_release(v, pg_stmt_text(st, 1));
-	}
-	if (rc < 0)
-		error = rc;
 out:
 	pg_stmt_free(st);
 	for (size_t i = 0; i < keys.len; i++)
@@ -739,17 +730,49 @@ void pg_affect__mainline_version(char out[32], pg_affect_index *ix, const struct
 	}
 }
 
-/* Stable version of a branch row: its release tag, or the next one when untagged. */
-static void row_version(char out[32], const struct pg_affect__view *v, const struct pg_affect__row *r, int *released,
-			unsigned flags)
+/*
+ * The view's highest stable release number: a partial index reads it on
+ * first use, one branch at a time (most branches of an incremental run
+ * never predict a version).
+ */
+static int view_max_patch(pg_affect_index *ix, const struct pg_affect__view *cv)
 {
+	struct pg_affect__view *v = (struct pg_affect__view *)cv; /* the cache is ours */
+	int error, rc;
+
+	if (!v->max_patch_lazy)
+		return 0;
+	if (!ix->q_releases &&
+	    (error = pg_store_prepare(&ix->q_releases, ix->store,
+				      "SELECT DISTINCT release FROM branch_commits"
+				      " WHERE branch_id = ? AND reachable = 1 AND release IS NOT NULL")) < 0)
+		return error;
+	pg_stmt_bind_int(ix->q_releases, 1, v->branch_id);
+	while ((rc = pg_stmt_step(ix->q_releases)) > 0)
+		view_note_release(v, pg_stmt_text(ix->q_releases, 0));
+	pg_stmt_reset(ix->q_releases);
+	if (rc < 0)
+		return rc;
+	v->max_patch_lazy = 0;
+	return 0;
+}
+
+/* Stable version of a branch row: its release tag, or the next one when untagged. */
+static int row_version(char out[32], pg_affect_index *ix, const struct pg_affect__view *v,
+		       const struct pg_affect__row *r, int *released, unsigned flags)
+{
+	int error;
 	*released = r->release != NULL;
-	if (r->release)
+	if (r->release) {
 		snprintf(out, 32, "%s", r->release[0] == 'v' ? r->release + 1 : r->release);
-	else if (v->series && !(flags & PG_AFFECT__DYAD))
+	} else if (v->series && !(flags & PG_AFFECT__DYAD)) {
+		if ((error = view_max_patch(ix, v)) < 0)
+			return error;
 		snprintf(out, 32, "%s.%d", v->series, v->max_patch + 1);
-	else
+	} else {
 		snprintf(out, 32, "0");
+	}
+	return 0;
 }
 
 /* Is a mainline commit part of the view's base (vX.Y)? */
@@ -943,7 +966,8 @@ int pg_affect__eval_ex(struct pg_affect__eval *e, pg_affect_index *ix, const str
 		}
 		if (best) {
 			int rel;
-			row_version(e->vuln_version, v, best, &rel, flags);
+			if ((error = row_version(e->vuln_version, ix, v, best, &rel, flags)) < 0)
+				return error;
 			snprintf(e->vuln_sha, sizeof(e->vuln_sha), "%s", best->sha);
 			e->vuln_how = "backport";
 		}
@@ -953,17 +977,20 @@ int pg_affect__eval_ex(struct pg_affect__eval *e, pg_affect_index *ix, const str
 		if (rv) {
 			snprintf(e->reason, sizeof(e->reason), "fix backport %.12s was reverted by %.12s", r->sha, rv->sha);
 		} else {
-			row_version(e->fix_version, v, r, &e->fix_released, flags);
+			if ((error = row_version(e->fix_version, ix, v, r, &e->fix_released, flags)) < 0)
+				return error;
 			snprintf(e->fix_sha, sizeof(e->fix_sha), "%s", r->sha);
 			e->fix_how = how;
 		}
 	} else if ((r = by_subject(ix, v, F, &e->confidence))) {
-		row_version(e->fix_version, v, r, &e->fix_released, flags);
+		if ((error = row_version(e->fix_version, ix, v, r, &e->fix_released, flags)) < 0)
+			return error;
 		snprintf(e->fix_sha, sizeof(e->fix_sha), "%s", r->sha);
 		e->fix_how = e->confidence > 0.9 ? "subject+files" : "subject";
 	}
 	if (!e->fix_how && closing) {
-		row_version(e->fix_version, v, closing, &e->fix_released, flags);
+		if ((error = row_version(e->fix_version, ix, v, closing, &e->fix_released, flags)) < 0)
+			return error;
 		snprintf(e->fix_sha, sizeof(e->fix_sha), "%s", closing->sha);
 		e->fix_how = "revert of the backported bug";
 		e->confidence = 1.0;

@@ -32,6 +32,7 @@ struct pg_affect__view {
 	pg_kver base;
 	int has_base;
 	int max_patch;       /* highest stable release number seen, for predicted versions */
+	int max_patch_lazy;  /* max_patch not read yet (a partial index's view) */
 	int owns_rows;
 	int64_t cut;          /* mainline at one commit: commits with order <= cut (0 = head) */
 	PG_VEC(struct pg_affect__row *) rows;
@@ -74,6 +75,7 @@ struct pg_affect_index {
 	pg_stmt *q_commit, *q_rel, *q_files;
 	/* a CVE's record, fix rows and introducer rows: prepared on first use, reused for every target */
 	pg_stmt *q_cve_state, *q_cve_fixes, *q_cve_intro;
+	pg_stmt *q_releases;  /* one branch's release tags (a partial index's max_patch) */
 };
 
 enum { PG_AFFECT_UNKNOWN, PG_AFFECT_AFFECTED, PG_AFFECT_FIXED, PG_AFFECT_NOT_AFFECTED };

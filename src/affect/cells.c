@@ -144,14 +144,14 @@ static int dirty_by_commits(pg_strmap *dirty, pg_store *s, int64_t hwm)
 		 * unannotated pick whose annotation now resolves leaves the rows
 		 * matched by subject (deps with its subject), and its first
 		 * resolved upstream or revert may now be another id (deps its
-		 * other relations name)
+		 * other relations of that kind name)
 		 */
 		"SELECT d.id FROM commits n CROSS JOIN relations r CROSS JOIN commits c CROSS JOIN commits dc"
-		" CROSS JOIN cell_deps d WHERE n.id > ? AND r.target_sha = n.sha AND r.commit_id <= ? AND c.id = r.commit_id"
-		" AND dc.subject = c.subject AND d.sha = dc.sha",
+		" CROSS JOIN cell_deps d WHERE n.id > ? AND r.target_sha = n.sha AND r.kind = 'upstream'"
+		" AND r.commit_id <= ? AND c.id = r.commit_id AND dc.subject = c.subject AND d.sha = dc.sha",
 		"SELECT d.id FROM commits n CROSS JOIN relations r CROSS JOIN relations o CROSS JOIN cell_deps d"
-		" WHERE n.id > ? AND r.target_sha = n.sha AND r.commit_id <= ? AND o.commit_id = r.commit_id"
-		" AND d.sha = o.target_sha",
+		" WHERE n.id > ? AND r.target_sha = n.sha AND r.kind IN ('upstream', 'reverts') AND r.commit_id <= ?"
+		" AND o.commit_id = r.commit_id AND o.kind = r.kind AND d.sha = o.target_sha",
 		/* a new commit reverts a branch commit carrying a dep (by annotation or subject) */
 		"SELECT d.id FROM relations r CROSS JOIN commits rc CROSS JOIN relations up CROSS JOIN cell_deps d"
 		" WHERE r.commit_id > ? AND r.kind = 'reverts' AND rc.sha = r.target_sha AND up.commit_id = rc.id"
