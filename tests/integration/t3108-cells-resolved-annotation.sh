@@ -1,10 +1,13 @@
 #!/bin/bash
-# `patchgap cells` after an ingest that resolves an old commit's annotation:
-# a 6.1.y pick whose "commit X upstream." named a commit not yet ingested
-# counted as an unannotated pick, matched by subject to a fix with the same
-# subject; once X is ingested the pick is X's backport, no longer a subject
-# match, and the incremental update must recompute the fix's cells although
-# neither the fix nor its introducer is new.
+# `patchgap cells` after ingests that change a fix's verdict on a stable
+# branch although neither the fix nor its introducer is new, each time
+# compared with a full recomputation:
+#  - a 6.1.y pick whose "commit X upstream." named a commit not yet
+#    ingested counted as an unannotated pick, matched by subject to a fix
+#    with the same subject; once X is ingested it is X's backport;
+#  - a backport of the fix under another subject (found by annotation only);
+#  - a revert of that backport;
+# and not after a mainline commit whose Fixes: names the fix.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-dyad.sh"
 repo_init
@@ -28,18 +31,43 @@ $PG --quiet cells 2>/dev/null
 cell() { sqlite3 "$1" "SELECT status || ' ' || coalesce(fix_how, '-') FROM cells WHERE id = 'CVE-2026-20001' AND branch = 'linux-6.1.y'"; }
 check "before: the pick counts as a subject match of the fix" test "$(cell patchgap.db)" = "fixed subject"
 
+sed "s|database = .*|database = $T/full.db|" patchgap.conf >full.conf
+dump() { db_dump "$1" cells cell_deps cell_branches; }
+# after an ingest: the incremental update recomputes the fix and leaves the table of a full one
+compare() { # label, expected cell
+	db_clone patchgap.db full.db
+	$PG cells --json >inc.json 2>/dev/null
+	$PG --conf full.conf --quiet cells --full 2>/dev/null
+	check "$1: the fix is $2 on 6.1.y (a full recomputation)" test "$(cell full.db)" = "$2"
+	check "$1: the incremental update recomputed the fix" python3 -c '
+import json, sys; o = json.load(open(sys.argv[1])); assert not o["full"] and o["dirty_targets"] == 1, o' inc.json
+	if [ "$(dump patchgap.db)" = "$(dump full.db)" ]; then ok "$1: incremental cells equal a full recomputation"
+	else fail "$1: incremental cells differ from a full recomputation"; diff <(dump patchgap.db) <(dump full.db) | head; fi
+}
+
 git -C repo update-ref refs/heads/master "$U"
 $PG --quiet ingest
 check "the pick's annotation now resolves" test "$(sqlite3 patchgap.db \
 	"SELECT r.state FROM relations r JOIN commits c ON c.id = r.commit_id WHERE c.sha = '$P' AND r.kind = 'upstream'")" = resolved
-db_clone patchgap.db full.db
+compare "annotation resolved" "affected -"
+
+# a mainline fix of the fix changes no branch row and no fact of the fix's own
+cd repo && mk F2 "q: fix quux harder" "Fixes: ${F:0:12} (\"q: fix quux\")" && cd "$T"
+$PG --quiet ingest
 $PG cells --json >inc.json 2>/dev/null
-sed "s|database = .*|database = $T/full.db|" patchgap.conf >full.conf
-$PG --conf full.conf --quiet cells --full 2>/dev/null
-check "after: the fix is affected on 6.1.y (a full recomputation)" test "$(cell full.db)" = "affected -"
-check "the incremental update recomputed the fix" python3 -c '
-import json, sys; o = json.load(open(sys.argv[1])); assert not o["full"] and o["dirty_targets"] == 1, o' inc.json
-dump() { db_dump "$1" cells cell_deps cell_branches; }
-if [ "$(dump patchgap.db)" = "$(dump full.db)" ]; then ok "incremental cells equal a full recomputation"
-else fail "incremental cells differ from a full recomputation"; diff <(dump patchgap.db) <(dump full.db) | head; fi
+check "a mainline commit's Fixes: of the fix recomputes nothing" python3 -c '
+import json, sys; o = json.load(open(sys.argv[1])); assert not o["full"] and o["evaluated"] == 0, o' inc.json
+
+cd repo && git checkout -q linux-6.1.y
+echo fixed >"${PG_FILE[$F]}" && git add -A && _commit "[6.1.y] q: fix the quux" "commit $F upstream."
+B=$(git rev-parse HEAD)
+git checkout -q master && cd "$T"
+$PG --quiet ingest
+compare "backport under another subject" "fixed annotation"
+
+cd repo && git checkout -q linux-6.1.y
+git rm -q "${PG_FILE[$F]}" && _commit "Revert \"[6.1.y] q: fix the quux\"" "This reverts commit $B."
+git checkout -q master && cd "$T"
+$PG --quiet ingest
+compare "backport reverted" "affected -"
 finish
