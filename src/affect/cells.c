@@ -8,10 +8,12 @@
  * recomputation writes.  An incremental run recomputes
  *  - every branch of a target whose record changed (cves.content_hash), that
  *    is new, or that depends on something new: its fix and introducer
- *    commits (cell_deps) are new commits or targets of new commits'
- *    relations (a backport, a revert, a Fixes: that now resolves), have the
- *    subject of a new commit (unannotated picks), or were carried by a
- *    commit a new commit reverts;
+ *    commits (cell_deps) are new commits or targets of new branch commits'
+ *    relations (a backport, a revert), have a relation that now resolves,
+ *    have the subject of a new branch commit (unannotated picks) or of an
+ *    old pick whose annotation now resolves, or were carried by a commit a
+ *    new commit reverts (new mainline commits matter only as deps: the
+ *    views index branch rows);
  *  - every target on a branch whose reachable rows are not the stored ones
  *    plus the new ones (a rewritten branch, a new branch);
  *  - every config cell (config = the branch's kernel .config) of a branch
