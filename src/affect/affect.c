@@ -595,9 +595,10 @@ int pg_affect__index_load_for(pg_affect_index *ix, const pg_affect__strs *shas)
 	size_t nkeys, n;
 	int error = 0, found;
 
-	if (!ix->partial)
-		return pg_error_set("the index already has every branch's rows");
-	ix->partial = 2; /* loaded */
+	/* rows loaded twice would be indexed twice */
+	if (!ix->partial || ix->partial_loaded)
+		return pg_error_set("the index already has the rows it can hold");
+	ix->partial_loaded = 1;
 	for (size_t i = 0; i < shas->len; i++) {
 		char *dup;
 		if (!pg_str_is_sha(shas->ptr[i]) || (pg_strmap_get(&seen, shas->ptr[i], &found), found))

@@ -72,6 +72,7 @@ struct pg_affect_index {
 	int has_latest;
 	int preloaded;       /* every published CVE's target is in targets */
 	int partial;         /* views hold only the rows pg_affect__index_load_for() loaded */
+	int partial_loaded;  /* it ran (once only) */
 	pg_stmt *q_commit, *q_rel, *q_files;
 	/* a CVE's record, fix rows and introducer rows: prepared on first use, reused for every target */
 	pg_stmt *q_cve_state, *q_cve_fixes, *q_cve_intro;
