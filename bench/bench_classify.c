@@ -11,8 +11,9 @@
  *      machines and loads: extraction time / wc -w time is the ratio printed;
  *   1. message + files: feature extraction and stage-1 + stage-2 scoring
  *      without the diff (what `classify` does on ingested commits);
- *   2. diff features alone (extraction with the diff minus extraction
- *      without), against its own `wc -w` baseline over the diffs;
+ *   2. diff features alone (extraction with the diff and the diff head's
+ *      stacked baseline logit, minus extraction without), against its own
+ *      `wc -w` baseline over the diffs;
  *   3. the full pg_cls_classify() (features, score, bug class, priority and
  *      its reasons JSON) on message + files.
  * Prints the median and the best round of each.  The goal is >= 200,000
@@ -156,6 +157,7 @@ int main(int argc, char **argv)
 			in.nfiles = v[i].nfiles;
 			in.diff = v[i].diff;
 			pg_cls_features_extract(&f, &in, 0);
+			pg_cls__stack_baseline(&f, m, &in, 1);
 			sink += pg_cls__z(m, pg_cls__z1(m, &f), &f, 1);
 		}
 		t4 = now();

@@ -170,7 +170,7 @@ void pg_cls_explain_release(pg_cls_explain *e);
  * The feature vector holds distinct stage-1 hashed indices (value 1 each)
  * and a dense stage-2 vector of PG_CLS_NDENSE values.
  */
-#define PG_CLS_NDENSE 50
+#define PG_CLS_NDENSE 51
 typedef struct pg_cls_features {
 	uint32_t *idx;        /* owned: distinct stage-1 indices, < PG_CLS_DIM */
 	size_t n, alloc;

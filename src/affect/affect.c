@@ -77,6 +77,7 @@ void pg_affect_index_free(pg_affect_index *ix)
 	pg_stmt_free(ix->q_cve_state);
 	pg_stmt_free(ix->q_cve_fixes);
 	pg_stmt_free(ix->q_cve_intro);
+	pg_stmt_free(ix->q_releases);
 	free(ix);
 }
 
@@ -119,10 +120,11 @@ int pg_affect__view_add(struct pg_affect__view *v, struct pg_affect__row *r)
 	return error;
 }
 
-static int load_views(pg_affect_index *ix)
+/* The tracked branches, without their rows. */
+static int load_branches(pg_affect_index *ix)
 {
-	pg_stmt *st = NULL, *rs = NULL;
-	int error, rc;
+	pg_stmt *st = NULL;
+	int error = 0, rc;
 
 	/* a branch no ingest run has completed has no view: its rows may be partial */
 	if ((error = pg_store_prepare(&st, ix->store,
@@ -154,58 +156,84 @@ static int load_views(pg_affect_index *ix)
 	if (rc < 0)
 		error = rc;
 	pg_stmt_free(st);
-	if (error < 0)
-		return error;
+	return error;
+}
 
+static struct pg_affect__view *view_by_id(pg_affect_index *ix, int64_t bid)
+{
+	for (size_t i = 0; i < ix->views.len; i++)
+		if (ix->views.ptr[i]->branch_id == bid)
+			return ix->views.ptr[i];
+	return NULL;
+}
+
+static void view_note_release(struct pg_affect__view *v, const char *release)
+{
+	pg_kver k;
+	if (release && pg_kver_parse(&k, release) == 0 && k.patch > v->max_patch)
+		v->max_patch = k.patch;
+}
+
+/*
+ * A branch's own commits with what the view indexes them by: ROW_COLUMNS
+ * of branch_commits bc joined to commits c.
+ */
+#define ROW_COLUMNS \
+	"bc.branch_id, c.sha, c.subject, bc.release," \
+	" (SELECT r.target_sha FROM relations r WHERE r.commit_id = c.id AND r.kind = 'upstream'" \
+	"   AND r.state = 'resolved' ORDER BY r.ref_id LIMIT 1)," \
+	" (SELECT r.target_sha FROM relations r WHERE r.commit_id = c.id AND r.kind = 'reverts'" \
+	"   AND r.state = 'resolved' ORDER BY r.ref_id LIMIT 1)," \
+	" c.id"
+
+/* Add every row of rs (ROW_COLUMNS, each branch's in commit order) to its view. */
+static int add_rows(pg_affect_index *ix, pg_stmt *rs)
+{
+	struct pg_affect__view *v = NULL;
+	int error = 0, rc;
+
+	while ((rc = pg_stmt_step(rs)) > 0) {
+		int64_t bid = pg_stmt_int(rs, 0);
+		struct pg_affect__row *r;
+		if ((!v || v->branch_id != bid) && !(v = view_by_id(ix, bid)))
+			continue;
+		if (!(r = calloc(1, sizeof(*r)))) {
+			error = pg_error_setc(PG_ENOMEM, "out of memory");
+			break;
+		}
+		snprintf(r->sha, sizeof(r->sha), "%s", pg_stmt_text(rs, 1));
+		r->subject = pg_strdup(pg_stmt_text(rs, 2));
+		r->release = pg_stmt_text(rs, 3) ? pg_strdup(pg_stmt_text(rs, 3)) : NULL;
+		if (pg_stmt_text(rs, 4))
+			snprintf(r->upstream, sizeof(r->upstream), "%s", pg_stmt_text(rs, 4));
+		if (pg_stmt_text(rs, 5))
+			snprintf(r->reverts, sizeof(r->reverts), "%s", pg_stmt_text(rs, 5));
+		r->order = pg_stmt_int(rs, 6);
+		view_note_release(v, r->release);
+		if ((error = pg_affect__view_add(v, r)) < 0) {
+			row_free(r);
+			break;
+		}
+	}
+	if (!error && rc < 0)
+		error = rc;
+	pg_stmt_reset(rs);
+	return error;
+}
+
+static int load_views(pg_affect_index *ix)
+{
+	pg_stmt *rs = NULL;
+	int error;
+
+	if ((error = load_branches(ix)) < 0)
+		return error;
 	/* One pass over every branch's own commits, oldest first. */
 	if ((error = pg_store_prepare(&rs, ix->store,
-		"SELECT bc.branch_id, c.sha, c.subject, bc.release,"
-		" (SELECT r.target_sha FROM relations r WHERE r.commit_id = c.id AND r.kind = 'upstream'"
-		"   AND r.state = 'resolved' ORDER BY r.ref_id LIMIT 1),"
-		" (SELECT r.target_sha FROM relations r WHERE r.commit_id = c.id AND r.kind = 'reverts'"
-		"   AND r.state = 'resolved' ORDER BY r.ref_id LIMIT 1),"
-		" c.id"
-		" FROM branch_commits bc JOIN commits c ON c.id = bc.commit_id"
+		"SELECT " ROW_COLUMNS " FROM branch_commits bc JOIN commits c ON c.id = bc.commit_id"
 		" WHERE bc.reachable = 1 ORDER BY bc.branch_id, c.id")) < 0)
 		return error;
-	{
-		struct pg_affect__view *v = NULL;
-		while ((rc = pg_stmt_step(rs)) > 0) {
-			int64_t bid = pg_stmt_int(rs, 0);
-			struct pg_affect__row *r;
-			if (!v || v->branch_id != bid) {
-				v = NULL;
-				for (size_t i = 0; i < ix->views.len; i++)
-					if (ix->views.ptr[i]->branch_id == bid)
-						v = ix->views.ptr[i];
-				if (!v)
-					continue;
-			}
-			if (!(r = calloc(1, sizeof(*r)))) {
-				error = pg_error_setc(PG_ENOMEM, "out of memory");
-				break;
-			}
-			snprintf(r->sha, sizeof(r->sha), "%s", pg_stmt_text(rs, 1));
-			r->subject = pg_strdup(pg_stmt_text(rs, 2));
-			r->release = pg_stmt_text(rs, 3) ? pg_strdup(pg_stmt_text(rs, 3)) : NULL;
-			if (pg_stmt_text(rs, 4))
-				snprintf(r->upstream, sizeof(r->upstream), "%s", pg_stmt_text(rs, 4));
-			if (pg_stmt_text(rs, 5))
-				snprintf(r->reverts, sizeof(r->reverts), "%s", pg_stmt_text(rs, 5));
-			r->order = pg_stmt_int(rs, 6);
-			if (r->release) {
-				pg_kver k;
-				if (pg_kver_parse(&k, r->release) == 0 && k.patch > v->max_patch)
-					v->max_patch = k.patch;
-			}
-			if ((error = pg_affect__view_add(v, r)) < 0) {
-				row_free(r);
-				break;
-			}
-		}
-		if (rc < 0)
-			error = rc;
-	}
+	error = add_rows(ix, rs);
 	pg_stmt_free(rs);
 	return error;
 }
@@ -229,7 +257,7 @@ static int load_mainline_head(pg_affect_index *ix)
 	return error;
 }
 
-int pg_affect_index_open(pg_affect_index **out, pg_store *store)
+static int index_open(pg_affect_index **out, pg_store *store, int partial)
 {
 	pg_affect_index *ix;
 	int error;
@@ -257,10 +285,15 @@ int pg_affect_index_open(pg_affect_index **out, pg_store *store)
 				      " ORDER BY r.kind, r.ref_id")) < 0 ||
 	    (error = pg_store_prepare(&ix->q_files, store,
 				      "SELECT path FROM commit_files f JOIN commits c ON c.id = f.commit_id"
-				      " WHERE c.sha = ? ORDER BY path")) < 0) {
+				      " WHERE c.sha = ? ORDER BY path")) < 0 ||
+	    (partial && ((error = load_branches(ix)) < 0 || (error = load_mainline_head(ix)) < 0))) {
 		pg_affect_index_free(ix);
 		return error;
 	}
+	ix->partial = partial;
+	ix->loaded = partial;   /* a partial index has its views; pg_affect__index_load_for() adds rows */
+	for (size_t i = 0; partial && i < ix->views.len; i++)
+		ix->views.ptr[i]->max_patch_lazy = 1;
 	*out = ix;
 	return 0;
 }
@@ -284,6 +317,16 @@ int pg_affect__index_load(pg_affect_index *ix)
 	}
 	ix->loaded = 1;
 	return 0;
+}
+
+int pg_affect_index_open(pg_affect_index **out, pg_store *store)
+{
+	return index_open(out, store, 0);
+}
+
+int pg_affect__index_open_partial(pg_affect_index **out, pg_store *store)
+{
+	return index_open(out, store, 1);
 }
 
 /* A commit's facts from a row (id, subject, mainline_release, on_mainline, committer_time) from column col. */
@@ -416,20 +459,23 @@ const char *pg_affect__commit_files(pg_affect_index *ix, const struct pg_affect_
 	" SELECT r.target_sha FROM relations r WHERE r.commit_id IN (SELECT f.id FROM cve_fixes x JOIN commits f ON f.sha = x.sha)" \
 	" AND r.state = 'resolved' AND r.kind IN ('fixes', 'reverts') AND r.target_sha IS NOT NULL"
 
-int pg_affect__commits_preload(pg_affect_index *ix)
+/*
+ * Cache the commits of st's rows: COMMIT_COLUMNS, each commit with its
+ * Fixes: and reverts in the order the one-commit query gives them.
+ * Commits already cached are skipped.
+ */
+#define COMMIT_COLUMNS "c.sha, c.id, c.subject, c.mainline_release, c.on_mainline, c.committer_time, r.kind, r.target_sha"
+#define COMMIT_FROM \
+	" FROM commits c LEFT JOIN relations r ON r.commit_id = c.id" \
+	" AND r.state = 'resolved' AND r.kind IN ('fixes', 'reverts') AND r.target_sha IS NOT NULL"
+#define COMMIT_ORDER " ORDER BY c.id, r.kind, r.ref_id"
+
+static int commits_from_rows(pg_affect_index *ix, pg_stmt *st)
 {
-	pg_stmt *st = NULL;
 	struct pg_affect__commit *c = NULL;
 	pg_buf fixes = PG_BUF_INIT, reverts = PG_BUF_INIT;
-	int error, rc, found;
+	int error = 0, rc, found;
 
-	/* each commit with its Fixes: and reverts, in the order the one-commit query gives them */
-	if ((error = pg_store_prepare(&st, ix->store,
-				      "SELECT c.sha, c.id, c.subject, c.mainline_release, c.on_mainline, c.committer_time,"
-				      " r.kind, r.target_sha FROM commits c LEFT JOIN relations r ON r.commit_id = c.id"
-				      " AND r.state = 'resolved' AND r.kind IN ('fixes', 'reverts') AND r.target_sha IS NOT NULL"
-				      " WHERE c.sha IN (" NAMED_SHAS ") ORDER BY c.id, r.kind, r.ref_id")) < 0)
-		return error;
 	while ((rc = pg_stmt_step(st)) > 0) {
 		const char *sha = pg_stmt_text(st, 0);
 		if (!c || strcmp(c->sha, sha)) {
@@ -467,12 +513,25 @@ int pg_affect__commits_preload(pg_affect_index *ix)
 		if (!c->fixes || !c->reverts)
 			error = pg_error_setc(PG_ENOMEM, "out of memory");
 	}
-	pg_stmt_free(st);
-	st = NULL;
 	pg_buf_release(&fixes);
 	pg_buf_release(&reverts);
-	if (error < 0 || rc < 0)
-		return error < 0 ? error : rc;
+	pg_stmt_reset(st);
+	return error < 0 ? error : rc < 0 ? rc : 0;
+}
+
+int pg_affect__commits_preload(pg_affect_index *ix)
+{
+	pg_stmt *st = NULL;
+	int error, rc, found;
+
+	if ((error = pg_store_prepare(&st, ix->store,
+				      "SELECT " COMMIT_COLUMNS COMMIT_FROM " WHERE c.sha IN (" NAMED_SHAS ")" COMMIT_ORDER)) < 0)
+		return error;
+	error = commits_from_rows(ix, st);
+	pg_stmt_free(st);
+	st = NULL;
+	if (error < 0)
+		return error;
 	/* named but not ingested */
 	if ((error = pg_store_prepare(&st, ix->store,
 				      "SELECT sha FROM cve_fixes UNION SELECT sha FROM cve_introducers")) < 0)
@@ -485,6 +544,188 @@ int pg_affect__commits_preload(pg_affect_index *ix)
 	}
 	pg_stmt_free(st);
 	return error < 0 ? error : rc < 0 ? rc : 0;
+}
+
+/*
+ * Lookups of a set of keys: one statement with BATCH placeholders, run once
+ * per BATCH keys (unused ones bound NULL), rather than one per key.  IN
+ * lists keep it portable (no temporary tables, no json_each).
+ */
+#define BATCH 64
+typedef PG_VEC(int64_t) id_vec;
+
+static int prepare_batch(pg_stmt **st, pg_store *s, const char *head, const char *tail)
+{
+	pg_buf q = PG_BUF_INIT;
+	int error;
+	pg_buf_puts(&q, head);
+	for (int i = 0; i < BATCH; i++)
+		pg_buf_puts(&q, i ? ", ?" : "?");
+	pg_buf_puts(&q, tail);
+	error = q.ptr ? pg_store_prepare(st, s, q.ptr) : pg_error_setc(PG_ENOMEM, "out of memory");
+	pg_buf_release(&q);
+	return error;
+}
+
+static void bind_texts(pg_stmt *st, char *const *keys, size_t n, size_t from)
+{
+	for (size_t i = 0; i < BATCH; i++)
+		pg_stmt_bind_text(st, (int)i + 1, from + i < n ? keys[from + i] : NULL);
+}
+
+/* Run a batch statement over keys; the first column (an id) of every row into ids, the second (a sha) into more if set. */
+static int batch_ids(pg_stmt *st, const pg_affect__strs *keys, size_t n, id_vec *ids, pg_strmap *seen,
+		     pg_affect__strs *more)
+{
+	int error = 0, rc = 0, found;
+	/* more may be keys: index it afresh for every batch, pushing moves it */
+	for (size_t from = 0; from < n && !error; from += BATCH) {
+		bind_texts(st, keys->ptr, n, from);
+		while ((rc = pg_stmt_step(st)) > 0) {
+			const char *sha = more ? pg_stmt_text(st, 1) : NULL;
+			char *dup;
+			if ((error = pg_vec_push(ids, pg_stmt_int(st, 0))) < 0)
+				break;
+			if (!sha || (pg_strmap_get(seen, sha, &found), found))
+				continue;
+			if (!(dup = pg_strdup(sha)) || (error = pg_vec_push(more, dup)) < 0) {
+				free(dup);
+				error = pg_error_setc(PG_ENOMEM, "out of memory");
+				break;
+			}
+			if ((error = pg_strmap_set(seen, sha, (void *)1)) < 0)
+				break;
+		}
+		pg_stmt_reset(st);
+		if (!error && rc < 0)
+			error = rc;
+	}
+	return error;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int pg_affect__index_load_for(pg_affect_index *ix, const pg_affect__strs *shas)
+{
+	pg_affect__strs keys = PG_VEC_INIT, subjects = PG_VEC_INIT; /* keys owned, subjects borrowed from the cache */
+	pg_strmap seen = PG_STRMAP_INIT, seen_subj = PG_STRMAP_INIT;
+	id_vec ids = PG_VEC_INIT;
+	pg_stmt *st = NULL;
+	size_t nkeys, n;
+	int error = 0, found;
+
+	/* rows loaded twice would be indexed twice */
+	if (!ix->partial || ix->partial_loaded)
+		return pg_error_set("the index already has the rows it can hold");
+	ix->partial_loaded = 1;
+	for (size_t i = 0; i < shas->len; i++) {
+		char *dup;
+		if (!pg_str_is_sha(shas->ptr[i]) || (pg_strmap_get(&seen, shas->ptr[i], &found), found))
+			continue;
+		if (!(dup = pg_strdup(shas->ptr[i])) || (error = pg_vec_push(&keys, dup)) < 0) {
+			free(dup);
+			error = pg_error_setc(PG_ENOMEM, "out of memory");
+			goto out;
+		}
+		if ((error = pg_strmap_set(&seen, dup, (void *)1)) < 0)
+			goto out;
+	}
+	nkeys = keys.len;
+
+	/* the commits themselves (evaluation needs their facts anyway); their own rows */
+	if ((error = prepare_batch(&st, ix->store, "SELECT " COMMIT_COLUMNS COMMIT_FROM " WHERE c.sha IN (",
+				   ")" COMMIT_ORDER)) < 0)
+		goto out;
+	for (size_t from = 0; from < nkeys && !error; from += BATCH) {
+		bind_texts(st, keys.ptr, nkeys, from);
+		error = commits_from_rows(ix, st);
+	}
+	pg_stmt_free(st);
+	st = NULL;
+	for (size_t i = 0; i < nkeys && !error; i++) {
+		const struct pg_affect__commit *c = commits_get(ix, keys.ptr[i], &found);
+		if (!found) {
+			error = commits_put(ix, keys.ptr[i], NULL);
+			continue;
+		}
+		if (!c)
+			continue;
+		if ((error = pg_vec_push(&ids, c->order)) < 0)
+			break;
+		/* by_subject() looks up unannotated rows by the commit's subject (never an empty one) */
+		if (c->subject && c->subject[0] && (pg_strmap_get(&seen_subj, c->subject, &found), !found) &&
+		    ((error = pg_strmap_set(&seen_subj, c->subject, (void *)1)) < 0 ||
+		     (error = pg_vec_push(&subjects, c->subject)) < 0))
+			break;
+	}
+	if (error < 0)
+		goto out;
+
+	/* rows carrying one of them (annotation), rows with one's subject: their ids revert lookups use too */
+	if ((error = prepare_batch(&st, ix->store,
+				   "SELECT r.commit_id, c.sha FROM relations r CROSS JOIN commits c WHERE r.target_sha IN (",
+				   ") AND r.kind = 'upstream' AND r.state = 'resolved' AND c.id = r.commit_id")) < 0 ||
+	    (error = batch_ids(st, &keys, nkeys, &ids, &seen, &keys)) < 0)
+		goto out;
+	pg_stmt_free(st);
+	st = NULL;
+	/* (only branch rows: a subject is often shared by many mainline commits) */
+	if ((error = prepare_batch(&st, ix->store, "SELECT c.id, c.sha FROM commits c WHERE c.subject IN (",
+				   ") AND EXISTS (SELECT 1 FROM branch_commits bc WHERE bc.commit_id = c.id"
+				   " AND bc.reachable = 1)")) < 0 ||
+	    (error = batch_ids(st, &subjects, subjects.len, &ids, &seen, &keys)) < 0)
+		goto out;
+	pg_stmt_free(st);
+	st = NULL;
+	/* rows reverting any of those */
+	n = keys.len;
+	if ((error = prepare_batch(&st, ix->store, "SELECT commit_id FROM relations WHERE target_sha IN (",
+				   ") AND kind = 'reverts' AND state = 'resolved'")) < 0 ||
+	    (error = batch_ids(st, &keys, n, &ids, &seen, NULL)) < 0)
+		goto out;
+	pg_stmt_free(st);
+	st = NULL;
+
+	/* the rows, in commit order as the full index adds them (oldest wins) */
+	if (ids.len)
+		qsort(ids.ptr, ids.len, sizeof(*ids.ptr), cmp_id);
+	n = 0;
+	for (size_t i = 0; i < ids.len; i++)
+		if (!n || ids.ptr[i] != ids.ptr[n - 1])
+			ids.ptr[n++] = ids.ptr[i];
+	ids.len = n;
+	if ((error = prepare_batch(&st, ix->store,
+				   "SELECT " ROW_COLUMNS " FROM commits c CROSS JOIN branch_commits bc WHERE c.id IN (",
+				   ") AND bc.commit_id = c.id AND bc.reachable = 1 ORDER BY c.id, bc.branch_id")) < 0)
+		goto out;
+	for (size_t from = 0; from < ids.len && !error; from += BATCH) {
+		for (size_t i = 0; i < BATCH; i++) {
+			if (from + i < ids.len)
+				pg_stmt_bind_int(st, (int)i + 1, ids.ptr[from + i]);
+			else
+				pg_stmt_bind_null(st, (int)i + 1);
+		}
+		error = add_rows(ix, st);
+	}
+	pg_stmt_free(st);
+	st = NULL;
+	if (error < 0)
+		goto out;
+
+out:
+	pg_stmt_free(st);
+	for (size_t i = 0; i < keys.len; i++)
+		free(keys.ptr[i]);
+	pg_vec_release(&keys);
+	pg_vec_release(&subjects);
+	pg_vec_release(&ids);
+	pg_strmap_release(&seen);
+	pg_strmap_release(&seen_subj);
+	return error;
 }
 
 /*
@@ -513,17 +754,49 @@ void pg_affect__mainline_version(char out[32], pg_affect_index *ix, const struct
 	}
 }
 
-/* Stable version of a branch row: its release tag, or the next one when untagged. */
-static void row_version(char out[32], const struct pg_affect__view *v, const struct pg_affect__row *r, int *released,
-			unsigned flags)
+/*
+ * The view's highest stable release number: a partial index reads it on
+ * first use, one branch at a time (most branches of an incremental run
+ * never predict a version).
+ */
+static int view_max_patch(pg_affect_index *ix, const struct pg_affect__view *cv)
 {
+	struct pg_affect__view *v = (struct pg_affect__view *)cv; /* the cache is ours */
+	int error, rc;
+
+	if (!v->max_patch_lazy)
+		return 0;
+	if (!ix->q_releases &&
+	    (error = pg_store_prepare(&ix->q_releases, ix->store,
+				      "SELECT DISTINCT release FROM branch_commits"
+				      " WHERE branch_id = ? AND reachable = 1 AND release IS NOT NULL")) < 0)
+		return error;
+	pg_stmt_bind_int(ix->q_releases, 1, v->branch_id);
+	while ((rc = pg_stmt_step(ix->q_releases)) > 0)
+		view_note_release(v, pg_stmt_text(ix->q_releases, 0));
+	pg_stmt_reset(ix->q_releases);
+	if (rc < 0)
+		return rc;
+	v->max_patch_lazy = 0;
+	return 0;
+}
+
+/* Stable version of a branch row: its release tag, or the next one when untagged. */
+static int row_version(char out[32], pg_affect_index *ix, const struct pg_affect__view *v,
+		       const struct pg_affect__row *r, int *released, unsigned flags)
+{
+	int error;
 	*released = r->release != NULL;
-	if (r->release)
+	if (r->release) {
 		snprintf(out, 32, "%s", r->release[0] == 'v' ? r->release + 1 : r->release);
-	else if (v->series && !(flags & PG_AFFECT__DYAD))
+	} else if (v->series && !(flags & PG_AFFECT__DYAD)) {
+		if ((error = view_max_patch(ix, v)) < 0)
+			return error;
 		snprintf(out, 32, "%s.%d", v->series, v->max_patch + 1);
-	else
+	} else {
 		snprintf(out, 32, "0");
+	}
+	return 0;
 }
 
 /* Is a mainline commit part of the view's base (vX.Y)? */
@@ -717,7 +990,8 @@ int pg_affect__eval_ex(struct pg_affect__eval *e, pg_affect_index *ix, const str
 		}
 		if (best) {
 			int rel;
-			row_version(e->vuln_version, v, best, &rel, flags);
+			if ((error = row_version(e->vuln_version, ix, v, best, &rel, flags)) < 0)
+				return error;
 			snprintf(e->vuln_sha, sizeof(e->vuln_sha), "%s", best->sha);
 			e->vuln_how = "backport";
 		}
@@ -727,17 +1001,20 @@ int pg_affect__eval_ex(struct pg_affect__eval *e, pg_affect_index *ix, const str
 		if (rv) {
 			snprintf(e->reason, sizeof(e->reason), "fix backport %.12s was reverted by %.12s", r->sha, rv->sha);
 		} else {
-			row_version(e->fix_version, v, r, &e->fix_released, flags);
+			if ((error = row_version(e->fix_version, ix, v, r, &e->fix_released, flags)) < 0)
+				return error;
 			snprintf(e->fix_sha, sizeof(e->fix_sha), "%s", r->sha);
 			e->fix_how = how;
 		}
 	} else if ((r = by_subject(ix, v, F, &e->confidence))) {
-		row_version(e->fix_version, v, r, &e->fix_released, flags);
+		if ((error = row_version(e->fix_version, ix, v, r, &e->fix_released, flags)) < 0)
+			return error;
 		snprintf(e->fix_sha, sizeof(e->fix_sha), "%s", r->sha);
 		e->fix_how = e->confidence > 0.9 ? "subject+files" : "subject";
 	}
 	if (!e->fix_how && closing) {
-		row_version(e->fix_version, v, closing, &e->fix_released, flags);
+		if ((error = row_version(e->fix_version, ix, v, closing, &e->fix_released, flags)) < 0)
+			return error;
 		snprintf(e->fix_sha, sizeof(e->fix_sha), "%s", closing->sha);
 		e->fix_how = "revert of the backported bug";
 		e->confidence = 1.0;

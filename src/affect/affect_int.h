@@ -12,6 +12,8 @@
 #include "util/str.h"
 #include "util/vec.h"
 
+typedef PG_VEC(char *) pg_affect__strs;
+
 /* One commit of a branch that is not in its mainline base. */
 struct pg_affect__row {
 	char sha[41];
@@ -30,6 +32,7 @@ struct pg_affect__view {
 	pg_kver base;
 	int has_base;
 	int max_patch;       /* highest stable release number seen, for predicted versions */
+	int max_patch_lazy;  /* max_patch not read yet (a partial index's view) */
 	int owns_rows;
 	int64_t cut;          /* mainline at one commit: commits with order <= cut (0 = head) */
 	PG_VEC(struct pg_affect__row *) rows;
@@ -70,9 +73,12 @@ struct pg_affect_index {
 	int preloaded;       /* every published CVE's target is in targets */
 	int loaded;          /* views and latest are read (pg_affect__index_load) */
 	struct pg_affect__stored *stored;   /* status from stored cells: what it reads once (status.c) */
+	int partial;         /* views hold only the rows pg_affect__index_load_for() loaded */
+	int partial_loaded;  /* it ran (once only) */
 	pg_stmt *q_commit, *q_rel, *q_files;
 	/* a CVE's record, fix rows and introducer rows: prepared on first use, reused for every target */
 	pg_stmt *q_cve_state, *q_cve_fixes, *q_cve_intro;
+	pg_stmt *q_releases;  /* one branch's release tags (a partial index's max_patch) */
 };
 
 enum { PG_AFFECT_UNKNOWN, PG_AFFECT_AFFECTED, PG_AFFECT_FIXED, PG_AFFECT_NOT_AFFECTED };
@@ -94,6 +100,21 @@ const char *pg_affect__commit_files(pg_affect_index *ix, const struct pg_affect_
 int pg_affect__commits_preload(pg_affect_index *ix);
 /* Resolve every published CVE's target at once (and preload its commits). */
 int pg_affect__targets_preload(pg_affect_index *ix);
+/*
+ * An index for evaluating a few targets (an incremental `cells`): its views
+ * start without rows, and pg_affect__index_load_for() loads, per branch,
+ * only the rows evaluating those fix and introducer ids looks up (reading
+ * every branch's rows was a third of such a run).  Evaluating any other id
+ * on it gives wrong verdicts.
+ */
+int pg_affect__index_open_partial(pg_affect_index **out, pg_store *store);
+/*
+ * Load into a partial index (once) the facts of the commits shas (fix and
+ * introducer ids) and every branch row pg_affect__eval() reaches from them:
+ * rows that are, carry (annotation) or share the subject of one of them, and
+ * rows reverting one of those or one of them.
+ */
+int pg_affect__index_load_for(pg_affect_index *ix, const pg_affect__strs *shas);
 int pg_affect__view_add(struct pg_affect__view *v, struct pg_affect__row *r);
 /* The view's row an id map (own, up, up_last, reverted) gives for sha, or NULL. */
 const struct pg_affect__row *pg_affect__view_get(const struct pg_affect__view *v, const pg_oidmap *m, const char *sha);
@@ -112,7 +133,6 @@ int pg_affect__eval_ex(struct pg_affect__eval *e, pg_affect_index *ix, const str
 		       const char *fix, const char *const *intro, size_t nintro, unsigned flags);
 const char *pg_affect__status_name(int s);
 /* Fix commits and introducers of a fix id or CVE id (arrays of 41-byte strings). */
-typedef PG_VEC(char *) pg_affect__strs;
 int pg_affect__resolve_target(pg_affect__strs *fixes, pg_affect__strs *intro, char **cve_out,
 			      pg_affect_index *ix, const char *id);
 void pg_affect__strs_release(pg_affect__strs *s);

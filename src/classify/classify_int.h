@@ -19,6 +19,13 @@
 #define PG_CLS_QUANT 0.001
 /* dense features [0, PG_CLS_DENSE_TRAILERS) are trailer evidence, the rest diff evidence */
 #define PG_CLS_DENSE_TRAILERS 8
+/*
+ * Dense feature of the diff head: the bag-of-words baseline's logit times
+ * PG_CLS_BASELINE_SCALE (stacking; out-of-fold in training).  The scorer sets
+ * it (pg_cls__stack_baseline), since it needs the model's baseline weights.
+ */
+#define PG_CLS_DENSE_BASELINE 50
+#define PG_CLS_BASELINE_SCALE 0.25
 
 #define PG_CLS_CALIB_MAX 256
 #define PG_CLS_OPS_MAX 128
@@ -61,6 +68,8 @@ double pg_cls__z1(const pg_cls_model *m, const pg_cls_features *f);
 double pg_cls__slope(const pg_cls_head *h, double z1);
 /* Final logit; has_diff selects the head. */
 double pg_cls__z(const pg_cls_model *m, double z1, const pg_cls_features *f, int has_diff);
+/* Set f's baseline feature for the diff head (0 when the head does not use it). */
+int pg_cls__stack_baseline(pg_cls_features *f, const pg_cls_model *m, const pg_cls_input *in, int has_diff);
 double pg_cls__sigmoid(double z);
 /* 1 if dense feature k is a subsystem prior (from the paths; used by both heads). */
 int pg_cls__dense_is_subsys(size_t k);

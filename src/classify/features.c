@@ -230,7 +230,8 @@ enum dense {
 	 * is 1 unless the history says the target was in no release yet, so a
 	 * missing history never lowers a score below what the trailer alone gave.
 	 */
-	D_FIXES_RELEASED, D_FIXES_STABLE
+	D_FIXES_RELEASED, D_FIXES_STABLE,
+	D_BASELINE = PG_CLS_DENSE_BASELINE /* set by the scorer, not here: it needs the model */
 };
 static const char *const dense_names[PG_CLS_NDENSE] = {
 	[D_FIXES] = "trailer:fixes", [D_CC_STABLE] = "trailer:cc_stable", [D_REPORTED] = "trailer:reported_by",
@@ -253,6 +254,7 @@ static const char *const dense_names[PG_CLS_NDENSE] = {
 	[D_FIXES_IO_URING] = "trailer:fixes_x_io_uring", [D_HISTORY_CVES] = "history:earlier_cves_same_file",
 	[D_FIXES_RELEASED] = "history:fixes_target_released",
 	[D_FIXES_STABLE] = "history:fixes_target_stable_lines",
+	[D_BASELINE] = "baseline:bag_of_words_logit",
 };
 
 const char *pg_cls_dense_name(size_t k)
@@ -272,7 +274,7 @@ int pg_cls__dense_is_subsys(size_t k)
 }
 _Static_assert(LEX_MAXW == 4, "token history is shifted by hand in token()");
 _Static_assert(D_TRAILER__END == PG_CLS_DENSE_TRAILERS, "trailer block size");
-_Static_assert(D_FIXES_STABLE < PG_CLS_NDENSE, "dense vector size");
+_Static_assert(D_FIXES_STABLE < D_BASELINE && D_BASELINE < PG_CLS_NDENSE, "dense vector size");
 
 const char *pg_cls_bug_class_name(pg_cls_bug_class c)
 {

@@ -689,13 +689,18 @@ static double z1_of(const float *w, double b1, const struct trainer *t, const st
 	return z;
 }
 
-static double base_p(const pg_cls_model *m, const struct trainer *t, const struct ex *e)
+static double base_z(const float *w, double b, const struct trainer *t, const struct ex *e)
 {
-	double z = m->bb;
+	double z = b;
 	const uint32_t *idx = t->bpool.ptr + e->boff;
 	for (uint32_t j = 0; j < e->bn; j++)
-		z += m->bw[idx[j]];
-	return pg_cls__sigmoid(z);
+		z += w[idx[j]];
+	return z;
+}
+
+static double base_p(const pg_cls_model *m, const struct trainer *t, const struct ex *e)
+{
+	return pg_cls__sigmoid(base_z(m->bw, m->bb, t, e));
 }
 
 /* Keep at most max_nz weights (largest |w|), quantized. */
@@ -971,15 +976,50 @@ static int calibrate(struct trainer *t, pg_cls_model *m)
 }
 
 /*
- * Both stages on the current training records: out-of-fold stage-1 logits
- * of the lore training records (2 folds), stage 1 on everything, stage 2 on
- * the out-of-fold logits.  wf and oof are scratch space.
+ * The baseline on the current training records, and its logit as the diff
+ * head's stacking feature: out of fold (the same 2 folds as stage 1) for the
+ * lore training records, from the baseline on everything for the others.
+ * Without the out-of-fold logits stage 2 would learn the baseline's fit to
+ * its own training mails.
+ */
+static void fit_baseline(struct trainer *t, pg_cls_model *m, float *wf)
+{
+	const char *what = t->refit ? "refit with the calibration split: " : "";
+	double bf;
+
+	for (int fold = 0; fold < 2; fold++) {
+		progress(t, "%sbaseline (hashed bag of words), fold %d of 2", what, fold + 1);
+		train_lr(t, wf, &bf, fold, 1);
+		prune_quantize(wf, 60000);
+		for (size_t i = 0; i < t->ex.len; i++) {
+			struct ex *e = &t->ex.ptr[i];
+			if (is_lore_train(t, e) && e->fold == fold)
+				e->dense[PG_CLS_DENSE_BASELINE] = (float)(PG_CLS_BASELINE_SCALE * base_z(wf, bf, t, e));
+		}
+	}
+	progress(t, "%sbaseline (hashed bag of words), all training data", what);
+	train_lr(t, m->bw, &m->bb, -1, 1);
+	prune_quantize(m->bw, 60000);
+	m->bb = round(m->bb * 1e6) / 1e6;
+	for (size_t i = 0; i < t->ex.len; i++) {
+		struct ex *e = &t->ex.ptr[i];
+		if (!is_lore_train(t, e))
+			e->dense[PG_CLS_DENSE_BASELINE] = (float)(PG_CLS_BASELINE_SCALE * base_z(m->bw, m->bb, t, e));
+	}
+}
+
+/*
+ * Both stages on the current training records: the baseline and its
+ * stacking feature (above), out-of-fold stage-1 logits of the lore training
+ * records (2 folds), stage 1 on everything, stage 2 on the out-of-fold
+ * logits.  wf and oof are scratch space.
  */
 static int fit_stages(struct trainer *t, pg_cls_model *m, float *wf, double *oof)
 {
 	const char *what = t->refit ? "refit with the calibration split: " : "";
 	double b1f;
 
+	fit_baseline(t, m, wf);
 	for (int fold = 0; fold < 2; fold++) {
 		progress(t, "%sstage 1, fold %d of 2", what, fold + 1);
 		train_lr(t, wf, &b1f, fold, 0);
@@ -1026,12 +1066,7 @@ static int fit_all(struct trainer *t, pg_cls_model *m)
 	 * same records.
 	 */
 	t->refit = 1;
-	if ((error = fit_stages(t, m, wf, oof)) < 0)
-		goto out;
-	progress(t, "baseline (hashed bag of words)");
-	train_lr(t, m->bw, &m->bb, -1, 1);
-	prune_quantize(m->bw, 60000);
-	m->bb = round(m->bb * 1e6) / 1e6;
+	error = fit_stages(t, m, wf, oof); /* the baseline of the refit is the model file's */
 out:
 	t->refit = 0;
 	free(wf);

@@ -109,4 +109,23 @@ b = o["branches"]["linux-6.1.y"]
 assert b["status"] == "affected" and b["vuln_sha"] == sys.argv[2] and b["fix_sha"] == "0", b
 assert o["branches_view"] == "patchgap", o
 PY
+
+# stored cells: each CVE recomputed alone (its cells dropped) on the partial
+# index, which loads only the rows its ids reach, equals a full recomputation;
+# 6.1.y now carries the parser fix under another subject (found by annotation only)
+cd repo && git checkout -q linux-6.1.y
+echo fixed >"${PG_FILE[$FE]}" && git add -A && _commit "[6.1.y] e: fix parser" "commit $FE upstream."
+git checkout -q master && cd "$T"
+$PG --quiet ingest
+$PG --quiet cells --full >/dev/null 2>&1
+check "a backport under another subject is found by its annotation" \
+	test "$(sqlite3 patchgap.db "SELECT fix_how FROM cells WHERE id = 'CVE-2026-10009' AND branch = 'linux-6.1.y'")" = annotation
+db_dump patchgap.db cells cell_deps >full.dump
+for id in $(sqlite3 patchgap.db "SELECT DISTINCT id FROM cells ORDER BY id"); do
+	sqlite3 patchgap.db "DELETE FROM cells WHERE id = '$id'"
+	PATCHGAP_CELLS_INDEX=partial $PG --quiet cells >/dev/null 2>&1
+	db_dump patchgap.db cells cell_deps >part.dump
+	cmp -s part.dump full.dump || { fail "$id alone on the partial index differs"; diff part.dump full.dump | head -4; }
+done
+ok "every CVE alone on the partial index: the cells of a full recomputation"
 finish
