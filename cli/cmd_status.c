@@ -15,7 +15,7 @@
 
 static const char usage[] =
 	"usage: patchgap status [<branch|revision>...] [--all] [--config FILE | --no-config]\n"
-	"                       [--fail-on POLICY] [--json]\n"
+	"                       [--fail-on POLICY] [--recompute] [--json]\n"
 	"\n"
 	"A target is a tracked branch, or any revision of the repository: a tag\n"
 	"(v6.1.5, a vendor tag), revision syntax (linux-6.1.y~3, 'git describe'\n"
@@ -36,6 +36,11 @@ static const char usage[] =
 	"kernel .config: fixes whose code is not compiled are listed separately as\n"
 	"not affected, with the VEX justification and the evidence.  --no-config\n"
 	"ignores a configured .config.\n"
+	"\n"
+	"A tracked branch's head is read from the verdicts 'patchgap cells' stored\n"
+	"when they are provably current (nothing ingested, imported or classified\n"
+	"since that changes them, the same .config); otherwise, and with --recompute\n"
+	"always, every verdict is computed.  The output is the same either way.\n"
 	"\n"
 	"POLICY is a comma-separated list of conditions that must all hold for one open\n"
 	"fix:  any | age>DAYS | severity>=low|medium|high|critical\n"
@@ -162,7 +167,8 @@ static void print_text(json_t *o, const char *target)
 PG_CMD(status)
 {
 	struct pg_opt opts[] = { { "json", 0, NULL, 0 }, { "all", 0, NULL, 0 }, { "fail-on", 1, NULL, 0 },
-				 { "config", 1, NULL, 0 }, { "no-config", 0, NULL, 0 }, { NULL, 0, NULL, 0 } };
+				 { "config", 1, NULL, 0 }, { "no-config", 0, NULL, 0 }, { "recompute", 0, NULL, 0 },
+				 { NULL, 0, NULL, 0 } };
 	const char **args;
 	int nargs, rc, error;
 	pg_config *cfg = NULL;
@@ -207,6 +213,7 @@ PG_CMD(status)
 	}
 	so.include_fixed = pg_opt_get(opts, "all") != NULL;
 	so.no_kconfig = pg_opt_get(opts, "no-config") != NULL;
+	so.recompute = pg_opt_get(opts, "recompute") != NULL;
 	if ((rc = pg_cli_open_store(&store, cli, PG_STORE_READONLY)) > 0)
 		goto done;
 	if ((error = pg_affect_index_open(&ix, store)) < 0) {

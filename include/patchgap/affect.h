@@ -49,8 +49,9 @@ typedef struct pg_status_options {
 	const char *kconfig;     /* kernel .config: drop fixes whose code is not built (VEX);
 				  * NULL = the branch's configured one, if any */
 	int no_kconfig;          /* ignore the branch's configured .config */
+	int recompute;           /* compute even when the stored cells are current */
 } pg_status_options;
-#define PG_STATUS_OPTIONS_INIT { 1, NULL, 0, NULL, 0 }
+#define PG_STATUS_OPTIONS_INIT { 1, NULL, 0, NULL, 0, 0 }
 
 /*
  * Every known security fix (CVE fix commits and classifier-flagged commits)
@@ -60,6 +61,9 @@ typedef struct pg_status_options {
  * diff is evaluated against the tree's Kbuild files and #if blocks: fixes
  * whose code is not built move to not_affected_by_config with the VEX
  * justification and evidence; the others carry their "vex" verdict.
+ * A tracked branch is read from the stored cells (pg_affect_cells_update)
+ * while they are provably current, with the same output; opts->recompute
+ * always computes (doc/internals/affect.md, "status").
  */
 int pg_affect_status(json_t **out, pg_affect_index *ix, const char *target, const pg_status_options *opts);
 

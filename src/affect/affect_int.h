@@ -71,6 +71,8 @@ struct pg_affect_index {
 	int have_now;
 	int has_latest;
 	int preloaded;       /* every published CVE's target is in targets */
+	int loaded;          /* views and latest are read (pg_affect__index_load) */
+	struct pg_affect__stored *stored;   /* status from stored cells: what it reads once (status.c) */
 	int partial;         /* views hold only the rows pg_affect__index_load_for() loaded */
 	int partial_loaded;  /* it ran (once only) */
 	pg_stmt *q_commit, *q_rel, *q_files;
@@ -169,5 +171,21 @@ void pg_affect__build_release(struct pg_affect__build *b);
 json_t *pg_affect__build_verdict(struct pg_affect__build *b, const char *fix, int *not_affected);
 
 struct pg_affect__view *pg_affect__find_view(pg_affect_index *ix, const char *name);
+/* Read every branch's rows (and the newest mainline tag) on first use: status may read stored cells instead. */
+int pg_affect__index_load(pg_affect_index *ix);
+
+/*
+ * What the stored cells were computed from, beyond each target's record:
+ * stamp hashes the commit high-water mark and every tracked branch's name,
+ * kind, base tag, head and reachable row count; defs the definitions alone.
+ * pg_affect_cells_update() records both in meta; status reads the cells of
+ * a branch only while the stamp is the same (doc/internals/affect.md).
+ */
+#define PG_AFFECT__STAMP_KEY "affect.cells.inputs"
+#define PG_AFFECT__DEFS_KEY "affect.cells.branch_defs"
+int pg_affect__cells_inputs(char stamp[17], char defs[17], pg_store *store);
+void pg_affect__stored_free(struct pg_affect__stored *S);
+/* The content hash of a kernel .config as cell_configs stores it. */
+int pg_affect__config_hash(char out[17], const char *path);
 
 #endif

@@ -190,7 +190,7 @@ struct branch_state {
 };
 
 /* The .config's content hash, so an edited file recomputes its cells. */
-static int config_hash(char out[17], const char *path)
+int pg_affect__config_hash(char out[17], const char *path)
 {
 	pg_buf b = PG_BUF_INIT;
 	uint64_t h = 1469598103934665603ULL;
@@ -392,6 +392,50 @@ static int config_cell(struct branch_state *b, const char *repository, const str
 }
 
 /*
+ * Hash of the inputs every verdict shares: the commit high-water mark and,
+ * per tracked branch, its definition (name, kind, base tag), head and
+ * reachable row count.  defs: the definitions alone.  Per-target inputs
+ * (the record's content hash, the target set) and the .config are checked
+ * against each cell by the reader (status.c).
+ */
+int pg_affect__cells_inputs(char stamp[17], char defs[17], pg_store *store)
+{
+	pg_stmt *st = NULL;
+	uint64_t hs = 1469598103934665603ULL, hd = hs;
+	char num[32];
+	int error, rc;
+
+	if ((error = pg_store_prepare(&st, store, "SELECT coalesce(max(id), 0) FROM commits")) < 0)
+		return error;
+	if ((rc = pg_stmt_step(st)) > 0) {
+		snprintf(num, sizeof(num), "%lld", (long long)pg_stmt_int(st, 0));
+		hs = fnv(hs, num);
+	}
+	pg_stmt_free(st);
+	if (rc < 0)
+		return rc;
+	if ((error = pg_store_prepare(&st, store,
+				      "SELECT b.id, b.name, b.kind, b.base_tag, b.head_sha,"
+				      " (SELECT count(*) FROM branch_commits bc WHERE bc.branch_id = b.id AND bc.reachable = 1)"
+				      " FROM branches b WHERE b.head_sha IS NOT NULL ORDER BY b.id")) < 0)
+		return error;
+	while ((rc = pg_stmt_step(st)) > 0) {
+		snprintf(num, sizeof(num), "%lld", (long long)pg_stmt_int(st, 0));
+		hd = fnv(fnv(fnv(fnv(hd, num), pg_stmt_text(st, 1)), pg_stmt_text(st, 2)), pg_stmt_text(st, 3));
+		hs = fnv(fnv(fnv(fnv(fnv(hs, num), pg_stmt_text(st, 1)), pg_stmt_text(st, 2)), pg_stmt_text(st, 3)),
+			 pg_stmt_text(st, 4));
+		snprintf(num, sizeof(num), "%lld", (long long)pg_stmt_int(st, 5));
+		hs = fnv(hs, num);
+	}
+	pg_stmt_free(st);
+	if (rc < 0)
+		return rc;
+	snprintf(stamp, 17, "%016llx", (unsigned long long)hs);
+	snprintf(defs, 17, "%016llx", (unsigned long long)hd);
+	return 0;
+}
+
+/*
  * Whether to evaluate on a partial index (pg_affect__index_open_partial):
  * when no branch is recomputed for every target and at most a quarter of
  * the targets are dirty (beyond that, reading every row costs less than
@@ -569,7 +613,7 @@ int pg_affect_cells_update_notify(pg_affect_cells_stats *out, pg_store *store, u
 	pg_strmap dirty = PG_STRMAP_INIT, hashes = PG_STRMAP_INIT, live = PG_STRMAP_INIT;
 	struct stored stored = { PG_STRMAP_INIT, PG_STRMAP_INIT, PG_BUF_INIT, notify, payload };
 	pg_stmt *ins = NULL, *del_deps = NULL, *ins_dep = NULL, *st = NULL, *del = NULL;
-	char *hwm_text = NULL, hwm_buf[32];
+	char *hwm_text = NULL, hwm_buf[32], *defs_text = NULL, stamp[17], defs[17];
 	const char *probe = NULL;   /* a branch every stored target has a cell on */
 	int64_t hwm = 0, max_id;
 	size_t ndirty = 0, nfull = 0, ncfgfull = 0;
@@ -603,6 +647,20 @@ int pg_affect_cells_update_notify(pg_affect_cells_stats *out, pg_store *store, u
 	max_id = query_int(store, "SELECT coalesce(max(id), 0) FROM commits WHERE id > ?", -1, &error);
 	if (error < 0)
 		goto out;
+	/*
+	 * A branch whose kind or base changed keeps its rows, yet its verdicts
+	 * (and those of vendor trees on the same series) change: all of them are
+	 * recomputed, as when the definitions were never recorded.
+	 */
+	if ((error = pg_affect__cells_inputs(stamp, defs, store)) < 0)
+		goto out;
+	error = pg_store_meta_get(&defs_text, store, PG_AFFECT__DEFS_KEY);
+	if (error == PG_ENOTFOUND || (!error && strcmp(defs_text, defs)))
+		full = 1;
+	else if (error < 0)
+		goto out;
+	error = 0;
+	pg_error_clear();
 
 	/* branches: a rewritten or new one is recomputed for every target */
 	if ((error = pg_store_prepare(&st, store,
@@ -630,7 +688,7 @@ int pg_affect_cells_update_notify(pg_affect_cells_stats *out, pg_store *store, u
 				break;
 			}
 			b.cfg_on = 1;
-			if ((error = config_hash(b.cfg_hash, b.config)) < 0) {
+			if ((error = pg_affect__config_hash(b.cfg_hash, b.config)) < 0) {
 				free(b.config);
 				break;
 			}
@@ -697,7 +755,7 @@ int pg_affect_cells_update_notify(pg_affect_cells_stats *out, pg_store *store, u
 			if ((error = pg_affect__index_open_partial(&ix, store)) < 0 ||
 			    (error = load_dirty(ix, &targets)) < 0)
 				goto out;
-		} else if ((error = pg_affect_index_open(&ix, store)) < 0) {
+		} else if ((error = pg_affect_index_open(&ix, store)) < 0 || (error = pg_affect__index_load(ix)) < 0) {
 			goto out;
 		}
 		/* many targets to resolve: all of them in a few queries rather than a few each */
@@ -875,7 +933,9 @@ int pg_affect_cells_update_notify(pg_affect_cells_stats *out, pg_store *store, u
 			goto out;
 	}
 	snprintf(hwm_buf, sizeof(hwm_buf), "%lld", (long long)max_id);
-	if ((error = pg_store_meta_set(store, HWM_KEY, hwm_buf)) < 0)
+	if ((error = pg_store_meta_set(store, HWM_KEY, hwm_buf)) < 0 ||
+	    (error = pg_store_meta_set(store, PG_AFFECT__DEFS_KEY, defs)) < 0 ||
+	    (error = pg_store_meta_set(store, PG_AFFECT__STAMP_KEY, stamp)) < 0)
 		goto out;
 	/* readers that follow changes (watch) learn from the generation whether another writer ran */
 	if ((out->written || out->deleted) && (error = bump_generation(store)) < 0)
@@ -906,6 +966,7 @@ out:
 	pg_stmt_free(st);
 	pg_buf_release(&deps);
 	free(hwm_text);
+	free(defs_text);
 	branches_release(br.ptr, br.len);
 	pg_vec_release(&br);
 	target_rows_release(&targets);

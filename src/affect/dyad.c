@@ -474,7 +474,8 @@ int pg_affect_fix(json_t **out, pg_affect_index *ix, const char *id)
 	int error;
 
 	*out = NULL;
-	if ((error = pg_affect__resolve_target(&fixes, &intro, &cve, ix, id)) < 0)
+	if ((error = pg_affect__index_load(ix)) < 0 ||
+	    (error = pg_affect__resolve_target(&fixes, &intro, &cve, ix, id)) < 0)
 		goto out;
 	o = json_object();
 	br = json_object();

@@ -1,7 +1,8 @@
 /*
  * Unit tests for src/affect on a real SQLite store filled by SQL: dyad's
- * line format and order, an unknown introducer in status, and the stored
- * cells (full, incremental after a changed record, read back).
+ * line format and order, an unknown introducer in status, the stored
+ * cells (full, incremental after a changed record, read back), and status
+ * reading them exactly while they are current.
  *
  * History: mainline I (v6.1) < F (v6.2, Fixes: I) < U (v6.2, no Fixes:);
  * linux-6.1.y (base v6.1) carries B = backport of F (v6.1.3).
@@ -145,6 +146,81 @@ TEST(cells)
 	pg_store_free(s);
 }
 
+/* linux-6.1.y's status as JSON text (sorted keys), from a fresh index; NULL on error. */
+static char *status_text(pg_store *s, int recompute)
+{
+	pg_affect_index *ix = NULL;
+	pg_status_options so = PG_STATUS_OPTIONS_INIT;
+	json_t *o = NULL;
+	char *text = NULL;
+	so.recompute = recompute;
+	so.include_fixed = 1;
+	if (pg_affect_index_open(&ix, s) == 0 && pg_affect_status(&o, ix, "linux-6.1.y", &so) == 0)
+		text = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(o);
+	pg_affect_index_free(ix);
+	return text;
+}
+
+/* status reads the cells (their reason marked) exactly while the stamp is current */
+static void check_stored(pg_store *s, int want_stored, const char *what)
+{
+	char *st, *rc;
+	CHECK_OK(pg_store_exec(s, "UPDATE cells SET reason = reason || ' [stored]' WHERE branch = 'linux-6.1.y'"));
+	st = status_text(s, 0);
+	rc = status_text(s, 1);
+	CHECK_OK(pg_store_exec(s, "UPDATE cells SET reason = substr(reason, 1, length(reason) - 9)"
+				  " WHERE branch = 'linux-6.1.y'"));
+	CHECK(st && rc);
+	if (st && rc) {
+		if ((strstr(st, "[stored]") != NULL) != want_stored)
+			fprintf(stderr, "  %s: cells %sread: %s\n", what, want_stored ? "not " : "", st);
+		CHECK((strstr(st, "[stored]") != NULL) == want_stored);
+		CHECK(strstr(rc, "[stored]") == NULL);
+	}
+	free(st);
+	free(rc);
+	/* unmarked, the stored output is the computed one */
+	st = status_text(s, 0);
+	rc = status_text(s, 1);
+	CHECK(st && rc && !strcmp(st, rc));
+	free(st);
+	free(rc);
+}
+
+TEST(status_from_cells)
+{
+	pg_store *s = fixture("stored.db");
+	pg_affect_cells_stats st;
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	check_stored(s, 0, "no cells yet");
+	CHECK_OK(pg_affect_cells_update(&st, s, 0));
+	check_stored(s, 1, "after cells");
+	/* a new commit: computed until cells ran */
+	CHECK_OK(pg_store_exec(s,
+		"INSERT INTO commits (id, sha, author, author_email, author_time, committer_time, parents, nparents,"
+		" subject, message, mainline_release, on_mainline) VALUES"
+		" (5, '5555555555555555555555555555555555555555', 'a', 'a@x', 5, 5, '', 1, 'z: new', '', NULL, 1)"));
+	check_stored(s, 0, "new commit");
+	CHECK_OK(pg_affect_cells_update(&st, s, 0));
+	CHECK(!st.full);
+	check_stored(s, 1, "new commit, cells ran");
+	/* a changed record */
+	CHECK_OK(pg_store_exec(s, "UPDATE cves SET content_hash = 'h2b' WHERE id = 'CVE-2026-2'"));
+	check_stored(s, 0, "changed record");
+	CHECK_OK(pg_affect_cells_update(&st, s, 0));
+	check_stored(s, 1, "changed record, cells ran");
+	/* a branch's kind: no row changes, yet every branch is recomputed */
+	CHECK_OK(pg_store_exec(s, "UPDATE branches SET kind = 'vendor' WHERE name = 'linux-6.1.y'"));
+	check_stored(s, 0, "kind changed");
+	CHECK_OK(pg_affect_cells_update(&st, s, 0));
+	CHECK(st.full);
+	check_stored(s, 1, "kind changed, cells ran");
+	pg_store_free(s);
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -154,6 +230,7 @@ int main(void)
 	RUN(dyad_lines);
 	RUN(status_unknown_introducer_is_affected);
 	RUN(cells);
+	RUN(status_from_cells);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", tmpdir);
