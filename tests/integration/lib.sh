@@ -90,4 +90,25 @@ gen_repo() {
 	python3 "$SRC/tools/truth-to-conf.py" "$TRUTH" "$GEN" > "$T/patchgap.conf"
 }
 
+# rewind_clone BRANCH:N ...: $T/repo, a mirror of $GEN that patchgap.conf
+# tracks, as before a push: each BRANCH set back N commits and the tags no
+# branch contains any more deleted.  restore_refs puts every ref back (the push).
+rewind_clone() {
+	local b t
+	git clone -q --mirror "$GEN" "$T/repo"
+	sed -i "s|repository = .*|repository = $T/repo|" "$T/patchgap.conf"
+	git -C "$T/repo" for-each-ref --format='%(objectname) %(refname)' >"$T/refs.all"
+	for b in "$@"; do
+		git -C "$T/repo" update-ref "refs/heads/${b%%:*}" "refs/heads/${b%%:*}~${b#*:}"
+	done
+	for t in $(git -C "$T/repo" for-each-ref --format='%(refname)' refs/tags); do
+		git -C "$T/repo" for-each-ref --contains "$t" --format=x refs/heads | grep -q x ||
+			git -C "$T/repo" update-ref -d "$t"
+	done
+}
+restore_refs() {
+	local sha ref
+	while read -r sha ref; do git -C "$T/repo" update-ref "$ref" "$sha"; done <"$T/refs.all"
+}
+
 . "$SRC/tests/integration/lib-db.sh"

@@ -9,16 +9,8 @@
 . "$(dirname "$0")/lib.sh"
 gen_repo small 11
 cd $T
-git clone -q --mirror "$GEN" repo
-sed -i "s|repository = .*|repository = $T/repo|" patchgap.conf
-git -C repo for-each-ref --format='%(objectname) %(refname)' >refs.all
 # rewind: every branch loses its newest commits; tags they no longer contain go too
-for b in master:40 linux-6.1.y:12 linux-6.6.y:6 linux-6.7.y:4; do
-	git -C repo update-ref "refs/heads/${b%%:*}" "refs/heads/${b%%:*}~${b#*:}"
-done
-for t in $(git -C repo for-each-ref --format='%(refname)' refs/tags); do
-	git -C repo for-each-ref --contains "$t" --format=x refs/heads | grep -q x || git -C repo update-ref -d "$t"
-done
+rewind_clone master:40 linux-6.1.y:12 linux-6.6.y:6 linux-6.7.y:4
 python3 "$SRC/tools/truth-to-cna.py" "$TRUTH" vulns >/dev/null
 cp -r vulns vulns.final
 # the first import: some records name another fix, some are not there yet, one is later rejected
@@ -39,7 +31,7 @@ check "first run is a full one" python3 -c '
 import json, sys; o = json.load(open(sys.argv[1])); assert o["full"] and o["evaluated"] == o["targets"] * o["branches"], o' c1.json
 
 # the rest of the history (a force-pushed vendor branch among it), the final records
-while read -r sha ref; do git -C repo update-ref "$ref" "$sha"; done <refs.all
+restore_refs
 git -C repo update-ref refs/heads/vendor/acme-6.1 refs/heads/vendor/acme-6.1~3
 rm -rf vulns && cp -r vulns.final vulns
 mkdir -p "vulns/$(dirname "${REJ/published/rejected}")" && mv "vulns/$REJ" "vulns/${REJ/published/rejected}"

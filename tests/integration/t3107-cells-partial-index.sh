@@ -10,15 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 gen_repo small 11
 cd $T
-git clone -q --mirror "$GEN" repo
-sed -i "s|repository = .*|repository = $T/repo|" patchgap.conf
-git -C repo for-each-ref --format='%(objectname) %(refname)' >refs.all
-for b in master:40 linux-6.1.y:12 linux-6.6.y:6 linux-6.7.y:4 vendor/acme-6.1:5; do
-	git -C repo update-ref "refs/heads/${b%%:*}" "refs/heads/${b%%:*}~${b#*:}"
-done
-for t in $(git -C repo for-each-ref --format='%(refname)' refs/tags); do
-	git -C repo for-each-ref --contains "$t" --format=x refs/heads | grep -q x || git -C repo update-ref -d "$t"
-done
+rewind_clone master:40 linux-6.1.y:12 linux-6.6.y:6 linux-6.7.y:4 vendor/acme-6.1:5
 python3 "$SRC/tools/truth-to-cna.py" "$TRUTH" vulns >/dev/null
 $PG --quiet ingest
 $PG --quiet cve import vulns
@@ -50,7 +42,7 @@ assert {k: v for k, v in p.items()} == x, (p, x)' part.json fullix.json full.jso
 }
 
 # the rest of the history: new commits on every branch
-while read -r sha ref; do git -C repo update-ref "$ref" "$sha"; done <refs.all
+restore_refs
 $PG --quiet ingest
 compare "new commits"
 

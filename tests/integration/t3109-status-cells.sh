@@ -11,16 +11,8 @@
 . "$(dirname "$0")/lib.sh"
 gen_repo small 11
 cd $T
-git clone -q --mirror "$GEN" repo
-sed -i "s|repository = .*|repository = $T/repo|" patchgap.conf
-git -C repo for-each-ref --format='%(objectname) %(refname)' >refs.all
 # the first ingest lacks the newest commits of some branches (and their tags)
-for b in master:40 linux-6.1.y:12 linux-6.6.y:6; do
-	git -C repo update-ref "refs/heads/${b%%:*}" "refs/heads/${b%%:*}~${b#*:}"
-done
-for t in $(git -C repo for-each-ref --format='%(refname)' refs/tags); do
-	git -C repo for-each-ref --contains "$t" --format=x refs/heads | grep -q x || git -C repo update-ref -d "$t"
-done
+rewind_clone master:40 linux-6.1.y:12 linux-6.6.y:6
 python3 "$SRC/tools/truth-to-cna.py" "$TRUTH" vulns >/dev/null
 cp -r vulns vulns.final
 # the first import: a few records name another fix, a few are not there yet
@@ -69,7 +61,7 @@ same "after cells"
 $PG status linux-6.1.y --json --all >before.json || [ $? = 5 ]
 
 # new commits: backports among them
-while read -r sha ref; do git -C repo update-ref "$ref" "$sha"; done <refs.all
+restore_refs
 $PG --quiet ingest
 uses "new commits, no cells run" 0
 $PG status linux-6.1.y --json --all >after.json || [ $? = 5 ]
