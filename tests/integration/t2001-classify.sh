@@ -13,7 +13,7 @@ command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 not installed"; exit 0; }
 command -v python3 >/dev/null || { echo "SKIP: python3 not installed"; exit 0; }
 
 # init only creates the database here; under ASan its libgit2 config reading leaks
-# pcre2 match data (61 KB, not classify code: reported to the lead), so leaks are not
+# pcre2 match data (61 KB, in libgit2 and pcre2, not in patchgap), so leaks are not
 # checked for this one call.
 ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" "$BIN" --conf pg.conf init --database pg.db >/dev/null || fail "init"
 # three commits (message = the raw message, subject paragraph first, as ingest stores it): a syzbot-found UAF in net/, a driver leak, a documentation change
