@@ -3,7 +3,9 @@
 # and drivers/foo/ only with CONFIG_FOO, three bugs and their fixes (CVEs
 # 2024-0001 kernel/core.c, 0002 inside #ifdef CONFIG_CORE_DEBUG, 0003
 # drivers/foo), tags v6.0 v6.1 v6.2, branch linux-6.1.y at v6.1, records in
-# $T/vulns and $T/amd64.config (x86-64, neither FOO nor CORE_DEBUG).
+# $T/vulns and $T/amd64.config (x86-64, neither FOO nor CORE_DEBUG), and
+# $T/patchgap.conf tracking master and linux-6.1.y; kconfig_fixture KCONFIG
+# gives linux-6.1.y that .config (kconfig = KCONFIG).
 kconfig_fixture() {
 	R=$T/repo
 	git init -q -b master "$R"
@@ -36,4 +38,7 @@ Fixes: ${B3:0:12} (\"foo: add bug\")"; F3=$(g rev-parse HEAD)
 	echo $F2 > $T/vulns/cve/published/2024/CVE-2024-0002.sha1
 	echo $F3 > $T/vulns/cve/published/2024/CVE-2024-0003.sha1
 	printf 'CONFIG_X86_64=y\nCONFIG_X86=y\n# CONFIG_FOO is not set\n# CONFIG_CORE_DEBUG is not set\n' > $T/amd64.config
+	printf '[core]\n\trepository = repo\n[branch "master"]\n\tkind = mainline\n[branch "linux-6.1.y"]\n\tkind = stable\n%s' \
+		"${1:+	kconfig = $1
+}" > $T/patchgap.conf
 }

@@ -5,14 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-kconfig.sh"
 kconfig_fixture
-cat > $T/patchgap.conf <<CONF
-[core]
-	repository = repo
-[branch "master"]
-	kind = mainline
-[branch "linux-6.1.y"]
-	kind = stable
-CONF
 cd $T
 $PG ingest >/dev/null
 $PG cve import vulns >/dev/null

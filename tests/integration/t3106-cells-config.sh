@@ -8,16 +8,7 @@
 # run.sh: sqlite only (reads the cells of the SQLite file with Python)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-kconfig.sh"
-kconfig_fixture
-cat > $T/patchgap.conf <<CONF
-[core]
-	repository = repo
-[branch "master"]
-	kind = mainline
-[branch "linux-6.1.y"]
-	kind = stable
-	kconfig = amd64.config
-CONF
+kconfig_fixture amd64.config
 cd $T
 $PG ingest >/dev/null
 $PG cve import vulns >/dev/null

@@ -111,16 +111,7 @@ same "a branch's kind changed, cells run"
 T0=$T; T=$T0/k; mkdir -p $T
 [ -n "${PG_KEEP:-}" ] || trap 'rm -rf "$T0"' EXIT
 . "$SRC/tests/integration/lib-kconfig.sh"
-kconfig_fixture
-cat > $T/patchgap.conf <<CONF
-[core]
-	repository = repo
-[branch "master"]
-	kind = mainline
-[branch "linux-6.1.y"]
-	kind = stable
-	kconfig = amd64.config
-CONF
+kconfig_fixture amd64.config
 cd $T
 $PG --quiet ingest
 $PG --quiet cve import vulns
