@@ -10,6 +10,7 @@
  * transaction that writes the events, so a cycle killed anywhere is redone
  * by the next one with the same result.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -135,6 +136,50 @@ int pg_watch__fetch_refspecs(git_repository *repo, const char *url, char **refsp
 	return error;
 }
 
+/*
+ * Remove the "*.lock" files a killed cycle left in a repository that watch
+ * writes (refs, HEAD, index, packed-refs; objects/ holds none that block).
+ * libgit2, like git, refuses to update a locked file and never clears a lock
+ * itself, so without this one kill -9 during a fetch or checkout would fail
+ * that source on every later cycle.  Cycles run only under the watch lock
+ * (one watch per database), so in the CNA checkout, which only watch writes,
+ * every lock is stale (min_age 0); in core.repository, where the user's own
+ * git may be working, only locks older than min_age seconds are taken as
+ * stale (a live git holds a ref lock for milliseconds).
+ */
+static void clear_stale_locks(const char *dir, int depth, int64_t min_age, const pg_watch_options *opts)
+{
+	DIR *d;
+	struct dirent *e;
+	int64_t now = (int64_t)time(NULL);
+
+	if (depth > 16 || !(d = opendir(dir)))
+		return;
+	while ((e = readdir(d))) {
+		struct stat sb;
+		size_t n = strlen(e->d_name);
+		pg_buf p = PG_BUF_INIT;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || (depth == 0 && !strcmp(e->d_name, "objects")))
+			continue;
+		if (pg_buf_printf(&p, "%s/%s", dir, e->d_name) < 0 || lstat(pg_buf_cstr(&p), &sb) < 0) {
+			pg_buf_release(&p);
+			continue;
+		}
+		if (S_ISDIR(sb.st_mode))
+			clear_stale_locks(pg_buf_cstr(&p), depth + 1, min_age, opts);
+		else if (S_ISREG(sb.st_mode) && n > 5 && !strcmp(e->d_name + n - 5, ".lock") &&
+			 now - (int64_t)sb.st_mtime >= min_age) {
+			if (unlink(pg_buf_cstr(&p)) == 0)
+				pg_watch__log(opts, PG_WATCH_WARN, "removed stale lock '%s' (left by a killed cycle)",
+					      pg_buf_cstr(&p));
+		}
+		pg_buf_release(&p);
+	}
+	closedir(d);
+}
+
+#define PG_WATCH__MIRROR_LOCK_AGE 600 /* seconds: a ref lock in core.repository this old is stale */
+
 /* Fetch one remote into core.repository.  Source failures are not cycle failures. */
 static int fetch_remote(int *changed, const pg_watch_conf *wc, pg_store *s, git_repository *repo,
 			const pg_watch_remote *r, const pg_watch_options *opts, pg_watch_stats *st)
@@ -146,6 +191,7 @@ static int fetch_remote(int *changed, const pg_watch_conf *wc, pg_store *s, git_
 
 	if ((error = pg_watch__source_due(&due, s, r->name, r->interval, now, opts->force_fetch)) < 0 || !due)
 		return error;
+	clear_stale_locks(git_repository_path(repo), 0, PG_WATCH__MIRROR_LOCK_AGE, opts);
 	if (pg_watch__fetch_refspecs(repo, r->url, r->refspecs, r->nrefspecs) < 0) {
 		err = pg_error_last();
 		st->fetch_failed++;
@@ -191,6 +237,7 @@ static int fetch_cna(char head[41], const pg_watch_conf *wc, pg_store *s, const 
 			failed = 1;
 			goto done;
 		}
+		clear_stale_locks(git_repository_path(repo), 0, 0, opts);
 		if (pg_watch__fetch_refspecs(repo, wc->cna_url, &spec, 1) < 0) {
 			failed = 1;
 			goto done;

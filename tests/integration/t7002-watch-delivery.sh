@@ -66,6 +66,12 @@ cp -r mirror.git patchgap.conf ref/
 cp -r patchgap.db.vulns ref/
 db_clone patchgap.db ref/patchgap.db
 (cd ref && $PG watch --once --fetch-now --no-deliver > /dev/null 2>&1) || fail "reference cycle"
+# locks a killed fetch or checkout left: every one in the CNA checkout (only
+# watch writes there), an old one in core.repository; a fresh one there may be
+# a live git's and stays
+touch patchgap.db.vulns/.git/index.lock
+touch -d '-1 hour' mirror.git/refs/heads/master.lock
+touch mirror.git/refs/heads/zz-live.lock
 RANDOM=7001
 for i in 1 2 3 4 5; do
 	d=$(printf '0.%02d' $((RANDOM % 40 + 3)))
@@ -81,6 +87,9 @@ check "cells equal a run without kills" sh -c "sqlite3 patchgap.db 'SELECT * FRO
 check "stored verdicts equal a run without kills" sh -c "sqlite3 patchgap.db 'SELECT * FROM cells ORDER BY 1,2,3' > v1.txt &&
 	sqlite3 ref/patchgap.db 'SELECT * FROM cells ORDER BY 1,2,3' > v2.txt && test -s v1.txt && cmp -s v1.txt v2.txt"
 check "the kill run found the new changes" grep -q "^cve.published|cve:CVE-2024-0002" got.txt
+check "stale locks are gone" sh -c "! ls patchgap.db.vulns/.git/*.lock mirror.git/refs/heads/master.lock 2>/dev/null"
+check "a fresh lock in core.repository is kept" test -e mirror.git/refs/heads/zz-live.lock
+rm -f mirror.git/refs/heads/zz-live.lock
 check "every event delivered, at least once, one content per key" $PY -c "
 import json, subprocess
 keys=subprocess.run(['sqlite3','patchgap.db','SELECT key FROM events'],capture_output=True,text=True).stdout.split()
