@@ -242,6 +242,8 @@ typedef struct pg_cls_train_opts {
 	unsigned sample;          /* keep 1 in `sample` records (by subject hash); 0/1 = all */
 	const char *calib_from;   /* ISO date: lore from here to the cutoff is the calibration split
 				     (default: cutoff minus 183 days) */
+	const char *lore_from;    /* ISO date: lore mails before it are not training data (default: the
+				     first of the month three months before the calibration start) */
 	void (*progress)(const char *msg, void *payload);
 	void *payload;
 } pg_cls_train_opts;
