@@ -279,7 +279,8 @@ def review(a, cutoff):
     for d in read(a, "kernel-cves.jsonl.gz"):
         if d["state"] == "published" and d["subject"] and when(d["first_added"]) < cutoff:
             trained.add(key(d["subject"]))
-    lore_from = datetime.datetime.fromisoformat("2023-01-01T00:00:00+00:00")
+    # the trainer's default --lore-from for the default cutoff (src/classify/train.c)
+    lore_from = datetime.datetime.fromisoformat("2024-04-01T00:00:00+00:00")
     for d in read(a, "lore-patches.jsonl.gz"):
         if d["project"] == "kernel" and d["clean_subject"] and d["date"] and lore_from <= when(d["date"]) < cutoff:
             trained.add(key(d["clean_subject"]))
