@@ -295,7 +295,7 @@ static void get_commit(struct pg_web_req *r, const char *sha)
 	if ((m = pg_web__model(r))) {
 		pg_cls_explain e;
 		char *full = NULL, *subject = NULL;
-		if ((error = pg_cls_explain_commit(&e, &full, &subject, r->store, m, sha)) < 0) {
+		if ((error = pg_cls_explain_commit(&e, &full, &subject, NULL, r->store, NULL, m, sha)) < 0) {
 			json_decref(o);
 			return fail(r, error, "sha");
 		}
