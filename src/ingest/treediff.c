@@ -483,7 +483,7 @@ static int put_line(const git_diff_delta *delta, const git_diff_hunk *hunk, cons
 	return pg_buf_put(b, line->content, line->content_len) < 0 ? -1 : 0;
 }
 
-/* Cut out back to the last whole line within max bytes past base. */
+/* Cut out at the end of its last whole line within max bytes past base. */
 static void cut_at_line(pg_buf *out, size_t base, size_t max)
 {
 	size_t end = base + max;
@@ -571,7 +571,8 @@ int pg_ingest_diff_commit(pg_ingest_diff *x, pg_buf *out, const git_oid *commit,
 			return pg_error_set("cannot diff %s in commit %s: %s", f->path, hex, e && e->message ? e->message : "libgit2 error");
 		}
 		delta = git_patch_get_delta(patch);
-		binary = (delta->flags & GIT_DIFF_FLAG_BINARY) != 0;
+		/* a mode change alone has no content to call binary (git prints only the modes) */
+		binary = (delta->flags & GIT_DIFF_FLAG_BINARY) && !git_oid_equal(&f->old_id, &f->new_id);
 		if ((error = put_header(out, f, binary, git_patch_num_hunks(patch) > 0)) == 0 && !binary &&
 		    git_patch_print(patch, put_line, out) < 0)
 			error = pg_error_setc(PG_ENOMEM, "out of memory");

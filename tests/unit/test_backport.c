@@ -226,12 +226,14 @@ TEST(commit_diff_vs_git)
 	const char *steps[] = {
 		/* root: text, binary, empty, executable, symlink, nested */
 		"printf 'int a(void)\\n{\\n\\treturn 1;\\n}\\n' > a.c && printf 'B\\000IN\\001' > bin.dat && : > e.txt && "
+		"printf 'X\\000Y' > bin2.dat && "
 		"printf '#!/bin/sh\\necho hi\\n' > s.sh && chmod +x s.sh && ln -s a.c link && mkdir -p sub/dir && "
 		"seq 1 40 > sub/dir/x.c",
-		/* edits in two places, mode only, mode and content, binary edit, delete, add, symlink removed */
+		/* edits in two places, mode only (text, binary), mode and content, binary edit, delete, add, symlink removed */
 		"sed -i 's/return 1;/return 2;/' a.c && printf 'int b(void)\\n{\\n\\treturn 0;\\n}\\n' >> a.c && "
 		"chmod -x s.sh && chmod +x sub/dir/x.c && sed -i '3s/.*/three/;35s/.*/thirty-five/' sub/dir/x.c && "
-		"printf 'B\\000OUT' > bin.dat && rm e.txt && printf 'new\\n' > n.c && rm link && : > empty2",
+		"printf 'B\\000OUT' > bin.dat && chmod +x bin2.dat && rm e.txt && printf 'new\\n' > n.c && rm link && "
+		": > empty2",
 		/* binary deleted, a newline lost, a file replaced by a directory */
 		"rm bin.dat && printf 'no newline' > n.c && rm a.c && mkdir a.c && printf 'x\\n' > a.c/inner.c",
 	};
