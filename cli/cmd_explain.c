@@ -42,16 +42,11 @@ static const char usage[] =
 static int print_explain(const pg_cls_explain *e, const pg_cls_model *m, const char *id, const char *subject, size_t top,
 			 int has_diff, json_t *arr)
 {
-	json_t *j = pg_cls_explain_json(e, m, id, subject, top), *feats, *reasons, *f, *r;
-	pg_cls_operating_point op;
+	json_t *j = pg_cls_explain_json(e, m, id, subject, top, has_diff), *feats, *reasons, *f, *r;
 	size_t i;
 
-	if (!j || pg_cls_model_operating_point(&op, m, has_diff, PG_CLS_DEFAULT_RECALL) < 0) {
-		json_decref(j);
+	if (!j)
 		return PG_EXIT_ERROR;
-	}
-	json_object_set_new(j, "head", json_string(has_diff ? "diff" : "nodiff"));
-	json_object_set_new(j, "threshold", json_real(op.threshold));
 	if (arr) {
 		json_array_append_new(arr, j);
 		return PG_EXIT_OK;
@@ -62,7 +57,7 @@ static int print_explain(const pg_cls_explain *e, const pg_cls_model *m, const c
 	printf("  P(security) %.3f  label %s  (logit %.3f = intercept %.3f + features; stage-1 logit %.3f)\n",
 	       e->result.p_security, e->result.label ? "security-fix" : "not flagged", e->result.z, e->bias, e->result.z1);
 	printf("  head %s (threshold %.4f)  bug class %s  priority %.1f (%s)\n", has_diff ? "diff" : "nodiff",
-	       op.threshold, pg_cls_bug_class_name(e->result.bug_class), e->result.priority,
+	       json_real_value(json_object_get(j, "threshold")), pg_cls_bug_class_name(e->result.bug_class), e->result.priority,
 	       pg_cls_level_name(e->result.level));
 	printf("  %-9s %9s %9s  feature  (%zu of %zu)\n", "stage", "weight", "contrib", json_array_size(feats), e->n);
 	json_array_foreach(feats, i, f)

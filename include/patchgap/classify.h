@@ -330,10 +330,11 @@ void pg_cls_doc_input(pg_cls_input *in, const pg_cls_doc *d);
  * An explanation as JSON: {id, subject, model, p_security, label, logit,
  * stage1_logit, intercept, bug_class, priority, level, features_total,
  * features: [{feature, stage, weight, contribution}] (the `top` largest; 0 =
- * all), reasons}.  NULL on allocation failure.
+ * all), reasons, head ("diff" when has_diff, else "nodiff"), threshold (that
+ * head's, at the default recall)}.  NULL on allocation failure.
  */
 json_t *pg_cls_explain_json(const pg_cls_explain *e, const pg_cls_model *m, const char *id, const char *subject,
-			    size_t top);
+			    size_t top, int has_diff);
 /*
  * Ingested commits are scored with their diff when the repository is at
  * hand (the diff head, its threshold and diff features), else with message

@@ -25,20 +25,24 @@
 #include "util/banned.h"
 
 json_t *pg_cls_explain_json(const pg_cls_explain *e, const pg_cls_model *m, const char *id, const char *subject,
-			    size_t top)
+			    size_t top, int has_diff)
 {
 	size_t n = top && top < e->n ? top : e->n;
+	pg_cls_operating_point op;
 	json_t *feats = json_array(), *reasons = json_loads(e->result.reasons_json ? e->result.reasons_json : "[]", 0, NULL);
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(feats, json_pack("{s:s, s:i, s:f, s:f}", "feature", e->v[i].name, "stage",
 							e->v[i].stage, "weight", e->v[i].weight, "contribution",
 							e->v[i].contrib));
-	return json_pack("{s:s, s:s, s:s, s:f, s:b, s:f, s:f, s:f, s:s, s:f, s:s, s:I, s:o, s:o}", "id", id, "subject",
-			 subject ? subject : "", "model", pg_cls_model_version(m), "p_security", e->result.p_security,
-			 "label", e->result.label, "logit", e->result.z, "stage1_logit", e->result.z1, "intercept", e->bias,
-			 "bug_class", pg_cls_bug_class_name(e->result.bug_class), "priority", e->result.priority, "level",
-			 pg_cls_level_name(e->result.level), "features_total", (json_int_t)e->n, "features", feats,
-			 "reasons", reasons ? reasons : json_array());
+	if (pg_cls_model_operating_point(&op, m, has_diff, PG_CLS_DEFAULT_RECALL) < 0)
+		op.threshold = pg_cls_model_threshold(m); /* cannot fail at the default recall */
+	return json_pack("{s:s, s:s, s:s, s:f, s:b, s:f, s:f, s:f, s:s, s:f, s:s, s:I, s:o, s:o, s:s, s:f}", "id", id,
+			 "subject", subject ? subject : "", "model", pg_cls_model_version(m), "p_security",
+			 e->result.p_security, "label", e->result.label, "logit", e->result.z, "stage1_logit", e->result.z1,
+			 "intercept", e->bias, "bug_class", pg_cls_bug_class_name(e->result.bug_class), "priority",
+			 e->result.priority, "level", pg_cls_level_name(e->result.level), "features_total", (json_int_t)e->n,
+			 "features", feats, "reasons", reasons ? reasons : json_array(), "head", has_diff ? "diff" : "nodiff",
+			 "threshold", op.threshold);
 }
 
 /*
