@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <git2.h>
 #include "cli.h"
 #include "util/banned.h"
 
@@ -69,6 +71,40 @@ int pg_cli_open_store(pg_store **out, struct pg_cli *cli, unsigned flags)
 	error = pg_store_open(out, path, pg_cli_store_flags(flags));
 	pg_config_free(cfg);
 	return error < 0 ? pg_cli_fail(cli, error) : 0;
+}
+
+int pg_cli_open_diff_repo(struct git_repository **out, struct pg_cli *cli, int no_diffs)
+{
+	pg_config *cfg = NULL;
+	int rc;
+
+	*out = NULL;
+	if (no_diffs || !cli->conf_path || access(cli->conf_path, F_OK) < 0)
+		return 0; /* no config: no repository, scored as before diffs were read */
+	if ((rc = pg_cli_load_config(&cfg, cli)) > 0)
+		return rc;
+	if (cfg->classify_diffs) {
+		git_libgit2_init();
+		if (git_repository_open_ext(out, cfg->repository, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+			const git_error *e = git_error_last();
+			*out = NULL;
+			/* a default that cannot apply stays silent; an explicit request is answered */
+			if (cfg->classify_diffs_set && !cli->quiet)
+				fprintf(stderr, "patchgap %s: note: cannot open core.repository '%s' (%s): scoring without diffs\n",
+					cli->verb, cfg->repository, e && e->message ? e->message : "not a git repository");
+			git_error_clear();
+		}
+	}
+	pg_config_free(cfg);
+	return 0;
+}
+
+void pg_cli_free_diff_repo(struct git_repository *repo)
+{
+	if (repo) {
+		git_repository_free(repo);
+		git_libgit2_shutdown();
+	}
 }
 
 void pg_cli_put_safe(FILE *f, const char *s)

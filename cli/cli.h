@@ -50,6 +50,19 @@ unsigned pg_cli_store_flags(unsigned flags);
 int pg_cli_open_store(pg_store **out, struct pg_cli *cli, unsigned flags);
 
 /*
+ * The repository whose diffs `classify` and `explain` score ingested
+ * commits with: core.repository of the config, unless no_diffs
+ * (--no-diffs), [classify] diffs = false or there is no config file (*out
+ * NULL: the no-diff head, as before).  A repository that cannot be opened
+ * is NULL too, with a one-line note on stderr when the config asked for
+ * diffs explicitly.  Returns 0, or an exit code > 0 (bad config, printed).
+ * Free with pg_cli_free_diff_repo.
+ */
+struct git_repository;
+int pg_cli_open_diff_repo(struct git_repository **out, struct pg_cli *cli, int no_diffs);
+void pg_cli_free_diff_repo(struct git_repository *repo);
+
+/*
  * Minimal long-option parser.  Options: "--name" flags and "--name VALUE" /
  * "--name=VALUE".  Usage:
  *     struct pg_opt opts[] = { {"json", 0, NULL}, {"since", 1, NULL}, {0} };

@@ -61,6 +61,8 @@ PG_CMD(serve)
 			o.key_pem = pg_buf_cstr(&key);
 		}
 		o.database = cli->db_path ? cli->db_path : cfg->database;
+		/* commit explanations as `explain` gives them: with the diff */
+		o.repository = cfg->classify_diffs ? cfg->repository : NULL;
 	} else if (cli->db_path && (strcmp(cli->conf_path, "patchgap.conf") || access(cli->conf_path, F_OK) != 0)) {
 		o.database = cli->db_path;
 	} else {

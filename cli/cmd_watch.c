@@ -90,6 +90,7 @@ static json_t *stats_json(const pg_watch_stats *s)
 	pg_json_set(o, "fetch_failed", json_integer((json_int_t)s->fetch_failed));
 	pg_json_set(o, "commits_new", json_integer((json_int_t)s->commits_new));
 	pg_json_set(o, "classified", json_integer((json_int_t)s->classified));
+	pg_json_set(o, "classified_with_diff", json_integer((json_int_t)s->classified_diff));
 	pg_json_set(o, "flagged", json_integer((json_int_t)s->flagged));
 	pg_json_set(o, "cves_changed", json_integer((json_int_t)s->cves_changed));
 	pg_json_set(o, "branches_evaluated", json_integer((json_int_t)s->branches_evaluated));

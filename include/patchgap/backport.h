@@ -43,7 +43,7 @@
  * is hashed and *next is set to where the next one starts (else to len).
  */
 int pg_patchid_text(git_oid *out, const char *diff, size_t len, size_t *next);
-/* Patch id of a single-parent commit, diffing parent -> commit with libgit2. */
+/* Patch id of a single-parent (or root) commit, of its diff from pg_ingest_diff_commit. */
 int pg_patchid_commit(git_oid *out, git_repository *repo, const git_oid *commit);
 
 /* ---- live-patchability ------------------------------------------------- */

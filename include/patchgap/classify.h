@@ -332,17 +332,34 @@ void pg_cls_doc_input(pg_cls_input *in, const pg_cls_doc *d);
  * An explanation as JSON: {id, subject, model, p_security, label, logit,
  * stage1_logit, intercept, bug_class, priority, level, features_total,
  * features: [{feature, stage, weight, contribution}] (the `top` largest; 0 =
- * all), reasons}.  NULL on allocation failure.
+ * all), reasons, head ("diff" when has_diff, else "nodiff"), threshold (that
+ * head's, at the default recall)}.  NULL on allocation failure.
  */
 json_t *pg_cls_explain_json(const pg_cls_explain *e, const pg_cls_model *m, const char *id, const char *subject,
-			    size_t top);
+			    size_t top, int has_diff);
+/*
+ * Ingested commits are scored with their diff when the repository is at
+ * hand (the diff head, its threshold and diff features), else with message
+ * and paths (the no-diff head).  The diff is pg_ingest_diff_commit's, cut
+ * at PG_CLS_DIFF_MAX bytes: the diff features read every line they are
+ * given and have no limit of their own; a kernel fix is a few KiB, and
+ * past 1 MiB the size features (over 200 changed lines) have long
+ * saturated while the cost keeps growing.  A merge, a commit that changes
+ * no file and a commit the repository does not have (a database ingested
+ * from another clone) get the no-diff head.
+ */
+#define PG_CLS_DIFF_MAX ((size_t)1 << 20)
+struct git_repository;
+
 /*
  * Explain an ingested commit (id: 4 to 40 hex digits) with the same file
- * history `classify` scores with.  *sha and *subject are owned by the caller;
- * release *out.  PG_ENOTFOUND / PG_EAMBIGUOUS from the commit lookup.
+ * history and diff `classify` scores with (repo may be NULL: no diff).
+ * *sha and *subject are owned by the caller; release *out.  *has_diff (may
+ * be NULL) says whether the diff head scored it.  PG_ENOTFOUND /
+ * PG_EAMBIGUOUS from the commit lookup.
  */
-int pg_cls_explain_commit(pg_cls_explain *out, char **sha, char **subject, struct pg_store *s,
-			  const pg_cls_model *m, const char *id);
+int pg_cls_explain_commit(pg_cls_explain *out, char **sha, char **subject, int *has_diff, struct pg_store *s,
+			  struct git_repository *repo, const pg_cls_model *m, const char *id);
 
 /* flag[i] = 1 for the `budget` highest p[i] of each day[i] (day NULL: one day), ties to the earlier. */
 void pg_cls_flag_budget(unsigned char *flag, const double *p, const int64_t *day, size_t n, size_t budget);
@@ -350,15 +367,20 @@ void pg_cls_flag_budget(unsigned char *flag, const double *p, const int64_t *day
 typedef struct pg_cls_store_opts {
 	int all;          /* rescore every commit, not only those this model has not scored */
 	int built;        /* -1 unknown, 0/1: the touched code is (not) compiled in */
-	double threshold; /* flag at p_security >= threshold (the no-diff operating point) */
+	double threshold; /* flag at p_security >= threshold: the no-diff head's operating point */
 	size_t budget;    /* > 0: flag the `budget` highest of each committer day instead */
 	/* each stored verdict, in commit order (label not yet set by a budget); non-zero stops */
-	int (*cb)(const char *sha, const char *subject, const pg_cls_result *r, void *payload);
+	int (*cb)(const char *sha, const char *subject, const pg_cls_result *r, int has_diff, void *payload);
 	void *payload;
+	struct git_repository *repo; /* borrowed, may be NULL: score commits with their diff */
+	double threshold_diff;       /* the diff head's operating point (commits scored with a diff) */
 } pg_cls_store_opts;
 
 typedef struct pg_cls_store_stats {
 	size_t scored, flagged;
+	size_t with_diff;   /* scored by the diff head */
+	size_t not_in_repo; /* a repository was given but has not got the commit: no-diff head */
+	size_t cut;         /* diffs cut at PG_CLS_DIFF_MAX */
 } pg_cls_store_stats;
 
 /* Score the ingested commits into the classifications table, in one transaction. */

@@ -12,6 +12,7 @@
  *       kconfig = configs/amd64.config   ; optional kernel .config for this branch
  *   [classify]
  *       recall = 0.9                     ; operating point of the classifier (0, 1]
+ *       diffs = true                     ; score ingested commits with their diff (default true)
  *
  * Exactly one mainline branch is required.  A stable branch's series (6.1)
  * comes from its name (linux-6.1.y) or an explicit 'series' key; its release
@@ -46,6 +47,8 @@ typedef struct pg_config {
 	pg_branch_conf *branches; /* owned array; mainline first */
 	size_t nbranches;
 	double classify_recall; /* [classify] recall: the classifier's operating point (default 0.90) */
+	int classify_diffs;     /* [classify] diffs: score ingested commits with their diff (default 1) */
+	int classify_diffs_set; /* ... and the config says so explicitly */
 	/* [serve] (patchgap serve): all optional */
 	char *serve_bind;     /* owned: address to listen on, default 127.0.0.1 */
 	int serve_port;       /* 0 = the CLI's default */

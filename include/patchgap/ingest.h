@@ -135,10 +135,41 @@ int pg_ingest_branches_by_name(json_t **out, pg_store *store);
 
 /*
  * The unified diff of a commit against its first parent (all files, no
- * renames), built with the same subtree-skipping comparison as ingest, so it
- * costs milliseconds on a kernel-sized tree.  Appends to out (util/buf.h).
+ * renames; a root commit against the empty tree), built with the same
+ * subtree-skipping comparison as ingest and the pack reader of util/odb.h,
+ * so it costs milliseconds on a kernel-sized tree.  The text is git's
+ * `git show --no-renames --format=` (GIT_DIFF_FORMAT_PATCH): the same file
+ * headers and 7-digit index lines, binary files as "Binary files a/P and
+ * b/P differ" (their content is never included), submodule moves left out.
+ * This is the one place a commit's diff is made: patch ids (backport),
+ * the classifier's diff head (classify), live-patch and .config verdicts.
+ *
+ * A pg_ingest_diff keeps the pack reader and buffers of many calls: open it
+ * once per run (repo borrowed, must outlive it; one per thread).
  */
 struct pg_buf;
 struct git_repository;
 struct git_oid;
+typedef struct pg_ingest_diff pg_ingest_diff;
+int pg_ingest_diff_open(pg_ingest_diff **out, struct git_repository *repo);
+void pg_ingest_diff_free(pg_ingest_diff *d);
+
+enum pg_ingest_diff_flags {
+	PG_INGEST_DIFF_MERGES = 1 << 0,   /* flags: a merge's diff against its first parent */
+	PG_INGEST_DIFF_MERGE = 1 << 1,    /* *info: a merge (without PG_INGEST_DIFF_MERGES): no diff */
+	PG_INGEST_DIFF_CUT = 1 << 2,      /* *info: the text stopped early at max */
+};
+/*
+ * Append commit's diff to out.  A merge has no single diff: nothing is
+ * appended and *info says PG_INGEST_DIFF_MERGE, unless flags ask for
+ * PG_INGEST_DIFF_MERGES.  max > 0 bounds the work: the text stops at the
+ * last whole line within max bytes, and a file whose two versions together
+ * exceed 8 * max ends it before that file is diffed (*info gets
+ * PG_INGEST_DIFF_CUT).  info may be NULL.  PG_ENOTFOUND when the commit,
+ * its parent or one of their objects is not in the repository; out keeps
+ * what was appended before a failure.
+ */
+int pg_ingest_diff_commit(pg_ingest_diff *d, struct pg_buf *out, const struct git_oid *commit, unsigned flags,
+			  size_t max, unsigned *info);
+/* pg_ingest_diff_commit of one commit with PG_INGEST_DIFF_MERGES and no limit. */
 int pg_ingest_commit_diff(struct pg_buf *out, struct git_repository *repo, const struct git_oid *commit);

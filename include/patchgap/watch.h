@@ -110,6 +110,7 @@ typedef struct pg_watch_stats {
 	size_t fetched, fetch_failed;     /* sources */
 	size_t commits_new;
 	size_t classified, flagged;
+	size_t classified_diff;           /* of classified: scored with their diff (the diff head) */
 	size_t cves_changed;
 	size_t branches_evaluated, items_evaluated;
 	size_t events;                    /* written by this cycle */

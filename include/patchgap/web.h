@@ -29,8 +29,9 @@ typedef struct pg_web_options {
 	const char *key_pem;    /* TLS: PEM private key text */
 	unsigned threads;       /* worker threads; 0 = 4 */
 	size_t max_body;        /* request body limit in bytes; 0 = 64 KiB */
+	const char *repository; /* core.repository: commits are explained with their diff; NULL = without */
 } pg_web_options;
-#define PG_WEB_OPTIONS_INIT { 1, NULL, NULL, 0, 0, NULL, NULL, 0, 0 }
+#define PG_WEB_OPTIONS_INIT { 1, NULL, NULL, 0, 0, NULL, NULL, 0, 0, NULL }
 
 int pg_web_start(pg_web **out, const pg_web_options *opts);
 /* The TCP port actually bound. */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "backport/backport_int.h"
+#include "patchgap/ingest.h"
 #include "util/sha1.h"
 #include "util/diff.h"
 #include "util/banned.h"
@@ -169,44 +170,25 @@ int pg_patchid_text(git_oid *out, const char *diff, size_t len, size_t *next)
 
 int pg_patchid_commit(git_oid *out, git_repository *repo, const git_oid *id)
 {
-	git_commit *c = NULL, *parent = NULL;
-	git_tree *t = NULL, *pt = NULL;
-	git_diff *diff = NULL;
-	git_buf buf = { 0 };
-	git_diff_options dopts;
+	pg_ingest_diff *d = NULL;
+	pg_buf buf = PG_BUF_INIT;
+	unsigned info = 0;
 	char hex[GIT_OID_HEXSZ + 1];
-	int error = 0;
+	int error;
 
-	git_diff_options_init(&dopts, GIT_DIFF_OPTIONS_VERSION);
 	git_oid_tostr(hex, sizeof(hex), id);
-	if (git_commit_lookup(&c, repo, id) < 0) {
-		error = pg_error_setc(PG_ENOTFOUND, "commit %s not found", hex);
+	if ((error = pg_ingest_diff_open(&d, repo)) < 0)
 		goto out;
-	}
-	if (git_commit_parentcount(c) > 1) {
+	if ((error = pg_ingest_diff_commit(d, &buf, id, 0, 0, &info)) < 0)
+		goto out;
+	if (info & PG_INGEST_DIFF_MERGE) {
 		error = pg_error_setc(PG_EINVALID, "commit %s is a merge: no patch id", hex);
 		goto out;
 	}
-	if ((git_commit_parentcount(c) == 1 &&
-	     (git_commit_parent(&parent, c, 0) < 0 || git_commit_tree(&pt, parent) < 0)) ||
-	    git_commit_tree(&t, c) < 0) {
-		error = pg_error_set("cannot read the trees of commit %s: %s", hex, pg_backport__git_msg());
-		goto out;
-	}
-	dopts.flags |= GIT_DIFF_INDENT_HEURISTIC;
-	if (git_diff_tree_to_tree(&diff, repo, pt, t, &dopts) < 0 ||
-	    git_diff_to_buf(&buf, diff, GIT_DIFF_FORMAT_PATCH) < 0) {
-		error = pg_error_set("cannot diff commit %s: %s", hex, pg_backport__git_msg());
-		goto out;
-	}
-	if ((error = pg_patchid_text(out, buf.ptr, buf.size, NULL)) < 0)
+	if ((error = pg_patchid_text(out, pg_buf_cstr(&buf), buf.len, NULL)) < 0)
 		pg_error_set("commit %s changes nothing: no patch id", hex);
 out:
-	git_buf_dispose(&buf);
-	git_diff_free(diff);
-	git_tree_free(t);
-	git_tree_free(pt);
-	git_commit_free(parent);
-	git_commit_free(c);
+	pg_buf_release(&buf);
+	pg_ingest_diff_free(d);
 	return error;
 }

@@ -4,7 +4,9 @@
  * stored verdicts at a per-day budget, the flagged fixes no CVE names, and
  * the explanation of one ingested commit.  Commit text and paths come from
  * the ingest module (pg_ingest_commit_*); the per-file CVE history is the
- * same one training and `classify` use (history.c).  `patchgap classify`,
+ * same one training and `classify` use (history.c); the diff, when the
+ * caller has the repository, is ingest's (pg_ingest_diff_commit), so the
+ * diff head scores the commit.  `patchgap classify`,
  * `explain`, `advisory` and the web API call these, so each verdict is
  * computed in one place.
  */
@@ -13,57 +15,105 @@
 #include <string.h>
 #include <time.h>
 #include <jansson.h>
+#include <git2.h>
 #include "patchgap/classify.h"
 #include "patchgap/ingest.h"
 #include "patchgap/store.h"
+#include "util/buf.h"
 #include "util/json.h"
 #include "util/vec.h"
 #include "util/banned.h"
 
 json_t *pg_cls_explain_json(const pg_cls_explain *e, const pg_cls_model *m, const char *id, const char *subject,
-			    size_t top)
+			    size_t top, int has_diff)
 {
 	size_t n = top && top < e->n ? top : e->n;
+	pg_cls_operating_point op;
 	json_t *feats = json_array(), *reasons = json_loads(e->result.reasons_json ? e->result.reasons_json : "[]", 0, NULL);
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(feats, json_pack("{s:s, s:i, s:f, s:f}", "feature", e->v[i].name, "stage",
 							e->v[i].stage, "weight", e->v[i].weight, "contribution",
 							e->v[i].contrib));
-	return json_pack("{s:s, s:s, s:s, s:f, s:b, s:f, s:f, s:f, s:s, s:f, s:s, s:I, s:o, s:o}", "id", id, "subject",
-			 subject ? subject : "", "model", pg_cls_model_version(m), "p_security", e->result.p_security,
-			 "label", e->result.label, "logit", e->result.z, "stage1_logit", e->result.z1, "intercept", e->bias,
-			 "bug_class", pg_cls_bug_class_name(e->result.bug_class), "priority", e->result.priority, "level",
-			 pg_cls_level_name(e->result.level), "features_total", (json_int_t)e->n, "features", feats,
-			 "reasons", reasons ? reasons : json_array());
+	if (pg_cls_model_operating_point(&op, m, has_diff, PG_CLS_DEFAULT_RECALL) < 0)
+		op.threshold = pg_cls_model_threshold(m); /* cannot fail at the default recall */
+	return json_pack("{s:s, s:s, s:s, s:f, s:b, s:f, s:f, s:f, s:s, s:f, s:s, s:I, s:o, s:o, s:s, s:f}", "id", id,
+			 "subject", subject ? subject : "", "model", pg_cls_model_version(m), "p_security",
+			 e->result.p_security, "label", e->result.label, "logit", e->result.z, "stage1_logit", e->result.z1,
+			 "intercept", e->bias, "bug_class", pg_cls_bug_class_name(e->result.bug_class), "priority",
+			 e->result.priority, "level", pg_cls_level_name(e->result.level), "features_total", (json_int_t)e->n,
+			 "features", feats, "reasons", reasons ? reasons : json_array(), "head", has_diff ? "diff" : "nodiff",
+			 "threshold", op.threshold);
 }
 
-int pg_cls_explain_commit(pg_cls_explain *out, char **sha, char **subject, pg_store *s, const pg_cls_model *m,
-			  const char *id)
+/*
+ * Set in->diff to the diff of commit sha (buf holds it), cut at
+ * PG_CLS_DIFF_MAX.  No diff, and no error, for a merge, a commit that
+ * changes no file, or one the repository has not got (*absent = 1); d NULL:
+ * no repository.
+ */
+static int fetch_diff(pg_cls_input *in, pg_buf *buf, int *absent, int *cut, pg_ingest_diff *d, const char *sha)
+{
+	git_oid id;
+	unsigned info = 0;
+	int error;
+
+	*absent = *cut = 0;
+	pg_buf_reset(buf);
+	if (!d || git_oid_fromstr(&id, sha) < 0)
+		return 0;
+	if ((error = pg_ingest_diff_commit(d, buf, &id, 0, PG_CLS_DIFF_MAX, &info)) == PG_ENOTFOUND) {
+		pg_error_clear();
+		pg_buf_reset(buf);
+		*absent = 1;
+		return 0;
+	}
+	if (error < 0)
+		return error;
+	*cut = (info & PG_INGEST_DIFF_CUT) != 0;
+	if (buf->len) {
+		in->diff = buf->ptr;
+		in->diff_len = buf->len;
+	}
+	return 0;
+}
+
+int pg_cls_explain_commit(pg_cls_explain *out, char **sha, char **subject, int *has_diff, pg_store *s,
+			  git_repository *repo, const pg_cls_model *m, const char *id)
 {
 	pg_ingest_commit c;
 	pg_cls_history *hist = NULL;
+	pg_ingest_diff *d = NULL;
+	pg_buf diff = PG_BUF_INIT;
 	pg_cls_input in = PG_CLS_INPUT_INIT;
-	int error;
+	int absent, cut, error;
 
 	*sha = *subject = NULL;
+	if (has_diff)
+		*has_diff = 0;
 	if ((error = pg_ingest_commit_get(&c, s, id)) < 0)
 		return error;
 	in.subject = c.subject;
 	in.message = pg_cls_message_body(c.message); /* raw message: skip the subject */
 	in.files = (const char *const *)c.paths;
 	in.nfiles = c.npaths;
-	/* the same file history classify scores with */
-	if ((error = pg_cls_history_open(&hist, s)) < 0 ||
+	/* the same file history and diff classify scores with */
+	if ((repo && (error = pg_ingest_diff_open(&d, repo)) < 0) ||
+	    (error = fetch_diff(&in, &diff, &absent, &cut, d, c.sha)) < 0 ||
+	    (error = pg_cls_history_open(&hist, s)) < 0 ||
 	    (error = pg_cls_history_count(&in.history_cves, hist, c.sha, c.committer_time, in.files, c.npaths)) < 0 ||
 	    (error = pg_cls_history_fixes(&in.fixes_target_recent, &in.fixes_target_stable_lines, hist, c.sha,
 					  c.committer_time)) < 0 ||
 	    (error = pg_cls_explain_input(out, m, &in)) < 0)
 		goto out;
+	if (has_diff)
+		*has_diff = in.diff != NULL;
 	*sha = c.sha;
 	*subject = c.subject;
 	c.sha = c.subject = NULL;
 out:
 	pg_cls_history_free(hist);
+	pg_ingest_diff_free(d);
+	pg_buf_release(&diff);
 	pg_ingest_commit_release(&c);
 	return error;
 }
@@ -76,6 +126,8 @@ struct run {
 	pg_stmt *ins;
 	PG_VEC(int64_t) scored; /* commit ids this model version scored, ascending */
 	size_t cur;
+	pg_ingest_diff *diff;   /* NULL: no repository, no diffs */
+	pg_buf diff_text;       /* the current commit's diff, reused */
 	pg_cls_store_stats *stats;
 };
 
@@ -94,7 +146,7 @@ static int score_one(const pg_ingest_commit *c, void *payload)
 	pg_cls_input in = PG_CLS_INPUT_INIT;
 	pg_cls_result r;
 	pg_stmt *ins = x->ins;
-	int error;
+	int absent, cut, error;
 
 	in.subject = c->subject;
 	/* commits.message is the raw message: the subject paragraph, then the body */
@@ -102,13 +154,17 @@ static int score_one(const pg_ingest_commit *c, void *payload)
 	in.files = (const char *const *)c->paths;
 	in.nfiles = c->npaths;
 	in.config_built = x->o->built;
-	if ((error = pg_cls_history_count(&in.history_cves, x->hist, c->sha, c->committer_time, in.files, c->npaths)) < 0 ||
+	if ((error = fetch_diff(&in, &x->diff_text, &absent, &cut, x->diff, c->sha)) < 0 ||
+	    (error = pg_cls_history_count(&in.history_cves, x->hist, c->sha, c->committer_time, in.files, c->npaths)) < 0 ||
 	    (error = pg_cls_history_fixes(&in.fixes_target_recent, &in.fixes_target_stable_lines, x->hist, c->sha,
 					  c->committer_time)) < 0 ||
 	    (error = pg_cls_classify(&r, x->m, &in)) < 0)
 		return error;
-	/* ingested commits have no diff: the caller's no-diff threshold; a budget labels afterwards */
-	r.label = !x->o->budget && r.p_security >= x->o->threshold;
+	/* the threshold of the head that scored it; a budget labels afterwards */
+	r.label = !x->o->budget && r.p_security >= (in.diff ? x->o->threshold_diff : x->o->threshold);
+	x->stats->with_diff += in.diff != NULL;
+	x->stats->not_in_repo += absent;
+	x->stats->cut += cut;
 	if ((error = pg_stmt_bind_int(ins, 1, c->id)) < 0 || (error = pg_stmt_bind_text(ins, 2, c->sha)) < 0 ||
 	    (error = pg_stmt_bind_text(ins, 3, pg_cls_model_version(x->m))) < 0 ||
 	    (error = pg_stmt_bind_double(ins, 4, r.p_security)) < 0 || (error = pg_stmt_bind_int(ins, 5, r.label)) < 0 ||
@@ -121,7 +177,7 @@ static int score_one(const pg_ingest_commit *c, void *payload)
 	x->stats->scored++;
 	x->stats->flagged += r.label;
 	if (x->o->cb)
-		error = x->o->cb(c->sha, c->subject, &r, x->o->payload);
+		error = x->o->cb(c->sha, c->subject, &r, in.diff != NULL, x->o->payload);
 out:
 	pg_cls_result_release(&r);
 	return error;
@@ -241,7 +297,8 @@ int pg_cls_store_classify(pg_cls_store_stats *out, pg_store *s, const pg_cls_mod
 			goto out;
 		}
 	}
-	if ((error = pg_cls_history_open(&x.hist, s)) < 0 || (error = pg_store_begin(s)) < 0)
+	if ((o->repo && (error = pg_ingest_diff_open(&x.diff, o->repo)) < 0) ||
+	    (error = pg_cls_history_open(&x.hist, s)) < 0 || (error = pg_store_begin(s)) < 0)
 		goto out;
 	began = 1;
 	if ((error = pg_ingest_commit_foreach(s, o->all ? NULL : skip_scored, score_one, &x)) < 0)
@@ -255,6 +312,8 @@ out:
 		pg_store_rollback(s);
 	pg_vec_release(&x.scored);
 	pg_cls_history_free(x.hist);
+	pg_ingest_diff_free(x.diff);
+	pg_buf_release(&x.diff_text);
 	pg_stmt_free(x.ins);
 	pg_stmt_free(q);
 	return error;

@@ -196,6 +196,23 @@ int pg_config_load(pg_config **out, const char *path)
 			free(r);
 		}
 	}
+	c->classify_diffs = 1;
+	{
+		char *v = NULL;
+		int on = 0;
+		if ((error = get_string(&v, cfg, "classify.diffs")) < 0)
+			goto out;
+		if (v && git_config_parse_bool(&on, v) < 0) {
+			error = pg_error_setc(PG_EINVALID, "config '%s': 'classify.diffs' is '%s' (want true or false)", path, v);
+			free(v);
+			goto out;
+		}
+		if (v) {
+			c->classify_diffs = on;
+			c->classify_diffs_set = 1;
+		}
+		free(v);
+	}
 	c->repository = resolve_path(path, repo);
 	{
 		int on = 0;

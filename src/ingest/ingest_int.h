@@ -14,6 +14,7 @@ typedef struct pg_ingest__file {
 	char status;      /* 'A' added, 'D' deleted, 'M' modified (content or mode) */
 	git_oid old_id, new_id;
 	int old_is_blob, new_is_blob; /* 0 for gitlinks (submodules) */
+	unsigned old_mode, new_mode;  /* octal tree modes (100644, 100755, 120000...); 0 when absent */
 	unsigned added, deleted;
 } pg_ingest__file;
 

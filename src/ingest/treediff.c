@@ -123,6 +123,8 @@ static int add_file(pg_ingest__differ *d, pg_ingest__files *out, const struct en
 		memcpy(f.old_id.id, old->id, GIT_OID_RAWSZ);
 	if (new)
 		memcpy(f.new_id.id, new->id, GIT_OID_RAWSZ);
+	f.old_mode = old ? old->mode : 0;
+	f.new_mode = new ? new->mode : 0;
 	f.old_is_blob = old && (old->mode & 0170000u) != MODE_GITLINK;
 	f.new_is_blob = new && (new->mode & 0170000u) != MODE_GITLINK;
 	if ((error = pg_vec_push(out, f)) < 0)
@@ -375,57 +377,224 @@ void pg_ingest__files_clear(pg_ingest__files *files)
 	files->len = 0;
 }
 
-int pg_ingest_commit_diff(pg_buf *out, git_repository *repo, const git_oid *commit)
-{
-	git_commit *c = NULL, *parent = NULL;
-	pg_ingest__files files = PG_VEC_INIT;
-	pg_ingest__differ d;
-	char missing[GIT_OID_HEXSZ + 1] = "", hex[GIT_OID_HEXSZ + 1];
-	int error = 0;
+/* ---- the unified diff of one commit ---------------------------------------- */
 
+struct pg_ingest_diff {
+	pg_ingest__differ d;
+	pg_ingest__files files;
+	pg_buf raw;               /* the commit object */
+	pg_odb_commit commit;     /* parsed from raw */
+	git_diff_options dopts;
+};
+
+int pg_ingest_diff_open(pg_ingest_diff **out, git_repository *repo)
+{
+	pg_ingest_diff *x = calloc(1, sizeof(*x));
+	int error;
+
+	*out = NULL;
+	if (!x)
+		return pg_error_setc(PG_ENOMEM, "out of memory");
+	git_diff_options_init(&x->dopts, GIT_DIFF_OPTIONS_VERSION);
+	/* git's default since 2.14, and what backport's patch ids were computed with */
+	x->dopts.flags |= GIT_DIFF_INDENT_HEURISTIC;
+	if ((error = pg_ingest__differ_init(&x->d, repo)) < 0) {
+		pg_ingest_diff_free(x);
+		return error;
+	}
+	*out = x;
+	return 0;
+}
+
+void pg_ingest_diff_free(pg_ingest_diff *x)
+{
+	if (!x)
+		return;
+	pg_ingest__files_clear(&x->files);
+	pg_vec_release(&x->files);
+	pg_buf_release(&x->raw);
+	pg_odb_commit_release(&x->commit);
+	pg_ingest__differ_release(&x->d);
+	free(x);
+}
+
+/* "a/P" or "/dev/null" as git writes the two sides of a file header */
+static int put_side(pg_buf *b, const char *pfx, const char *path, int present)
+{
+	return present ? pg_buf_printf(b, "%s%s", pfx, path) : pg_buf_puts(b, "/dev/null");
+}
+
+/*
+ * The file header exactly as git (and libgit2's GIT_DIFF_FORMAT_PATCH)
+ * writes it without --binary/--full-index: modes, the 7-digit index line,
+ * then "Binary files ... differ" or the ---/+++ pair when there are hunks.
+ * Patch ids hash these lines (not the index line, except for binary
+ * files), so they must not drift from git's.
+ */
+static int put_header(pg_buf *b, const pg_ingest__file *f, int binary, int hunks)
+{
+	char o[8], n[8];
+	int same = git_oid_equal(&f->old_id, &f->new_id) && f->old_mode && f->new_mode;
+	int error = pg_buf_printf(b, "diff --git a/%s b/%s\n", f->path, f->path);
+
+	git_oid_tostr(o, sizeof(o), &f->old_id); /* zero ids for an absent side: 0000000 */
+	git_oid_tostr(n, sizeof(n), &f->new_id);
+	if (f->old_mode == f->new_mode) {
+		if (!same)
+			error |= pg_buf_printf(b, "index %s..%s %o\n", o, n, f->old_mode);
+	} else {
+		if (!f->old_mode)
+			error |= pg_buf_printf(b, "new file mode %o\n", f->new_mode);
+		else if (!f->new_mode)
+			error |= pg_buf_printf(b, "deleted file mode %o\n", f->old_mode);
+		else
+			error |= pg_buf_printf(b, "old mode %o\nnew mode %o\n", f->old_mode, f->new_mode);
+		if (!same)
+			error |= pg_buf_printf(b, "index %s..%s\n", o, n);
+	}
+	if (binary) {
+		error |= pg_buf_puts(b, "Binary files ");
+		error |= put_side(b, "a/", f->path, f->old_mode != 0);
+		error |= pg_buf_puts(b, " and ");
+		error |= put_side(b, "b/", f->path, f->new_mode != 0);
+		error |= pg_buf_puts(b, " differ\n");
+	} else if (hunks) {
+		error |= pg_buf_puts(b, "--- ");
+		error |= put_side(b, "a/", f->path, f->old_mode != 0);
+		error |= pg_buf_puts(b, "\n+++ ");
+		error |= put_side(b, "b/", f->path, f->new_mode != 0);
+		error |= pg_buf_putc(b, '\n');
+	}
+	return error ? pg_error_setc(PG_ENOMEM, "out of memory") : 0;
+}
+
+/* hunk lines of a patch, as git_diff_to_buf writes them; the file header is ours */
+static int put_line(const git_diff_delta *delta, const git_diff_hunk *hunk, const git_diff_line *line, void *payload)
+{
+	pg_buf *b = payload;
+	(void)delta;
+	(void)hunk;
+	if (line->origin == GIT_DIFF_LINE_FILE_HDR || line->origin == GIT_DIFF_LINE_BINARY)
+		return 0;
+	if ((line->origin == GIT_DIFF_LINE_ADDITION || line->origin == GIT_DIFF_LINE_DELETION ||
+	     line->origin == GIT_DIFF_LINE_CONTEXT) &&
+	    pg_buf_putc(b, line->origin) < 0)
+		return -1;
+	return pg_buf_put(b, line->content, line->content_len) < 0 ? -1 : 0;
+}
+
+/* Cut out at the end of its last whole line within max bytes past base. */
+static void cut_at_line(pg_buf *out, size_t base, size_t max)
+{
+	size_t end = base + max;
+	while (end > base && out->ptr[end - 1] != '\n')
+		end--;
+	out->len = end;
+	out->ptr[end] = '\0';
+}
+
+/* Read and parse commit id into x->commit (PG_ENOTFOUND: not in the repository). */
+static int read_commit(pg_ingest_diff *x, const git_oid *id, const char *hex)
+{
+	git_object_t type;
+	int error = pg_odb_read(x->d.odb, id, &type, &x->raw);
+
+	if (error == PG_ENOTFOUND || (!error && type != GIT_OBJECT_COMMIT))
+		return pg_error_setc(PG_ENOTFOUND, "commit %s is not in the repository", hex);
+	if (error < 0 || (error = pg_odb_parse_commit(&x->commit, x->raw.ptr, x->raw.len)) < 0)
+		pg_error_prefix("commit %s", hex);
+	return error;
+}
+
+int pg_ingest_diff_commit(pg_ingest_diff *x, pg_buf *out, const git_oid *commit, unsigned flags, size_t max,
+			  unsigned *info)
+{
+	pg_ingest__differ *d = &x->d;
+	char missing[GIT_OID_HEXSZ + 1] = "", hex[GIT_OID_HEXSZ + 1];
+	size_t base = out->len;
+	git_oid tree, ptree;
+	unsigned dummy;
+	int has_parent, error;
+
+	if (!info)
+		info = &dummy;
+	*info = 0;
 	git_oid_tostr(hex, sizeof(hex), commit);
-	if ((error = pg_ingest__differ_init(&d, repo)) < 0)
-		goto out;
-	if (git_commit_lookup(&c, repo, commit) < 0) {
-		error = pg_error_setc(PG_ENOTFOUND, "commit %s is not in the repository", hex);
-		goto out;
+	if ((error = read_commit(x, commit, hex)) < 0)
+		return error;
+	if (x->commit.nparents > 1 && !(flags & PG_INGEST_DIFF_MERGES)) {
+		*info = PG_INGEST_DIFF_MERGE;
+		return 0;
 	}
-	if (git_commit_parentcount(c) && git_commit_parent(&parent, c, 0) < 0) {
-		error = pg_error_setc(PG_ENOTFOUND, "the parent of commit %s is missing", hex);
-		goto out;
+	tree = x->commit.tree;
+	if ((has_parent = x->commit.nparents > 0)) {
+		git_oid p = x->commit.parents[0];
+		char phex[GIT_OID_HEXSZ + 1];
+		git_oid_tostr(phex, sizeof(phex), &p);
+		if ((error = read_commit(x, &p, phex)) < 0) {
+			if (error == PG_ENOTFOUND)
+				error = pg_error_setc(PG_ENOTFOUND, "the parent %s of commit %s is not in the repository", phex, hex);
+			return error;
+		}
+		ptree = x->commit.tree;
 	}
-	if ((error = pg_ingest__tree_diff(&files, &d, parent ? git_commit_tree_id(parent) : NULL,
-					  git_commit_tree_id(c), missing)) < 0) {
+	pg_ingest__files_clear(&x->files);
+	if ((error = pg_ingest__tree_diff(&x->files, d, has_parent ? &ptree : NULL,
+					  &tree, missing)) < 0) {
 		if (error == PG_ENOTFOUND && missing[0])
 			error = pg_error_setc(PG_ENOTFOUND, "commit %s: tree %s is missing", hex, missing);
-		goto out;
+		return error;
 	}
-	for (size_t i = 0; i < files.len && !error; i++) {
-		pg_ingest__file *f = &files.ptr[i];
+	for (size_t i = 0; i < x->files.len; i++) {
+		pg_ingest__file *f = &x->files.ptr[i];
+		const git_diff_delta *delta;
 		git_patch *patch = NULL;
-		git_buf text = { 0 };
-		int have_old = 0, have_new = 0;
+		int have_old = 0, have_new = 0, binary;
 
-		if ((f->old_is_blob && !(have_old = !(error = load_blob(&d, &f->old_id, &d.old_blob, missing)))) ||
-		    (f->new_is_blob && !(have_new = !(error = load_blob(&d, &f->new_id, &d.new_blob, missing))))) {
+		if (!f->old_is_blob && !f->new_is_blob)
+			continue; /* a submodule's commit moved: no file content */
+		if ((f->old_is_blob && !(have_old = !(error = load_blob(d, &f->old_id, &d->old_blob, missing)))) ||
+		    (f->new_is_blob && !(have_new = !(error = load_blob(d, &f->new_id, &d->new_blob, missing))))) {
 			if (error == PG_ENOTFOUND)
 				error = pg_error_setc(PG_ENOTFOUND, "commit %s: object %s is missing", hex, missing);
-		} else if (git_patch_from_buffers(&patch, have_old ? d.old_blob.ptr : NULL, have_old ? d.old_blob.len : 0,
-						  f->path, have_new ? d.new_blob.ptr : NULL,
-						  have_new ? d.new_blob.len : 0, f->path, NULL) < 0 ||
-			   git_patch_to_buf(&text, patch) < 0) {
-			error = pg_error_set("cannot diff %s in commit %s", f->path, hex);
-		} else {
-			error = pg_buf_put(out, text.ptr, text.size);
+			return error;
 		}
-		git_buf_dispose(&text);
+		/* the work bound: a file this large would be cut anyway, and xdiff on it costs seconds */
+		if (max && (have_old ? d->old_blob.len : 0) + (have_new ? d->new_blob.len : 0) > 8 * max) {
+			*info = PG_INGEST_DIFF_CUT;
+			break;
+		}
+		if (git_patch_from_buffers(&patch, have_old ? d->old_blob.ptr : NULL, have_old ? d->old_blob.len : 0, f->path,
+					   have_new ? d->new_blob.ptr : NULL, have_new ? d->new_blob.len : 0, f->path,
+					   &x->dopts) < 0) {
+			const git_error *e = git_error_last();
+			return pg_error_set("cannot diff %s in commit %s: %s", f->path, hex, e && e->message ? e->message : "libgit2 error");
+		}
+		delta = git_patch_get_delta(patch);
+		/* a mode change alone has no content to call binary (git prints only the modes) */
+		binary = (delta->flags & GIT_DIFF_FLAG_BINARY) && !git_oid_equal(&f->old_id, &f->new_id);
+		if ((error = put_header(out, f, binary, git_patch_num_hunks(patch) > 0)) == 0 && !binary &&
+		    git_patch_print(patch, put_line, out) < 0)
+			error = pg_error_setc(PG_ENOMEM, "out of memory");
 		git_patch_free(patch);
+		if (error < 0)
+			return error;
+		if (max && out->len - base > max) {
+			cut_at_line(out, base, max);
+			*info = PG_INGEST_DIFF_CUT;
+			break;
+		}
 	}
-out:
-	pg_ingest__files_clear(&files);
-	pg_vec_release(&files);
-	pg_ingest__differ_release(&d);
-	git_commit_free(parent);
-	git_commit_free(c);
+	return 0;
+}
+
+int pg_ingest_commit_diff(pg_buf *out, git_repository *repo, const git_oid *commit)
+{
+	pg_ingest_diff *x = NULL;
+	int error;
+
+	if ((error = pg_ingest_diff_open(&x, repo)) == 0)
+		error = pg_ingest_diff_commit(x, out, commit, PG_INGEST_DIFF_MERGES, 0, NULL);
+	pg_ingest_diff_free(x);
 	return error;
 }

@@ -273,10 +273,17 @@ done:
 
 /* ---- classify the new mainline commits ----------------------------------- */
 
-static int classify_new(pg_store *s, const pg_watch_conf *wc, int64_t mark, int64_t *top, pg_watch__strs *touched,
-			int quiet, int64_t now, pg_watch_stats *st)
+/*
+ * repo (may be NULL: no diffs) gives each new commit its diff, so the diff
+ * head scores it as `patchgap classify` does; a commit it has not got is
+ * scored without.
+ */
+static int classify_new(pg_store *s, const pg_watch_conf *wc, git_repository *repo, int64_t mark, int64_t *top,
+			pg_watch__strs *touched, int quiet, int64_t now, pg_watch_stats *st)
 {
 	pg_cls_model *m = NULL;
+	pg_ingest_diff *differ = NULL;
+	pg_buf diff = PG_BUF_INIT;
 	pg_stmt *sel = NULL, *files = NULL, *ins = NULL, *cvefix = NULL;
 	PG_VEC(char *) paths = PG_VEC_INIT;
 	int error = 0, rc;
@@ -312,7 +319,8 @@ static int classify_new(pg_store *s, const pg_watch_conf *wc, int64_t mark, int6
 				goto out;
 		if (rc < 0 || !pg_stmt_int(sel, 4))
 			continue; /* the classifier judges mainline commits */
-		if (!m && (error = pg_cls_model_load_default(&m)) < 0) /* idle cycles do not load it */
+		if (!m && ((error = pg_cls_model_load_default(&m)) < 0 || /* idle cycles do not load it */
+			   (repo && (error = pg_ingest_diff_open(&differ, repo)) < 0)))
 			goto out;
 		for (size_t i = 0; i < paths.len; i++)
 			free(paths.ptr[i]);
@@ -332,6 +340,24 @@ static int classify_new(pg_store *s, const pg_watch_conf *wc, int64_t mark, int6
 		in.message = pg_cls_message_body(pg_stmt_text(sel, 3));
 		in.files = (const char *const *)paths.ptr;
 		in.nfiles = paths.len;
+		pg_buf_reset(&diff);
+		if (differ) {
+			git_oid oid;
+			unsigned info = 0;
+			if (git_oid_fromstr(&oid, sha) == 0 &&
+			    (error = pg_ingest_diff_commit(differ, &diff, &oid, 0, PG_CLS_DIFF_MAX, &info)) < 0) {
+				if (error != PG_ENOTFOUND)
+					goto out;
+				pg_error_clear(); /* not in the repository: scored without its diff */
+				pg_buf_reset(&diff);
+				error = 0;
+			}
+			if (diff.len) {
+				in.diff = diff.ptr;
+				in.diff_len = diff.len;
+				st->classified_diff++;
+			}
+		}
 		if ((error = pg_cls_classify(&r, m, &in)) < 0)
 			goto out;
 		st->classified++;
@@ -390,6 +416,8 @@ out:
 	pg_stmt_free(ins);
 	pg_stmt_free(cvefix);
 	pg_cls_model_free(m);
+	pg_ingest_diff_free(differ);
+	pg_buf_release(&diff);
 	return error;
 }
 
@@ -688,7 +716,13 @@ int pg_watch_cycle(pg_watch_stats *st, const pg_watch_conf *wc, pg_store *s, con
 		goto out;
 	in_txn = 1;
 	t = now_ms();
-	if ((error = classify_new(s, wc, mark, &top, &touched, quiet, now, st)) < 0)
+	/* the diffs of new commits come from core.repository, also when no remote is fetched */
+	if (!repo && wc->cfg->classify_diffs &&
+	    git_repository_open_ext(&repo, wc->cfg->repository, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		repo = NULL;
+		git_error_clear();
+	}
+	if ((error = classify_new(s, wc, wc->cfg->classify_diffs ? repo : NULL, mark, &top, &touched, quiet, now, st)) < 0)
 		goto out;
 	if ((error = pg_watch__lists_events(st, wc, s, now, opts)) < 0)
 		goto out;

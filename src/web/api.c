@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <time.h>
 #include <microhttpd.h>
+#include <git2.h>
 #include "web/web_int.h"
 #include "patchgap/advise.h"
 #include "patchgap/affect.h"
@@ -295,11 +296,21 @@ static void get_commit(struct pg_web_req *r, const char *sha)
 	if ((m = pg_web__model(r))) {
 		pg_cls_explain e;
 		char *full = NULL, *subject = NULL;
-		if ((error = pg_cls_explain_commit(&e, &full, &subject, r->store, m, sha)) < 0) {
+		git_repository *repo = NULL;
+		int has_diff = 0;
+		/* opened per request: a handle is cheap, and not shared between worker threads */
+		if (pg_web__repository(r) &&
+		    git_repository_open_ext(&repo, pg_web__repository(r), GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+			repo = NULL; /* gone since the start: explained without the diff */
+			git_error_clear();
+		}
+		error = pg_cls_explain_commit(&e, &full, &subject, &has_diff, r->store, repo, m, sha);
+		git_repository_free(repo);
+		if (error < 0) {
 			json_decref(o);
 			return fail(r, error, "sha");
 		}
-		pg_json_set(o, "explanation", pg_cls_explain_json(&e, m, full, subject, 20));
+		pg_json_set(o, "explanation", pg_cls_explain_json(&e, m, full, subject, 20, has_diff));
 		pg_cls_explain_release(&e);
 		free(full);
 		free(subject);

@@ -69,6 +69,7 @@ struct pg_web_db {
 struct pg_web {
 	struct MHD_Daemon *d;
 	char *database;
+	char *repository;              /* diffs for explanations, or NULL */
 	int public_read;
 	size_t max_body;
 	char *cert, *key;
@@ -290,6 +291,11 @@ int pg_web__index(pg_affect_index **out, struct pg_web_req *r)
 	}
 	*out = db->ix;
 	return 0;
+}
+
+const char *pg_web__repository(struct pg_web_req *r)
+{
+	return r->web->repository;
 }
 
 int pg_web__status(json_t **out, struct pg_web_req *r, const char *branch, const pg_status_options *so)
@@ -668,6 +674,7 @@ int pg_web_start(pg_web **out, const pg_web_options *o)
 	}
 	w->pool[w->npool++]->store = probe;
 	w->database = pg_strdup(o->database);
+	w->repository = o->repository ? pg_strdup(o->repository) : NULL;
 	{
 		struct stat st;
 		w->cache_on = !pg_store_is_postgresql(o->database) && stat(o->database, &st) == 0 && S_ISREG(st.st_mode);
@@ -748,6 +755,7 @@ void pg_web_stop(pg_web *w)
 	}
 	free(w->wal);
 	free(w->database);
+	free(w->repository);
 	free(w->cert);
 	free(w->key);
 	free(w);

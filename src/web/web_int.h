@@ -58,6 +58,8 @@ int pg_web__index(struct pg_affect_index **out, struct pg_web_req *r);
  */
 struct pg_status_options;
 int pg_web__status(json_t **out, struct pg_web_req *r, const char *branch, const struct pg_status_options *so);
+/* core.repository when commits are explained with their diff, else NULL.  Borrowed. */
+const char *pg_web__repository(struct pg_web_req *r);
 /* The classifier model (loaded once; NULL when none can be read).  Borrowed. */
 struct pg_cls_model;
 const struct pg_cls_model *pg_web__model(struct pg_web_req *r);

@@ -1,7 +1,8 @@
 /*
  * Unit tests for src/backport: the stable patch id against `git patch-id
- * --stable` on generated histories, and the live-patchability rules on small
- * hand-written diffs (one or more per rule).
+ * --stable` on generated histories, the commit diff it hashes
+ * (pg_ingest_diff_commit) against `git diff-tree -p` byte for byte, and the
+ * live-patchability rules on small hand-written diffs (one or more per rule).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <git2.h>
 #include "harness.h"
 #include "patchgap/backport.h"
+#include "patchgap/ingest.h"
 #include "util/buf.h"
 
 static char tmpdir[] = "/tmp/pg-test-backport-XXXXXX";
@@ -209,6 +211,92 @@ static const pg_livepatch_reason *has_rule(const pg_livepatch_verdict *v, const 
 }
 
 #define HDR(f) "diff --git a/" f " b/" f "\nindex 1111111..2222222 100644\n--- a/" f "\n+++ b/" f "\n"
+
+/*
+ * The one commit diff (patch ids, the classifier's diff head, live-patch and
+ * .config verdicts) is git's text: every kind of file change git writes a
+ * header for, byte for byte; merges give no diff; max cuts at a line.
+ */
+TEST(commit_diff_vs_git)
+{
+	static char dir[] = "/tmp/pg-test-cdiff-XXXXXX";
+	git_repository *repo = NULL;
+	pg_ingest_diff *d = NULL;
+	char path[600];
+	const char *steps[] = {
+		/* root: text, binary, empty, executable, symlink, nested */
+		"printf 'int a(void)\\n{\\n\\treturn 1;\\n}\\n' > a.c && printf 'B\\000IN\\001' > bin.dat && : > e.txt && "
+		"printf 'X\\000Y' > bin2.dat && "
+		"printf '#!/bin/sh\\necho hi\\n' > s.sh && chmod +x s.sh && ln -s a.c link && mkdir -p sub/dir && "
+		"seq 1 40 > sub/dir/x.c",
+		/* edits in two places, mode only (text, binary), mode and content, binary edit, delete, add, symlink removed */
+		"sed -i 's/return 1;/return 2;/' a.c && printf 'int b(void)\\n{\\n\\treturn 0;\\n}\\n' >> a.c && "
+		"chmod -x s.sh && chmod +x sub/dir/x.c && sed -i '3s/.*/three/;35s/.*/thirty-five/' sub/dir/x.c && "
+		"printf 'B\\000OUT' > bin.dat && chmod +x bin2.dat && rm e.txt && printf 'new\\n' > n.c && rm link && "
+		": > empty2",
+		/* binary deleted, a newline lost, a file replaced by a directory */
+		"rm bin.dat && printf 'no newline' > n.c && rm a.c && mkdir a.c && printf 'x\\n' > a.c/inner.c",
+	};
+	char *want = NULL;
+	unsigned info;
+
+	if (sh("git --version >/dev/null 2>&1") != 0)
+		SKIP("git not installed");
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(sh("cd %s && git init -q r && cd r && git config user.name T && git config user.email t@e", dir) == 0);
+	snprintf(path, sizeof(path), "%s/r", dir);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		CHECK(sh("cd %s && %s && git add -A && git commit -qm 'step %zu'", path, steps[i], i) == 0);
+	CHECK(git_repository_open(&repo, path) == 0);
+	CHECK_OK(pg_ingest_diff_open(&d, repo));
+	for (int back = 2; back >= 0 && d; back--) {
+		pg_buf got = PG_BUF_INIT;
+		git_object *c = NULL;
+		char rev[16], cmd[800];
+
+		snprintf(rev, sizeof(rev), "HEAD~%d", back);
+		CHECK(git_revparse_single(&c, repo, rev) == 0);
+		snprintf(cmd, sizeof(cmd), "cd %s && git diff-tree -p --root --no-renames --no-commit-id --abbrev=7 %s", path, rev);
+		free(want);
+		want = capture(cmd);
+		CHECK_OK(pg_ingest_diff_commit(d, &got, git_object_id(c), 0, 0, &info));
+		CHECK_INT(info, 0);
+		if (want && strcmp(pg_buf_cstr(&got), want))
+			fprintf(stderr, "  %s: ours\n%s\n  git\n%s\n", rev, pg_buf_cstr(&got), want);
+		CHECK(want && !strcmp(pg_buf_cstr(&got), want));
+		if (back == 1) { /* a bounded diff is a prefix of the whole, cut at a line end */
+			pg_buf cut = PG_BUF_INIT;
+			CHECK_OK(pg_ingest_diff_commit(d, &cut, git_object_id(c), 0, 100, &info));
+			CHECK(info & PG_INGEST_DIFF_CUT);
+			CHECK(cut.len > 0 && cut.len <= 100 && cut.ptr[cut.len - 1] == '\n');
+			CHECK(cut.len <= got.len && !memcmp(cut.ptr, got.ptr, cut.len));
+			pg_buf_release(&cut);
+		}
+		pg_buf_release(&got);
+		git_object_free(c);
+	}
+	/* a merge has no single diff (unless asked for its first parent's); an unknown commit is not found */
+	CHECK(sh("cd %s && git checkout -q -b side HEAD~1 && printf 'side\\n' > side.c && git add side.c && "
+		 "git commit -qm side && git checkout -q - && git merge -q --no-edit side", path) == 0);
+	if (d) {
+		pg_buf got = PG_BUF_INIT;
+		git_object *c = NULL;
+		git_oid none;
+		CHECK(git_revparse_single(&c, repo, "HEAD") == 0);
+		CHECK_OK(pg_ingest_diff_commit(d, &got, git_object_id(c), 0, 0, &info));
+		CHECK(info == PG_INGEST_DIFF_MERGE && got.len == 0);
+		CHECK_OK(pg_ingest_diff_commit(d, &got, git_object_id(c), PG_INGEST_DIFF_MERGES, 0, &info));
+		CHECK(info == 0 && strstr(pg_buf_cstr(&got), "+++ b/side.c"));
+		git_oid_fromstr(&none, "0123456789abcdef0123456789abcdef01234567");
+		CHECK_INT(pg_ingest_diff_commit(d, &got, &none, 0, 0, &info), PG_ENOTFOUND);
+		pg_buf_release(&got);
+		git_object_free(c);
+	}
+	free(want);
+	pg_ingest_diff_free(d);
+	git_repository_free(repo);
+	sh("rm -rf %s", dir);
+}
 
 TEST(lp_function_body)
 {
@@ -433,6 +521,7 @@ int main(void)
 {
 	git_libgit2_init();
 	RUN(patchid_vs_git);
+	RUN(commit_diff_vs_git);
 	RUN(lp_function_body);
 	RUN(lp_struct_layout);
 	RUN(lp_data_initializer);
