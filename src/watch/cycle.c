@@ -282,6 +282,8 @@ static int classify_new(pg_store *s, const pg_watch_conf *wc, git_repository *re
 			pg_watch__strs *touched, int quiet, int64_t now, pg_watch_stats *st)
 {
 	pg_cls_model *m = NULL;
+	pg_cls_history *hist = NULL;
+	pg_cls_operating_point op[2]; /* [0] the diff head's, [1] the no-diff head's, at [classify] recall */
 	pg_ingest_diff *differ = NULL;
 	pg_buf diff = PG_BUF_INIT;
 	pg_stmt *sel = NULL, *files = NULL, *ins = NULL, *cvefix = NULL;
@@ -289,7 +291,8 @@ static int classify_new(pg_store *s, const pg_watch_conf *wc, git_repository *re
 	int error = 0, rc;
 
 	if ((error = pg_store_prepare(&sel, s,
-				      "SELECT c.id, c.sha, c.subject, c.message, c.on_mainline FROM commits c WHERE c.id > ? ORDER BY c.id")) < 0 ||
+				      "SELECT c.id, c.sha, c.subject, c.message, c.on_mainline, c.committer_time FROM commits c"
+				      " WHERE c.id > ? ORDER BY c.id")) < 0 ||
 	    (error = pg_store_prepare(&files, s, "SELECT path FROM commit_files WHERE commit_id = ? ORDER BY path")) < 0 ||
 	    (error = pg_store_prepare(&ins, s,
 				      "INSERT INTO classifications (commit_id, sha, model_version, p_security, label, bug_class,"
@@ -319,7 +322,16 @@ static int classify_new(pg_store *s, const pg_watch_conf *wc, git_repository *re
 				goto out;
 		if (rc < 0 || !pg_stmt_int(sel, 4))
 			continue; /* the classifier judges mainline commits */
-		if (!m && ((error = pg_cls_model_load_default(&m)) < 0 || /* idle cycles do not load it */
+		/*
+		 * Idle cycles do not load the model.  Flags follow the configured
+		 * operating point ([classify] recall), like `patchgap classify`, and
+		 * the scores read the same file history, so a commit watch flags is
+		 * one classify would flag.
+		 */
+		if (!m && ((error = pg_cls_model_load_default(&m)) < 0 ||
+			   (error = pg_cls_model_operating_point(&op[0], m, 1, wc->cfg->classify_recall)) < 0 ||
+			   (error = pg_cls_model_operating_point(&op[1], m, 0, wc->cfg->classify_recall)) < 0 ||
+			   (error = pg_cls_history_open(&hist, s)) < 0 ||
 			   (repo && (error = pg_ingest_diff_open(&differ, repo)) < 0)))
 			goto out;
 		for (size_t i = 0; i < paths.len; i++)
@@ -358,8 +370,12 @@ static int classify_new(pg_store *s, const pg_watch_conf *wc, git_repository *re
 				st->classified_diff++;
 			}
 		}
-		if ((error = pg_cls_classify(&r, m, &in)) < 0)
+		if ((error = pg_cls_history_count(&in.history_cves, hist, sha, pg_stmt_int(sel, 5), in.files, in.nfiles)) < 0 ||
+		    (error = pg_cls_history_fixes(&in.fixes_target_recent, &in.fixes_target_stable_lines, hist, sha,
+						  pg_stmt_int(sel, 5))) < 0 ||
+		    (error = pg_cls_classify(&r, m, &in)) < 0)
 			goto out;
+		r.label = r.p_security >= op[in.diff ? 0 : 1].threshold;
 		st->classified++;
 		pg_stmt_reset(ins);
 		if ((error = pg_stmt_bind_int(ins, 1, id)) < 0 || (error = pg_stmt_bind_text(ins, 2, sha)) < 0 ||
@@ -416,6 +432,7 @@ out:
 	pg_stmt_free(ins);
 	pg_stmt_free(cvefix);
 	pg_cls_model_free(m);
+	pg_cls_history_free(hist);
 	pg_ingest_diff_free(differ);
 	pg_buf_release(&diff);
 	return error;

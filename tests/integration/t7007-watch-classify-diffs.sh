@@ -4,7 +4,9 @@
 # check is stored with the diff head's verdict (the P(security) `explain`
 # gives with the diff, not the one without), the cycle counts it in
 # classified_with_diff, and [classify] diffs = false keeps watch on the
-# no-diff head.
+# no-diff head.  The flag follows [classify] recall, as `classify` does: with
+# recall = 0.05 a fix above the default threshold is stored unflagged, and
+# `classify --all` on a copy of the database stores the same verdict for it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-watch.sh"
 setup_upstream
@@ -58,4 +60,28 @@ P=$(stored_p "$F2")
 check "diffs = false: stored verdict is the no-diff head's ($P)" $PY -c "
 import json; e = json.load(open('e3.json'))[0]
 assert e['head'] == 'nodiff' and abs(e['p_security'] - $P) < 1e-6, e"
+
+# [classify] recall = 0.05: a far stricter operating point than the default 0.90
+printf '[classify]\n\tdiffs = true\n\trecall = 0.05\n' >> patchgap.conf
+tick
+sed -i 's/^\treturn 11;/\tif (!c_ptr)\n\t\treturn -EINVAL;\n\treturn 11;/' "$T/work/kernel/core.c"
+g commit -qam "core: fix a use-after-free of c_ptr in a()
+
+KASAN reports a slab-use-after-free: c_ptr is freed while a() still reads it."
+F3=$(g rev-parse HEAD)
+g push -q "$UP" master
+cycle c4
+$PG explain --json "$F3" > e4.json || fail "explain at recall 0.05"
+label() { sqlite3 "${2:-patchgap.db}" "SELECT label FROM classifications WHERE sha = '$1'"; }
+check "recall 0.05: the fix is above the default threshold, yet stored unflagged (label $(label "$F3"))" $PY -c "
+import json; e = json.load(open('e4.json'))[0]
+assert e['head'] == 'diff' and e['p_security'] >= e['threshold'], e
+assert '$(label "$F3")' == '0'"
+check "recall 0.05: no fix.flagged event for it" $PY -c "
+import json; o = json.load(open('c4.json')); assert o['commits_new'] == 1 and o['flagged'] == 0, o"
+cp patchgap.db copy.db
+$PG --db copy.db classify --all > /dev/null 2> classify.err || { cat classify.err; fail "classify --all"; }
+q="SELECT label, round(p_security, 6) FROM classifications WHERE sha = '$F3'"
+check "classify --all stores the verdict watch stored ($(sqlite3 patchgap.db "$q"))" \
+	test "$(sqlite3 patchgap.db "$q")" = "$(sqlite3 copy.db "$q")"
 finish
