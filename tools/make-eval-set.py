@@ -22,6 +22,12 @@ added before the mail's date that touched one of its files (a CVE with the
 mail's own subject not counted), as `patchgap train` computes it and
 `patchgap classify` reads it from the imported CNA records.
 
+Each lore record also carries "history_functions": the most kernel-cves
+records first added before the mail's date whose message names one of the
+functions the mail names (its diff's hunk headings and "name(" mentions in its
+message; names of more than 1 % of the records, and more than 10, dropped), own subject not
+counted, as src/classify/functions.c and `patchgap train` do.
+
 Each lore record with a Fixes: trailer also carries "fixes_target_recent" and
 "fixes_target_stable_lines", where its targets stood at the mail's date, as
 `patchgap train` computes them from the mails (the repository's releases are
@@ -103,6 +109,54 @@ def history_cves(hist, files, date, own):
             n += k != own
         best = max(best, n)
     return best
+
+
+HUNK = re.compile(r'^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@(.*)$', re.M)
+MENTION = re.compile(r'([A-Za-z0-9_]+)\(', re.A)
+TAIL_IDENT = re.compile(r'([A-Za-z0-9_]*)[ \t]*$', re.A)
+FUNC_STOP = {
+    "IS_ERR", "PTR_ERR", "READ_ONCE", "WARN_ON", "WARN_ON_ONCE", "WRITE_ONCE", "atomic_dec", "atomic_inc",
+    "atomic_read", "copy_from_user", "copy_to_user", "dev_err", "dev_info", "dev_warn", "free", "kcalloc",
+    "kfree", "kmalloc", "kmemdup", "kstrdup", "kvfree", "kvmalloc", "kzalloc", "list_add", "list_del",
+    "malloc", "memcmp", "memcpy", "memmove", "memset", "mutex_lock", "mutex_unlock", "pr_debug", "pr_err",
+    "pr_info", "pr_warn", "printk", "rcu_read_lock", "rcu_read_unlock", "sizeof", "snprintf", "spin_lock",
+    "spin_lock_bh", "spin_lock_irq", "spin_lock_irqsave", "spin_unlock", "spin_unlock_bh", "spin_unlock_irq",
+    "spin_unlock_irqrestore", "sprintf", "strcmp", "strlen", "strncmp", "strscpy", "vfree", "vmalloc",
+    "while",
+}
+FUNCS_MAX = 64
+
+
+def functions(message, diff):
+    """The distinct function names of src/classify/functions.c: hunk headings first, then name( mentions."""
+    names = []
+
+    def add(n):
+        if len(names) < FUNCS_MAX and 4 <= len(n) <= 128 and not n[0].isdigit() and n not in FUNC_STOP and n not in names:
+            names.append(n)
+    for m in HUNK.finditer(diff or ""):
+        h = m.group(1)
+        if "(" in h:
+            add(TAIL_IDENT.search(h[:h.index("(")]).group(1))
+    for m in MENTION.finditer(message or ""):
+        add(m.group(1))
+    return names
+
+
+def function_history(a):
+    """function -> sorted [(first_added, subject key)]; names of more than 1 % of the records dropped."""
+    hist, records = {}, 0
+    for d in read(a, "kernel-cves.jsonl.gz"):
+        if d["state"] != "published" or not d["subject"] or not d["first_added"]:
+            continue
+        records += 1
+        t = when(d["first_added"])
+        for f in functions(d.get("message"), None):
+            hist.setdefault(f, []).append((t, key(d["subject"])))
+    hist = {f: v for f, v in hist.items() if len(v) <= max(records // 100, 10)}
+    for v in hist.values():
+        v.sort(key=lambda x: x[0])
+    return hist
 
 
 FIXES = re.compile(r'^\s*fixes:\s*[0-9a-f]{8,40}\b(.*)$', re.I | re.M)
@@ -191,6 +245,7 @@ def main():
                     recs.append(d)
     held = {key(d["clean_subject"]) for d in recs if when(d["date"]) >= cutoff and (not until or when(d["date"]) < until)}
     hist = file_history(a)
+    fhist = function_history(a)
     fidx = fixes_index(a)
     out = sys.stdout if a.output == "-" else open(a.output, "w", encoding="utf-8")
     n = pos = 0
@@ -202,7 +257,9 @@ def main():
             msg = "\n".join(l for l in msg.split("\n") if not TRAILER.match(l))
         o = {"id": d["message_id"], "subject": d["clean_subject"] if a.commit_like else d["subject"], "message": msg, "files": d["files"] or [],
              "label": int(d["label"]),
-             "history_cves": history_cves(hist, d["files"] or [], when(d["date"]), key(d["clean_subject"]))}
+             "history_cves": history_cves(hist, d["files"] or [], when(d["date"]), key(d["clean_subject"])),
+             "history_functions": history_cves(fhist, functions(d["message"], d["diff"]), when(d["date"]),
+                                               key(d["clean_subject"]))}
         ft = fixes_targets(fidx, msg, when(d["date"]))
         if ft:
             o["fixes_target_recent"], o["fixes_target_stable_lines"] = ft

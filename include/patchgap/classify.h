@@ -50,9 +50,11 @@ typedef struct pg_cls_input {
 	int fixes_target_recent;    /* -1 unknown; 1 in no release yet (a fix of an unreleased
 				       commit gets no CVE), 0 in a release */
 	int fixes_target_stable_lines; /* -1 unknown; else how many stable lines carried it */
+	int history_functions;      /* -1 unknown; else the CVEs published before this commit that
+				       named one of its functions (the most of any one function) */
 } pg_cls_input;
 
-#define PG_CLS_INPUT_INIT { NULL, NULL, 0, NULL, 0, NULL, 0, -1, -1, -1, -1 }
+#define PG_CLS_INPUT_INIT { NULL, NULL, 0, NULL, 0, NULL, 0, -1, -1, -1, -1, -1 }
 
 typedef enum {
 	PG_CLS_NONE = 0,
@@ -170,7 +172,7 @@ void pg_cls_explain_release(pg_cls_explain *e);
  * The feature vector holds distinct stage-1 hashed indices (value 1 each)
  * and a dense stage-2 vector of PG_CLS_NDENSE values.
  */
-#define PG_CLS_NDENSE 51
+#define PG_CLS_NDENSE 52
 typedef struct pg_cls_features {
 	uint32_t *idx;        /* owned: distinct stage-1 indices, < PG_CLS_DIM */
 	size_t n, alloc;
@@ -230,6 +232,14 @@ int pg_cls_history_count(int *out, pg_cls_history *h, const char *sha, int64_t w
  * .fixes_target_stable_lines (the most stable branches carrying one target).
  * Both -1 when no target is resolved or h is NULL.
  */
+/*
+ * The most CVEs published before `when` whose description names one of the
+ * functions the commit names (its diff's hunk headings, diff may be NULL,
+ * diff_len 0 = strlen, and "name(" mentions in message), a CVE naming `sha`
+ * as its fix not counted: pg_cls_input.history_functions.  -1 when h is NULL.
+ */
+int pg_cls_history_functions(int *out, pg_cls_history *h, const char *sha, int64_t when, const char *message,
+			     const char *diff, size_t diff_len);
 int pg_cls_history_fixes(int *recent, int *stable_lines, pg_cls_history *h, const char *sha, int64_t when);
 void pg_cls_history_free(pg_cls_history *h);
 
@@ -294,6 +304,7 @@ typedef struct pg_cls_doc {
 	int history_cves;  /* -1 unless given (JSON Lines "history_cves") */
 	int fixes_target_recent;       /* -1 unless given (JSON Lines "fixes_target_recent") */
 	int fixes_target_stable_lines; /* -1 unless given (JSON Lines "fixes_target_stable_lines") */
+	int history_functions;         /* -1 unless given (JSON Lines "history_functions") */
 } pg_cls_doc;
 
 typedef struct pg_cls_docs {

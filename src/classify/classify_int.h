@@ -88,6 +88,38 @@ double pg_cls__calibrate(const pg_cls_head *h, double raw);
 int pg_cls__bow_extract(pg_cls_features *f, const pg_cls_input *in);
 
 uint64_t pg_cls__fnv64(const void *p, size_t n, uint64_t h);
+
+/* Most function names read from one input (the rest are ignored). */
+#define PG_CLS_FUNCS_MAX 64
+/*
+ * Hashes (pg_cls__fnv64 of the name) of the distinct functions an input
+ * names: its diff's hunk headings, then "name(" mentions in message; at most
+ * max, returns how many.  A length of 0 means strlen; either text may be NULL.
+ */
+size_t pg_cls__functions(uint64_t *out, size_t max, const char *message, size_t mlen, const char *diff, size_t dlen);
+/*
+ * A function named by more than 1/PG_CLS_FUNC_COMMON_SHARE of the CVE records
+ * is a general helper or an English word before a parenthesis, not evidence
+ * about the code: the function history drops it.  Only past
+ * PG_CLS_FUNC_COMMON_MIN records, so that a database with a few records
+ * (where 1 % is under one) keeps its names.
+ */
+#define PG_CLS_FUNC_COMMON_SHARE 100
+#define PG_CLS_FUNC_COMMON_MIN 10
+/* One (function, CVE) pair: who is the CVE (its subject's hash in training, its id's in the database). */
+typedef struct pg_cls_fn_cve { uint64_t fn; int64_t t; uint64_t who; } pg_cls_fn_cve;
+/*
+ * Sort v[0..n) by (fn, t) and drop the functions more than
+ * 1/PG_CLS_FUNC_COMMON_SHARE of the `records` (and PG_CLS_FUNC_COMMON_MIN)
+ * name (a record names a function once); returns the new length.
+ */
+size_t pg_cls__fn_history_finish(pg_cls_fn_cve *v, size_t n, size_t records);
+/*
+ * Over sorted v[0..n): the most pairs with t < ts of any one of fn[0..nfn),
+ * pairs whose who is one of own[0..nown) not counted (capped at 1000000).
+ */
+int pg_cls__fn_history_count(const pg_cls_fn_cve *v, size_t n, const uint64_t *fn, size_t nfn, int64_t ts,
+			     const uint64_t *own, size_t nown);
 int pg_cls__model_alloc(pg_cls_model **out);
 /* Serialize into b (deterministic). */
 int pg_cls__model_write(pg_buf *b, const pg_cls_model *m);

@@ -231,7 +231,12 @@ enum dense {
 	 * missing history never lowers a score below what the trailer alone gave.
 	 */
 	D_FIXES_RELEASED, D_FIXES_STABLE,
-	D_BASELINE = PG_CLS_DENSE_BASELINE /* set by the scorer, not here: it needs the model */
+	D_BASELINE = PG_CLS_DENSE_BASELINE, /* set by the scorer, not here: it needs the model */
+	/*
+	 * log2(1 + earlier CVEs naming one of its functions); both heads.  After
+	 * the baseline so that model files written before it load unchanged.
+	 */
+	D_HISTORY_FUNCS
 };
 static const char *const dense_names[PG_CLS_NDENSE] = {
 	[D_FIXES] = "trailer:fixes", [D_CC_STABLE] = "trailer:cc_stable", [D_REPORTED] = "trailer:reported_by",
@@ -254,7 +259,7 @@ static const char *const dense_names[PG_CLS_NDENSE] = {
 	[D_FIXES_IO_URING] = "trailer:fixes_x_io_uring", [D_HISTORY_CVES] = "history:earlier_cves_same_file",
 	[D_FIXES_RELEASED] = "history:fixes_target_released",
 	[D_FIXES_STABLE] = "history:fixes_target_stable_lines",
-	[D_BASELINE] = "baseline:bag_of_words_logit",
+	[D_BASELINE] = "baseline:bag_of_words_logit", [D_HISTORY_FUNCS] = "history:earlier_cves_same_function",
 };
 
 const char *pg_cls_dense_name(size_t k)
@@ -267,14 +272,14 @@ int pg_cls_dense_is_trailer(size_t k)
 	return k < D_TRAILER__END || k == D_FIXES_NETFILTER || k == D_FIXES_IO_URING || k == D_FIXES_RELEASED ||
 	       k == D_FIXES_STABLE;
 }
-/* subsystem priors and file history: known without a diff, so both heads use them */
+/* subsystem priors, file and function history: known without a diff, so both heads use them */
 int pg_cls__dense_is_subsys(size_t k)
 {
-	return k == D_SUBSYS_NETFILTER || k == D_SUBSYS_IO_URING || k == D_HISTORY_CVES;
+	return k == D_SUBSYS_NETFILTER || k == D_SUBSYS_IO_URING || k == D_HISTORY_CVES || k == D_HISTORY_FUNCS;
 }
 _Static_assert(LEX_MAXW == 4, "token history is shifted by hand in token()");
 _Static_assert(D_TRAILER__END == PG_CLS_DENSE_TRAILERS, "trailer block size");
-_Static_assert(D_FIXES_STABLE < D_BASELINE && D_BASELINE < PG_CLS_NDENSE, "dense vector size");
+_Static_assert(D_FIXES_STABLE < D_BASELINE && D_HISTORY_FUNCS + 1 == PG_CLS_NDENSE, "dense vector size");
 
 const char *pg_cls_bug_class_name(pg_cls_bug_class c)
 {
@@ -1300,6 +1305,8 @@ int pg_cls__extract(pg_cls_features *f, const pg_cls_input *in, unsigned flags, 
 	f->dense[D_FIXES_IO_URING] = f->dense[D_FIXES] * f->dense[D_SUBSYS_IO_URING];
 	if (in->history_cves > 0)
 		f->dense[D_HISTORY_CVES] = (float)log2(1.0 + in->history_cves);
+	if (in->history_functions > 0)
+		f->dense[D_HISTORY_FUNCS] = (float)log2(1.0 + in->history_functions);
 	if (f->dense[D_FIXES] > 0) {
 		f->dense[D_FIXES_RELEASED] = in->fixes_target_recent != 1;
 		if (in->fixes_target_stable_lines > 0)

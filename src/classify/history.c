@@ -9,6 +9,14 @@
  * trainer computes the same figure from kernel-cves (first_added, program_files,
  * subject), tools/make-eval-set.py writes it as "history_cves".
  *
+ * The function history is the same count over the functions the commit
+ * names (its diff's hunk headings and "name(" mentions in its message,
+ * functions.c) and those each CVE description names.  The descriptions are
+ * read once per handle, and only when a commit naming a function is scored,
+ * into a sorted (function, published) table: a query per function would
+ * scan every description.  A function more than 1 % of the published
+ * records name is dropped, as the trainer does.
+ *
  * The CNA records are optional (`patchgap cve import`): without their tables
  * the history is unknown (-1) and the feature is 0.
  *
@@ -23,14 +31,22 @@
  * is described in train.c.
  */
 #include <stdlib.h>
+#include <string.h>
 #include "classify/classify_int.h"
 #include "patchgap/store.h"
 #include "util/str.h"
+#include "util/vec.h"
 #include "util/banned.h"
 
+struct fix_cve { uint64_t sha, cve; }; /* hashes of a cve_fixes row's sha and cve_id */
+
 struct pg_cls_history {
+	pg_store *s;     /* borrowed */
 	pg_stmt *q;      /* file history; NULL without the CNA tables */
 	pg_stmt *fixes;  /* Fixes: targets; NULL without the ingest tables */
+	int fn_loaded;   /* fns and fixes read (or found unreadable) */
+	PG_VEC(pg_cls_fn_cve) fns;   /* sorted by (fn, t), common names dropped */
+	PG_VEC(struct fix_cve) fixes_of; /* sorted by sha: the CVEs naming a commit as their fix */
 };
 
 int pg_cls_history_open(pg_cls_history **out, pg_store *s)
@@ -47,6 +63,7 @@ int pg_cls_history_open(pg_cls_history **out, pg_store *s)
 		pg_error_clear(); /* no CNA tables in this database: file history unknown */
 		h->q = NULL;
 	}
+	h->s = s;
 	if (pg_store_prepare(&h->fixes, s,
 			     "SELECT CASE WHEN EXISTS (SELECT 1 FROM commits t JOIN tags g ON g.name = t.mainline_release"
 			     "   JOIN tags r ON r.line = g.line AND r.rc = 0"
@@ -131,10 +148,115 @@ int pg_cls_history_fixes(int *recent, int *stable_lines, pg_cls_history *h, cons
 	return 0;
 }
 
+static int cmp_fix(const void *pa, const void *pb)
+{
+	const struct fix_cve *a = pa, *b = pb;
+	return a->sha < b->sha ? -1 : a->sha > b->sha;
+}
+
+/*
+ * Read every published description's functions into h->fns and the fixing
+ * commits into h->fixes_of, once: a query per commit for its own CVEs cost
+ * more than the rest of the lookup.
+ */
+static int load_functions(pg_cls_history *h)
+{
+	pg_stmt *q = NULL;
+	size_t records = 0;
+	int rc, error = 0;
+
+	h->fn_loaded = 1;
+	if ((error = pg_store_prepare(&q, h->s, "SELECT sha, cve_id FROM cve_fixes")) < 0)
+		goto out;
+	while ((rc = pg_stmt_step(q)) > 0) {
+		const char *sha = pg_stmt_text(q, 0), *cve = pg_stmt_text(q, 1);
+		struct fix_cve e;
+		if (!sha || !cve)
+			continue;
+		e.sha = pg_cls__fnv64(sha, strlen(sha), 0);
+		e.cve = pg_cls__fnv64(cve, strlen(cve), 0);
+		if ((error = pg_vec_push(&h->fixes_of, e)) < 0)
+			goto out;
+	}
+	if (rc < 0) {
+		error = rc;
+		goto out;
+	}
+	if (h->fixes_of.len)
+		qsort(h->fixes_of.ptr, h->fixes_of.len, sizeof(*h->fixes_of.ptr), cmp_fix);
+	pg_stmt_free(q);
+	q = NULL;
+	if ((error = pg_store_prepare(&q, h->s,
+				      "SELECT id, published, description FROM cves WHERE state = 'published' "
+				      "AND published IS NOT NULL AND description IS NOT NULL")) < 0)
+		goto out;
+	while ((rc = pg_stmt_step(q)) > 0) {
+		uint64_t fn[PG_CLS_FUNCS_MAX], id;
+		const char *cve = pg_stmt_text(q, 0), *desc = pg_stmt_text(q, 2);
+		int64_t t;
+		size_t n;
+		if (!cve || !desc || pg_time_parse(&t, pg_stmt_text(q, 1)) < 0) {
+			pg_error_clear();
+			continue;
+		}
+		records++;
+		id = pg_cls__fnv64(cve, strlen(cve), 0);
+		n = pg_cls__functions(fn, PG_CLS_FUNCS_MAX, desc, 0, NULL, 0);
+		for (size_t k = 0; k < n; k++) {
+			pg_cls_fn_cve e = { fn[k], t, id };
+			if ((error = pg_vec_push(&h->fns, e)) < 0)
+				goto out;
+		}
+	}
+	if (rc < 0) {
+		error = rc;
+		goto out;
+	}
+	h->fns.len = pg_cls__fn_history_finish(h->fns.ptr, h->fns.len, records);
+out:
+	pg_stmt_free(q);
+	return error;
+}
+
+int pg_cls_history_functions(int *out, pg_cls_history *h, const char *sha, int64_t when, const char *message,
+			     const char *diff, size_t diff_len)
+{
+	uint64_t fn[PG_CLS_FUNCS_MAX], own[16], key;
+	size_t nfn, nown = 0, lo = 0, hi;
+	int error;
+
+	*out = -1;
+	if (!h || !h->q)
+		return 0;
+	*out = 0;
+	if (!(nfn = pg_cls__functions(fn, PG_CLS_FUNCS_MAX, message, 0, diff, diff_len)))
+		return 0;
+	if (!h->fn_loaded && (error = load_functions(h)) < 0)
+		return error;
+	if (!h->fns.len)
+		return 0;
+	/* a CVE of this very fix is the label, not history */
+	key = pg_cls__fnv64(sha, strlen(sha), 0);
+	hi = h->fixes_of.len;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->fixes_of.ptr[mid].sha < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < h->fixes_of.len && h->fixes_of.ptr[lo].sha == key && nown < 16; lo++)
+		own[nown++] = h->fixes_of.ptr[lo].cve;
+	*out = pg_cls__fn_history_count(h->fns.ptr, h->fns.len, fn, nfn, when, own, nown);
+	return 0;
+}
+
 void pg_cls_history_free(pg_cls_history *h)
 {
 	if (!h)
 		return;
+	pg_vec_release(&h->fns);
+	pg_vec_release(&h->fixes_of);
 	pg_stmt_free(h->q);
 	pg_stmt_free(h->fixes);
 	free(h);

@@ -43,6 +43,7 @@ void pg_cls_doc_input(pg_cls_input *in, const pg_cls_doc *d)
 	in->history_cves = d->history_cves;
 	in->fixes_target_recent = d->fixes_target_recent;
 	in->fixes_target_stable_lines = d->fixes_target_stable_lines;
+	in->history_functions = d->history_functions;
 }
 
 static pg_cls_doc *docs_add(pg_cls_docs *d)
@@ -62,6 +63,7 @@ static pg_cls_doc *docs_add(pg_cls_docs *d)
 	d->v[d->n].history_cves = -1;
 	d->v[d->n].fixes_target_recent = -1;
 	d->v[d->n].fixes_target_stable_lines = -1;
+	d->v[d->n].history_functions = -1;
 	return &d->v[d->n++];
 }
 
@@ -416,6 +418,13 @@ static int json_doc(pg_cls_doc *x, json_t *o, const char *name, size_t lineno)
 			return pg_error_setc(PG_EINVALID, "'%s' line %zu: \"history_cves\" must be a count 0..1000000",
 					     name, lineno);
 		x->history_cves = (int)json_integer_value(v);
+	}
+	if ((v = json_object_get(o, "history_functions")) && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000000)
+			return pg_error_setc(PG_EINVALID,
+					     "'%s' line %zu: \"history_functions\" must be a count 0..1000000", name,
+					     lineno);
+		x->history_functions = (int)json_integer_value(v);
 	}
 	if ((v = json_object_get(o, "fixes_target_recent")) && !json_is_null(v)) {
 		if (json_is_boolean(v))

@@ -101,6 +101,8 @@ int pg_cls_explain_commit(pg_cls_explain *out, char **sha, char **subject, int *
 	    (error = fetch_diff(&in, &diff, &absent, &cut, d, c.sha)) < 0 ||
 	    (error = pg_cls_history_open(&hist, s)) < 0 ||
 	    (error = pg_cls_history_count(&in.history_cves, hist, c.sha, c.committer_time, in.files, c.npaths)) < 0 ||
+	    (error = pg_cls_history_functions(&in.history_functions, hist, c.sha, c.committer_time, in.message, in.diff,
+					      in.diff_len)) < 0 ||
 	    (error = pg_cls_history_fixes(&in.fixes_target_recent, &in.fixes_target_stable_lines, hist, c.sha,
 					  c.committer_time)) < 0 ||
 	    (error = pg_cls_explain_input(out, m, &in)) < 0)
@@ -156,6 +158,8 @@ static int score_one(const pg_ingest_commit *c, void *payload)
 	in.config_built = x->o->built;
 	if ((error = fetch_diff(&in, &x->diff_text, &absent, &cut, x->diff, c->sha)) < 0 ||
 	    (error = pg_cls_history_count(&in.history_cves, x->hist, c->sha, c->committer_time, in.files, c->npaths)) < 0 ||
+	    (error = pg_cls_history_functions(&in.history_functions, x->hist, c->sha, c->committer_time, in.message,
+					      in.diff, in.diff_len)) < 0 ||
 	    (error = pg_cls_history_fixes(&in.fixes_target_recent, &in.fixes_target_stable_lines, x->hist, c->sha,
 					  c->committer_time)) < 0 ||
 	    (error = pg_cls_classify(&r, x->m, &in)) < 0)

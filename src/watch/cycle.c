@@ -371,6 +371,8 @@ static int classify_new(pg_store *s, const pg_watch_conf *wc, git_repository *re
 			}
 		}
 		if ((error = pg_cls_history_count(&in.history_cves, hist, sha, pg_stmt_int(sel, 5), in.files, in.nfiles)) < 0 ||
+		    (error = pg_cls_history_functions(&in.history_functions, hist, sha, pg_stmt_int(sel, 5), in.message,
+						      in.diff, in.diff_len)) < 0 ||
 		    (error = pg_cls_history_fixes(&in.fixes_target_recent, &in.fixes_target_stable_lines, hist, sha,
 						  pg_stmt_int(sel, 5))) < 0 ||
 		    (error = pg_cls_classify(&r, m, &in)) < 0)

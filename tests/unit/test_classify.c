@@ -14,6 +14,9 @@
 #include "patchgap/classify.h"
 #include "classify/classify_int.h"
 #include "util/jsonl.h"
+#include "util/str.h"
+#include "util/vec.h"
+#include "util/buf.h"
 #include "../../fuzz/fuzz_patch.c"
 
 static pg_cls_model *M;
@@ -763,14 +766,183 @@ TEST(fixes_target_on_real_patches)
 	struct fixes_stats s = { 0, 0, NULL };
 	pg_cls_model *m = NULL;
 	SKIP_WITHOUT_SHARED();
-	CHECK(strcmp(pg_cls_dense_name(PG_CLS_NDENSE - 3), "history:fixes_target_released") == 0);
-	CHECK(strcmp(pg_cls_dense_name(PG_CLS_NDENSE - 2), "history:fixes_target_stable_lines") == 0);
-	CHECK(pg_cls_dense_is_trailer(PG_CLS_NDENSE - 3) && pg_cls_dense_is_trailer(PG_CLS_NDENSE - 2));
+	CHECK(strcmp(pg_cls_dense_name(PG_CLS_DENSE_BASELINE - 2), "history:fixes_target_released") == 0);
+	CHECK(strcmp(pg_cls_dense_name(PG_CLS_DENSE_BASELINE - 1), "history:fixes_target_stable_lines") == 0);
+	CHECK(pg_cls_dense_is_trailer(PG_CLS_DENSE_BASELINE - 2) && pg_cls_dense_is_trailer(PG_CLS_DENSE_BASELINE - 1));
 	if (pg_cls_model_load_default(&m) == 0)
 		s.m = m;
 	each_shared("lore-patches-more.jsonl.gz", 3000, fixes_one, &s);
 	CHECK(s.with_fixes >= 100 && s.without >= 100);
 	pg_cls_model_free(m);
+}
+
+/*
+ * Function names: hunk headings (C, C++-like, macro, none) and "name("
+ * mentions, the stoplist, short and numeric names, duplicates, the cap.
+ */
+static uint64_t fh(const char *name)
+{
+	return pg_cls__fnv64(name, strlen(name), 0);
+}
+
+TEST(function_names)
+{
+	uint64_t fn[PG_CLS_FUNCS_MAX + 1];
+	size_t n;
+	char *big;
+	pg_buf b = PG_BUF_INIT;
+	static const char diff[] = "diff --git a/x.c b/x.c\n--- a/x.c\n+++ b/x.c\n"
+				   "@@ -10,6 +10,8 @@ static int foo_bar(struct x *y)\n+\tif (!y)\n"
+				   "@@ -40 +42 @@ int Sock::do_thing (int a) const\n-\tkfree(p);\n"
+				   "@@ -50,2 +52,2 @@ SYSCALL_DEFINE3(open, const char __user *, filename)\n"
+				   "@@ -60,2 +62,2 @@ struct file_operations fops = {\n"
+				   "@@ -70,2 +72,2 @@\n"
+				   "@@ -80,2 +82,2 @@ static void foo_bar(void)\n"
+				   "@@ -90,2 +92,2 @@ static void kfree(void *p)\n"
+				   "@@ broken @@ static int not_a_hunk(void)\n"
+				   " context line naming mention_in_diff(x)\n";
+
+	n = pg_cls__functions(fn, PG_CLS_FUNCS_MAX, NULL, 0, diff, 0);
+	CHECK_INT(n, 3);
+	CHECK(n == 3 && fn[0] == fh("foo_bar") && fn[1] == fh("do_thing") && fn[2] == fh("SYSCALL_DEFINE3"));
+	n = pg_cls__functions(fn, PG_CLS_FUNCS_MAX,
+			      "There are two out-of-bounds accesses, one in\ncipso_v4_map_lvl_valid(), the other in "
+			      "netlbl_bitmap_walk().  kfree(p), memcpy(), foo(), x(y), 123abc(), f_oo(bar) and "
+			      "netlbl_bitmap_walk() again; a call_rcu (with a space) is not a mention.",
+			      0, NULL, 0);
+	CHECK_INT(n, 3);
+	CHECK(n == 3 && fn[0] == fh("cipso_v4_map_lvl_valid") && fn[1] == fh("netlbl_bitmap_walk") &&
+	      fn[2] == fh("f_oo"));
+	/* the diff's names first, then the message's; explicit lengths are honoured */
+	n = pg_cls__functions(fn, PG_CLS_FUNCS_MAX, "in alpha_beta() and gamma_delta()", 15, diff, 0);
+	CHECK(n == 4 && fn[3] == fh("alpha_beta"));
+	CHECK_INT(pg_cls__functions(fn, PG_CLS_FUNCS_MAX, "no call here at all", 0, "@@ -1 +1 @@\n-x\n+y\n", 0), 0);
+	CHECK_INT(pg_cls__functions(fn, PG_CLS_FUNCS_MAX, NULL, 0, NULL, 0), 0);
+	/* the cap: 1000 distinct names, 64 kept, the array's end untouched */
+	for (int i = 0; i < 1000; i++)
+		CHECK_OK(pg_buf_printf(&b, "@@ -%d +%d @@ static int func_%d(void)\nname_%d()\n", i + 1, i + 1, i, i));
+	fn[PG_CLS_FUNCS_MAX] = 42;
+	CHECK_INT(pg_cls__functions(fn, PG_CLS_FUNCS_MAX, b.ptr, 0, b.ptr, 0), PG_CLS_FUNCS_MAX);
+	CHECK(fn[PG_CLS_FUNCS_MAX] == 42 && fn[0] == fh("func_0") && fn[63] == fh("func_63"));
+	CHECK_INT(pg_cls__functions(fn, 2, b.ptr, 0, NULL, 0), 2);
+	pg_buf_release(&b);
+	/* 16 MB without a parenthesis, and one long identifier: nothing, in one pass */
+	if ((big = malloc(16u << 20))) {
+		memset(big, 'a', (16u << 20) - 2);
+		big[(16u << 20) - 2] = '(';
+		big[(16u << 20) - 1] = '\0';
+		CHECK_INT(pg_cls__functions(fn, PG_CLS_FUNCS_MAX, big, 0, big, 0), 0);
+		free(big);
+	}
+}
+
+/*
+ * The function history on the real data: every kernel-cves record's
+ * functions in the table, then each lore mail's hunk headings counted; the
+ * count is checked against a plain scan of the records (names of more than
+ * 1 % of them dropped), some real mails get a non-zero value, and a record's
+ * own CVE (same subject) never counts.
+ */
+struct fn_rec { int64_t t; uint64_t subj; uint64_t fn[PG_CLS_FUNCS_MAX]; size_t n; };
+struct fn_stats {
+	PG_VEC(pg_cls_fn_cve) v;
+	PG_VEC(struct fn_rec) recs;
+	size_t mails, nonzero, checked;
+	int64_t from;
+};
+
+static uint64_t subj_hash(const char *subject)
+{
+	char *k = pg_cls__subject_key(subject);
+	uint64_t h = k ? pg_cls__fnv64(k, strlen(k), 0) : 0;
+	free(k);
+	return h;
+}
+
+static void fn_cve_one(json_t *o, void *p)
+{
+	struct fn_stats *s = p;
+	struct fn_rec r;
+	const char *state = js(o, "state"), *subj = js(o, "subject"), *added = js(o, "first_added");
+	if (!state || strcmp(state, "published") || !subj || !added || pg_time_parse(&r.t, added) < 0)
+		return;
+	r.subj = subj_hash(subj);
+	r.n = pg_cls__functions(r.fn, PG_CLS_FUNCS_MAX, js(o, "message"), 0, NULL, 0);
+	for (size_t i = 0; i < r.n; i++) {
+		pg_cls_fn_cve e = { r.fn[i], r.t, r.subj };
+		CHECK_OK(pg_vec_push(&s->v, e));
+	}
+	CHECK_OK(pg_vec_push(&s->recs, r));
+}
+
+static int rec_names(const struct fn_rec *r, uint64_t fn)
+{
+	for (size_t k = 0; k < r->n; k++)
+		if (r->fn[k] == fn)
+			return 1;
+	return 0;
+}
+
+static void fn_mail_one(json_t *o, void *p)
+{
+	struct fn_stats *s = p;
+	uint64_t fn[PG_CLS_FUNCS_MAX], own;
+	size_t n, best = 0;
+	int64_t ts;
+	const char *diff = js(o, "diff"), *subj = js(o, "clean_subject"), *date = js(o, "date");
+
+	/* the CNA's records were first added from 2024 on: older mails have no history */
+	if (s->mails >= 1500 || !diff || !subj || !date || pg_time_parse(&ts, date) < 0 || ts < s->from)
+		return;
+	own = subj_hash(subj);
+	n = pg_cls__functions(fn, PG_CLS_FUNCS_MAX, NULL, 0, diff, 0);
+	for (size_t i = 0; i < n; i++) {
+		size_t all = 0, before = 0;
+		for (size_t r = 0; r < s->recs.len; r++)
+			if (rec_names(&s->recs.ptr[r], fn[i])) {
+				all++;
+				before += s->recs.ptr[r].t < ts && s->recs.ptr[r].subj != own;
+			}
+		if ((all <= s->recs.len / PG_CLS_FUNC_COMMON_SHARE || all <= PG_CLS_FUNC_COMMON_MIN) && before > best)
+			best = before;
+	}
+	CHECK_INT(pg_cls__fn_history_count(s->v.ptr, s->v.len, fn, n, ts, &own, 1), best);
+	s->mails++;
+	s->nonzero += best > 0;
+}
+
+TEST(function_history_on_real_data)
+{
+	struct fn_stats s;
+	SKIP_WITHOUT_SHARED();
+	memset(&s, 0, sizeof(s));
+	each_shared("kernel-cves.jsonl.gz", 100000, fn_cve_one, &s);
+	CHECK(s.recs.len > 5000);
+	s.v.len = pg_cls__fn_history_finish(s.v.ptr, s.v.len, s.recs.len);
+	CHECK_OK(pg_time_parse(&s.from, "2024-06-01"));
+	each_shared("lore-patches-more.jsonl.gz", 12000, fn_mail_one, &s);
+	printf("# function history: %zu of %zu lore mails non-zero\n", s.nonzero, s.mails);
+	CHECK(s.mails >= 1000);
+	CHECK(s.nonzero >= 20 && s.nonzero < s.mails);
+	/* a record's own CVE: not counted under its subject, counted under another */
+	for (size_t r = 0; r < s.recs.len && s.checked < 50; r++) {
+		const struct fn_rec *x = &s.recs.ptr[r];
+		uint64_t none = 0;
+		int with, without;
+		if (!x->n)
+			continue;
+		with = pg_cls__fn_history_count(s.v.ptr, s.v.len, x->fn, x->n, INT64_MAX, &none, 1);
+		without = pg_cls__fn_history_count(s.v.ptr, s.v.len, x->fn, x->n, INT64_MAX, &x->subj, 1);
+		if (!with)
+			continue; /* all its names are common ones */
+		CHECK(without < with);
+		/* strictly before: at its own time it is not history yet */
+		CHECK(pg_cls__fn_history_count(s.v.ptr, s.v.len, x->fn, x->n, x->t, &none, 1) < with);
+		s.checked++;
+	}
+	CHECK_INT(s.checked, 50);
+	pg_vec_release(&s.v);
+	pg_vec_release(&s.recs);
 }
 
 TEST(priority_ordering)
@@ -1025,6 +1197,8 @@ int main(void)
 	RUN(stacked_baseline);
 	RUN(diff_semantics_on_real_patches);
 	RUN(fixes_target_on_real_patches);
+	RUN(function_names);
+	RUN(function_history_on_real_data);
 	RUN(priority_ordering);
 	RUN(parse_mbox_and_patch);
 	RUN(jsonl_input);
