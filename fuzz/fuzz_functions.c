@@ -24,12 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = '\0';
-	/* explicit lengths stop at the first NUL like strlen would not: both must hold */
+	/* an explicit length reads past NUL bytes (they are not identifier characters); 0 is strlen */
 	len = (data[0] & 2) ? size - 1 : 0;
-	if (len && memchr(s, '\0', len))
-		len = strlen(s);
-	if (len == 0 && (data[0] & 2))
-		len = 0;
 	max = (data[0] >> 2) % (PG_CLS_FUNCS_MAX + 1);
 	fn[max] = 0x5a5a5a5a5a5a5a5aull;
 	if (data[0] & 1)

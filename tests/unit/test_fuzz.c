@@ -25,6 +25,9 @@
 #define LLVMFuzzerTestOneInput fuzz_sql_one
 #include "../../fuzz/fuzz_sql.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_functions_one
+#include "../../fuzz/fuzz_functions.c"
+#undef LLVMFuzzerTestOneInput
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static uint32_t next_rand(void)
@@ -151,6 +154,22 @@ TEST(sql_rewriter_survives_junk)
 	CHECK(n > 1000);
 }
 
+/* selector bits: 1 diff, 2 explicit length, the rest the cap (see fuzz_functions.c) */
+static const char *const functions_samples[] = {
+	"@@ -10,6 +10,8 @@ static int foo_bar(struct x *y)\n+\tif (!y)\n@@ -40 +42 @@ int Sock::do_thing (int a) const\n"
+	"@@ -50,2 +52,2 @@ SYSCALL_DEFINE3(open, a, b)\n@@ -60 +60 @@ struct x = {\n@@ -70 +70 @@\n@@ -1 +1 @@ (\n",
+	"There are two out-of-bounds accesses, one in cipso_v4_map_lvl_valid(), the other in\n"
+	"netlbl_bitmap_walk().  kfree(p), foo(), 123abc(), ((((, a_b_c_d(e_f_g_h(i_j_k_l())))",
+	"@@ -1,2 +1,2 @@ aaaa(\n@@ -3 +3 @@ bbbb (\n@@ -5 +5 @@\t\tcccc\t(\n@@ -7 +7 @@ (dddd(\n",
+};
+
+TEST(function_names_survive_junk)
+{
+	size_t n = run_corpus(fuzz_functions_one, functions_samples, sizeof(functions_samples) / sizeof(*functions_samples),
+			      256);
+	CHECK(n > 10000);
+}
+
 TEST(sql_rewriter_spells_postgresql)
 {
 	pg_buf b = PG_BUF_INIT;
@@ -172,6 +191,7 @@ TEST(sql_rewriter_spells_postgresql)
 int main(void)
 {
 	RUN(cve_parsers_survive_junk);
+	RUN(function_names_survive_junk);
 	RUN(kconfig_parsers_survive_junk);
 	RUN(odb_parsers_survive_junk);
 	RUN(decision_body_survives_junk);
