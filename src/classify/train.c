@@ -616,6 +616,10 @@ static int patchdb_record(struct trainer *t, json_t *o)
 	in.diff = jstr(o, "diff");
 	in.nfiles = jstrings(o, "files", files, 64);
 	in.files = files;
+	/*
+	 * no file or function history: its commits (2005-2019) all predate the
+	 * first kernel-cves record (2024-02), so without look-ahead both are 0
+	 */
 	/* older era and a broader notion of "security": half weight */
 	return add_example(t, &in, json_integer_value(json_object_get(o, "label")) == 1, SRC_PATCHDB, -1, 0.5f);
 }
