@@ -224,6 +224,14 @@ int pg_cls_history_open(pg_cls_history **out, struct pg_store *s);
 int pg_cls_history_count(int *out, pg_cls_history *h, const char *sha, int64_t when, const char *const *paths,
 			 size_t npaths);
 /*
+ * The most CVEs published before `when` whose description names one of the
+ * functions the commit names (its diff's hunk headings, diff may be NULL,
+ * diff_len 0 = strlen, and "name(" mentions in message), a CVE naming `sha`
+ * as its fix not counted: pg_cls_input.history_functions.  -1 when h is NULL.
+ */
+int pg_cls_history_functions(int *out, pg_cls_history *h, const char *sha, int64_t when, const char *message,
+			     const char *diff, size_t diff_len);
+/*
  * Where the targets of the Fixes: trailers of ingested commit `sha` stood
  * at `when` (its committer time), from the resolved relations, the targets'
  * mainline release and the stable branches carrying them (a release counts
@@ -232,14 +240,6 @@ int pg_cls_history_count(int *out, pg_cls_history *h, const char *sha, int64_t w
  * .fixes_target_stable_lines (the most stable branches carrying one target).
  * Both -1 when no target is resolved or h is NULL.
  */
-/*
- * The most CVEs published before `when` whose description names one of the
- * functions the commit names (its diff's hunk headings, diff may be NULL,
- * diff_len 0 = strlen, and "name(" mentions in message), a CVE naming `sha`
- * as its fix not counted: pg_cls_input.history_functions.  -1 when h is NULL.
- */
-int pg_cls_history_functions(int *out, pg_cls_history *h, const char *sha, int64_t when, const char *message,
-			     const char *diff, size_t diff_len);
 int pg_cls_history_fixes(int *recent, int *stable_lines, pg_cls_history *h, const char *sha, int64_t when);
 void pg_cls_history_free(pg_cls_history *h);
 

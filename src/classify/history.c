@@ -1,6 +1,7 @@
 /*
  * history.c - evidence from the history in the database: how many CVEs,
- * published before a commit, touched the files it touches.
+ * published before a commit, touched the files it touches or named its
+ * functions.
  *
  * A file with earlier CVEs is code the CNA has already judged exposed; the
  * count is the most of any one touched file.  No look-ahead: only CVEs
@@ -11,11 +12,11 @@
  *
  * The function history is the same count over the functions the commit
  * names (its diff's hunk headings and "name(" mentions in its message,
- * functions.c) and those each CVE description names.  The descriptions are
- * read once per handle, and only when a commit naming a function is scored,
- * into a sorted (function, published) table: a query per function would
- * scan every description.  A function more than 1 % of the published
- * records name is dropped, as the trainer does.
+ * functions.c) and those each CVE description names.  The descriptions and
+ * cve_fixes are read once per handle, and only when a commit naming a
+ * function is scored, into sorted tables: SQL cannot find a name in a
+ * description without scanning them all.  A function more than 1 % of the
+ * published records name is dropped, as the trainer does.
  *
  * The CNA records are optional (`patchgap cve import`): without their tables
  * the history is unknown (-1) and the feature is 0.
