@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include "patchgap/common.h"
 #include "util/fs.h"
 #include "util/sha1.h"
@@ -72,9 +75,13 @@ int pg_fs_write_file_atomic(const char *path, const void *data, size_t len)
 	int fd = -1, error = 0, created = 0;
 	const char *p = data;
 
+	const char *base = strrchr(path, '/');
+
 	if (!(tmp = malloc(n)))
 		return pg_error_setc(PG_ENOMEM, "out of memory");
-	snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+	/* hidden, beside the target (same file system, so rename is atomic) */
+	base = base ? base + 1 : path;
+	snprintf(tmp, n, "%.*s.%s.tmp.%ld", (int)(base - path), path, base, (long)getpid());
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0) {
 		error = pg_error_setc(PG_EIO, "cannot create '%s': %s", tmp, strerror(errno));
 		goto out;
@@ -120,4 +127,49 @@ int pg_fs_write_atomic(const char *dir, const char *name, const void *data, size
 		error = pg_fs_write_file_atomic(pg_buf_cstr(&path), data, len);
 	pg_buf_release(&path);
 	return error;
+}
+
+/* ".NAME.tmp.DIGITS": the temporary name pg_fs_write_file_atomic uses */
+static int is_tmp_name(const char *n)
+{
+	const char *t = strstr(n, ".tmp.");
+	const char *last = NULL;
+
+	if (n[0] != '.' || !t)
+		return 0;
+	for (; t; t = strstr(t + 1, ".tmp."))
+		last = t;
+	last += 5;
+	if (!*last)
+		return 0;
+	for (; *last; last++)
+		if (*last < '0' || *last > '9')
+			return 0;
+	return 1;
+}
+
+void pg_fs_clear_tmp(const char *dir, long min_age, size_t *removed)
+{
+	DIR *d;
+	struct dirent *e;
+	time_t now = time(NULL);
+
+	*removed = 0;
+	if (!(d = opendir(dir)))
+		return;
+	while ((e = readdir(d))) {
+		struct stat sb;
+		char *p;
+		size_t n;
+		if (!is_tmp_name(e->d_name))
+			continue;
+		n = strlen(dir) + strlen(e->d_name) + 2;
+		if (!(p = malloc(n)))
+			break;
+		snprintf(p, n, "%s/%s", dir, e->d_name);
+		if (lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) && now - sb.st_mtime >= min_age && unlink(p) == 0)
+			(*removed)++;
+		free(p);
+	}
+	closedir(d);
 }

@@ -100,7 +100,7 @@ TEST(write_atomic_never_follows_a_planted_file)
 	FILE *f;
 	CHECK(mkdtemp(dir) != NULL);
 	snprintf(path, sizeof(path), "%s/out.json", dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	snprintf(tmp, sizeof(tmp), "%s/.out.json.tmp.%ld", dir, (long)getpid()); /* the hidden temporary name */
 	snprintf(victim, sizeof(victim), "%s/victim", dir);
 	f = fopen(victim, "w");
 	CHECK(f != NULL);
@@ -129,6 +129,40 @@ TEST(write_atomic_never_follows_a_planted_file)
 	rmdir(dir);
 }
 
+/* what a killed writer leaves is hidden, and pg_fs_clear_tmp removes only that */
+TEST(clear_tmp_removes_only_left_temporaries)
+{
+	static const char *const keep[] = { "CVE-1.model.json", "x.tmp.123", ".x.tmp.", ".x.tmp.12a", ".hidden" };
+	char dir[] = "/tmp/pg-test-fs.XXXXXX", p[600];
+	size_t removed = 99;
+	FILE *f;
+	CHECK(mkdtemp(dir) != NULL);
+	for (size_t i = 0; i < sizeof(keep) / sizeof(*keep); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, keep[i]);
+		f = fopen(p, "w");
+		CHECK(f != NULL);
+		if (f)
+			fclose(f);
+	}
+	snprintf(p, sizeof(p), "%s/.CVE-2.model.json.tmp.4242", dir);
+	f = fopen(p, "w");
+	CHECK(f != NULL);
+	if (f)
+		fclose(f);
+	pg_fs_clear_tmp(dir, 3600, &removed); /* too young: kept */
+	CHECK(removed == 0 && access(p, F_OK) == 0);
+	pg_fs_clear_tmp(dir, 0, &removed);
+	CHECK(removed == 1 && access(p, F_OK) != 0);
+	for (size_t i = 0; i < sizeof(keep) / sizeof(*keep); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, keep[i]);
+		CHECK(access(p, F_OK) == 0);
+		unlink(p);
+	}
+	pg_fs_clear_tmp("/nonexistent/pg-test", 0, &removed);
+	CHECK(removed == 0);
+	rmdir(dir);
+}
+
 TEST(error_messages_show_no_control_bytes)
 {
 	char s[] = "a\x1b[31mred\nBcc: x\x7f";
@@ -146,6 +180,7 @@ int main(void)
 	RUN(safe_name_hostile);
 	RUN(safe_name_long_ids_distinct_and_bounded);
 	RUN(write_atomic_never_follows_a_planted_file);
+	RUN(clear_tmp_removes_only_left_temporaries);
 	RUN(error_messages_show_no_control_bytes);
 	return harness_done();
 }
