@@ -7,7 +7,7 @@
 #   bench/bench-classify-db.sh [BENCHDIR] [WORKDIR]
 #
 # BENCHDIR holds patchgap.conf and the ingested patchgap.db (default
-# /work/bench-large, as bench/bench-scale.sh leaves it); its database is
+# /tmp/patchgap-bench-scale-large, as bench/bench-scale.sh large leaves it); its database is
 # COPIED to WORKDIR for each run (default /tmp/patchgap-bench-classify),
 # never written in place.  Prints CPU seconds (user + sys, the figure that
 # survives a shared machine's load), wall seconds and peak RSS of each,
@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-B=${1:-/work/bench-large}
+B=${1:-/tmp/patchgap-bench-scale-large}
 W=${2:-/tmp/patchgap-bench-classify}
 PG=$ROOT/build/cli/patchgap
 [ -r "$B/patchgap.conf" ] && [ -r "$B/patchgap.db" ] || { echo "needs $B/patchgap.conf and $B/patchgap.db"; exit 1; }
