@@ -106,20 +106,25 @@ size_t pg_cls__functions(uint64_t *out, size_t max, const char *message, size_t 
  */
 #define PG_CLS_FUNC_COMMON_SHARE 100
 #define PG_CLS_FUNC_COMMON_MIN 10
-/* One (function, CVE) pair: who is the CVE (its subject's hash in training, its id's in the database). */
-typedef struct pg_cls_fn_cve { uint64_t fn; int64_t t; uint64_t who; } pg_cls_fn_cve;
+/*
+ * One (key, CVE) pair of a history: key is a function name's or a file
+ * path's hash, t when the CVE was published, who the CVE (its subject's hash
+ * in training, its id's in the database).
+ */
+typedef struct pg_cls_hist_pair { uint64_t key; int64_t t; uint64_t who; } pg_cls_hist_pair;
 /*
  * Sort v[0..n) by (fn, t) and drop the functions more than
  * 1/PG_CLS_FUNC_COMMON_SHARE of the `records` (and PG_CLS_FUNC_COMMON_MIN)
  * name (a record names a function once); returns the new length.
  */
-size_t pg_cls__fn_history_finish(pg_cls_fn_cve *v, size_t n, size_t records);
+size_t pg_cls__fn_history_finish(pg_cls_hist_pair *v, size_t n, size_t records);
 /*
- * Over sorted v[0..n): the most pairs with t < ts of any one of fn[0..nfn),
- * pairs whose who is one of own[0..nown) not counted (capped at 1000000).
+ * Over v[0..n) sorted by (key, t): the most pairs with t < ts of any one of
+ * keys[0..nkeys), pairs whose who is one of own[0..nown) not counted (capped
+ * at 1000000).  The function history and the trainer's file history.
  */
-int pg_cls__fn_history_count(const pg_cls_fn_cve *v, size_t n, const uint64_t *fn, size_t nfn, int64_t ts,
-			     const uint64_t *own, size_t nown);
+int pg_cls__hist_count(const pg_cls_hist_pair *v, size_t n, const uint64_t *keys, size_t nkeys, int64_t ts,
+		       const uint64_t *own, size_t nown);
 int pg_cls__model_alloc(pg_cls_model **out);
 /* Serialize into b (deterministic). */
 int pg_cls__model_write(pg_buf *b, const pg_cls_model *m);

@@ -116,13 +116,13 @@ size_t pg_cls__functions(uint64_t *out, size_t max, const char *message, size_t 
 
 static int cmp_fn_cve(const void *pa, const void *pb)
 {
-	const pg_cls_fn_cve *a = pa, *b = pb;
-	if (a->fn != b->fn)
-		return a->fn < b->fn ? -1 : 1;
+	const pg_cls_hist_pair *a = pa, *b = pb;
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
 	return a->t < b->t ? -1 : a->t > b->t;
 }
 
-size_t pg_cls__fn_history_finish(pg_cls_fn_cve *v, size_t n, size_t records)
+size_t pg_cls__fn_history_finish(pg_cls_hist_pair *v, size_t n, size_t records)
 {
 	size_t i = 0, o = 0, lim = records / PG_CLS_FUNC_COMMON_SHARE;
 	if (lim < PG_CLS_FUNC_COMMON_MIN)
@@ -132,7 +132,7 @@ size_t pg_cls__fn_history_finish(pg_cls_fn_cve *v, size_t n, size_t records)
 	qsort(v, n, sizeof(*v), cmp_fn_cve);
 	while (i < n) {
 		size_t j = i;
-		while (j < n && v[j].fn == v[i].fn)
+		while (j < n && v[j].key == v[i].key)
 			j++;
 		if (j - i <= lim)
 			for (; i < j; i++)
@@ -142,20 +142,20 @@ size_t pg_cls__fn_history_finish(pg_cls_fn_cve *v, size_t n, size_t records)
 	return o;
 }
 
-int pg_cls__fn_history_count(const pg_cls_fn_cve *v, size_t n, const uint64_t *fn, size_t nfn, int64_t ts,
-			     const uint64_t *own, size_t nown)
+int pg_cls__hist_count(const pg_cls_hist_pair *v, size_t n, const uint64_t *keys, size_t nkeys, int64_t ts,
+		       const uint64_t *own, size_t nown)
 {
 	size_t best = 0;
-	for (size_t i = 0; i < nfn; i++) {
+	for (size_t i = 0; i < nkeys; i++) {
 		size_t lo = 0, hi = n, c = 0;
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
-			if (v[mid].fn < fn[i])
+			if (v[mid].key < keys[i])
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		for (; lo < n && v[lo].fn == fn[i] && v[lo].t < ts; lo++) {
+		for (; lo < n && v[lo].key == keys[i] && v[lo].t < ts; lo++) {
 			size_t k;
 			for (k = 0; k < nown && own[k] != v[lo].who; k++)
 				;

@@ -46,7 +46,7 @@ struct pg_cls_history {
 	pg_stmt *q;      /* file history; NULL without the CNA tables */
 	pg_stmt *fixes;  /* Fixes: targets; NULL without the ingest tables */
 	int fn_loaded;   /* fns and fixes read (or found unreadable) */
-	PG_VEC(pg_cls_fn_cve) fns;   /* sorted by (fn, t), common names dropped */
+	PG_VEC(pg_cls_hist_pair) fns;   /* sorted by (fn, t), common names dropped */
 	PG_VEC(struct fix_cve) fixes_of; /* sorted by sha: the CVEs naming a commit as their fix */
 };
 
@@ -204,7 +204,7 @@ static int load_functions(pg_cls_history *h)
 		id = pg_cls__fnv64(cve, strlen(cve), 0);
 		n = pg_cls__functions(fn, PG_CLS_FUNCS_MAX, desc, 0, NULL, 0);
 		for (size_t k = 0; k < n; k++) {
-			pg_cls_fn_cve e = { fn[k], t, id };
+			pg_cls_hist_pair e = { fn[k], t, id };
 			if ((error = pg_vec_push(&h->fns, e)) < 0)
 				goto out;
 		}
@@ -248,7 +248,7 @@ int pg_cls_history_functions(int *out, pg_cls_history *h, const char *sha, int64
 	}
 	for (; lo < h->fixes_of.len && h->fixes_of.ptr[lo].sha == key && nown < 16; lo++)
 		own[nown++] = h->fixes_of.ptr[lo].cve;
-	*out = pg_cls__fn_history_count(h->fns.ptr, h->fns.len, fn, nfn, when, own, nown);
+	*out = pg_cls__hist_count(h->fns.ptr, h->fns.len, fn, nfn, when, own, nown);
 	return 0;
 }
 

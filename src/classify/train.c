@@ -82,7 +82,6 @@ struct ex {
 };
 
 /* One (file, CVE) pair of the kernel-cves records, for the file-history feature. */
-struct hist { uint64_t path; int64_t t; uint64_t subject; };
 /*
  * Where a Fixes: target stood, from the mails alone: a subject's postings on
  * the lore lists, and its stable backports (lore mails marked as backports,
@@ -106,8 +105,8 @@ struct trainer {
 	int cur_list;                /* list of the record being added (1-based, 0 none) */
 	int exclude;                 /* list left out of every fit (1-based, 0 none) */
 	int refit;                   /* 1: the calibration split is training data too (final refit) */
-	PG_VEC(struct hist) hist;    /* sorted by (path, t) */
-	PG_VEC(pg_cls_fn_cve) fhist; /* (function, CVE subject) pairs, pg_cls__fn_history_finish()ed */
+	PG_VEC(pg_cls_hist_pair) hist; /* (file, CVE subject) pairs, sorted by (path, t) */
+	PG_VEC(pg_cls_hist_pair) fhist; /* (function, CVE subject) pairs, pg_cls__fn_history_finish()ed */
 	size_t fhist_records;        /* kernel-cves records read into fhist */
 	posted_vec posted;           /* lore postings, sorted by (subject, t) */
 	posted_vec stable;           /* stable backports, sorted by (subject, t) */
@@ -280,7 +279,7 @@ static int hist_record(struct trainer *t, json_t *o)
 		return 0;
 	n = jstrings(o, "program_files", files, 64);
 	for (size_t i = 0; i < n; i++) {
-		struct hist h = { pg_cls__fnv64(files[i], strlen(files[i]), 0), ts, subject_hash(subj) };
+		pg_cls_hist_pair h = { pg_cls__fnv64(files[i], strlen(files[i]), 0), ts, subject_hash(subj) };
 		if ((error = pg_vec_push(&t->hist, h)) < 0)
 			return error;
 	}
@@ -288,7 +287,7 @@ static int hist_record(struct trainer *t, json_t *o)
 	n = pg_cls__functions(fn, PG_CLS_FUNCS_MAX, jstr(o, "message"), 0, NULL, 0);
 	t->fhist_records++;
 	for (size_t i = 0; i < n; i++) {
-		pg_cls_fn_cve h = { fn[i], ts, subject_hash(subj) };
+		pg_cls_hist_pair h = { fn[i], ts, subject_hash(subj) };
 		if ((error = pg_vec_push(&t->fhist, h)) < 0)
 			return error;
 	}
@@ -297,9 +296,9 @@ static int hist_record(struct trainer *t, json_t *o)
 
 static int cmp_hist(const void *pa, const void *pb)
 {
-	const struct hist *a = pa, *b = pb;
-	if (a->path != b->path)
-		return a->path < b->path ? -1 : 1;
+	const pg_cls_hist_pair *a = pa, *b = pb;
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
 	return a->t < b->t ? -1 : a->t > b->t;
 }
 
@@ -312,7 +311,7 @@ static int function_count(const struct trainer *t, const char *message, const ch
 {
 	uint64_t fn[PG_CLS_FUNCS_MAX], own = subject_hash(subject);
 	size_t nfn = pg_cls__functions(fn, PG_CLS_FUNCS_MAX, message, 0, diff, 0);
-	return pg_cls__fn_history_count(t->fhist.ptr, t->fhist.len, fn, nfn, ts, &own, 1);
+	return pg_cls__hist_count(t->fhist.ptr, t->fhist.len, fn, nfn, ts, &own, 1);
 }
 
 /*
@@ -322,25 +321,12 @@ static int function_count(const struct trainer *t, const char *message, const ch
 static int history_count(const struct trainer *t, const char *const *files, size_t nfiles, int64_t ts,
 			 const char *subject)
 {
-	uint64_t own = subject_hash(subject);
-	size_t best = 0;
+	uint64_t own = subject_hash(subject), keys[64];
+	size_t n = nfiles < 64 ? nfiles : 64; /* lore_record reads at most 64 files */
 
-	for (size_t i = 0; i < nfiles; i++) {
-		uint64_t p = pg_cls__fnv64(files[i], strlen(files[i]), 0);
-		size_t lo = 0, hi = t->hist.len, n = 0;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (t->hist.ptr[mid].path < p)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (; lo < t->hist.len && t->hist.ptr[lo].path == p && t->hist.ptr[lo].t < ts; lo++)
-			n += t->hist.ptr[lo].subject != own;
-		if (n > best)
-			best = n;
-	}
-	return best > 1000000 ? 1000000 : (int)best;
+	for (size_t i = 0; i < n; i++)
+		keys[i] = pg_cls__fnv64(files[i], strlen(files[i]), 0);
+	return pg_cls__hist_count(t->hist.ptr, t->hist.len, keys, n, ts, &own, 1);
 }
 
 /* ---- Fixes: targets: released or not, in how many stable lines ---- */

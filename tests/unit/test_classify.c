@@ -845,7 +845,7 @@ TEST(function_names)
  */
 struct fn_rec { int64_t t; uint64_t subj; uint64_t fn[PG_CLS_FUNCS_MAX]; size_t n; };
 struct fn_stats {
-	PG_VEC(pg_cls_fn_cve) v;
+	PG_VEC(pg_cls_hist_pair) v;
 	PG_VEC(struct fn_rec) recs;
 	size_t mails, nonzero, checked;
 	int64_t from;
@@ -869,7 +869,7 @@ static void fn_cve_one(json_t *o, void *p)
 	r.subj = subj_hash(subj);
 	r.n = pg_cls__functions(r.fn, PG_CLS_FUNCS_MAX, js(o, "message"), 0, NULL, 0);
 	for (size_t i = 0; i < r.n; i++) {
-		pg_cls_fn_cve e = { r.fn[i], r.t, r.subj };
+		pg_cls_hist_pair e = { r.fn[i], r.t, r.subj };
 		CHECK_OK(pg_vec_push(&s->v, e));
 	}
 	CHECK_OK(pg_vec_push(&s->recs, r));
@@ -906,7 +906,7 @@ static void fn_mail_one(json_t *o, void *p)
 		if ((all <= s->recs.len / PG_CLS_FUNC_COMMON_SHARE || all <= PG_CLS_FUNC_COMMON_MIN) && before > best)
 			best = before;
 	}
-	CHECK_INT(pg_cls__fn_history_count(s->v.ptr, s->v.len, fn, n, ts, &own, 1), best);
+	CHECK_INT(pg_cls__hist_count(s->v.ptr, s->v.len, fn, n, ts, &own, 1), best);
 	s->mails++;
 	s->nonzero += best > 0;
 }
@@ -931,13 +931,13 @@ TEST(function_history_on_real_data)
 		int with, without;
 		if (!x->n)
 			continue;
-		with = pg_cls__fn_history_count(s.v.ptr, s.v.len, x->fn, x->n, INT64_MAX, &none, 1);
-		without = pg_cls__fn_history_count(s.v.ptr, s.v.len, x->fn, x->n, INT64_MAX, &x->subj, 1);
+		with = pg_cls__hist_count(s.v.ptr, s.v.len, x->fn, x->n, INT64_MAX, &none, 1);
+		without = pg_cls__hist_count(s.v.ptr, s.v.len, x->fn, x->n, INT64_MAX, &x->subj, 1);
 		if (!with)
 			continue; /* all its names are common ones */
 		CHECK(without < with);
 		/* strictly before: at its own time it is not history yet */
-		CHECK(pg_cls__fn_history_count(s.v.ptr, s.v.len, x->fn, x->n, x->t, &none, 1) < with);
+		CHECK(pg_cls__hist_count(s.v.ptr, s.v.len, x->fn, x->n, x->t, &none, 1) < with);
 		s.checked++;
 	}
 	CHECK_INT(s.checked, 50);
